@@ -1,0 +1,50 @@
+# Shared set-up for test/run.sh and test/demo.sh: packages, build, install,
+# and a tree the unprivileged postgres user may write.
+
+PG_BIN=/usr/lib/postgresql/15/bin
+PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libzstd-dev
+libarchive-dev zlib1g-dev libipc-run-perl zstd make gcc"
+
+ensure_packages()
+{
+	local missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing packages:$missing (run as root to install them)" >&2
+		return 1
+	fi
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq $missing >/dev/null
+}
+
+build_and_install()
+{
+	make -s PG_CONFIG=$PG_BIN/pg_config
+	make -s PG_CONFIG=$PG_BIN/pg_config install >/dev/null
+}
+
+# Copy the source tree somewhere the postgres user owns; print its path.
+copy_tree_for_postgres()
+{
+	local dest
+	dest=$(mktemp -d /tmp/pitr_restore.XXXXXX)
+	tar -C "$1" --exclude=.git -cf - . | tar -C "$dest" -xf -
+	chown -R postgres:postgres "$dest"
+	echo "$dest"
+}
+
+# Run a command as the postgres user (or as we are, if not root).
+as_postgres()
+{
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- env PATH="$PG_BIN:$PATH" "$@"
+	else
+		env PATH="$PG_BIN:$PATH" "$@"
+	fi
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite: pg_regress against a throwaway cluster, then the TAP
+# suites (real clusters, archives, recoveries).  Run as root on a fresh
+# Debian 12 machine: it installs what it needs.  Exits non-zero on failure.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. test/lib.sh
+
+ensure_packages
+build_and_install
+
+work=$(copy_tree_for_postgres "$top")
+port=$((20000 + RANDOM % 20000))
+cleanup()
+{
+	as_postgres pg_ctl -D "$work/regress_data" -m immediate stop >/dev/null 2>&1 || true
+	if [ "${KEEP:-}" = "" ]; then rm -rf "$work"; else echo "kept $work"; fi
+}
+trap cleanup EXIT
+
+# A throwaway cluster for pg_regress.
+as_postgres initdb -D "$work/regress_data" -A trust -U postgres >/dev/null
+cat >>"$work/regress_data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$work'
+shared_preload_libraries = 'pitr_restore'
+pitr_restore.archive_dir = '$work/regress_archive'
+wal_level = replica
+CONF
+as_postgres mkdir -p "$work/regress_archive"
+as_postgres pg_ctl -D "$work/regress_data" -l "$work/regress.log" -w start >/dev/null
+
+status=0
+cd "$work"
+as_postgres make -s PG_CONFIG=$PG_BIN/pg_config installcheck \
+	PGHOST="$work" PGPORT=$port PGUSER=postgres \
+	PROVE_FLAGS="${PROVE_FLAGS:-}" || status=$?
+if [ $status -ne 0 ]; then
+	[ -f regression.diffs ] && head -200 regression.diffs
+	for f in tmp_check/log/regress_log_*; do
+		[ -f "$f" ] && grep -q 'not ok\|Dubious\|died' "$f" && tail -80 "$f"
+	done
+fi
+exit $status
