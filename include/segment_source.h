@@ -1,0 +1,52 @@
+/*-------------------------------------------------------------------------
+ *
+ * segment_source.h
+ *	  Whole WAL segments out of an archive directory, chosen along a
+ *	  timeline's history the way recovery chooses them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PITR_SEGMENT_SOURCE_H
+#define PITR_SEGMENT_SOURCE_H
+
+#include "archive_files.h"
+
+typedef struct PitrSegmentSource PitrSegmentSource;
+
+extern PitrSegmentSource *pitr_segsrc_create(const char *dir, int segsize);
+
+/* Make a segment file (not a .partial) available to timeline lookups. */
+extern void pitr_segsrc_add(PitrSegmentSource *src, PitrArchiveFile *f);
+
+/* The parsed history (oldest first) of a timeline that has a file. */
+extern void pitr_segsrc_set_history(PitrSegmentSource *src, TimeLineID tli,
+									List *entries);
+
+/* Follow this timeline's history when a segment is asked for. */
+extern void pitr_segsrc_follow(PitrSegmentSource *src, TimeLineID tli);
+
+/* Serve exactly this file for its segment number (NULL to stop). */
+extern void pitr_segsrc_pin(PitrSegmentSource *src, PitrArchiveFile *f);
+
+/* The file recovery would read for segno when following a timeline. */
+extern PitrArchiveFile *pitr_segsrc_find(PitrSegmentSource *src,
+										 TimeLineID tli, XLogSegNo segno);
+
+/*
+ * The content of a file, decompressed, exactly one segment long; NULL with
+ * *err set when it cannot be had.  The buffer stays valid until the next
+ * load of another file.
+ */
+extern const char *pitr_segsrc_load(PitrSegmentSource *src,
+									PitrArchiveFile *f, char **err);
+
+/* A PitrSegmentGetter over the source (arg is the source). */
+extern const char *pitr_segsrc_get(void *arg, XLogSegNo segno, TimeLineID *tli);
+
+extern int64 pitr_segsrc_bytes_read(PitrSegmentSource *src);
+
+/* Read only the first page of a file; false with *err set on failure. */
+extern bool pitr_segsrc_read_head(PitrSegmentSource *src, PitrArchiveFile *f,
+								  char *page, char **err);
+
+#endif							/* PITR_SEGMENT_SOURCE_H */

@@ -1,0 +1,116 @@
+/*-------------------------------------------------------------------------
+ *
+ * walscan.h
+ *	  Walking WAL with the server's XLogReader over any source of segments,
+ *	  and summarising one segment for the archive index.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PITR_WALSCAN_H
+#define PITR_WALSCAN_H
+
+#include "access/xlogreader.h"
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+/*
+ * Where pages come from: the whole content of segment "segno" (segsize
+ * bytes), and the timeline of the file it came from, or NULL when the
+ * segment is not available.
+ */
+typedef const char *(*PitrSegmentGetter) (void *arg, XLogSegNo segno,
+										  TimeLineID *tli);
+
+/* Called for each record in WAL order; return false to stop the walk. */
+typedef bool (*PitrRecordVisitor) (XLogReaderState *reader, void *arg);
+
+typedef struct PitrWalk
+{
+	XLogRecPtr	first_lsn;		/* start of the first record read */
+	XLogRecPtr	last_lsn;		/* start of the last record read */
+	XLogRecPtr	last_end;		/* end of the last record read */
+	bool		stopped;		/* the visitor asked to stop */
+	bool		missing;		/* a segment was not available */
+	XLogSegNo	missing_segno;
+	char	   *error;			/* the reader's complaint about the WAL */
+} PitrWalk;
+
+extern void pitr_wal_walk(int segsize, uint64 sysid,
+						  PitrSegmentGetter getter, void *getter_arg,
+						  XLogRecPtr start, bool find_first,
+						  PitrRecordVisitor visit, void *visit_arg,
+						  PitrWalk *walk);
+
+typedef enum PitrEventKind
+{
+	PITR_EVENT_RESTORE_POINT,
+	PITR_EVENT_BACKUP_END,
+	PITR_EVENT_END_OF_RECOVERY,
+	PITR_EVENT_WAL_LEVEL,
+	PITR_EVENT_PREPARE,
+	PITR_EVENT_FINISH_PREPARED,
+	PITR_EVENT_SWITCH,
+	PITR_EVENT_SHUTDOWN
+} PitrEventKind;
+
+/* A record worth remembering in the index. */
+typedef struct PitrWalEvent
+{
+	PitrEventKind kind;
+	XLogRecPtr	lsn;
+	XLogRecPtr	end_lsn;
+	char	   *name;			/* restore point name, prepared GID, wal_level */
+	TimestampTz time;
+	bool		has_time;
+	TransactionId xid;
+	XLogRecPtr	ref_lsn;		/* backup end: the backup's start */
+	TimeLineID	tli;			/* end of recovery: new and previous TLI */
+	TimeLineID	prev_tli;
+} PitrWalEvent;
+
+extern const char *pitr_event_kind_name(PitrEventKind kind);
+
+/* What the index keeps of one segment: the records that end in it. */
+typedef struct PitrSegmentSummary
+{
+	XLogRecPtr	first_lsn;
+	XLogRecPtr	next_lsn;		/* end of the last record ending here */
+	int64		records;
+	int64		commits;
+	int64		aborts;
+	bool		has_xact_time;
+	TimestampTz first_xact_time;	/* in WAL order */
+	TimestampTz last_xact_time;
+	TimestampTz min_xact_time;
+	TimestampTz max_xact_time;
+	bool		has_xid;
+	TransactionId min_xid;
+	TransactionId max_xid;
+	bool		has_switch;
+	bool		wal_level_minimal;
+	List	   *events;			/* PitrWalEvent * */
+	bool		complete;		/* valid WAL runs through the segment */
+	char	   *error;			/* why valid WAL stops inside it */
+} PitrSegmentSummary;
+
+/*
+ * Summarise segment "segno".  "start" is where the first record ending in
+ * it begins (the previous segment's next_lsn), or invalid to find the first
+ * record that begins in it.
+ */
+extern void pitr_summarize_segment(int segsize, uint64 sysid,
+								   PitrSegmentGetter getter, void *getter_arg,
+								   XLogSegNo segno, XLogRecPtr start,
+								   PitrSegmentSummary *sum);
+
+/*
+ * If the record ends a transaction (commit or abort, prepared ones too),
+ * give its xid, time and whether it commits.
+ */
+extern bool pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
+						  TimestampTz *time, bool *commit);
+
+/* The segment in which a record ends. */
+extern XLogSegNo pitr_record_end_segno(XLogReaderState *reader, int segsize);
+
+#endif							/* PITR_WALSCAN_H */

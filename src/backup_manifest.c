@@ -1,0 +1,640 @@
+/*-------------------------------------------------------------------------
+ *
+ * backup_manifest.c
+ *	  Parse the backup_manifest that pg_basebackup writes beside a backup:
+ *	  its list of files with their checksums, the WAL ranges the backup
+ *	  needs, and the checksum over the manifest itself.
+ *
+ * The JSON is walked with the server's own parser (common/jsonapi.h).
+ * Fields we do not know are skipped rather than refused, so that newer
+ * manifest versions still give us what we need.  Bad input never raises an
+ * ERROR: the caller gets false and a message.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "common/cryptohash.h"
+#include "common/jsonapi.h"
+#include "common/sha2.h"
+#include "mb/pg_wchar.h"
+#include "utils/memutils.h"
+
+#include "backup.h"
+
+/* The fields we look at, at the top level and inside list entries. */
+typedef enum ManifestField
+{
+	MF_OTHER,
+	MF_VERSION,
+	MF_SYSTEM_ID,
+	MF_FILES,
+	MF_WAL_RANGES,
+	MF_MANIFEST_CHECKSUM,
+	MF_PATH,
+	MF_ENCODED_PATH,
+	MF_SIZE,
+	MF_ALGORITHM,
+	MF_CHECKSUM,
+	MF_TIMELINE,
+	MF_START_LSN,
+	MF_END_LSN
+} ManifestField;
+
+typedef struct ManifestParse
+{
+	MemoryContext resultcxt;	/* where results and the message go */
+	char	   *error;			/* first problem found, in resultcxt */
+
+	int			depth;			/* JSON containers currently open */
+	bool		top_is_object;
+	ManifestField top_field;	/* field of the top object being read */
+	ManifestField section;		/* MF_FILES or MF_WAL_RANGES while in one */
+	bool		in_entry;		/* inside one object of that list */
+	ManifestField entry_field;	/* field of that object being read */
+
+	/* top-level values */
+	char	   *version;
+	char	   *system_id;
+	char	   *manifest_checksum;
+
+	/* the list entry being read */
+	char	   *path;
+	char	   *encoded_path;
+	char	   *size;
+	char	   *algorithm;
+	char	   *checksum;
+	char	   *timeline;
+	char	   *start_lsn;
+	char	   *end_lsn;
+
+	/* results */
+	bool		want_files;
+	List	   *files;			/* of PitrManifestFile *, in resultcxt */
+	int			nranges;
+	TimeLineID	first_tli;		/* newest timeline comes first */
+	XLogRecPtr	first_end;
+	TimeLineID	last_tli;
+	XLogRecPtr	last_start;
+} ManifestParse;
+
+static void
+manifest_error(ManifestParse *parse, const char *msg)
+{
+	/* the first problem is the one worth reporting */
+	if (parse->error == NULL)
+		parse->error = MemoryContextStrdup(parse->resultcxt, msg);
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode "hex" (an even number of hex digits) into out, which has room. */
+static bool
+hex_decode_string(const char *hex, uint8 *out, size_t *outlen)
+{
+	size_t		len = strlen(hex);
+
+	if (len % 2 != 0)
+		return false;
+	for (size_t i = 0; i < len; i += 2)
+	{
+		int			hi = hex_value(hex[i]);
+		int			lo = hex_value(hex[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i / 2] = (uint8) (hi * 16 + lo);
+	}
+	*outlen = len / 2;
+	return true;
+}
+
+/* A non-negative decimal integer, nothing else. */
+static bool
+parse_uint64(const char *str, uint64 *result)
+{
+	uint64		v = 0;
+
+	if (*str == '\0')
+		return false;
+	for (const char *p = str; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			return false;
+		if (v > (PG_UINT64_MAX - (*p - '0')) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*result = v;
+	return true;
+}
+
+/* Replace *slot by token, freeing what was there. */
+static void
+set_value(char **slot, char *token)
+{
+	if (*slot != NULL)
+		pfree(*slot);
+	*slot = token;
+}
+
+static void
+reset_entry(ManifestParse *parse)
+{
+	char	  **slots[] = {&parse->path, &parse->encoded_path, &parse->size,
+		&parse->algorithm, &parse->checksum, &parse->timeline,
+	&parse->start_lsn, &parse->end_lsn};
+
+	for (int i = 0; i < lengthof(slots); i++)
+		set_value(slots[i], NULL);
+}
+
+static void
+finish_file(ManifestParse *parse)
+{
+	char	   *path;
+	uint64		size;
+	MemoryContext oldcxt;
+	PitrManifestFile *f;
+
+	if (parse->path == NULL && parse->encoded_path == NULL)
+	{
+		manifest_error(parse, "backup manifest has a file without a path");
+		return;
+	}
+	if (parse->path != NULL && parse->encoded_path != NULL)
+	{
+		manifest_error(parse,
+					   "backup manifest has a file with both a path and an encoded path");
+		return;
+	}
+	if (parse->encoded_path != NULL)
+	{
+		size_t		rawlen;
+
+		path = palloc(strlen(parse->encoded_path) / 2 + 1);
+		if (!hex_decode_string(parse->encoded_path, (uint8 *) path, &rawlen) ||
+			memchr(path, '\0', rawlen) != NULL)
+		{
+			manifest_error(parse,
+						   "backup manifest has an invalid encoded path");
+			return;
+		}
+		path[rawlen] = '\0';
+	}
+	else
+		path = parse->path;
+
+	if (parse->size == NULL || !parse_uint64(parse->size, &size) ||
+		size > PG_INT64_MAX)
+	{
+		char	   *msg = psprintf("backup manifest has no valid size for file \"%s\"",
+								   path);
+
+		manifest_error(parse, msg);
+		return;
+	}
+	if (parse->checksum != NULL && parse->algorithm == NULL)
+	{
+		char	   *msg = psprintf("backup manifest has a checksum without an algorithm for file \"%s\"",
+								   path);
+
+		manifest_error(parse, msg);
+		return;
+	}
+	if (parse->checksum != NULL)
+	{
+		uint8	   *raw = palloc(strlen(parse->checksum) / 2 + 1);
+		size_t		rawlen;
+
+		if (!hex_decode_string(parse->checksum, raw, &rawlen))
+		{
+			char	   *msg = psprintf("backup manifest has an invalid checksum for file \"%s\"",
+									   path);
+
+			manifest_error(parse, msg);
+			return;
+		}
+		pfree(raw);
+	}
+
+	if (!parse->want_files)
+		return;
+
+	oldcxt = MemoryContextSwitchTo(parse->resultcxt);
+	f = palloc(sizeof(PitrManifestFile));
+	f->path = pstrdup(path);
+	f->size = (int64) size;
+	f->algorithm = parse->algorithm ? pstrdup(parse->algorithm) : NULL;
+	f->checksum_hex = parse->checksum ? pstrdup(parse->checksum) : NULL;
+	parse->files = lappend(parse->files, f);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static void
+finish_wal_range(ManifestParse *parse)
+{
+	uint64		tli;
+	XLogRecPtr	start;
+	XLogRecPtr	end;
+	const char *rest;
+
+	if (parse->timeline == NULL || !parse_uint64(parse->timeline, &tli) ||
+		tli == 0 || tli > PG_UINT32_MAX)
+	{
+		manifest_error(parse,
+					   "backup manifest has a WAL range without a valid timeline");
+		return;
+	}
+	if (parse->start_lsn == NULL ||
+		!pitr_backup_parse_lsn(parse->start_lsn, &start, &rest) ||
+		*rest != '\0' ||
+		parse->end_lsn == NULL ||
+		!pitr_backup_parse_lsn(parse->end_lsn, &end, &rest) ||
+		*rest != '\0' ||
+		end < start)
+	{
+		manifest_error(parse,
+					   "backup manifest has a WAL range without valid start and end LSNs");
+		return;
+	}
+
+	if (parse->nranges == 0)
+	{
+		parse->first_tli = (TimeLineID) tli;
+		parse->first_end = end;
+	}
+	parse->last_tli = (TimeLineID) tli;
+	parse->last_start = start;
+	parse->nranges++;
+}
+
+static ManifestField
+lookup_field(ManifestParse *parse, const char *fname)
+{
+	if (parse->depth == 1)
+	{
+		if (strcmp(fname, "PostgreSQL-Backup-Manifest-Version") == 0)
+			return MF_VERSION;
+		if (strcmp(fname, "System-Identifier") == 0)
+			return MF_SYSTEM_ID;
+		if (strcmp(fname, "Files") == 0)
+			return MF_FILES;
+		if (strcmp(fname, "WAL-Ranges") == 0)
+			return MF_WAL_RANGES;
+		if (strcmp(fname, "Manifest-Checksum") == 0)
+			return MF_MANIFEST_CHECKSUM;
+	}
+	else if (parse->section == MF_FILES)
+	{
+		if (strcmp(fname, "Path") == 0)
+			return MF_PATH;
+		if (strcmp(fname, "Encoded-Path") == 0)
+			return MF_ENCODED_PATH;
+		if (strcmp(fname, "Size") == 0)
+			return MF_SIZE;
+		if (strcmp(fname, "Checksum-Algorithm") == 0)
+			return MF_ALGORITHM;
+		if (strcmp(fname, "Checksum") == 0)
+			return MF_CHECKSUM;
+	}
+	else if (parse->section == MF_WAL_RANGES)
+	{
+		if (strcmp(fname, "Timeline") == 0)
+			return MF_TIMELINE;
+		if (strcmp(fname, "Start-LSN") == 0)
+			return MF_START_LSN;
+		if (strcmp(fname, "End-LSN") == 0)
+			return MF_END_LSN;
+	}
+	return MF_OTHER;
+}
+
+static void
+manifest_object_start(void *state)
+{
+	ManifestParse *parse = state;
+
+	if (parse->depth == 0)
+		parse->top_is_object = true;
+	else if (parse->depth == 2 && parse->section != MF_OTHER)
+	{
+		parse->in_entry = true;
+		parse->entry_field = MF_OTHER;
+		reset_entry(parse);
+	}
+	parse->depth++;
+}
+
+static void
+manifest_object_end(void *state)
+{
+	ManifestParse *parse = state;
+
+	parse->depth--;
+	if (parse->depth == 2 && parse->in_entry)
+	{
+		if (parse->error == NULL)
+		{
+			if (parse->section == MF_FILES)
+				finish_file(parse);
+			else
+				finish_wal_range(parse);
+		}
+		parse->in_entry = false;
+	}
+}
+
+static void
+manifest_array_start(void *state)
+{
+	ManifestParse *parse = state;
+
+	if (parse->depth == 1 && parse->top_is_object &&
+		(parse->top_field == MF_FILES || parse->top_field == MF_WAL_RANGES))
+		parse->section = parse->top_field;
+	parse->depth++;
+}
+
+static void
+manifest_array_end(void *state)
+{
+	ManifestParse *parse = state;
+
+	parse->depth--;
+	if (parse->depth == 1)
+		parse->section = MF_OTHER;
+}
+
+static void
+manifest_field_start(void *state, char *fname, bool isnull)
+{
+	ManifestParse *parse = state;
+
+	if (parse->depth == 1 && parse->top_is_object)
+		parse->top_field = lookup_field(parse, fname);
+	else if (parse->depth == 3 && parse->in_entry)
+		parse->entry_field = lookup_field(parse, fname);
+	pfree(fname);
+}
+
+static void
+manifest_scalar(void *state, char *token, JsonTokenType tokentype)
+{
+	ManifestParse *parse = state;
+	char	  **slot = NULL;
+
+	/* null means absent; objects and arrays as values are ignored */
+	if (tokentype == JSON_TOKEN_NULL)
+	{
+		pfree(token);
+		return;
+	}
+
+	if (parse->depth == 1 && parse->top_is_object)
+	{
+		switch (parse->top_field)
+		{
+			case MF_VERSION:
+				slot = &parse->version;
+				break;
+			case MF_SYSTEM_ID:
+				slot = &parse->system_id;
+				break;
+			case MF_MANIFEST_CHECKSUM:
+				slot = &parse->manifest_checksum;
+				break;
+			case MF_FILES:
+			case MF_WAL_RANGES:
+				manifest_error(parse,
+							   "backup manifest has a list that is not an array");
+				break;
+			default:
+				break;
+		}
+	}
+	else if (parse->depth == 3 && parse->in_entry)
+	{
+		switch (parse->entry_field)
+		{
+			case MF_PATH:
+				slot = &parse->path;
+				break;
+			case MF_ENCODED_PATH:
+				slot = &parse->encoded_path;
+				break;
+			case MF_SIZE:
+				slot = &parse->size;
+				break;
+			case MF_ALGORITHM:
+				slot = &parse->algorithm;
+				break;
+			case MF_CHECKSUM:
+				slot = &parse->checksum;
+				break;
+			case MF_TIMELINE:
+				slot = &parse->timeline;
+				break;
+			case MF_START_LSN:
+				slot = &parse->start_lsn;
+				break;
+			case MF_END_LSN:
+				slot = &parse->end_lsn;
+				break;
+			default:
+				break;
+		}
+	}
+
+	if (slot != NULL)
+		set_value(slot, token);
+	else
+		pfree(token);
+}
+
+/*
+ * Check the Manifest-Checksum: SHA-256 over every byte before the line that
+ * holds it.  pg_basebackup puts that field last, on a line of its own.
+ */
+static bool
+verify_manifest_checksum(const char *buf, size_t len, const char *expected,
+						 char **errmsg)
+{
+	static const char key[] = "\"Manifest-Checksum\"";
+	size_t		keylen = sizeof(key) - 1;
+	size_t		pos;
+	size_t		linestart;
+	bool		found = false;
+	uint8		want[PG_SHA256_DIGEST_LENGTH + 1];
+	uint8		got[PG_SHA256_DIGEST_LENGTH];
+	size_t		wantlen;
+	pg_cryptohash_ctx *ctx;
+
+	if (strlen(expected) != PG_SHA256_DIGEST_LENGTH * 2 ||
+		!hex_decode_string(expected, want, &wantlen))
+	{
+		*errmsg = psprintf("invalid backup manifest checksum \"%s\"", expected);
+		return false;
+	}
+
+	/* the last occurrence: a file name could contain the key */
+	for (pos = len >= keylen ? len - keylen + 1 : 0; pos > 0; pos--)
+	{
+		if (memcmp(buf + pos - 1, key, keylen) == 0)
+		{
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+	{
+		*errmsg = pstrdup("backup manifest has no checksum");
+		return false;
+	}
+	linestart = pos - 1;
+	while (linestart > 0 && buf[linestart - 1] != '\n')
+		linestart--;
+	if (linestart == 0)
+	{
+		*errmsg = pstrdup("backup manifest checksum is not on a line of its own");
+		return false;
+	}
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) buf, linestart) < 0 ||
+		pg_cryptohash_final(ctx, got, sizeof(got)) < 0)
+	{
+		*errmsg = psprintf("could not compute backup manifest checksum: %s",
+						   pg_cryptohash_error(ctx));
+		pg_cryptohash_free(ctx);
+		return false;
+	}
+	pg_cryptohash_free(ctx);
+
+	if (memcmp(got, want, PG_SHA256_DIGEST_LENGTH) != 0)
+	{
+		*errmsg = pstrdup("backup manifest checksum mismatch");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Everything but the list of files ends up in "b"; see backup.h.
+ */
+bool
+pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
+						   List **files, char **errmsg)
+{
+	MemoryContext resultcxt = CurrentMemoryContext;
+	MemoryContext parsecxt;
+	ManifestParse parse;
+	JsonSemAction sem;
+	JsonLexContext *lex;
+	JsonParseErrorType jerr;
+	bool		ok = false;
+	uint64		v;
+
+	*errmsg = NULL;
+	if (files != NULL)
+		*files = NIL;
+	if (len > (size_t) INT_MAX)
+	{
+		*errmsg = pstrdup("backup manifest is too large");
+		return false;
+	}
+
+	/* the lexer's tokens are garbage to us: keep them out of resultcxt */
+	parsecxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "pitr_restore manifest parse",
+									 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(parsecxt);
+
+	memset(&parse, 0, sizeof(parse));
+	parse.resultcxt = resultcxt;
+	parse.want_files = (files != NULL);
+
+	memset(&sem, 0, sizeof(sem));
+	sem.semstate = &parse;
+	sem.object_start = manifest_object_start;
+	sem.object_end = manifest_object_end;
+	sem.array_start = manifest_array_start;
+	sem.array_end = manifest_array_end;
+	sem.object_field_start = manifest_field_start;
+	sem.scalar = manifest_scalar;
+
+	/* manifests are UTF-8; names that are not use Encoded-Path */
+	lex = makeJsonLexContextCstringLen(unconstify(char *, buf), (int) len,
+									   PG_UTF8, true);
+	jerr = pg_parse_json(lex, &sem);
+
+	MemoryContextSwitchTo(resultcxt);
+
+	if (jerr != JSON_SUCCESS)
+		*errmsg = psprintf("could not parse backup manifest: %s",
+						   json_errdetail(jerr, lex));
+	else if (parse.error != NULL)
+		*errmsg = parse.error;
+	else if (!parse.top_is_object || parse.version == NULL)
+		*errmsg = pstrdup("backup manifest has no \"PostgreSQL-Backup-Manifest-Version\"");
+	else if (!parse_uint64(parse.version, &v) || v < 1 || v > 2)
+		*errmsg = psprintf("unsupported backup manifest version \"%s\"",
+						   parse.version);
+	else if (parse.manifest_checksum == NULL)
+		*errmsg = pstrdup("backup manifest has no checksum");
+	else if (verify_manifest_checksum(buf, len, parse.manifest_checksum,
+									  errmsg))
+		ok = true;
+
+	if (ok && parse.nranges > 0 && b->start_lsn != InvalidXLogRecPtr &&
+		b->start_lsn != parse.last_start)
+	{
+		*errmsg = psprintf("backup manifest WAL range starts at %X/%X, but the backup starts at %X/%X",
+						   LSN_FORMAT_ARGS(parse.last_start),
+						   LSN_FORMAT_ARGS(b->start_lsn));
+		ok = false;
+	}
+
+	if (ok)
+	{
+		if (parse.nranges > 0 && b->start_lsn == InvalidXLogRecPtr)
+		{
+			b->start_lsn = parse.last_start;
+			b->start_tli = parse.last_tli;
+		}
+		if (parse.nranges > 0 && b->stop_lsn == InvalidXLogRecPtr)
+		{
+			b->stop_lsn = parse.first_end;
+			b->stop_tli = parse.first_tli;
+		}
+		/* version 2 (PostgreSQL 17) records the system identifier */
+		if (parse.system_id != NULL && b->system_identifier == 0 &&
+			parse_uint64(parse.system_id, &v))
+			b->system_identifier = v;
+		b->has_manifest = true;
+		if (files != NULL)
+			*files = parse.files;
+	}
+	else if (files != NULL)
+		list_free_deep(parse.files);
+
+	MemoryContextDelete(parsecxt);
+	return ok;
+}

@@ -1,0 +1,262 @@
+/*-------------------------------------------------------------------------
+ *
+ * segment_source.c
+ *	  Whole WAL segments out of an archive directory.
+ *
+ * Segments are looked up the way recovery does it (XLogFileReadAnyTLI):
+ * along the history of the followed timeline, newest timeline first,
+ * skipping timelines that begin after the segment.  Decompressed segments
+ * are kept in two buffers, enough for a walk that reads the tail of one
+ * segment and the head of the next without decompressing anything twice,
+ * and little enough to keep memory flat whatever the archive's size.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog_internal.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "history.h"
+#include "segment_source.h"
+
+#define PITR_CACHE_SLOTS 2
+
+typedef struct SegKey
+{
+	TimeLineID	tli;
+	XLogSegNo	segno;
+} SegKey;
+
+typedef struct SegEntry
+{
+	SegKey		key;
+	PitrArchiveFile *file;
+} SegEntry;
+
+typedef struct HistEntry
+{
+	TimeLineID	tli;
+	List	   *entries;		/* PitrHistoryEntry *, oldest first */
+} HistEntry;
+
+typedef struct CacheSlot
+{
+	PitrArchiveFile *file;
+	char	   *buf;
+	uint64		used;
+} CacheSlot;
+
+struct PitrSegmentSource
+{
+	char	   *dir;
+	int			segsize;
+	HTAB	   *files;
+	HTAB	   *histories;
+	TimeLineID	follow;
+	PitrArchiveFile *pinned;
+	XLogSegNo	pinned_segno;
+	PitrFileReader *reader;
+	CacheSlot	slots[PITR_CACHE_SLOTS];
+	uint64		clock;
+	int64		bytes_read;
+};
+
+PitrSegmentSource *
+pitr_segsrc_create(const char *dir, int segsize)
+{
+	PitrSegmentSource *src = palloc0(sizeof(PitrSegmentSource));
+	HASHCTL		ctl;
+
+	src->dir = pstrdup(dir);
+	src->segsize = segsize;
+
+	ctl.keysize = sizeof(SegKey);
+	ctl.entrysize = sizeof(SegEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	src->files = hash_create("pitr_restore segments", 1024, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	ctl.keysize = sizeof(TimeLineID);
+	ctl.entrysize = sizeof(HistEntry);
+	src->histories = hash_create("pitr_restore histories", 16, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	src->reader = pitr_file_reader_create();
+	return src;
+}
+
+void
+pitr_segsrc_add(PitrSegmentSource *src, PitrArchiveFile *f)
+{
+	SegKey		key;
+	SegEntry   *e;
+	bool		found;
+
+	Assert(f->kind == PITR_FILE_SEGMENT);
+	memset(&key, 0, sizeof(key));
+	key.tli = f->tli;
+	key.segno = pitr_file_segno(f, src->segsize);
+	e = hash_search(src->files, &key, HASH_ENTER, &found);
+
+	/* Both "X" and "X.zst" in one archive: the plain one is preferred. */
+	if (!found || f->compression == PITR_COMPRESS_NONE)
+		e->file = f;
+}
+
+void
+pitr_segsrc_set_history(PitrSegmentSource *src, TimeLineID tli, List *entries)
+{
+	HistEntry  *h = hash_search(src->histories, &tli, HASH_ENTER, NULL);
+
+	h->entries = entries;
+}
+
+void
+pitr_segsrc_follow(PitrSegmentSource *src, TimeLineID tli)
+{
+	src->follow = tli;
+}
+
+void
+pitr_segsrc_pin(PitrSegmentSource *src, PitrArchiveFile *f)
+{
+	src->pinned = f;
+	if (f)
+		src->pinned_segno = pitr_file_segno(f, src->segsize);
+}
+
+static PitrArchiveFile *
+lookup(PitrSegmentSource *src, TimeLineID tli, XLogSegNo segno)
+{
+	SegKey		key;
+	SegEntry   *e;
+
+	memset(&key, 0, sizeof(key));
+	key.tli = tli;
+	key.segno = segno;
+	e = hash_search(src->files, &key, HASH_FIND, NULL);
+	return e ? e->file : NULL;
+}
+
+PitrArchiveFile *
+pitr_segsrc_find(PitrSegmentSource *src, TimeLineID tli, XLogSegNo segno)
+{
+	HistEntry  *h = hash_search(src->histories, &tli, HASH_FIND, NULL);
+	List	   *entries = h ? h->entries : NIL;
+	XLogRecPtr	begin;
+	XLogSegNo	beginseg;
+
+	/* The followed timeline itself begins at its last switchpoint. */
+	begin = entries ? ((PitrHistoryEntry *) llast(entries))->switchpoint : 0;
+	XLByteToSeg(begin, beginseg, src->segsize);
+	if (segno >= beginseg)
+	{
+		PitrArchiveFile *f = lookup(src, tli, segno);
+
+		if (f)
+			return f;
+	}
+
+	/* Then its ancestors, newest first. */
+	for (int i = list_length(entries) - 1; i >= 0; i--)
+	{
+		PitrHistoryEntry *e = list_nth(entries, i);
+
+		begin = i > 0 ? ((PitrHistoryEntry *) list_nth(entries, i - 1))->switchpoint : 0;
+		XLByteToSeg(begin, beginseg, src->segsize);
+		if (segno >= beginseg)
+		{
+			PitrArchiveFile *f = lookup(src, e->tli, segno);
+
+			if (f)
+				return f;
+		}
+	}
+	return NULL;
+}
+
+const char *
+pitr_segsrc_load(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
+{
+	CacheSlot  *slot = NULL;
+	char		path[MAXPGPATH];
+	int64		got;
+
+	*err = NULL;
+	for (int i = 0; i < PITR_CACHE_SLOTS; i++)
+	{
+		if (src->slots[i].file == f)
+		{
+			src->slots[i].used = ++src->clock;
+			return src->slots[i].buf;
+		}
+		if (slot == NULL || src->slots[i].used < slot->used)
+			slot = &src->slots[i];
+	}
+
+	if (slot->buf == NULL)
+		slot->buf = MemoryContextAllocHuge(CurrentMemoryContext, src->segsize);
+	slot->file = NULL;
+	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
+	got = pitr_read_file(src->reader, path, f->compression, slot->buf,
+						 src->segsize, true, &src->bytes_read, err);
+	if (got < 0)
+		return NULL;
+	if (got != src->segsize)
+	{
+		*err = psprintf("file holds %lld bytes, not a whole segment of %d bytes",
+						(long long) got, src->segsize);
+		return NULL;
+	}
+	slot->file = f;
+	slot->used = ++src->clock;
+	return slot->buf;
+}
+
+const char *
+pitr_segsrc_get(void *arg, XLogSegNo segno, TimeLineID *tli)
+{
+	PitrSegmentSource *src = (PitrSegmentSource *) arg;
+	PitrArchiveFile *f;
+	char	   *err;
+	const char *buf;
+
+	if (src->pinned && segno == src->pinned_segno)
+		f = src->pinned;
+	else
+		f = pitr_segsrc_find(src, src->follow, segno);
+	if (f == NULL)
+		return NULL;
+	buf = pitr_segsrc_load(src, f, &err);
+	if (buf)
+		*tli = f->tli;
+	return buf;
+}
+
+int64
+pitr_segsrc_bytes_read(PitrSegmentSource *src)
+{
+	return src->bytes_read;
+}
+
+bool
+pitr_segsrc_read_head(PitrSegmentSource *src, PitrArchiveFile *f, char *page,
+					  char **err)
+{
+	char		path[MAXPGPATH];
+	int64		got;
+
+	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
+	got = pitr_read_file(src->reader, path, f->compression, page, XLOG_BLCKSZ,
+						 false, &src->bytes_read, err);
+	if (got < 0)
+		return false;
+	if (got < XLOG_BLCKSZ)
+	{
+		*err = psprintf("file holds only %lld bytes", (long long) got);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,441 @@
+/*-------------------------------------------------------------------------
+ *
+ * walscan.c
+ *	  Walk WAL with the server's own XLogReader, over a page-read callback
+ *	  that serves pages from whatever gives whole segments (the archive's
+ *	  files, decompressed), and summarise a segment for the index.
+ *
+ * A record belongs to the segment in which it ends: a segment's summary is
+ * then final as soon as the segment is in the archive, whatever arrives
+ * later.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/rmgr.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "catalog/pg_control.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "walscan.h"
+
+typedef struct WalkPrivate
+{
+	int			segsize;
+	PitrSegmentGetter getter;
+	void	   *getter_arg;
+	bool		missing;
+	XLogSegNo	missing_segno;
+} WalkPrivate;
+
+static int
+walk_page_read(XLogReaderState *state, XLogRecPtr targetPagePtr, int reqLen,
+			   XLogRecPtr targetRecPtr, char *readBuf)
+{
+	WalkPrivate *priv = (WalkPrivate *) state->private_data;
+	XLogSegNo	segno;
+	TimeLineID	tli = 0;
+	const char *seg;
+
+	XLByteToSeg(targetPagePtr, segno, priv->segsize);
+	seg = priv->getter(priv->getter_arg, segno, &tli);
+	if (seg == NULL)
+	{
+		priv->missing = true;
+		priv->missing_segno = segno;
+		return XLREAD_FAIL;
+	}
+	memcpy(readBuf, seg + XLogSegmentOffset(targetPagePtr, priv->segsize),
+		   XLOG_BLCKSZ);
+	state->seg.ws_tli = tli;
+	return XLOG_BLCKSZ;
+}
+
+static void
+walk_segment_close(XLogReaderState *state)
+{
+	/* Pages come from memory: there is no file to close. */
+}
+
+void
+pitr_wal_walk(int segsize, uint64 sysid,
+			  PitrSegmentGetter getter, void *getter_arg,
+			  XLogRecPtr start, bool find_first,
+			  PitrRecordVisitor visit, void *visit_arg, PitrWalk *walk)
+{
+	WalkPrivate priv;
+	XLogReaderState *reader;
+	MemoryContext cxt;
+	MemoryContext old;
+
+	memset(walk, 0, sizeof(*walk));
+	memset(&priv, 0, sizeof(priv));
+	priv.segsize = segsize;
+	priv.getter = getter;
+	priv.getter_arg = getter_arg;
+
+	/* The reader allocates as it goes: give it a context of its own. */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pitr_restore WAL reader",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	reader = XLogReaderAllocate(segsize, NULL,
+								XL_ROUTINE(.page_read = walk_page_read,
+										   .segment_open = NULL,
+										   .segment_close = walk_segment_close),
+								&priv);
+	if (reader == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed while allocating a WAL reading processor.")));
+	reader->system_identifier = sysid;
+
+	if (find_first)
+	{
+		XLogRecPtr	first = XLogFindNextRecord(reader, start);
+
+		if (XLogRecPtrIsInvalid(first))
+		{
+			if (priv.missing)
+			{
+				walk->missing = true;
+				walk->missing_segno = priv.missing_segno;
+			}
+			else
+				walk->error = psprintf("no valid record found after %X/%X%s%s",
+									   LSN_FORMAT_ARGS(start),
+									   reader->errormsg_buf[0] ? ": " : "",
+									   reader->errormsg_buf);
+			MemoryContextSwitchTo(old);
+			walk->error = walk->error ? pstrdup(walk->error) : NULL;
+			MemoryContextDelete(cxt);
+			return;
+		}
+	}
+	else
+		XLogBeginRead(reader, start);
+
+	for (;;)
+	{
+		char	   *errormsg = NULL;
+		XLogRecord *record;
+
+		CHECK_FOR_INTERRUPTS();
+		record = XLogReadRecord(reader, &errormsg);
+		if (record == NULL)
+		{
+			if (priv.missing)
+			{
+				walk->missing = true;
+				walk->missing_segno = priv.missing_segno;
+			}
+			else if (errormsg)
+				walk->error = errormsg;
+			else
+				walk->error = "could not read WAL";
+			break;
+		}
+		if (XLogRecPtrIsInvalid(walk->first_lsn))
+			walk->first_lsn = reader->ReadRecPtr;
+		walk->last_lsn = reader->ReadRecPtr;
+		walk->last_end = reader->EndRecPtr;
+		if (!visit(reader, visit_arg))
+		{
+			walk->stopped = true;
+			break;
+		}
+	}
+
+	MemoryContextSwitchTo(old);
+	if (walk->error)
+		walk->error = pstrdup(walk->error);
+	XLogReaderFree(reader);
+	MemoryContextDelete(cxt);
+}
+
+const char *
+pitr_event_kind_name(PitrEventKind kind)
+{
+	switch (kind)
+	{
+		case PITR_EVENT_RESTORE_POINT:
+			return "restore_point";
+		case PITR_EVENT_BACKUP_END:
+			return "backup_end";
+		case PITR_EVENT_END_OF_RECOVERY:
+			return "end_of_recovery";
+		case PITR_EVENT_WAL_LEVEL:
+			return "wal_level";
+		case PITR_EVENT_PREPARE:
+			return "prepare";
+		case PITR_EVENT_FINISH_PREPARED:
+			return "finish_prepared";
+		case PITR_EVENT_SWITCH:
+			return "switch";
+		case PITR_EVENT_SHUTDOWN:
+			return "shutdown_checkpoint";
+	}
+	return "?";
+}
+
+bool
+pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
+			  TimestampTz *time, bool *commit)
+{
+	uint8		info = XLogRecGetInfo(reader) & ~XLR_INFO_MASK;
+	uint8		op = info & XLOG_XACT_OPMASK;
+
+	if (XLogRecGetRmid(reader) != RM_XACT_ID)
+		return false;
+
+	if (op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED)
+	{
+		xl_xact_commit *xlrec = (xl_xact_commit *) XLogRecGetData(reader);
+		xl_xact_parsed_commit parsed;
+
+		ParseCommitRecord(XLogRecGetInfo(reader), xlrec, &parsed);
+		*xid = (op == XLOG_XACT_COMMIT) ? XLogRecGetXid(reader) : parsed.twophase_xid;
+		*time = xlrec->xact_time;
+		*commit = true;
+		return true;
+	}
+	if (op == XLOG_XACT_ABORT || op == XLOG_XACT_ABORT_PREPARED)
+	{
+		xl_xact_abort *xlrec = (xl_xact_abort *) XLogRecGetData(reader);
+		xl_xact_parsed_abort parsed;
+
+		ParseAbortRecord(XLogRecGetInfo(reader), xlrec, &parsed);
+		*xid = (op == XLOG_XACT_ABORT) ? XLogRecGetXid(reader) : parsed.twophase_xid;
+		*time = xlrec->xact_time;
+		*commit = false;
+		return true;
+	}
+	return false;
+}
+
+XLogSegNo
+pitr_record_end_segno(XLogReaderState *reader, int segsize)
+{
+	XLogSegNo	segno;
+
+	/* After a switch EndRecPtr jumps to the next segment: use the start. */
+	if (XLogRecGetRmid(reader) == RM_XLOG_ID &&
+		(XLogRecGetInfo(reader) & ~XLR_INFO_MASK) == XLOG_SWITCH)
+		XLByteToSeg(reader->ReadRecPtr, segno, segsize);
+	else
+		XLByteToSeg(reader->EndRecPtr - 1, segno, segsize);
+	return segno;
+}
+
+typedef struct SummaryState
+{
+	int			segsize;
+	XLogSegNo	segno;
+	PitrSegmentSummary *sum;
+	bool		passed_end;
+} SummaryState;
+
+static PitrWalEvent *
+add_event(PitrSegmentSummary *sum, PitrEventKind kind, XLogReaderState *r)
+{
+	PitrWalEvent *ev = palloc0(sizeof(PitrWalEvent));
+
+	ev->kind = kind;
+	ev->lsn = r->ReadRecPtr;
+	ev->end_lsn = r->EndRecPtr;
+	ev->xid = XLogRecGetXid(r);
+	sum->events = lappend(sum->events, ev);
+	return ev;
+}
+
+static void
+summarize_xlog_record(XLogReaderState *r, PitrSegmentSummary *sum)
+{
+	uint8		info = XLogRecGetInfo(r) & ~XLR_INFO_MASK;
+	PitrWalEvent *ev;
+
+	switch (info)
+	{
+		case XLOG_RESTORE_POINT:
+			{
+				xl_restore_point *rp = (xl_restore_point *) XLogRecGetData(r);
+
+				ev = add_event(sum, PITR_EVENT_RESTORE_POINT, r);
+				ev->name = pnstrdup(rp->rp_name, MAXFNAMELEN - 1);
+				ev->time = rp->rp_time;
+				ev->has_time = true;
+				break;
+			}
+		case XLOG_BACKUP_END:
+			ev = add_event(sum, PITR_EVENT_BACKUP_END, r);
+			memcpy(&ev->ref_lsn, XLogRecGetData(r), sizeof(XLogRecPtr));
+			break;
+		case XLOG_END_OF_RECOVERY:
+			{
+				xl_end_of_recovery *eor = (xl_end_of_recovery *) XLogRecGetData(r);
+
+				ev = add_event(sum, PITR_EVENT_END_OF_RECOVERY, r);
+				ev->time = eor->end_time;
+				ev->has_time = true;
+				ev->tli = eor->ThisTimeLineID;
+				ev->prev_tli = eor->PrevTimeLineID;
+				break;
+			}
+		case XLOG_PARAMETER_CHANGE:
+			{
+				xl_parameter_change *pc = (xl_parameter_change *) XLogRecGetData(r);
+
+				ev = add_event(sum, PITR_EVENT_WAL_LEVEL, r);
+				ev->name = pstrdup(pc->wal_level == WAL_LEVEL_MINIMAL ? "minimal" :
+								   pc->wal_level == WAL_LEVEL_REPLICA ? "replica" :
+								   pc->wal_level == WAL_LEVEL_LOGICAL ? "logical" :
+								   "unknown");
+				if (pc->wal_level == WAL_LEVEL_MINIMAL)
+					sum->wal_level_minimal = true;
+				break;
+			}
+		case XLOG_SWITCH:
+			add_event(sum, PITR_EVENT_SWITCH, r);
+			sum->has_switch = true;
+			break;
+		case XLOG_CHECKPOINT_SHUTDOWN:
+			add_event(sum, PITR_EVENT_SHUTDOWN, r);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+summarize_xact_record(XLogReaderState *r, PitrSegmentSummary *sum)
+{
+	TransactionId xid;
+	TimestampTz t;
+	bool		commit;
+	uint8		op = (XLogRecGetInfo(r) & ~XLR_INFO_MASK) & XLOG_XACT_OPMASK;
+
+	if (pitr_xact_end(r, &xid, &t, &commit))
+	{
+		if (commit)
+			sum->commits++;
+		else
+			sum->aborts++;
+		if (!sum->has_xact_time)
+		{
+			sum->has_xact_time = true;
+			sum->first_xact_time = sum->min_xact_time = sum->max_xact_time = t;
+		}
+		sum->last_xact_time = t;
+		sum->min_xact_time = Min(sum->min_xact_time, t);
+		sum->max_xact_time = Max(sum->max_xact_time, t);
+		if (op == XLOG_XACT_COMMIT_PREPARED || op == XLOG_XACT_ABORT_PREPARED)
+		{
+			PitrWalEvent *ev = add_event(sum, PITR_EVENT_FINISH_PREPARED, r);
+
+			ev->xid = xid;
+			ev->time = t;
+			ev->has_time = true;
+		}
+	}
+	else if (op == XLOG_XACT_PREPARE)
+	{
+		xl_xact_parsed_prepare parsed;
+		PitrWalEvent *ev;
+
+		ParsePrepareRecord(XLogRecGetInfo(r),
+						   (xl_xact_prepare *) XLogRecGetData(r), &parsed);
+		ev = add_event(sum, PITR_EVENT_PREPARE, r);
+		ev->xid = parsed.twophase_xid;
+		ev->name = pstrdup(parsed.twophase_gid);
+		ev->time = parsed.xact_time;
+		ev->has_time = true;
+	}
+}
+
+static bool
+summary_visit(XLogReaderState *r, void *arg)
+{
+	SummaryState *st = (SummaryState *) arg;
+	PitrSegmentSummary *sum = st->sum;
+	XLogSegNo	endseg = pitr_record_end_segno(r, st->segsize);
+	TransactionId xid = XLogRecGetXid(r);
+
+	if (endseg < st->segno)
+		return true;			/* the previous segment's */
+	if (endseg > st->segno)
+	{
+		st->passed_end = true;
+		return false;			/* the next segment's */
+	}
+
+	if (sum->records == 0)
+		sum->first_lsn = r->ReadRecPtr;
+	sum->next_lsn = r->EndRecPtr;
+	sum->records++;
+
+	if (TransactionIdIsNormal(xid))
+	{
+		if (!sum->has_xid)
+		{
+			sum->has_xid = true;
+			sum->min_xid = sum->max_xid = xid;
+		}
+		if (TransactionIdPrecedes(xid, sum->min_xid))
+			sum->min_xid = xid;
+		if (TransactionIdFollows(xid, sum->max_xid))
+			sum->max_xid = xid;
+	}
+
+	if (XLogRecGetRmid(r) == RM_XLOG_ID)
+		summarize_xlog_record(r, sum);
+	else if (XLogRecGetRmid(r) == RM_XACT_ID)
+		summarize_xact_record(r, sum);
+	return true;
+}
+
+void
+pitr_summarize_segment(int segsize, uint64 sysid,
+					   PitrSegmentGetter getter, void *getter_arg,
+					   XLogSegNo segno, XLogRecPtr start,
+					   PitrSegmentSummary *sum)
+{
+	SummaryState st;
+	PitrWalk	walk;
+	XLogRecPtr	segstart;
+
+	memset(sum, 0, sizeof(*sum));
+	st.segsize = segsize;
+	st.segno = segno;
+	st.sum = sum;
+	st.passed_end = false;
+
+	XLogSegNoOffsetToRecPtr(segno, 0, segsize, segstart);
+	if (XLogRecPtrIsInvalid(start))
+		pitr_wal_walk(segsize, sysid, getter, getter_arg, segstart, true,
+					  summary_visit, &st, &walk);
+	else
+		pitr_wal_walk(segsize, sysid, getter, getter_arg, start, false,
+					  summary_visit, &st, &walk);
+
+	/*
+	 * Valid WAL runs through the segment when the walk went past its end, or
+	 * stopped only for want of the next segment.
+	 */
+	if (st.passed_end || (walk.missing && walk.missing_segno > segno))
+		sum->complete = true;
+	else
+	{
+		sum->complete = false;
+		if (walk.missing)
+			sum->error = psprintf("segment %X/%X is not available",
+								  (uint32) (walk.missing_segno >> 32),
+								  (uint32) walk.missing_segno);
+		else
+			sum->error = walk.error;
+	}
+}
