@@ -52,6 +52,7 @@ struct PitrSegmentSource
 {
 	char	   *dir;
 	int			segsize;
+	MemoryContext cxt;			/* where the buffers live */
 	HTAB	   *files;
 	HTAB	   *histories;
 	TimeLineID	follow;
@@ -71,6 +72,7 @@ pitr_segsrc_create(const char *dir, int segsize)
 
 	src->dir = pstrdup(dir);
 	src->segsize = segsize;
+	src->cxt = CurrentMemoryContext;
 
 	ctl.keysize = sizeof(SegKey);
 	ctl.entrysize = sizeof(SegEntry);
@@ -197,7 +199,7 @@ pitr_segsrc_load(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
 	}
 
 	if (slot->buf == NULL)
-		slot->buf = MemoryContextAllocHuge(CurrentMemoryContext, src->segsize);
+		slot->buf = MemoryContextAllocHuge(src->cxt, src->segsize);
 	slot->file = NULL;
 	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
 	got = pitr_read_file(src->reader, path, f->compression, slot->buf,

@@ -119,6 +119,9 @@ pitr_wal_walk(int segsize, uint64 sysid,
 	}
 	else
 		XLogBeginRead(reader, start);
+	MemoryContextSwitchTo(old);
+
+	/* The reader allocates in its context; the visitor in the caller's. */
 
 	for (;;)
 	{
@@ -126,7 +129,9 @@ pitr_wal_walk(int segsize, uint64 sysid,
 		XLogRecord *record;
 
 		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(cxt);
 		record = XLogReadRecord(reader, &errormsg);
+		MemoryContextSwitchTo(old);
 		if (record == NULL)
 		{
 			if (priv.missing)
@@ -151,7 +156,6 @@ pitr_wal_walk(int segsize, uint64 sysid,
 		}
 	}
 
-	MemoryContextSwitchTo(old);
 	if (walk->error)
 		walk->error = pstrdup(walk->error);
 	XLogReaderFree(reader);

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * archive_index.h
+ *	  The archive index tables, kept up to date by scan_archive().
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PITR_ARCHIVE_INDEX_H
+#define PITR_ARCHIVE_INDEX_H
+
+typedef struct PitrScanResult
+{
+	int			archive_id;
+	int64		segments_total;
+	int64		segments_scanned;
+	int64		bytes_read;
+	uint64		system_identifier;
+	int			segment_size;
+} PitrScanResult;
+
+/* Refresh the index of an archive directory; the caller is inside SPI. */
+extern void pitr_refresh_archive(const char *dir, PitrScanResult *res);
+
+#endif							/* PITR_ARCHIVE_INDEX_H */
