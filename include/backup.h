@@ -53,22 +53,22 @@ typedef struct PitrManifestFile
  * in any order and unknown ones are ignored; when a line occurs twice the
  * first one counts, because the free-text LABEL line can forge later ones.
  * Only the fields found are set, so "b" must be zeroed by the caller
- * (palloc0).  Returns false with a palloc'd *errmsg when there is no valid
+ * (palloc0).  Returns false with a palloc'd *err when there is no valid
  * START WAL LOCATION line.  Times that cannot be read leave has_*_time false.
  */
 extern bool pitr_parse_backup_label(const char *buf, size_t len,
-									PitrBackup *b, char **errmsg);
+									PitrBackup *b, char **err);
 
 /*
  * Parse a backup_manifest and verify its Manifest-Checksum.  Its WAL-Ranges
  * set start/stop LSN and timeline in "b" where those are still unknown (and
  * must agree with a start LSN already known).  When "files" is not NULL it
  * receives a List of PitrManifestFile *.  Sets b->has_manifest on success;
- * returns false with a palloc'd *errmsg on any problem.
+ * returns false with a palloc'd *err on any problem.
  */
 extern bool pitr_parse_backup_manifest(const char *buf, size_t len,
 									   PitrBackup *b, List **files,
-									   char **errmsg);
+									   char **err);
 
 /*
  * One PitrBackup per immediate subdirectory of "dir" (names starting with a

@@ -24,6 +24,9 @@
 
 #include "backup.h"
 
+/* Far more than the 3 levels of a real manifest. */
+#define MAX_MANIFEST_DEPTH	64
+
 /* The fields we look at, at the top level and inside list entries. */
 typedef enum ManifestField
 {
@@ -465,12 +468,46 @@ manifest_scalar(void *state, char *token, JsonTokenType tokentype)
 }
 
 /*
+ * Does the JSON nest deeper than "limit"?  The server's parser recurses and
+ * would raise an ERROR at the stack depth limit; a manifest nests 3 deep.
+ */
+static bool
+nests_too_deep(const char *buf, size_t len, int limit)
+{
+	int			depth = 0;
+	bool		in_string = false;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = buf[i];
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		}
+		else if (c == '"')
+			in_string = true;
+		else if (c == '{' || c == '[')
+		{
+			if (++depth > limit)
+				return true;
+		}
+		else if (c == '}' || c == ']')
+			depth--;
+	}
+	return false;
+}
+
+/*
  * Check the Manifest-Checksum: SHA-256 over every byte before the line that
  * holds it.  pg_basebackup puts that field last, on a line of its own.
  */
 static bool
 verify_manifest_checksum(const char *buf, size_t len, const char *expected,
-						 char **errmsg)
+						 char **err)
 {
 	static const char key[] = "\"Manifest-Checksum\"";
 	size_t		keylen = sizeof(key) - 1;
@@ -485,7 +522,7 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
 	if (strlen(expected) != PG_SHA256_DIGEST_LENGTH * 2 ||
 		!hex_decode_string(expected, want, &wantlen))
 	{
-		*errmsg = psprintf("invalid backup manifest checksum \"%s\"", expected);
+		*err = psprintf("invalid backup manifest checksum \"%s\"", expected);
 		return false;
 	}
 
@@ -500,7 +537,7 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
 	}
 	if (!found)
 	{
-		*errmsg = pstrdup("backup manifest has no checksum");
+		*err = pstrdup("backup manifest has no checksum");
 		return false;
 	}
 	linestart = pos - 1;
@@ -508,7 +545,7 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
 		linestart--;
 	if (linestart == 0)
 	{
-		*errmsg = pstrdup("backup manifest checksum is not on a line of its own");
+		*err = pstrdup("backup manifest checksum is not on a line of its own");
 		return false;
 	}
 
@@ -521,7 +558,7 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
 		pg_cryptohash_update(ctx, (const uint8 *) buf, linestart) < 0 ||
 		pg_cryptohash_final(ctx, got, sizeof(got)) < 0)
 	{
-		*errmsg = psprintf("could not compute backup manifest checksum: %s",
+		*err = psprintf("could not compute backup manifest checksum: %s",
 						   pg_cryptohash_error(ctx));
 		pg_cryptohash_free(ctx);
 		return false;
@@ -530,7 +567,7 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
 
 	if (memcmp(got, want, PG_SHA256_DIGEST_LENGTH) != 0)
 	{
-		*errmsg = pstrdup("backup manifest checksum mismatch");
+		*err = pstrdup("backup manifest checksum mismatch");
 		return false;
 	}
 	return true;
@@ -541,7 +578,7 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
  */
 bool
 pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
-						   List **files, char **errmsg)
+						   List **files, char **err)
 {
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext parsecxt;
@@ -552,12 +589,18 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	bool		ok = false;
 	uint64		v;
 
-	*errmsg = NULL;
+	*err = NULL;
 	if (files != NULL)
 		*files = NIL;
 	if (len > (size_t) INT_MAX)
 	{
-		*errmsg = pstrdup("backup manifest is too large");
+		*err = pstrdup("backup manifest is too large");
+		return false;
+	}
+
+	if (nests_too_deep(buf, len, MAX_MANIFEST_DEPTH))
+	{
+		*err = pstrdup("backup manifest is nested too deeply");
 		return false;
 	}
 
@@ -588,25 +631,25 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	MemoryContextSwitchTo(resultcxt);
 
 	if (jerr != JSON_SUCCESS)
-		*errmsg = psprintf("could not parse backup manifest: %s",
+		*err = psprintf("could not parse backup manifest: %s",
 						   json_errdetail(jerr, lex));
 	else if (parse.error != NULL)
-		*errmsg = parse.error;
+		*err = parse.error;
 	else if (!parse.top_is_object || parse.version == NULL)
-		*errmsg = pstrdup("backup manifest has no \"PostgreSQL-Backup-Manifest-Version\"");
+		*err = pstrdup("backup manifest has no \"PostgreSQL-Backup-Manifest-Version\"");
 	else if (!parse_uint64(parse.version, &v) || v < 1 || v > 2)
-		*errmsg = psprintf("unsupported backup manifest version \"%s\"",
+		*err = psprintf("unsupported backup manifest version \"%s\"",
 						   parse.version);
 	else if (parse.manifest_checksum == NULL)
-		*errmsg = pstrdup("backup manifest has no checksum");
+		*err = pstrdup("backup manifest has no checksum");
 	else if (verify_manifest_checksum(buf, len, parse.manifest_checksum,
-									  errmsg))
+									  err))
 		ok = true;
 
 	if (ok && parse.nranges > 0 && b->start_lsn != InvalidXLogRecPtr &&
 		b->start_lsn != parse.last_start)
 	{
-		*errmsg = psprintf("backup manifest WAL range starts at %X/%X, but the backup starts at %X/%X",
+		*err = psprintf("backup manifest WAL range starts at %X/%X, but the backup starts at %X/%X",
 						   LSN_FORMAT_ARGS(parse.last_start),
 						   LSN_FORMAT_ARGS(b->start_lsn));
 		ok = false;

@@ -1,0 +1,950 @@
+/*-------------------------------------------------------------------------
+ *
+ * backup.c
+ *	  Base backups: parse backup_label and backup history files, and scan
+ *	  the backup directory, one pg_basebackup run per subdirectory, plain
+ *	  or tar (optionally gzip or zstd compressed).
+ *
+ * A backup that cannot be used is still listed, with a reason, so that a
+ * DBA sees why it was passed over; only an unreadable backup directory
+ * itself is an ERROR.  Tar files are read with libarchive, whose objects
+ * live outside memory contexts and are freed by a context reset callback.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "catalog/pg_control.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "port/pg_crc32c.h"
+#include "storage/fd.h"
+#include "utils/datetime.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "backup.h"
+
+/* Size limits for the files we read whole. */
+#define MAX_LABEL_SIZE		(1024 * 1024)
+#define MAX_VERSION_SIZE	1024
+#define MAX_CONTROL_SIZE	(64 * 1024)
+#define MAX_MANIFEST_SIZE	((size_t) MaxAllocSize - 1)
+
+/* Deeper than any data directory: stop runaway recursion. */
+#define MAX_DIR_DEPTH		64
+
+#define TAR_READ_BUFSIZE	(256 * 1024)
+
+/* Lines of a backup_label or backup history file we understand. */
+typedef enum LabelKey
+{
+	LK_START_WAL,
+	LK_STOP_WAL,
+	LK_CHECKPOINT,
+	LK_BACKUP_FROM,
+	LK_START_TIME,
+	LK_STOP_TIME,
+	LK_LABEL,
+	LK_START_TLI,
+	LK_STOP_TLI,
+	LK_COUNT
+} LabelKey;
+
+static const char *const label_keys[LK_COUNT] = {
+	"START WAL LOCATION:",
+	"STOP WAL LOCATION:",
+	"CHECKPOINT LOCATION:",
+	"BACKUP FROM:",
+	"START TIME:",
+	"STOP TIME:",
+	"LABEL:",
+	"START TIMELINE:",
+	"STOP TIMELINE:",
+};
+
+/* The members of a base backup we read. */
+typedef enum BackupMember
+{
+	BM_LABEL,
+	BM_VERSION,
+	BM_CONTROL,
+	BM_COUNT
+} BackupMember;
+
+static const char *const member_names[BM_COUNT] = {
+	"backup_label",
+	"PG_VERSION",
+	"global/pg_control",
+};
+
+static const size_t member_limits[BM_COUNT] = {
+	MAX_LABEL_SIZE,
+	MAX_VERSION_SIZE,
+	MAX_CONTROL_SIZE,
+};
+
+typedef struct MemberData
+{
+	char	   *data[BM_COUNT];	/* NUL-terminated, NULL when not found */
+	size_t		len[BM_COUNT];
+} MemberData;
+
+/* State behind libarchive's read callbacks. */
+typedef struct TarReader
+{
+	struct archive *archive;
+	int			fd;
+	char	   *buf;
+	bool		interrupted;
+	MemoryContextCallback cleanup;
+} TarReader;
+
+bool
+pitr_backup_parse_lsn(const char *str, XLogRecPtr *lsn, const char **end)
+{
+	uint64		parts[2] = {0, 0};
+	const char *p = str;
+
+	for (int i = 0; i < 2; i++)
+	{
+		int			ndigits = 0;
+
+		if (i == 1)
+		{
+			if (*p != '/')
+				return false;
+			p++;
+		}
+		while (ndigits < 9)
+		{
+			int			d;
+
+			if (*p >= '0' && *p <= '9')
+				d = *p - '0';
+			else if (*p >= 'a' && *p <= 'f')
+				d = *p - 'a' + 10;
+			else if (*p >= 'A' && *p <= 'F')
+				d = *p - 'A' + 10;
+			else
+				break;
+			parts[i] = parts[i] * 16 + d;
+			ndigits++;
+			p++;
+		}
+		if (ndigits == 0 || ndigits > 8)
+			return false;
+	}
+	*lsn = (parts[0] << 32) | parts[1];
+	if (end != NULL)
+		*end = p;
+	return true;
+}
+
+/* A decimal timeline ID, 1 or more, and nothing else. */
+static bool
+parse_tli(const char *str, TimeLineID *tli)
+{
+	uint64		v = 0;
+
+	if (*str == '\0')
+		return false;
+	for (const char *p = str; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p - '0');
+		if (v > PG_UINT32_MAX)
+			return false;
+	}
+	if (v == 0)
+		return false;
+	*tli = (TimeLineID) v;
+	return true;
+}
+
+/*
+ * "X/X (file TTTTTTTTXXXXXXXXYYYYYYYY)": the LSN, and the timeline from the
+ * file name when there is one (*tli is left alone otherwise).
+ */
+static bool
+parse_wal_location(const char *str, XLogRecPtr *lsn, TimeLineID *tli)
+{
+	const char *rest;
+	TimeLineID	ftli;
+
+	if (!pitr_backup_parse_lsn(str, lsn, &rest))
+		return false;
+	if (strncmp(rest, " (file ", 7) == 0 && strlen(rest) == 7 + 24 + 1 &&
+		strspn(rest + 7, "0123456789ABCDEF") == 24 && rest[7 + 24] == ')' &&
+		sscanf(rest + 7, "%08X", &ftli) == 1 && ftli != 0)
+		*tli = ftli;
+	else if (*rest != '\0' && *rest != ' ')
+		return false;
+	return true;
+}
+
+/*
+ * "%Y-%m-%d %H:%M:%S %Z" as the server writes it, the zone being an
+ * abbreviation (UTC, CEST) or an offset (+01).  Uses the datetime input
+ * routines directly because timestamptz_in would ERROR on bad input.
+ */
+static bool
+parse_label_time(const char *str, TimestampTz *result)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	int			tz;
+	struct pg_tm tt;
+	fsec_t		fsec;
+
+	if (strlen(str) >= MAXDATELEN)
+		return false;
+	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0)
+		return false;
+	/* date, time and zone: without a zone the session's would be assumed */
+	if (nf < 3)
+		return false;
+	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
+		dtype != DTK_DATE)
+		return false;
+	if (tm2timestamp(&tt, fsec, &tz, result) != 0 ||
+		!IS_VALID_TIMESTAMP(*result))
+		return false;
+	return true;
+}
+
+/*
+ * See backup.h.  Recovery itself reads backup_label with fscanf in a fixed
+ * order; we are more forgiving since we only report what we find.
+ */
+bool
+pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
+						char **err)
+{
+	const char *p = buf;
+	const char *end = buf + len;
+	bool		seen[LK_COUNT] = {false};
+	bool		start_ok = false;
+	TimeLineID	start_file_tli = 0;
+	TimeLineID	stop_file_tli = 0;
+	bool		start_tli_line = false;
+	bool		stop_tli_line = false;
+
+	*err = NULL;
+
+	while (p < end)
+	{
+		const char *nl = memchr(p, '\n', end - p);
+		size_t		linelen = (nl ? nl : end) - p;
+		char	   *line;
+		char	   *value = NULL;
+		int			key;
+
+		if (linelen > 0 && p[linelen - 1] == '\r')
+			linelen--;
+		line = pnstrdup(p, linelen);
+		p = nl ? nl + 1 : end;
+
+		for (key = 0; key < LK_COUNT; key++)
+		{
+			size_t		klen = strlen(label_keys[key]);
+
+			if (strncmp(line, label_keys[key], klen) == 0)
+			{
+				value = line + klen;
+				if (*value == ' ')
+					value++;
+				break;
+			}
+		}
+		/* unknown lines, and repeats that a LABEL could have forged */
+		if (key == LK_COUNT || seen[key])
+		{
+			pfree(line);
+			continue;
+		}
+		seen[key] = true;
+
+		switch ((LabelKey) key)
+		{
+			case LK_START_WAL:
+				{
+					XLogRecPtr	lsn;
+
+					start_ok = parse_wal_location(value, &lsn,
+												  &start_file_tli);
+					if (start_ok)
+						b->start_lsn = lsn;
+					break;
+				}
+			case LK_STOP_WAL:
+				{
+					XLogRecPtr	lsn;
+
+					if (parse_wal_location(value, &lsn, &stop_file_tli))
+						b->stop_lsn = lsn;
+					break;
+				}
+			case LK_CHECKPOINT:
+				{
+					XLogRecPtr	lsn;
+					const char *rest;
+
+					if (pitr_backup_parse_lsn(value, &lsn, &rest) &&
+						*rest == '\0')
+						b->checkpoint_lsn = lsn;
+					break;
+				}
+			case LK_BACKUP_FROM:
+				b->backup_from = pstrdup(value);
+				break;
+			case LK_START_TIME:
+				b->has_start_time = parse_label_time(value, &b->start_time);
+				break;
+			case LK_STOP_TIME:
+				b->has_stop_time = parse_label_time(value, &b->stop_time);
+				break;
+			case LK_LABEL:
+				b->label = pstrdup(value);
+				break;
+			case LK_START_TLI:
+				start_tli_line = parse_tli(value, &b->start_tli);
+				break;
+			case LK_STOP_TLI:
+				stop_tli_line = parse_tli(value, &b->stop_tli);
+				break;
+			case LK_COUNT:
+				break;
+		}
+		pfree(line);
+	}
+
+	if (!seen[LK_START_WAL])
+	{
+		*err = pstrdup("missing \"START WAL LOCATION\" line");
+		return false;
+	}
+	if (!start_ok)
+	{
+		*err = pstrdup("invalid \"START WAL LOCATION\" line");
+		return false;
+	}
+
+	/* before PostgreSQL 11 the timelines were only in the file names */
+	if (!start_tli_line && start_file_tli != 0)
+		b->start_tli = start_file_tli;
+	if (!stop_tli_line && stop_file_tli != 0 &&
+		b->stop_lsn != InvalidXLogRecPtr)
+		b->stop_tli = stop_file_tli;
+
+	return true;
+}
+
+/* Record why a backup cannot be used; the first reason found wins. */
+static void
+set_problem(PitrBackup *b, const char *msg)
+{
+	if (b->problem == NULL)
+		b->problem = MemoryContextStrdup(GetMemoryChunkContext(b), msg);
+}
+
+/*
+ * Read a whole file of at most maxlen bytes into a palloc'd, NUL-terminated
+ * buffer.  Returns false with a palloc'd *err instead of raising an ERROR.
+ */
+static bool
+read_whole_file(const char *path, size_t maxlen, char **data, size_t *len,
+				char **err)
+{
+	int			fd;
+	struct stat st;
+	char	   *buf;
+	size_t		done = 0;
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+	{
+		*err = psprintf("could not open file \"%s\": %m", path);
+		return false;
+	}
+	if (fstat(fd, &st) < 0)
+	{
+		*err = psprintf("could not stat file \"%s\": %m", path);
+		CloseTransientFile(fd);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		*err = psprintf("\"%s\" is not a regular file", path);
+		CloseTransientFile(fd);
+		return false;
+	}
+	if ((uint64) st.st_size > maxlen)
+	{
+		*err = psprintf("file \"%s\" is larger than %zu bytes", path, maxlen);
+		CloseTransientFile(fd);
+		return false;
+	}
+
+	buf = palloc((size_t) st.st_size + 1);
+	while (done < (size_t) st.st_size)
+	{
+		size_t		want = Min((size_t) st.st_size - done, TAR_READ_BUFSIZE);
+		ssize_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = read(fd, buf + done, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			*err = psprintf("could not read file \"%s\": %m", path);
+			CloseTransientFile(fd);
+			pfree(buf);
+			return false;
+		}
+		if (n == 0)
+			break;				/* shrank under us: take what is there */
+		done += n;
+	}
+	buf[done] = '\0';
+	CloseTransientFile(fd);
+
+	*data = buf;
+	*len = done;
+	return true;
+}
+
+static bool
+is_regular_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * Add the sizes of the regular files under "path" to *bytes.  Symbolic
+ * links (tablespaces of a plain backup) are not followed.
+ */
+static void
+add_dir_bytes(const char *path, int depth, int64 *bytes, PitrBackup *b)
+{
+	DIR		   *dir;
+	struct dirent *de;
+
+	if (depth > MAX_DIR_DEPTH)
+		return;
+	dir = AllocateDir(path);
+	if (dir == NULL)
+	{
+		char	   *msg = psprintf("could not open directory \"%s\": %m", path);
+
+		set_problem(b, msg);
+		return;
+	}
+	while ((de = ReadDirExtended(dir, path, DEBUG1)) != NULL)
+	{
+		char	   *child;
+		struct stat st;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		child = psprintf("%s/%s", path, de->d_name);
+		if (lstat(child, &st) == 0)
+		{
+			if (S_ISREG(st.st_mode))
+				*bytes += st.st_size;
+			else if (S_ISDIR(st.st_mode))
+				add_dir_bytes(child, depth + 1, bytes, b);
+		}
+		pfree(child);
+	}
+	FreeDir(dir);
+}
+
+/* Runs when the reader's memory context goes, on success or ERROR alike. */
+static void
+tar_reader_cleanup(void *arg)
+{
+	TarReader  *r = arg;
+
+	if (r->archive != NULL)
+	{
+		archive_read_free(r->archive);
+		r->archive = NULL;
+	}
+}
+
+static la_ssize_t
+tar_read_cb(struct archive *a, void *client_data, const void **buffer)
+{
+	TarReader  *r = client_data;
+	ssize_t		n;
+
+	/*
+	 * A cancel cannot be serviced from inside libarchive (the longjmp would
+	 * leave it in a half-updated state), so make the read fail and let the
+	 * caller call CHECK_FOR_INTERRUPTS.
+	 */
+	if ((QueryCancelPending || ProcDiePending) &&
+		INTERRUPTS_CAN_BE_PROCESSED())
+	{
+		r->interrupted = true;
+		archive_set_error(a, EINTR, "interrupted");
+		return -1;
+	}
+
+	do
+	{
+		n = read(r->fd, r->buf, TAR_READ_BUFSIZE);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+	{
+		archive_set_error(a, errno, "read error: %s", strerror(errno));
+		return -1;
+	}
+	*buffer = r->buf;
+	return n;
+}
+
+/* Skip by seeking; only used while the data is not compressed. */
+static la_int64_t
+tar_skip_cb(struct archive *a, void *client_data, la_int64_t request)
+{
+	TarReader  *r = client_data;
+	off_t		cur;
+	struct stat st;
+
+	cur = lseek(r->fd, 0, SEEK_CUR);
+	if (cur < 0 || fstat(r->fd, &st) < 0)
+		return 0;				/* libarchive falls back to reading */
+	if (request > st.st_size - cur)
+		request = st.st_size - cur;
+	if (request <= 0 || lseek(r->fd, request, SEEK_CUR) < 0)
+		return 0;
+	return request;
+}
+
+/* An entry name as pg_basebackup writes it, with any leading "./" gone. */
+static int
+match_member(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	for (int i = 0; i < BM_COUNT; i++)
+		if (strcmp(name, member_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Read backup_label, PG_VERSION and global/pg_control out of a tar file.
+ * Stops as soon as all three are in; pg_control comes last in a
+ * pg_basebackup tar, so usually the whole file is read (or, uncompressed,
+ * seeked through).  Returns false with *err on a tar that cannot be read.
+ */
+static bool
+read_tar_members(const char *path, const char *compression, MemberData *md,
+				 char **err)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext readercxt;
+	TarReader  *r;
+	struct archive *a;
+	int			fd;
+	int			nfound = 0;
+	bool		ok = true;
+
+	readercxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "pitr_restore tar reader",
+									  ALLOCSET_DEFAULT_SIZES);
+	r = MemoryContextAllocZero(readercxt, sizeof(TarReader));
+	r->buf = MemoryContextAlloc(readercxt, TAR_READ_BUFSIZE);
+	r->fd = -1;
+	r->cleanup.func = tar_reader_cleanup;
+	r->cleanup.arg = r;
+	MemoryContextRegisterResetCallback(readercxt, &r->cleanup);
+
+	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (r->fd < 0)
+	{
+		*err = psprintf("could not open file \"%s\": %m", path);
+		MemoryContextDelete(readercxt);
+		return false;
+	}
+
+	a = r->archive = archive_read_new();
+	if (a == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	archive_read_support_format_tar(a);
+	/* a warning means an external program would be run: refuse that */
+	if ((strcmp(compression, "gzip") == 0 &&
+		 archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
+		(strcmp(compression, "zstd") == 0 &&
+		 archive_read_support_filter_zstd(a) != ARCHIVE_OK))
+	{
+		*err = psprintf("%s decompression is not available", compression);
+		ok = false;
+	}
+	else if (archive_read_open2(a, r, NULL, tar_read_cb, tar_skip_cb,
+								NULL) != ARCHIVE_OK)
+	{
+		CHECK_FOR_INTERRUPTS();
+		*err = psprintf("could not read \"%s\": %s", path,
+						archive_error_string(a) ? archive_error_string(a) :
+						"unknown error");
+		ok = false;
+	}
+
+	while (ok && nfound < BM_COUNT)
+	{
+		struct archive_entry *entry;
+		int			rc;
+		int			which;
+
+		CHECK_FOR_INTERRUPTS();
+		rc = archive_read_next_header(a, &entry);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+		{
+			if (r->interrupted)
+				CHECK_FOR_INTERRUPTS();
+			*err = psprintf("could not read \"%s\": %s", path,
+							archive_error_string(a) ? archive_error_string(a) :
+							"unknown error");
+			ok = false;
+			break;
+		}
+
+		which = match_member(archive_entry_pathname(entry));
+		if (which < 0 || md->data[which] != NULL ||
+			archive_entry_filetype(entry) != AE_IFREG)
+			continue;
+
+		if (archive_entry_size(entry) < 0 ||
+			(uint64) archive_entry_size(entry) > member_limits[which])
+		{
+			*err = psprintf("\"%s\" in \"%s\" is larger than %zu bytes",
+							member_names[which], path, member_limits[which]);
+			ok = false;
+			break;
+		}
+		else
+		{
+			size_t		size = (size_t) archive_entry_size(entry);
+			char	   *data = MemoryContextAlloc(oldcxt, size + 1);
+			size_t		done = 0;
+
+			while (done < size)
+			{
+				la_ssize_t	n = archive_read_data(a, data + done, size - done);
+
+				if (n <= 0)
+				{
+					if (r->interrupted)
+						CHECK_FOR_INTERRUPTS();
+					*err = psprintf("could not read \"%s\" in \"%s\": %s",
+									member_names[which], path,
+									n == 0 ? "unexpected end of file" :
+									archive_error_string(a) ?
+									archive_error_string(a) : "unknown error");
+					ok = false;
+					break;
+				}
+				done += n;
+			}
+			if (!ok)
+				break;
+			data[size] = '\0';
+			md->data[which] = data;
+			md->len[which] = size;
+			nfound++;
+		}
+	}
+
+	fd = r->fd;
+	MemoryContextDelete(readercxt);
+	CloseTransientFile(fd);
+	return ok;
+}
+
+/* The major version in PG_VERSION: "15", or "9.6" before version 10. */
+static int
+parse_pg_version(const char *data)
+{
+	int			v = 0;
+	const char *p = data;
+
+	while (*p >= '0' && *p <= '9' && v < 100000)
+		v = v * 10 + (*p++ - '0');
+	if (p == data || (*p != '\0' && *p != '\n' && *p != '\r' && *p != '.'))
+		return 0;
+	return v;
+}
+
+/*
+ * Take the system identifier from pg_control, after checking its CRC.
+ * The identifier leads pg_control in every version; the CRC's position is
+ * only known for our own layout.
+ */
+static void
+read_pg_control(const char *data, size_t len, PitrBackup *b)
+{
+	ControlFileData cf;
+	pg_crc32c	crc;
+
+	if (len < sizeof(ControlFileData))
+	{
+		set_problem(b, "global/pg_control is too short");
+		return;
+	}
+	memcpy(&cf, data, sizeof(ControlFileData));
+	if (cf.pg_control_version != PG_CONTROL_VERSION)
+	{
+		if (b->pg_version == PG_MAJORVERSION_NUM)
+		{
+			char	   *msg = psprintf("global/pg_control has version %u, but %u was expected",
+									   cf.pg_control_version,
+									   PG_CONTROL_VERSION);
+
+			set_problem(b, msg);
+		}
+		b->system_identifier = cf.system_identifier;
+		return;
+	}
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, data, offsetof(ControlFileData, crc));
+	FIN_CRC32C(crc);
+	if (!EQ_CRC32C(crc, cf.crc))
+	{
+		set_problem(b, "incorrect checksum in global/pg_control");
+		return;
+	}
+	b->system_identifier = cf.system_identifier;
+}
+
+/* Look at one subdirectory of the backup directory. */
+static PitrBackup *
+scan_one_backup(const char *parent, const char *name)
+{
+	static const struct
+	{
+		const char *file;
+		const char *format;
+		const char *compression;
+	}			tar_kinds[] = {
+		{"base.tar", "tar", "none"},
+		{"base.tar.gz", "tar.gz", "gzip"},
+		{"base.tar.zst", "tar.zst", "zstd"},
+	};
+	MemoryContext resultcxt = CurrentMemoryContext;
+	MemoryContext scancxt;
+	PitrBackup *b;
+	DIR		   *dir;
+	MemberData	md;
+	char	   *path;
+	char	   *err = NULL;
+	int64		bytes = 0;
+
+	b = palloc0(sizeof(PitrBackup));
+	b->name = pstrdup(name);
+	b->location = psprintf("%s/%s", parent, name);
+
+	/* say so plainly when the directory is unreadable as a whole */
+	dir = AllocateDir(b->location);
+	if (dir == NULL)
+	{
+		char	   *msg = psprintf("could not open directory \"%s\": %m",
+								   b->location);
+
+		set_problem(b, msg);
+		pfree(msg);
+		return b;
+	}
+	FreeDir(dir);
+
+	/* file contents and messages are scratch; only "b" is kept */
+	scancxt = AllocSetContextCreate(CurrentMemoryContext,
+									"pitr_restore backup scan",
+									ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(scancxt);
+	memset(&md, 0, sizeof(md));
+
+	path = psprintf("%s/backup_label", b->location);
+	if (is_regular_file(path))
+	{
+		b->format = MemoryContextStrdup(resultcxt, "plain");
+		for (int i = 0; i < BM_COUNT; i++)
+		{
+			path = psprintf("%s/%s", b->location, member_names[i]);
+			if (!read_whole_file(path, member_limits[i], &md.data[i],
+								 &md.len[i], &err))
+				set_problem(b, err);
+		}
+	}
+	else
+	{
+		int			kind = -1;
+
+		for (int i = 0; i < lengthof(tar_kinds) && kind < 0; i++)
+		{
+			path = psprintf("%s/%s", b->location, tar_kinds[i].file);
+			if (is_regular_file(path))
+				kind = i;
+		}
+		if (kind >= 0)
+		{
+			b->format = MemoryContextStrdup(resultcxt, tar_kinds[kind].format);
+			if (!read_tar_members(path, tar_kinds[kind].compression, &md,
+								  &err))
+				set_problem(b, err);
+			else
+			{
+				for (int i = 0; i < BM_COUNT; i++)
+				{
+					if (md.data[i] == NULL)
+					{
+						err = psprintf("%s contains no %s",
+									   tar_kinds[kind].file, member_names[i]);
+						set_problem(b, err);
+					}
+				}
+			}
+		}
+		else if (is_regular_file(psprintf("%s/base.tar.lz4", b->location)))
+			set_problem(b, "base.tar.lz4 is compressed with lz4, which is not supported");
+		else
+			set_problem(b, "no backup_label, base.tar, base.tar.gz or base.tar.zst found");
+	}
+
+	if (md.data[BM_VERSION] != NULL)
+	{
+		b->pg_version = parse_pg_version(md.data[BM_VERSION]);
+		if (b->pg_version == 0)
+			set_problem(b, "PG_VERSION is not valid");
+		else if (b->pg_version != PG_MAJORVERSION_NUM)
+		{
+			err = psprintf("backup is from PostgreSQL %d, but only PostgreSQL %d backups are supported",
+						   b->pg_version, PG_MAJORVERSION_NUM);
+			set_problem(b, err);
+		}
+	}
+
+	if (md.data[BM_CONTROL] != NULL)
+		read_pg_control(md.data[BM_CONTROL], md.len[BM_CONTROL], b);
+
+	if (md.data[BM_LABEL] != NULL)
+	{
+		bool		ok;
+
+		MemoryContextSwitchTo(resultcxt);
+		ok = pitr_parse_backup_label(md.data[BM_LABEL], md.len[BM_LABEL], b,
+									 &err);
+		MemoryContextSwitchTo(scancxt);
+		if (!ok)
+		{
+			err = psprintf("backup_label is not valid: %s", err);
+			set_problem(b, err);
+		}
+	}
+
+	path = psprintf("%s/backup_manifest", b->location);
+	if (is_regular_file(path))
+	{
+		char	   *data;
+		size_t		len;
+
+		if (!read_whole_file(path, MAX_MANIFEST_SIZE, &data, &len, &err))
+			set_problem(b, err);
+		else
+		{
+			bool		ok;
+
+			/* sets only scalar fields of b: safe to run in scancxt */
+			ok = pitr_parse_backup_manifest(data, len, b, NULL, &err);
+			if (!ok)
+				set_problem(b, err);
+		}
+	}
+
+	add_dir_bytes(b->location, 0, &bytes, b);
+	b->bytes = bytes;
+
+	MemoryContextSwitchTo(resultcxt);
+	MemoryContextDelete(scancxt);
+	return b;
+}
+
+static int
+name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* See backup.h. */
+List *
+pitr_scan_backup_dir(const char *dir)
+{
+	char	   *absdir;
+	DIR		   *d;
+	struct dirent *de;
+	List	   *names = NIL;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (is_absolute_path(dir))
+		absdir = pstrdup(dir);
+	else
+		absdir = psprintf("%s/%s", DataDir, dir);
+	canonicalize_path(absdir);
+
+	d = AllocateDir(absdir);
+	if (d == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", dir)));
+	while ((de = ReadDir(d, absdir)) != NULL)
+	{
+		char	   *path;
+		struct stat st;
+
+		CHECK_FOR_INTERRUPTS();
+		/* ".", "..", and hidden ones such as .snapshot */
+		if (de->d_name[0] == '.')
+			continue;
+		path = psprintf("%s/%s", absdir, de->d_name);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			names = lappend(names, pstrdup(de->d_name));
+		pfree(path);
+	}
+	FreeDir(d);
+
+	list_sort(names, name_cmp);
+	foreach(lc, names)
+	{
+		CHECK_FOR_INTERRUPTS();
+		result = lappend(result, scan_one_backup(absdir, lfirst(lc)));
+	}
+	list_free_deep(names);
+	return result;
+}
