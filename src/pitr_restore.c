@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "cleanup.h"
 #include "pitr_restore.h"
 
 PG_MODULE_MAGIC;
@@ -44,6 +45,8 @@ _PG_init(void)
 							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	pitr_cleanup_init();
 
 	MarkGUCPrefixReserved("pitr_restore");
 }
