@@ -33,6 +33,7 @@ typedef struct PitrWalk
 	bool		missing;		/* a segment was not available */
 	XLogSegNo	missing_segno;
 	char	   *error;			/* the reader's complaint about the WAL */
+	XLogSegNo	error_segno;	/* the segment being read at the time */
 } PitrWalk;
 
 extern void pitr_wal_walk(int segsize, uint64 sysid,

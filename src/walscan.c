@@ -30,6 +30,7 @@ typedef struct WalkPrivate
 	void	   *getter_arg;
 	bool		missing;
 	XLogSegNo	missing_segno;
+	XLogSegNo	last_segno;
 } WalkPrivate;
 
 static int
@@ -42,6 +43,7 @@ walk_page_read(XLogReaderState *state, XLogRecPtr targetPagePtr, int reqLen,
 	const char *seg;
 
 	XLByteToSeg(targetPagePtr, segno, priv->segsize);
+	priv->last_segno = segno;
 	seg = priv->getter(priv->getter_arg, segno, &tli);
 	if (seg == NULL)
 	{
@@ -143,6 +145,7 @@ pitr_wal_walk(int segsize, uint64 sysid,
 				walk->error = errormsg;
 			else
 				walk->error = "could not read WAL";
+			walk->error_segno = priv.last_segno;
 			break;
 		}
 		if (XLogRecPtrIsInvalid(walk->first_lsn))
@@ -428,9 +431,10 @@ pitr_summarize_segment(int segsize, uint64 sysid,
 
 	/*
 	 * Valid WAL runs through the segment when the walk went past its end, or
-	 * stopped only for want of the next segment.
+	 * stopped only for want of the next segment or because of what is in it.
 	 */
-	if (st.passed_end || (walk.missing && walk.missing_segno > segno))
+	if (st.passed_end || (walk.missing && walk.missing_segno > segno) ||
+		(walk.error && walk.error_segno > segno))
 		sum->complete = true;
 	else
 	{
