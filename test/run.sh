@@ -34,9 +34,17 @@ as_postgres pg_ctl -D "$work/regress_data" -l "$work/regress.log" -w start >/dev
 
 status=0
 cd "$work"
+# REGRESS=..., PROVE_TESTS=... or TAP_TESTS= narrow a run while developing.
+narrow=()
+[ -n "${REGRESS+x}" ] && narrow+=("REGRESS=$REGRESS")
+[ -n "${PROVE_TESTS+x}" ] && narrow+=("PROVE_TESTS=$PROVE_TESTS")
+[ -n "${TAP_TESTS+x}" ] && narrow+=("TAP_TESTS=$TAP_TESTS")
 as_postgres make -s PG_CONFIG=$PG_BIN/pg_config installcheck \
 	PGHOST="$work" PGPORT=$port PGUSER=postgres \
-	PROVE_FLAGS="${PROVE_FLAGS:-}" || status=$?
+	PROVE_FLAGS="${PROVE_FLAGS:-}" "${narrow[@]}" || status=$?
+if [ -n "${SAVE_RESULTS:-}" ] && [ -d results ]; then
+	cp results/*.out "$SAVE_RESULTS"/
+fi
 if [ $status -ne 0 ]; then
 	[ -f regression.diffs ] && head -200 regression.diffs
 	for f in tmp_check/log/regress_log_*; do
