@@ -413,8 +413,10 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	const char *stopped_by = NULL;
 	bool		isnull;
 	int			ran = 0;
+	char	   *dbname;
 
 	begin_xact();
+	dbname = MemoryContextStrdup(cxt, get_database_name(MyDatabaseId));
 	values[0] = CStringGetTextDatum(restore_key);
 	spi_check(SPI_execute_with_args("SELECT run_id, finished_at IS NOT NULL "
 									"FROM pitr_restore.cleanup_runs WHERE restore_key = $1",
@@ -432,7 +434,7 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 											 SPI_tuptable->tupdesc, 1, &isnull));
 		ereport(LOG,
 				(errmsg("pitr_restore: resuming interrupted cleanup run " INT64_FORMAT " in database \"%s\"",
-						run_id, get_database_name(MyDatabaseId)),
+						run_id, dbname),
 				 errdetail("The run follows %s (%s).", trigger, restore_key)));
 	}
 	else
@@ -440,7 +442,7 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 		run_id = start_run(trigger, restore_key, false);
 		ereport(LOG,
 				(errmsg("pitr_restore: running cleanup hooks in database \"%s\" after %s",
-						get_database_name(MyDatabaseId), trigger),
+						dbname, trigger),
 				 errdetail("Restore: %s.", restore_key)));
 	}
 	hooks = fetch_hooks(cxt);
@@ -502,6 +504,6 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	end_xact();
 	ereport(LOG,
 			(errmsg("pitr_restore: cleanup run " INT64_FORMAT " finished in database \"%s\", %d hooks run",
-					run_id, get_database_name(MyDatabaseId), ran)));
+					run_id, dbname, ran)));
 	MemoryContextDelete(cxt);
 }

@@ -250,5 +250,7 @@ pitr_cleanup_db_main(Datum main_arg)
 
 	if (key != NULL)
 		cleanup_run_automatic(trigger, key);
+	else
+		elog(DEBUG1, "pitr_restore: nothing to clean up in database \"%s\"", dbname);
 	proc_exit(0);
 }

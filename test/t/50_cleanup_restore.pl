@@ -1,0 +1,155 @@
+# Post-restore cleanup run by the background worker: once after a real
+# point-in-time recovery, not again after a restart, resumed without
+# repeating finished hooks after a crash, and not at all after a plain
+# standby promotion.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $preload = "shared_preload_libraries = 'pg_cron,pitr_restore'\n"
+  . "cron.database_name = 'postgres'\n"
+  . "log_min_messages = debug1\n";
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(has_archiving => 1, allows_streaming => 1);
+$primary->append_conf('postgresql.conf', $preload);
+$primary->start;
+
+# The application, its hooks, and a pg_cron run that a restore interrupts.
+# "slow" sleeps while the file sleep_flag exists in the data directory: how
+# the test holds a run in the middle.
+$primary->safe_psql(
+	'postgres', q{
+CREATE EXTENSION pg_cron;
+CREATE EXTENSION pitr_restore;
+SELECT cron.schedule('yearly', '0 0 1 1 *', 'SELECT 1');
+INSERT INTO cron.job_run_details (jobid, status, command, start_time)
+	SELECT jobid, 'running', command, now() FROM cron.job;
+CREATE TABLE jobs (id int PRIMARY KEY, status text);
+INSERT INTO jobs VALUES (1, 'running'), (2, 'done');
+CREATE TABLE counter (n int);
+INSERT INTO counter VALUES (0);
+SELECT pitr_restore.add_cleanup_hook('cron', 'jobs_waiting',
+	'{"pg_cron": true, "pause_jobs": true}');
+SELECT pitr_restore.add_cleanup_hook('jobs', 'jobs_waiting',
+	'{"table": "jobs", "from": ["running"], "to": "waiting"}');
+SELECT pitr_restore.add_cleanup_hook('count', 'sql',
+	'{"statement": "UPDATE counter SET n = n + 1"}');
+SELECT pitr_restore.add_cleanup_hook('slow', 'sql',
+	'{"statement": "SELECT pg_sleep(300) FROM pg_stat_file(''sleep_flag'', true) WHERE size IS NOT NULL"}');
+SELECT pitr_restore.add_cleanup_hook('count_after', 'sql',
+	'{"statement": "UPDATE counter SET n = n + 100"}');
+});
+
+$primary->backup('bk');
+
+# Work after the backup: kept up to the restore point, then a mistake.
+$primary->safe_psql('postgres', q{INSERT INTO jobs VALUES (3, 'running')});
+$primary->safe_psql('postgres', q{SELECT pg_create_restore_point('before_mistake')});
+$primary->safe_psql('postgres', q{DELETE FROM jobs});
+my $walfile = $primary->safe_psql('postgres',
+	'SELECT pg_walfile_name(pg_current_wal_lsn())');
+$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
+$primary->poll_query_until('postgres',
+	"SELECT last_archived_wal >= '$walfile' FROM pg_stat_archiver")
+  or die "timed out waiting for the archive";
+
+# Wait until the worker of database postgres is done with this start.
+sub wait_for_run
+{
+	my ($node, $query) = @_;
+	$node->poll_query_until('postgres', $query)
+	  or die "timed out waiting for: $query";
+}
+
+sub nothing_to_do
+{
+	my ($node, $offset) = @_;
+	$node->wait_for_log(qr/nothing to clean up in database "postgres"/, $offset);
+}
+
+# A real point-in-time recovery to the restore point.
+my $restored = PostgreSQL::Test::Cluster->new('restored');
+$restored->init_from_backup($primary, 'bk', has_restoring => 1);
+$restored->append_conf('postgresql.conf',
+	"recovery_target_name = 'before_mistake'\nrecovery_target_action = 'promote'\n");
+$restored->start;
+wait_for_run($restored,
+	"SELECT count(*) = 1 FROM pitr_restore.cleanup_runs WHERE finished_at IS NOT NULL");
+
+is( $restored->safe_psql(
+		'postgres', "SELECT trigger || ' | ' || restore_key FROM pitr_restore.cleanup_runs"),
+	'point-in-time recovery | timeline 2: at restore point "before_mistake"',
+	'the run says which restore it followed');
+is($restored->safe_psql('postgres', 'SELECT id, status FROM jobs ORDER BY id'),
+	"1|waiting\n2|done\n3|waiting", 'in-progress jobs of the restored data are waiting again');
+is($restored->safe_psql('postgres', 'SELECT n FROM counter'),
+	'101', 'every hook ran once');
+is( $restored->safe_psql(
+		'postgres',
+		"SELECT count(*) FILTER (WHERE status IN ('running', 'starting')) || ' ' || "
+		  . "(SELECT count(*) FILTER (WHERE active) FROM cron.job) FROM cron.job_run_details"),
+	'0 0',
+	'pg_cron runs left running are closed and jobs paused');
+is( $restored->safe_psql(
+		'postgres',
+		"SELECT string_agg(hook || ':' || status, ',' ORDER BY finished_at) FROM pitr_restore.cleanup_run_hooks"),
+	'cron:ok,jobs:ok,count:ok,slow:ok,count_after:ok',
+	'per-hook outcomes are recorded');
+
+# A restart is no new restore.
+my $offset = -s $restored->logfile;
+$restored->restart;
+nothing_to_do($restored, $offset);
+is( $restored->safe_psql(
+		'postgres', 'SELECT (SELECT count(*) FROM pitr_restore.cleanup_runs) || \' \' || n FROM counter'),
+	'1 101', 'a restart does not run the hooks again');
+
+# A crash in the middle of a run: finished hooks are not repeated.
+my $data = $restored->data_dir;
+append_to_file("$data/pitr_restore.restored", "restore 2 built for the crash test\n");
+append_to_file("$data/sleep_flag", "sleep\n");
+$restored->restart;
+wait_for_run($restored,
+	"SELECT count(*) = 3 FROM pitr_restore.cleanup_run_hooks h JOIN pitr_restore.cleanup_runs r USING (run_id) "
+	  . "WHERE r.restore_key LIKE 'marker:%'");
+# "slow" cannot finish while sleep_flag exists: the run is in its middle.
+my ($pm_pid) = split /\n/, slurp_file("$data/postmaster.pid");
+$restored->kill9;
+unlink("$data/sleep_flag") or die "could not remove sleep_flag: $!";
+# the killed postmaster takes a moment to go away; its children follow it
+for (my $i = 0; $i < 600 && kill(0, $pm_pid); $i++)
+{
+	usleep(100_000);
+}
+sleep(1);
+$restored->start;
+wait_for_run($restored,
+	"SELECT finished_at IS NOT NULL FROM pitr_restore.cleanup_runs WHERE restore_key LIKE 'marker:%'");
+is($restored->safe_psql('postgres', 'SELECT n FROM counter'),
+	'202', 'after the crash the run finished and no finished hook ran twice');
+is( $restored->safe_psql(
+		'postgres',
+		"SELECT restore_key, hooks_ok FROM pitr_restore.cleanup_runs WHERE restore_key LIKE 'marker:%'"),
+	'marker: restore 2 built for the crash test|5',
+	'the marker file names the restore; the resumed run has all hooks');
+$restored->stop;
+
+# A standby promoted without a recovery target is a failover, not a restore.
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'bk', has_streaming => 1);
+$standby->start;
+$primary->wait_for_catchup($standby);
+$offset = -s $standby->logfile;
+$standby->promote;
+nothing_to_do($standby, $offset);
+is( $standby->safe_psql(
+		'postgres', 'SELECT (SELECT count(*) FROM pitr_restore.cleanup_runs) || \' \' || n FROM counter'),
+	'0 0', 'a plain promotion does not run the hooks');
+$standby->stop;
+
+done_testing();
