@@ -167,6 +167,14 @@ SELECT * FROM pitr_restore.run_cleanup();
 INSERT INTO pitr_restore.cleanup_hook (name, run_order, action) VALUES ('x', 1, 'sql');
 SELECT count(*) FROM pitr_restore.cleanup_runs;
 RESET ROLE;
+-- pg_write_server_files members run the hooks, as themselves; they still
+-- cannot add one.
+GRANT pg_write_server_files TO regress_cleanup_user;
+SET ROLE regress_cleanup_user;
+SELECT count(*) FROM pitr_restore.run_cleanup();
+SELECT pitr_restore.add_cleanup_hook('x', 'sql', '{"statement": "SELECT 1"}');
+INSERT INTO pitr_restore.cleanup_hook (name, run_order, action) VALUES ('x', 1, 'sql');
+RESET ROLE;
 DROP ROLE regress_cleanup_user;
 SELECT count(*) AS public_grants FROM information_schema.role_table_grants
 WHERE table_schema = 'pitr_restore' AND table_name LIKE 'cleanup%' AND grantee = 'PUBLIC';

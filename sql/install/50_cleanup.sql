@@ -114,3 +114,10 @@ RETURNS SETOF record
 LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'pitr_run_cleanup';
 REVOKE EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) FROM PUBLIC;
+-- Running the hooks (with the caller's own privileges) is for superusers and
+-- pg_write_server_files, as the design says; adding them stays superuser-only.
+GRANT EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) TO pg_write_server_files;
+GRANT SELECT ON pitr_restore.cleanup_hook TO pg_write_server_files;
+GRANT SELECT, INSERT, UPDATE ON pitr_restore.cleanup_runs, pitr_restore.cleanup_run_hooks
+	TO pg_write_server_files;
+GRANT USAGE ON SEQUENCE pitr_restore.cleanup_runs_run_id_seq TO pg_write_server_files;
