@@ -261,6 +261,22 @@ add_event(PitrSegmentSummary *sum, PitrEventKind kind, XLogReaderState *r)
 }
 
 static void
+note_xid(PitrSegmentSummary *sum, TransactionId xid)
+{
+	if (!TransactionIdIsNormal(xid))
+		return;
+	if (!sum->has_xid)
+	{
+		sum->has_xid = true;
+		sum->min_xid = sum->max_xid = xid;
+	}
+	if (TransactionIdPrecedes(xid, sum->min_xid))
+		sum->min_xid = xid;
+	if (TransactionIdFollows(xid, sum->max_xid))
+		sum->max_xid = xid;
+}
+
+static void
 summarize_xlog_record(XLogReaderState *r, PitrSegmentSummary *sum)
 {
 	uint8		info = XLogRecGetInfo(r) & ~XLR_INFO_MASK;
@@ -328,6 +344,8 @@ summarize_xact_record(XLogReaderState *r, PitrSegmentSummary *sum)
 
 	if (pitr_xact_end(r, &xid, &t, &commit))
 	{
+		/* A prepared transaction's end carries its xid in the record body. */
+		note_xid(sum, xid);
 		if (commit)
 			sum->commits++;
 		else
@@ -385,18 +403,7 @@ summary_visit(XLogReaderState *r, void *arg)
 	sum->next_lsn = r->EndRecPtr;
 	sum->records++;
 
-	if (TransactionIdIsNormal(xid))
-	{
-		if (!sum->has_xid)
-		{
-			sum->has_xid = true;
-			sum->min_xid = sum->max_xid = xid;
-		}
-		if (TransactionIdPrecedes(xid, sum->min_xid))
-			sum->min_xid = xid;
-		if (TransactionIdFollows(xid, sum->max_xid))
-			sum->max_xid = xid;
-	}
+	note_xid(sum, xid);
 
 	if (XLogRecGetRmid(r) == RM_XLOG_ID)
 		summarize_xlog_record(r, sum);

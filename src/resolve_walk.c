@@ -1,0 +1,459 @@
+/*-------------------------------------------------------------------------
+ *
+ * resolve_walk.c
+ *	  Find the record at which recovery stops, by replaying the decision of
+ *	  recoveryStopsBefore() / recoveryStopsAfter() (xlogrecovery.c, 15) over
+ *	  the archive's WAL along one timeline's history, and the transactions
+ *	  on either side of it.
+ *
+ * Segments are looked up in the index as they are needed, so a walk reads
+ * only the segments it passes through.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/rmgr.h"
+#include "access/xlog_internal.h"
+#include "catalog/pg_control.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/pg_lsn.h"
+#include "utils/timestamp.h"
+
+#include "archive_files.h"
+#include "pitr_restore.h"
+#include "segment_source.h"
+#include "walscan.h"
+
+PG_FUNCTION_INFO_V1(pitr_walk_to_stop);
+
+/* How far past the stop point to look for the first transaction lost. */
+#define NEXT_XACT_SEGMENTS 8
+
+typedef enum StopKind
+{
+	STOP_NONE,					/* walk to limit_lsn, noting transactions */
+	STOP_TIME,
+	STOP_LSN,
+	STOP_XID,
+	STOP_NAME
+} StopKind;
+
+typedef struct XactInfo
+{
+	bool		valid;
+	TransactionId xid;
+	TimestampTz time;
+	bool		commit;
+	XLogRecPtr	lsn;
+} XactInfo;
+
+typedef struct StopSearch
+{
+	StopKind	kind;
+	TimestampTz target_time;
+	XLogRecPtr	target_lsn;
+	TransactionId target_xid;
+	char	   *target_name;
+	bool		inclusive;
+	XLogRecPtr	limit_lsn;
+	int			segsize;
+
+	bool		found;
+	XLogRecPtr	stop_lsn;
+	XLogRecPtr	stop_end;
+	bool		stop_before;
+	bool		after_stop;
+	XLogSegNo	stop_segno;
+	XactInfo	last;
+	XactInfo	next;
+	int64		records;
+} StopSearch;
+
+/* The archive's segments along one timeline history, found lazily. */
+typedef struct PathSource
+{
+	int			archive_id;
+	int			segsize;
+	int			npath;
+	TimeLineID *tli;			/* oldest first */
+	XLogSegNo  *beginseg;
+	PitrSegmentSource *src;
+	HTAB	   *files;			/* segno -> PitrArchiveFile * */
+	SPIPlanPtr	lookup;
+} PathSource;
+
+typedef struct PathFile
+{
+	XLogSegNo	segno;
+	PitrArchiveFile *file;		/* NULL: not in the archive */
+} PathFile;
+
+static PitrArchiveFile *
+path_file(PathSource *ps, XLogSegNo segno)
+{
+	PathFile   *pf;
+	bool		found;
+
+	pf = hash_search(ps->files, &segno, HASH_ENTER, &found);
+	if (found)
+		return pf->file;
+	pf->file = NULL;
+
+	/* As recovery does: newest timeline first, if it began by then. */
+	for (int i = ps->npath - 1; i >= 0 && pf->file == NULL; i--)
+	{
+		Datum		v[3];
+		int			ret;
+
+		if (segno < ps->beginseg[i])
+			continue;
+		v[0] = Int32GetDatum(ps->archive_id);
+		v[1] = Int32GetDatum((int32) ps->tli[i]);
+		v[2] = Int64GetDatum((int64) segno);
+		ret = SPI_execute_plan(ps->lookup, v, NULL, true, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed > 0)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1);
+			PitrArchiveFile *f = palloc(sizeof(PitrArchiveFile));
+
+			if (pitr_classify_file_name(name, f))
+			{
+				f->name = pstrdup(name);
+				pf->file = f;
+			}
+		}
+	}
+	return pf->file;
+}
+
+static const char *
+path_get(void *arg, XLogSegNo segno, TimeLineID *tli)
+{
+	PathSource *ps = (PathSource *) arg;
+	PitrArchiveFile *f = path_file(ps, segno);
+	const char *buf;
+	char	   *err;
+
+	if (f == NULL)
+		return NULL;
+	buf = pitr_segsrc_load(ps->src, f, &err);
+	if (buf)
+		*tli = f->tli;
+	return buf;
+}
+
+/* The name recovery would look for, for a segment on this path. */
+static char *
+path_segment_name(PathSource *ps, XLogSegNo segno)
+{
+	char		fname[MAXFNAMELEN];
+	TimeLineID	tli = ps->tli[0];
+
+	for (int i = ps->npath - 1; i >= 0; i--)
+		if (segno >= ps->beginseg[i])
+		{
+			tli = ps->tli[i];
+			break;
+		}
+	XLogFileName(fname, tli, segno, ps->segsize);
+	return pstrdup(fname);
+}
+
+static void
+note_xact(XactInfo *x, XLogReaderState *r, TransactionId xid, TimestampTz t,
+		  bool commit)
+{
+	x->valid = true;
+	x->xid = xid;
+	x->time = t;
+	x->commit = commit;
+	x->lsn = r->ReadRecPtr;
+}
+
+static bool
+is_restore_point(XLogReaderState *r, const char *name)
+{
+	xl_restore_point *rp;
+
+	if (XLogRecGetRmid(r) != RM_XLOG_ID ||
+		(XLogRecGetInfo(r) & ~XLR_INFO_MASK) != XLOG_RESTORE_POINT)
+		return false;
+	rp = (xl_restore_point *) XLogRecGetData(r);
+	return strncmp(rp->rp_name, name, MAXFNAMELEN) == 0;
+}
+
+static bool
+stop_visit(XLogReaderState *r, void *arg)
+{
+	StopSearch *s = (StopSearch *) arg;
+	TransactionId xid = InvalidTransactionId;
+	TimestampTz t = 0;
+	bool		commit = false;
+	bool		xact = pitr_xact_end(r, &xid, &t, &commit);
+	bool		stop = false;
+	bool		before = false;
+
+	s->records++;
+
+	if (s->after_stop)
+	{
+		XLogSegNo	segno;
+
+		if (xact)
+		{
+			note_xact(&s->next, r, xid, t, commit);
+			return false;
+		}
+		XLByteToSeg(r->ReadRecPtr, segno, s->segsize);
+		return segno <= s->stop_segno + NEXT_XACT_SEGMENTS;
+	}
+
+	if (!XLogRecPtrIsInvalid(s->limit_lsn) && r->ReadRecPtr >= s->limit_lsn)
+		return false;
+
+	switch (s->kind)
+	{
+		case STOP_NONE:
+			break;
+		case STOP_TIME:
+			/* recoveryStopsBefore: only commits and aborts, in WAL order */
+			if (xact && (s->inclusive ? t > s->target_time : t >= s->target_time))
+				stop = before = true;
+			break;
+		case STOP_LSN:
+			if (r->ReadRecPtr >= s->target_lsn)
+			{
+				stop = true;
+				before = !s->inclusive;
+			}
+			break;
+		case STOP_XID:
+			if (xact && xid == s->target_xid)
+			{
+				stop = true;
+				before = !s->inclusive;
+			}
+			break;
+		case STOP_NAME:
+			/* recoveryStopsAfter: the first restore point of that name */
+			if (is_restore_point(r, s->target_name))
+				stop = true;
+			break;
+	}
+
+	if (!stop)
+	{
+		if (xact)
+			note_xact(&s->last, r, xid, t, commit);
+		return true;
+	}
+
+	s->found = true;
+	s->stop_lsn = r->ReadRecPtr;
+	s->stop_end = r->EndRecPtr;
+	s->stop_before = before;
+	XLByteToSeg(r->ReadRecPtr, s->stop_segno, s->segsize);
+	if (before && xact)
+	{
+		/* The stop record is itself the first transaction lost. */
+		note_xact(&s->next, r, xid, t, commit);
+		return false;
+	}
+	if (!before && xact)
+		note_xact(&s->last, r, xid, t, commit);
+	s->after_stop = true;
+	return true;
+}
+
+static StopKind
+parse_kind(const char *kind)
+{
+	if (strcmp(kind, "none") == 0)
+		return STOP_NONE;
+	if (strcmp(kind, "time") == 0)
+		return STOP_TIME;
+	if (strcmp(kind, "lsn") == 0)
+		return STOP_LSN;
+	if (strcmp(kind, "xid") == 0)
+		return STOP_XID;
+	if (strcmp(kind, "name") == 0)
+		return STOP_NAME;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown stop kind \"%s\"", kind)));
+	return STOP_NONE;
+}
+
+/*
+ * walk_to_stop(archive_id, path_tli int[], path_begin pg_lsn[], start_lsn,
+ *				kind, target_time, target_lsn, target_xid, target_name,
+ *				inclusive, limit_lsn)
+ *
+ * Walks from start_lsn (a record start) along the path, whose timelines
+ * are given oldest first with the LSN at which each begins.
+ */
+Datum
+pitr_walk_to_stop(PG_FUNCTION_ARGS)
+{
+	PathSource	ps;
+	StopSearch	s;
+	PitrWalk	walk;
+	ArrayType  *tli_arr;
+	ArrayType  *begin_arr;
+	Datum	   *tli_d;
+	Datum	   *begin_d;
+	int			ntli;
+	int			nbegin;
+	XLogRecPtr	start;
+	char	   *dir;
+	uint64		sysid;
+	TupleDesc	tupdesc;
+	Datum		values[15];
+	bool		nulls[15];
+	HASHCTL		ctl;
+	char	   *problem = NULL;
+
+	pitr_check_read_privilege();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) ||
+		PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("archive, path, start and kind must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	memset(&s, 0, sizeof(s));
+	memset(&ps, 0, sizeof(ps));
+	ps.archive_id = PG_GETARG_INT32(0);
+	tli_arr = PG_GETARG_ARRAYTYPE_P(1);
+	begin_arr = PG_GETARG_ARRAYTYPE_P(2);
+	start = PG_GETARG_LSN(3);
+	s.kind = parse_kind(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	if (!PG_ARGISNULL(5))
+		s.target_time = PG_GETARG_TIMESTAMPTZ(5);
+	if (!PG_ARGISNULL(6))
+		s.target_lsn = PG_GETARG_LSN(6);
+	if (!PG_ARGISNULL(7))
+		s.target_xid = (TransactionId) PG_GETARG_INT64(7);
+	s.target_name = PG_ARGISNULL(8) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(8));
+	s.inclusive = PG_ARGISNULL(9) ? true : PG_GETARG_BOOL(9);
+	s.limit_lsn = PG_ARGISNULL(10) ? InvalidXLogRecPtr : PG_GETARG_LSN(10);
+
+	deconstruct_array(tli_arr, INT4OID, 4, true, TYPALIGN_INT, &tli_d, NULL, &ntli);
+	deconstruct_array(begin_arr, LSNOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &begin_d, NULL, &nbegin);
+	if (ntli == 0 || ntli != nbegin)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeline path and its begin points must have the same, non-zero length")));
+
+	SPI_connect();
+	{
+		Oid			types[1] = {INT4OID};
+		Datum		v[1];
+		bool		isnull;
+
+		v[0] = Int32GetDatum(ps.archive_id);
+		if (SPI_execute_with_args("SELECT directory, system_identifier::text, segment_size "
+								  "FROM pitr_restore.archive WHERE archive_id = $1",
+								  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("archive %d is not indexed", ps.archive_id)));
+		dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		sysid = strtou64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), NULL, 10);
+		ps.segsize = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 3, &isnull));
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("archive \"%s\" holds no readable WAL segment", dir)));
+	}
+	s.segsize = ps.segsize;
+
+	ps.npath = ntli;
+	ps.tli = palloc(sizeof(TimeLineID) * ntli);
+	ps.beginseg = palloc(sizeof(XLogSegNo) * ntli);
+	for (int i = 0; i < ntli; i++)
+	{
+		ps.tli[i] = DatumGetInt32(tli_d[i]);
+		XLByteToSeg(DatumGetLSN(begin_d[i]), ps.beginseg[i], ps.segsize);
+	}
+	ps.src = pitr_segsrc_create(dir, ps.segsize);
+	ctl.keysize = sizeof(XLogSegNo);
+	ctl.entrysize = sizeof(PathFile);
+	ctl.hcxt = CurrentMemoryContext;
+	ps.files = hash_create("pitr_restore path files", 64, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	{
+		Oid			types[3] = {INT4OID, INT4OID, INT8OID};
+
+		ps.lookup = SPI_prepare("SELECT file_name FROM pitr_restore.archive_file "
+								"WHERE archive_id = $1 AND timeline = $2 AND segno = $3 "
+								"AND kind = 'segment' AND status IN ('ok', 'corrupt') "
+								"ORDER BY compression = 'none' DESC LIMIT 1",
+								3, types);
+		if (ps.lookup == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	}
+
+	pitr_wal_walk(ps.segsize, sysid, path_get, &ps, start, false,
+				  stop_visit, &s, &walk);
+
+	if (!s.found && s.kind != STOP_NONE)
+	{
+		if (walk.missing)
+			problem = psprintf("WAL segment %s is missing from the archive",
+							   path_segment_name(&ps, walk.missing_segno));
+		else if (walk.error)
+			problem = psprintf("valid WAL ends at %X/%X: %s",
+							   LSN_FORMAT_ARGS(walk.last_end), walk.error);
+	}
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = BoolGetDatum(s.found);
+	values[1] = LSNGetDatum(s.stop_lsn);
+	nulls[1] = !s.found;
+	values[2] = LSNGetDatum(s.stop_end);
+	nulls[2] = !s.found;
+	values[3] = BoolGetDatum(s.stop_before);
+	nulls[3] = !s.found;
+	values[4] = Int64GetDatum((int64) s.last.xid);
+	values[5] = TimestampTzGetDatum(s.last.time);
+	values[6] = BoolGetDatum(s.last.commit);
+	values[7] = LSNGetDatum(s.last.lsn);
+	nulls[4] = nulls[5] = nulls[6] = nulls[7] = !s.last.valid;
+	values[8] = Int64GetDatum((int64) s.next.xid);
+	values[9] = TimestampTzGetDatum(s.next.time);
+	values[10] = BoolGetDatum(s.next.commit);
+	values[11] = LSNGetDatum(s.next.lsn);
+	nulls[8] = nulls[9] = nulls[10] = nulls[11] = !s.next.valid;
+	values[12] = LSNGetDatum(walk.last_end);
+	nulls[12] = XLogRecPtrIsInvalid(walk.last_end);
+	if (problem)
+		values[13] = CStringGetTextDatum(problem);
+	nulls[13] = (problem == NULL);
+	values[14] = Int64GetDatum(s.records);
+
+	{
+		HeapTuple	tup = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
+		Datum		result;
+
+		/* The tuple must outlive SPI's memory. */
+		result = SPI_datumTransfer(HeapTupleGetDatum(tup), false, -1);
+		SPI_finish();
+		PG_RETURN_DATUM(result);
+	}
+}
