@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# Benchmark: pitr_restore.scan_archive() against its peer, pg_waldump --stats.
+#
+# What it does: a throwaway cluster archives every WAL segment twice, plain
+# into $T/plain and zstd-compressed (default level) into $T/zst, while
+# pgbench writes BENCH_WAL_MB (default 1024) of WAL: pgbench -i, then many
+# small TPC-B-like transactions mixed with batch INSERTs, a restore point
+# every ~100 MB and a CHECKPOINT every ~200 MB.  The cluster is then restarted
+# without archiving (so the archive stays fixed) and, with the page cache
+# warm (one untimed warm-up run of each side first), each case is timed best
+# of BENCH_RUNS (default 3):
+#
+#   plain  ours: SELECT * FROM pitr_restore.scan_archive('$T/plain') on a
+#               fresh index (DROP/CREATE EXTENSION before each run, untimed),
+#               timed by psql's \timing (server round trip, no connect);
+#          peer: pg_waldump --stats -p $T/plain FIRSTSEG LASTSEG.
+#   zstd   ours: scan_archive('$T/zst');
+#          peer: zstd -d of every .zst into an empty directory, then
+#               pg_waldump --stats over it (both steps timed together).
+#
+# Reading the output: the first table gives seconds for each side and the
+# ratio ours/peer; lower is better and the target is <= 1.0.  The second
+# table is the scanning backend's memory for the full archive and for its
+# first half: "VmHWM-base" is the backend's resident high-water mark
+# (/proc/<pid>/status VmHWM) after the scan minus the same value read just
+# before it in the same session (after a trivial query and loading the
+# library) -- it includes shared buffers the scan touches; "RssAnon peak" is
+# the backend's private anonymous memory sampled every ~20 ms during the scan
+# (absolute, baseline included).  Target: <= 64 MB and about the same for the
+# half archive as for the full one (flat in archive size).
+#
+# Called by test/bench/run.sh, which installs packages and builds/installs
+# the extension; runs as root (the cluster runs as postgres).  KEEP=1 keeps
+# the temporary directory.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+. test/lib.sh
+
+WAL_MB=${BENCH_WAL_MB:-1024}
+RUNS=${BENCH_RUNS:-3}
+started=$(date +%s.%N)
+
+if [ ! -f "$($PG_BIN/pg_config --sharedir)/extension/pitr_restore.control" ]; then
+	echo "pitr_restore is not installed: run test/bench/run.sh (make bench)" >&2
+	exit 1
+fi
+
+T=$(mktemp -d /tmp/pitr_bench.XXXXXX)
+chown postgres:postgres "$T"
+chmod 755 "$T"
+port=
+poller=
+cleanup()
+{
+	[ -n "$poller" ] && kill "$poller" 2>/dev/null || true
+	if [ -f "$T/data/postmaster.pid" ]; then
+		as_postgres pg_ctl -D "$T/data" -m immediate stop >/dev/null 2>&1 || true
+	fi
+	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+log() { printf '[%6.1fs] %s\n' "$(elapsed "$started" "$(now)")" "$*"; }
+
+# A free TCP port (the cluster listens only on its unix socket in $T, but the
+# port names the socket file and must not clash with another cluster's).
+free_port()
+{
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 20000))
+		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
+			[ ! -e "/tmp/.s.PGSQL.$p" ]; then
+			echo "$p"
+			return
+		fi
+	done
+	echo "no free port" >&2
+	return 1
+}
+port=$(free_port)
+
+psql_() { as_postgres psql -X -q -At -v ON_ERROR_STOP=1 -h "$T" -p "$port" "$@"; }
+sql() { psql_ -d bench -c "$1"; }
+
+# ---------------------------------------------------------------- 1. cluster
+as_postgres mkdir -p "$T/plain" "$T/zst"
+as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
+cat >>"$T/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$T'
+wal_level = replica
+archive_mode = on
+archive_command = 'cp %p $T/plain/%f && zstd -q -c %p > $T/zst/%f.zst'
+max_wal_size = '4GB'
+# generation phase only: the WAL's content does not depend on these
+fsync = off
+synchronous_commit = off
+CONF
+as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
+psql_ -d postgres -c "CREATE DATABASE bench"
+
+# ------------------------------------------------------------ 2. make WAL
+scale=$((WAL_MB / 100)); [ $scale -lt 1 ] && scale=1
+log "generating $WAL_MB MB of WAL (pgbench scale $scale, port $port, dir $T)"
+start_lsn=$(sql "SELECT pg_current_wal_lsn()")
+as_postgres pgbench -i -q -s "$scale" -h "$T" -p "$port" bench >/dev/null 2>&1
+sql "CREATE TABLE bench_log (id bigserial PRIMARY KEY, aid int, at timestamptz DEFAULT now(), payload text)"
+cat >"$T/batch.sql" <<SQL
+\\set aid random(1, $((100000 * scale)))
+INSERT INTO bench_log (aid, payload)
+  SELECT :aid, repeat(md5(random()::text), 4) FROM generate_series(1, 40);
+SQL
+chown postgres "$T/batch.sql"
+
+written_mb() { sql "SELECT floor((pg_current_wal_lsn() - '$start_lsn'::pg_lsn) / 1048576)::bigint"; }
+rp=0
+ckpt=0
+mb=$(written_mb)
+while [ "$mb" -lt "$WAL_MB" ]; do
+	as_postgres pgbench -n -c 2 -j 2 -T 2 -b tpcb-like@9 -f "$T/batch.sql@1" \
+		-h "$T" -p "$port" bench >/dev/null 2>&1
+	mb=$(written_mb)
+	while [ $(((rp + 1) * 100)) -le "$mb" ]; do
+		rp=$((rp + 1))
+		sql "SELECT pg_create_restore_point('bench_rp_$rp')" >/dev/null
+	done
+	if [ $(((ckpt + 1) * 200)) -le "$mb" ]; then
+		ckpt=$((mb / 200))
+		sql "CHECKPOINT"
+	fi
+done
+last_seg=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
+log "wrote $mb MB of WAL, $rp restore points; waiting for the archiver up to $last_seg"
+for _ in $(seq 600); do
+	done_=$(sql "SELECT coalesce(last_archived_wal, '') >= '$last_seg' FROM pg_stat_archiver")
+	[ "$done_" = t ] && break
+	sleep 0.5
+done
+if [ "$done_" != t ]; then
+	echo "archiver did not reach $last_seg:" >&2
+	sql "SELECT * FROM pg_stat_archiver" >&2
+	exit 1
+fi
+sql "SELECT 'archiver failures: ' || failed_count FROM pg_stat_archiver" | grep -v ': 0$' || true
+
+# Restart without archiving (our scans write the index, i.e. WAL) and with
+# the usual durability settings.
+as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null
+cat >>"$T/data/postgresql.conf" <<CONF
+archive_mode = off
+fsync = on
+synchronous_commit = on
+CONF
+as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
+
+segs=($(ls "$T/plain" | grep -E '^[0-9A-F]{24}$' | LC_ALL=C sort))
+nseg=${#segs[@]}
+first=${segs[0]}
+last=${segs[$((nseg - 1))]}
+plain_mb=$(du -sm --apparent-size "$T/plain" | cut -f1)
+zst_mb=$(du -sm --apparent-size "$T/zst" | cut -f1)
+log "archive: $nseg segments $first..$last, plain $plain_mb MB, zstd $zst_mb MB"
+
+# The first half of the archive, hard-linked (same files, no copy).
+half=$((nseg / 2))
+as_postgres mkdir "$T/half_plain" "$T/half_zst"
+for s in "${segs[@]:0:$half}"; do
+	ln "$T/plain/$s" "$T/half_plain/$s"
+	ln "$T/zst/$s.zst" "$T/half_zst/$s.zst"
+done
+
+# ------------------------------------------------------------ 3. timings
+# ours DIR [poll]: one scan on a fresh index.  Prints
+#   "seconds hwm_growth_kB rssanon_peak_kB segments_scanned bytes_read"
+ours()
+{
+	local dir=$1 poll=${2:-} out hwm0 hwm1 ms row anon=0
+	psql_ -d bench -c "SET client_min_messages = warning" \
+		-c "DROP EXTENSION IF EXISTS pitr_restore" \
+		-c "CREATE EXTENSION pitr_restore" >/dev/null
+	rm -f "$T/pid" "$T/anon"
+	cat >"$T/scan.sql" <<SQL
+SET client_min_messages = warning;
+SELECT 'lib|' || pitr_restore.archive_path('$dir');
+COPY (SELECT pg_backend_pid()) TO '$T/pid';
+SELECT 'hwm0|' || (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+)'))[1];
+\timing on
+SELECT 'row|' || s.segments_scanned || '|' || s.bytes_read FROM pitr_restore.scan_archive('$dir') s;
+\timing off
+SELECT 'hwm1|' || (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+)'))[1];
+SQL
+	if [ -n "$poll" ]; then
+		(
+			while [ ! -s "$T/pid" ]; do sleep 0.01; done
+			pid=$(cat "$T/pid") max=0
+			while [ -r "/proc/$pid/status" ]; do
+				while read -r k v _; do
+					[ "$k" = RssAnon: ] && [ "$v" -gt "$max" ] && max=$v
+				done 2>/dev/null <"/proc/$pid/status" || true
+				echo "$max" >"$T/anon.tmp"
+				sleep 0.02
+			done
+		) &
+		poller=$!
+	fi
+	out=$(psql_ -d bench -f "$T/scan.sql")
+	if [ -n "$poll" ]; then
+		wait "$poller" 2>/dev/null || true
+		poller=
+		anon=$(cat "$T/anon.tmp" 2>/dev/null || echo 0)
+	fi
+	hwm0=$(echo "$out" | sed -n 's/^hwm0|//p')
+	hwm1=$(echo "$out" | sed -n 's/^hwm1|//p')
+	ms=$(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+	if [ -z "$ms" ] || [ -z "$hwm1" ]; then
+		echo "scan of $dir gave no timing: $out" >&2
+		return 1
+	fi
+	row=$(echo "$out" | sed -n 's/^row|//p' | tr '|' ' ')
+	echo "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }') $((hwm1 - hwm0)) $anon $row"
+}
+
+# peer_plain DIR / peer_zstd ZDIR: seconds
+peer_plain()
+{
+	as_postgres bash -c 's=$(date +%s.%N)
+		pg_waldump --stats -p "$1" "$2" "$3" >"$4/waldump.out" 2>&1 || { cat "$4/waldump.out" >&2; exit 1; }
+		e=$(date +%s.%N); echo "$s $e"' _ "$1" "$first" "$last" "$T" |
+		{ read -r s e; elapsed "$s" "$e"; }
+}
+peer_zstd()
+{
+	rm -rf "$T/unz"
+	as_postgres mkdir "$T/unz"
+	as_postgres bash -c 's=$(date +%s.%N)
+		zstd -q -d --output-dir-flat "$4/unz" "$1"/*.zst || exit 1
+		pg_waldump --stats -p "$4/unz" "$2" "$3" >"$4/waldump.out" 2>&1 || { cat "$4/waldump.out" >&2; exit 1; }
+		e=$(date +%s.%N); echo "$s $e"' _ "$1" "$first" "$last" "$T" |
+		{ read -r s e; elapsed "$s" "$e"; }
+	rm -rf "$T/unz"
+}
+
+min() { printf '%s\n' "$@" | LC_ALL=C sort -g | head -1; }
+
+declare -A best_ours best_peer scanned
+for c in plain zst; do
+	log "timing $c: warm-up"
+	r=$(ours "$T/$c")
+	set -- $r
+	scanned[$c]="$4 segments, $(($5 / 1048576)) MB read"
+	if [ "$4" != "$nseg" ]; then
+		echo "scan_archive('$T/$c') scanned $4 segments, expected $nseg" >&2
+	fi
+	if [ $c = plain ]; then peer_plain "$T/plain" >/dev/null; else peer_zstd "$T/zst" >/dev/null; fi
+	grep -q '^Total' "$T/waldump.out" || { echo "pg_waldump gave no stats:" >&2; tail "$T/waldump.out" >&2; exit 1; }
+	o=() p=()
+	for i in $(seq "$RUNS"); do
+		r=$(ours "$T/$c")
+		set -- $r
+		o+=("$1")
+		if [ $c = plain ]; then p+=("$(peer_plain "$T/plain")"); else p+=("$(peer_zstd "$T/zst")"); fi
+		log "  run $i: ours ${o[-1]} s, peer ${p[-1]} s"
+	done
+	best_ours[$c]=$(min "${o[@]}")
+	best_peer[$c]=$(min "${p[@]}")
+done
+
+# ------------------------------------------------------------ 4. memory
+declare -A mem
+for c in plain zst; do
+	for h in full half; do
+		d="$T/$c"; [ $h = half ] && d="$T/half_$c"
+		r=$(ours "$d" poll)
+		set -- $r
+		mem[$h,$c]="$2 $3"
+		log "memory $h $c: ${1} s, VmHWM growth $2 kB, RssAnon peak $3 kB ($4 segments)"
+	done
+done
+
+# ------------------------------------------------------------ report
+echo
+echo "scan_archive benchmark: $nseg segments ($first..$last), $plain_mb MB plain, $zst_mb MB zstd,"
+echo "$rp restore points; best of $RUNS after one warm-up each, page cache warm; ours = psql \\timing"
+echo "of the scan on a fresh index, peer = wall clock of the peer command(s)."
+echo "ours read: plain ${scanned[plain]}; zstd ${scanned[zst]}."
+printf '%-8s %10s %10s %12s   %s\n' case "ours (s)" "peer (s)" "ours/peer" "peer"
+for c in plain zst; do
+	peer="pg_waldump --stats"
+	[ $c = zst ] && peer="zstd -d + pg_waldump --stats"
+	printf '%-8s %10s %10s %12s   %s\n' "$c" "${best_ours[$c]}" "${best_peer[$c]}" \
+		"$(awk -v a="${best_ours[$c]}" -v b="${best_peer[$c]}" 'BEGIN { printf "%.2f", a / b }')" "$peer"
+done
+echo
+echo "scanning backend memory (MB); VmHWM-base = VmHWM after scan - VmHWM before it,"
+echo "same session (includes shared buffers touched); RssAnon = sampled private peak."
+printf '%-8s %-22s %12s %14s\n' case archive "VmHWM-base" "RssAnon peak"
+for c in plain zst; do
+	for h in full half; do
+		n=$nseg; [ $h = half ] && n=$half
+		set -- ${mem[$h,$c]}
+		printf '%-8s %-22s %12s %14s\n' "$c" "$h ($n segments)" \
+			"$(awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }')" \
+			"$(awk -v k="$2" 'BEGIN { printf "%.1f", k / 1024 }')"
+	done
+done
+echo
+echo "total time: $(elapsed "$started" "$(now)") s"
