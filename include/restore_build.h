@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore_build.h
+ *	  Restore building: materialise a base backup (plain, tar, tar.gz,
+ *	  tar.zst) into a new data directory, verified against its
+ *	  backup_manifest while it is written.
+ *
+ * restore_build.c owns the SQL function, the temporary directory, the
+ * recovery settings and the final rename; restore_copy.c copies a plain
+ * backup or extracts tars into the temporary directory.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PITR_RESTORE_BUILD_H
+#define PITR_RESTORE_BUILD_H
+
+#include "backup.h"
+
+/* Suffix of the temporary sibling of a target directory: "<dir>" SUFFIX "<pid>" */
+#define RESTORE_TMP_SUFFIX ".pitr_restore_tmp."
+
+/* Where a restore is being built, and what it has written so far. */
+typedef struct RestoreState
+{
+	const char *tmpdir;			/* absolute path of the directory being built */
+	PitrManifestFile **mf;		/* manifest files sorted by path */
+	bool	   *seen;			/* parallel to mf: written already */
+	int			nmf;
+	int64		files;			/* files written */
+	int64		bytes;			/* bytes written */
+	int64		expected_bytes; /* sum of manifest sizes, for progress */
+	int64		next_notice;	/* bytes at which the next NOTICE is due */
+	char	   *buf;			/* copy buffer, RESTORE_BUFSIZE bytes */
+	char		last_dir[MAXPGPATH];	/* last directory known to exist */
+} RestoreState;
+
+#define RESTORE_BUFSIZE (1024 * 1024)
+
+/*
+ * Files pg_verifybackup does not verify either: pg_basebackup -R rewrites
+ * postgresql.auto.conf and adds standby.signal on the client side, after
+ * the server has written the manifest.  Returns true for them.
+ */
+extern bool restore_unverified_file(const char *relpath);
+
+/* Files of a backup that are not copied into a restore at all. */
+extern bool restore_skipped_file(const char *relpath);
+
+/*
+ * Copy the plain backup in "srcdir" into st->tmpdir.  Tablespaces (symbolic
+ * links in pg_tblspc) become directories under pg_tblspc/<oid>.
+ */
+extern void restore_copy_plain(RestoreState *st, const char *srcdir);
+
+/*
+ * Extract one tar of a tar-format backup.  "compression" is "none", "gzip"
+ * or "zstd"; every entry goes under "prefix" ("" for base.tar,
+ * "pg_tblspc/<oid>/" for a tablespace, "pg_wal/" for pg_wal.tar); entries
+ * are checked against the manifest when "verify" is true.
+ */
+extern void restore_extract_tar(RestoreState *st, const char *path,
+								const char *compression, const char *prefix,
+								bool verify);
+
+#endif							/* PITR_RESTORE_BUILD_H */

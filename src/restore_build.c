@@ -1,0 +1,660 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore_build.c
+ *	  materialise_backup(): build a ready-to-start data directory from a
+ *	  base backup, with recovery.signal, the recovery settings and the
+ *	  marker that makes the cleanup hooks run once after the restore.
+ *
+ * The directory is built in a sibling "<target_dir>.pitr_restore_tmp.<pid>"
+ * and renamed into place at the end, so target_dir either does not exist
+ * or is complete.  On ERROR or FATAL the temporary directory is removed;
+ * one left by a backend killed with SIGKILL is recognised by its name and
+ * removed by the next call, once its pid is gone.  The backup itself and
+ * the running cluster are only ever read.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_authid.h"
+#include "common/file_perm.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "cleanup.h"
+#include "pitr_restore.h"
+#include "restore_build.h"
+
+PG_FUNCTION_INFO_V1(pitr_materialise_backup);
+PG_FUNCTION_INFO_V1(pitr_check_restore_target);
+
+/* A manifest larger than this is not read into memory. */
+#define MAX_MANIFEST_SIZE ((size_t) MaxAllocSize)
+
+/* Room left free on the target's file system beyond the backup itself. */
+#define DISK_MARGIN_BYTES ((int64) 64 * 1024 * 1024)
+
+/* The directory being built; a static so the exit callback can find it. */
+static char building_dir[MAXPGPATH];
+
+/* Remove the directory being built: on ERROR, and on FATAL exit. */
+static void
+remove_building_dir(int code, Datum arg)
+{
+	if (building_dir[0] != '\0')
+	{
+		rmtree(building_dir, true);
+		building_dir[0] = '\0';
+	}
+}
+
+static int
+mf_cmp(const void *a, const void *b)
+{
+	return strcmp((*(PitrManifestFile *const *) a)->path,
+				  (*(PitrManifestFile *const *) b)->path);
+}
+
+/* Read a whole file into palloc'd memory, NUL-terminated. */
+static char *
+read_whole_file(const char *path, size_t *len)
+{
+	int			fd;
+	struct stat st;
+	char	   *buf;
+	size_t		done = 0;
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0 && errno == ENOENT)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path),
+				 errhint("Every restore is verified against its backup's manifest; take backups with pg_basebackup's manifest on (the default).")));
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	if (fstat(fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	if ((size_t) st.st_size >= MAX_MANIFEST_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("file \"%s\" is too large", path)));
+	buf = palloc(st.st_size + 1);
+	while (done < (size_t) st.st_size)
+	{
+		ssize_t		n = read(fd, buf + done, st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		if (n == 0)
+			break;
+		done += n;
+	}
+	CloseTransientFile(fd);
+	buf[done] = '\0';
+	*len = done;
+	return buf;
+}
+
+/* Write (or, with "append", add to) a small file of the restore. */
+static void
+write_small_file(const char *dir, const char *name, const char *content,
+				 bool append)
+{
+	char		path[MAXPGPATH];
+	int			fd;
+	size_t		len = strlen(content);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = OpenTransientFile(path, O_WRONLY | O_CREAT | O_NOFOLLOW | PG_BINARY |
+						   (append ? O_APPEND : O_EXCL));
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", path)));
+	errno = 0;
+	if (write(fd, content, len) != (ssize_t) len)
+	{
+		if (errno == 0)
+			errno = ENOSPC;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", path)));
+	}
+	if (CloseTransientFile(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", path)));
+}
+
+static bool
+file_exists(const char *dir, const char *name)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * Remove temporary directories of earlier calls whose backend is gone (a
+ * backend killed with SIGKILL runs no cleanup), and one of our own pid,
+ * which is stale by definition.
+ */
+static void
+sweep_stale_dirs(const char *parent)
+{
+	DIR		   *dir;
+	struct dirent *de;
+
+	dir = AllocateDir(parent);
+	if (dir == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", parent)));
+	while ((de = ReadDir(dir, parent)) != NULL)
+	{
+		char	   *suffix = strstr(de->d_name, RESTORE_TMP_SUFFIX);
+		char	   *end;
+		long		pid;
+		char	   *path;
+
+		CHECK_FOR_INTERRUPTS();
+		if (suffix == NULL)
+			continue;
+		suffix += strlen(RESTORE_TMP_SUFFIX);
+		errno = 0;
+		pid = strtol(suffix, &end, 10);
+		if (errno != 0 || end == suffix || *end != '\0' || pid <= 0 ||
+			pid > INT_MAX)
+			continue;
+		if (pid != MyProcPid && !(kill((pid_t) pid, 0) != 0 && errno == ESRCH))
+			continue;
+		path = psprintf("%s/%s", parent, de->d_name);
+		ereport(NOTICE,
+				(errmsg("removing stale temporary directory \"%s\"", path)));
+		if (!rmtree(path, true))
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not remove stale temporary directory \"%s\"",
+							path)));
+		pfree(path);
+	}
+	FreeDir(dir);
+}
+
+/* fsync every file and directory under "path", then "path" itself. */
+static void
+fsync_tree(const char *path)
+{
+	DIR		   *dir;
+	struct dirent *de;
+
+	check_stack_depth();
+	dir = AllocateDir(path);
+	if (dir == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", path)));
+	while ((de = ReadDir(dir, path)) != NULL)
+	{
+		char		child[MAXPGPATH];
+		struct stat st;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
+		if (lstat(child, &st) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat file \"%s\": %m", child)));
+		if (S_ISDIR(st.st_mode))
+			fsync_tree(child);
+		else if (S_ISREG(st.st_mode))
+			fsync_fname(child, false);
+	}
+	FreeDir(dir);
+	fsync_fname(path, true);
+}
+
+/*
+ * Extract the tars of a tar-format backup: base.tar first, then each
+ * tablespace's <oid>.tar into pg_tblspc/<oid>, then pg_wal.tar.  Each may
+ * be compressed its own way (pg_basebackup compresses pg_wal.tar on the
+ * client side only).
+ */
+static void
+extract_tars(RestoreState *st, const char *location)
+{
+	static const struct
+	{
+		const char *suffix;
+		const char *compression;
+	}			kinds[] = {
+		{".tar", "none"}, {".tar.gz", "gzip"}, {".tar.zst", "zstd"}
+	};
+	DIR		   *dir;
+	struct dirent *de;
+	List	   *tablespaces = NIL;
+	List	   *tscompression = NIL;
+	char	   *base = NULL;
+	const char *basecomp = NULL;
+	char	   *wal = NULL;
+	const char *walcomp = NULL;
+	ListCell   *lc,
+			   *lc2;
+
+	dir = AllocateDir(location);
+	if (dir == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", location)));
+	while ((de = ReadDir(dir, location)) != NULL)
+	{
+		size_t		len = strlen(de->d_name);
+
+		for (int i = 0; i < lengthof(kinds); i++)
+		{
+			size_t		slen = strlen(kinds[i].suffix);
+			char	   *stem;
+
+			if (len <= slen || strcmp(de->d_name + len - slen, kinds[i].suffix) != 0)
+				continue;
+			stem = pnstrdup(de->d_name, len - slen);
+			if (strcmp(stem, "base") == 0)
+			{
+				base = psprintf("%s/%s", location, de->d_name);
+				basecomp = kinds[i].compression;
+			}
+			else if (strcmp(stem, "pg_wal") == 0)
+			{
+				wal = psprintf("%s/%s", location, de->d_name);
+				walcomp = kinds[i].compression;
+			}
+			else if (strspn(stem, "0123456789") == strlen(stem))
+			{
+				tablespaces = lappend(tablespaces, pstrdup(de->d_name));
+				tscompression = lappend(tscompression,
+										unconstify(char *, kinds[i].compression));
+			}
+			pfree(stem);
+		}
+		if (len > 8 && strcmp(de->d_name + len - 8, ".tar.lz4") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("backup file \"%s/%s\" is compressed with lz4, which is not supported",
+							location, de->d_name)));
+	}
+	FreeDir(dir);
+
+	if (base == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("backup \"%s\" has no base.tar, base.tar.gz or base.tar.zst",
+						location)));
+	restore_extract_tar(st, base, basecomp, "", true);
+	forboth(lc, tablespaces, lc2, tscompression)
+	{
+		char	   *name = lfirst(lc);
+		char	   *oid = pnstrdup(name, strspn(name, "0123456789"));
+
+		restore_extract_tar(st, psprintf("%s/%s", location, name), lfirst(lc2),
+							psprintf("pg_tblspc/%s/", oid), true);
+	}
+	if (wal != NULL)
+		restore_extract_tar(st, wal, walcomp, "pg_wal/", false);
+}
+
+/* Every manifest file must have been written. */
+static void
+check_all_written(RestoreState *st)
+{
+	for (int i = 0; i < st->nmf; i++)
+	{
+		const char *path = st->mf[i]->path;
+
+		if (st->seen[i] || restore_skipped_file(path) ||
+			restore_unverified_file(path))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" is in the backup_manifest but not in the backup",
+						path)));
+	}
+}
+
+/*
+ * What turns a copy of a backup into a restore: the recovery settings,
+ * recovery.signal, and the marker naming this restore.  A backup of a
+ * cluster whose configuration lives outside the data directory (Debian's
+ * /etc/postgresql) gets a minimal configuration, or it could not start.
+ */
+static void
+write_recovery_files(RestoreState *st, const char *recovery_conf,
+					 const char *marker)
+{
+	uint8		token[16];
+	char		hex[sizeof(token) * 2 + 1];
+	StringInfoData buf;
+
+	if (!file_exists(st->tmpdir, "postgresql.conf"))
+		write_small_file(st->tmpdir, "postgresql.conf",
+						 "# Written by pitr_restore: the backup had no postgresql.conf\n"
+						 "# (its configuration lived outside the data directory).\n",
+						 false);
+	if (!file_exists(st->tmpdir, "pg_hba.conf"))
+		write_small_file(st->tmpdir, "pg_hba.conf",
+						 "# Written by pitr_restore: the backup had no pg_hba.conf.\n"
+						 "local all all peer\n", false);
+	if (!file_exists(st->tmpdir, "pg_ident.conf"))
+		write_small_file(st->tmpdir, "pg_ident.conf", "", false);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "\n# Recovery settings written by pitr_restore.prepare_restore at %s\n",
+					 timestamptz_to_str(GetCurrentTimestamp()));
+	appendStringInfoString(&buf, recovery_conf);
+	if (buf.len > 0 && buf.data[buf.len - 1] != '\n')
+		appendStringInfoChar(&buf, '\n');
+	write_small_file(st->tmpdir, "postgresql.auto.conf", buf.data, true);
+
+	write_small_file(st->tmpdir, "recovery.signal", "", false);
+
+	/* unique per restore even for the same backup and target */
+	if (!pg_strong_random(token, sizeof(token)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random restore token")));
+	hex_encode((const char *) token, sizeof(token), hex);
+	hex[sizeof(token) * 2] = '\0';
+	resetStringInfo(&buf);
+	appendStringInfo(&buf, "%s; built %s; token %s\n", marker,
+					 timestamptz_to_str(GetCurrentTimestamp()), hex);
+	write_small_file(st->tmpdir, PITR_RESTORE_MARKER_FILE, buf.data, false);
+
+	/* pg_basebackup -X none leaves these out of a tar's pg_wal */
+	snprintf(buf.data, buf.maxlen, "%s/pg_wal", st->tmpdir);
+	if (mkdir(buf.data, pg_dir_create_mode) != 0 && errno != EEXIST)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", buf.data)));
+	snprintf(buf.data, buf.maxlen, "%s/pg_wal/archive_status", st->tmpdir);
+	if (mkdir(buf.data, pg_dir_create_mode) != 0 && errno != EEXIST)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", buf.data)));
+}
+
+/* The bytes a restore will need: the manifest's files, plus the WAL. */
+static int64
+needed_bytes(RestoreState *st, const char *location, const char *format)
+{
+	int64		need = st->expected_bytes;
+	static const char *const wal[] = {"pg_wal.tar", "pg_wal.tar.gz", "pg_wal.tar.zst"};
+
+	/* compressed WAL is counted at its compressed size: a lower bound */
+	if (strcmp(format, "plain") != 0)
+		for (int i = 0; i < lengthof(wal); i++)
+		{
+			struct stat sb;
+			char	   *p = psprintf("%s/%s", location, wal[i]);
+
+			if (stat(p, &sb) == 0)
+				need += sb.st_size;
+			pfree(p);
+		}
+	return need;
+}
+
+static void
+check_free_space(const char *parent, int64 need)
+{
+	struct statvfs fs;
+	int64		avail;
+
+	if (statvfs(parent, &fs) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not get the free space of \"%s\": %m", parent)));
+	avail = (int64) fs.f_bavail * (int64) fs.f_frsize;
+	if (avail < need + DISK_MARGIN_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_DISK_FULL),
+				 errmsg("not enough free disk space for the restore in \"%s\"", parent),
+				 errdetail("The restore needs " INT64_FORMAT " MB, " INT64_FORMAT " MB are free.",
+						   (need + DISK_MARGIN_BYTES) / (1024 * 1024),
+						   avail / (1024 * 1024))));
+}
+
+/* Canonical absolute path from a text argument, or an ERROR naming it. */
+static char *
+absolute_arg(text *arg, const char *what)
+{
+	char	   *path = text_to_cstring(arg);
+
+	if (!is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" is not an absolute path", what, path)));
+	canonicalize_path(path);
+	if (strlen(path) >= MAXPGPATH - 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("%s \"%s\" is too long", what, path)));
+	return path;
+}
+
+static bool
+path_within(const char *path, const char *dir)
+{
+	return strcmp(path, dir) == 0 || path_is_prefix_of_path(dir, path);
+}
+
+/*
+ * The checks on a target directory; returns its parent.  The running
+ * cluster is never written, and an existing directory is never reused.
+ */
+static char *
+check_target(const char *target)
+{
+	struct stat sb;
+	char	   *parent;
+
+	if (strcmp(target, "/") == 0 || path_within(target, DataDir) ||
+		path_within(DataDir, target))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target directory \"%s\" overlaps the data directory of the running server",
+						target)));
+	if (lstat(target, &sb) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_FILE),
+				 errmsg("target directory \"%s\" already exists", target),
+				 errhint("Give a directory that does not exist yet; it is created complete or not at all.")));
+	else if (errno != ENOENT)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat \"%s\": %m", target)));
+	parent = pstrdup(target);
+	get_parent_directory(parent);
+	if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("parent directory \"%s\" of the target directory does not exist",
+						parent)));
+	return parent;
+}
+
+/* check_restore_target(target_dir): the checks alone; the canonical path. */
+Datum
+pitr_check_restore_target(PG_FUNCTION_ARGS)
+{
+	char	   *target;
+
+	pitr_check_write_privilege();
+	target = absolute_arg(PG_GETARG_TEXT_PP(0), "target directory");
+	check_target(target);
+	PG_RETURN_TEXT_P(cstring_to_text(target));
+}
+
+/*
+ * materialise_backup(backup_location, backup_format, target_dir,
+ * recovery_conf, marker): build target_dir from the backup; returns the
+ * number of files and bytes written.
+ */
+Datum
+pitr_materialise_backup(PG_FUNCTION_ARGS)
+{
+	char	   *location;
+	char	   *format;
+	char	   *target;
+	char	   *recovery_conf;
+	char	   *marker;
+	char	   *parent;
+	char	   *manifest;
+	size_t		manifest_len;
+	PitrBackup *b;
+	List	   *files;
+	char	   *err;
+	RestoreState st;
+	ListCell   *lc;
+	int			i;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	pitr_check_write_privilege();
+
+	location = absolute_arg(PG_GETARG_TEXT_PP(0), "backup location");
+	format = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	target = absolute_arg(PG_GETARG_TEXT_PP(2), "target directory");
+	recovery_conf = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	marker = text_to_cstring(PG_GETARG_TEXT_PP(4));
+
+	if (strcmp(format, "plain") != 0 && strcmp(format, "tar") != 0 &&
+		strcmp(format, "tar.gz") != 0 && strcmp(format, "tar.zst") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized backup format \"%s\"", format),
+				 errhint("Valid formats are \"plain\", \"tar\", \"tar.gz\" and \"tar.zst\".")));
+	if (strchr(marker, '\n') != NULL || strchr(marker, '\r') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("restore marker must be a single line")));
+
+	/* writing server files is not reading them: stay within backup_dir */
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+	{
+		char	   *bdir = NULL;
+
+		if (pitr_backup_dir != NULL && is_absolute_path(pitr_backup_dir))
+		{
+			bdir = pstrdup(pitr_backup_dir);
+			canonicalize_path(bdir);
+		}
+		if (bdir == NULL || !path_within(location, bdir) ||
+			strcmp(location, bdir) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to read backup \"%s\"", location),
+					 errdetail("Roles without privileges of the \"%s\" role may only restore backups under \"pitr_restore.backup_dir\".",
+							   "pg_read_server_files")));
+	}
+
+	if (path_within(target, location) || path_within(location, target))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target directory \"%s\" overlaps the backup \"%s\"",
+						target, location)));
+	parent = check_target(target);
+
+	/* the manifest first: nothing is written for a backup we cannot check */
+	manifest = read_whole_file(psprintf("%s/backup_manifest", location),
+							   &manifest_len);
+	b = palloc0(sizeof(PitrBackup));
+	if (!pitr_parse_backup_manifest(manifest, manifest_len, b, &files, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid backup manifest \"%s/backup_manifest\"", location),
+				 errdetail("%s", err)));
+	pfree(manifest);
+
+	memset(&st, 0, sizeof(st));
+	st.nmf = list_length(files);
+	st.mf = palloc(sizeof(PitrManifestFile *) * Max(st.nmf, 1));
+	st.seen = palloc0(sizeof(bool) * Max(st.nmf, 1));
+	i = 0;
+	foreach(lc, files)
+	{
+		st.mf[i++] = lfirst(lc);
+		st.expected_bytes += ((PitrManifestFile *) lfirst(lc))->size;
+	}
+	qsort(st.mf, st.nmf, sizeof(PitrManifestFile *), mf_cmp);
+	st.next_notice = st.expected_bytes / 10;
+	st.buf = palloc(RESTORE_BUFSIZE);
+
+	sweep_stale_dirs(parent);
+	check_free_space(parent, needed_bytes(&st, location, format));
+
+	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
+			 RESTORE_TMP_SUFFIX, MyProcPid);
+	st.tmpdir = pstrdup(building_dir);
+	if (mkdir(st.tmpdir, pg_dir_create_mode) != 0)
+	{
+		building_dir[0] = '\0';
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", st.tmpdir)));
+	}
+
+	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+	{
+		if (strcmp(format, "plain") == 0)
+			restore_copy_plain(&st, location);
+		else
+			extract_tars(&st, location);
+		check_all_written(&st);
+		write_recovery_files(&st, recovery_conf, marker);
+
+		fsync_tree(st.tmpdir);
+		/* RENAME_NOREPLACE: a target created meanwhile is never replaced */
+		if (renameat2(AT_FDCWD, st.tmpdir, AT_FDCWD, target,
+					  RENAME_NOREPLACE) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rename \"%s\" to \"%s\": %m",
+							st.tmpdir, target)));
+		building_dir[0] = '\0';
+		fsync_fname(parent, true);
+	}
+	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(st.files);
+	values[1] = Int64GetDatum(st.bytes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}

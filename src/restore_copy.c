@@ -1,0 +1,670 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore_copy.c
+ *	  Write a base backup into the directory a restore is built in: copy a
+ *	  plain backup, or extract the tars of a tar backup (gzip or zstd
+ *	  compressed or not) with libarchive, checking every file against the
+ *	  backup_manifest while it is written.
+ *
+ * Tar entries are read with archive_read_data_block and written by this
+ * file, not by archive_write_disk, so that each byte is checksummed on its
+ * way to disk.  The checks archive_write_disk's secure flags would make are
+ * made here, stricter: an entry name that is absolute or has a ".." (or "."
+ * or empty) component is refused, and so is every symbolic link, hard link
+ * or special file.  Nothing but directories and regular files is ever
+ * created, files with O_EXCL | O_NOFOLLOW, so no entry can reach outside
+ * the directory being built.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "common/checksum_helper.h"
+#include "common/file_perm.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+
+#include "cleanup.h"
+#include "restore_build.h"
+
+/* Progress NOTICEs only for backups at least this large, every 10%. */
+#define PROGRESS_MIN_BYTES ((int64) 1024 * 1024 * 1024)
+
+/* Directories deeper than this are no data directory. */
+#define MAX_COPY_DEPTH 64
+
+/* One file being written. */
+typedef struct FileSink
+{
+	int			fd;
+	const char *relpath;
+	PitrManifestFile *mf;		/* NULL when the file is not verified */
+	int64		written;
+	pg_checksum_context ctx;
+} FileSink;
+
+/* libarchive reader state, freed by a memory context callback on ERROR. */
+typedef struct TarSource
+{
+	struct archive *archive;
+	int			fd;
+	bool		interrupted;
+	char	   *buf;
+	MemoryContextCallback cleanup;
+} TarSource;
+
+bool
+restore_unverified_file(const char *relpath)
+{
+	return strcmp(relpath, "postgresql.auto.conf") == 0;
+}
+
+bool
+restore_skipped_file(const char *relpath)
+{
+	/*
+	 * The manifest is no part of a data directory; a server's pid and
+	 * options files and old signal files would mislead the restored server
+	 * (standby.signal from pg_basebackup -R would make it a standby of
+	 * production); our own marker is written afresh; tablespace_map would
+	 * make the restored server link the tablespaces to production's
+	 * directories, and the tablespaces are restored in place instead.
+	 */
+	static const char *const skipped[] = {
+		"backup_manifest", "postmaster.pid", "postmaster.opts",
+		"recovery.signal", "standby.signal", "tablespace_map",
+		PITR_RESTORE_MARKER_FILE
+	};
+
+	for (int i = 0; i < lengthof(skipped); i++)
+		if (strcmp(relpath, skipped[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The path an entry is written at, relative to the directory being built,
+ * or an ERROR naming the entry when it could point anywhere else.
+ */
+static char *
+safe_relpath(const char *name, const char *prefix, const char *source)
+{
+	char	   *path;
+	char	   *p;
+	size_t		len;
+
+	if (name == NULL || name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("entry without a name in \"%s\"", source)));
+	if (name[0] == '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("entry \"%s\" in \"%s\" has an absolute path", name, source),
+				 errdetail("Only paths relative to the data directory are restored.")));
+
+	/* pg_basebackup writes no "./", other tar writers do */
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	path = pstrdup(name);
+	len = strlen(path);
+	while (len > 0 && path[len - 1] == '/')
+		path[--len] = '\0';
+
+	p = path;
+	for (;;)
+	{
+		char	   *slash = strchr(p, '/');
+		size_t		clen = slash ? (size_t) (slash - p) : strlen(p);
+
+		if (clen == 0 || (clen == 1 && p[0] == '.') ||
+			(clen == 2 && p[0] == '.' && p[1] == '.'))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("entry \"%s\" in \"%s\" has an unsafe path", name, source),
+					 errdetail("Paths with \"..\", \".\" or empty components could leave the target directory.")));
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	if (strlen(prefix) + len >= MAXPGPATH - 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("entry \"%s\" in \"%s\" has a path that is too long",
+						name, source)));
+	if (prefix[0] == '\0')
+		return path;
+	return psprintf("%s%s", prefix, path);
+}
+
+static int
+mf_cmp_key(const void *key, const void *elem)
+{
+	return strcmp((const char *) key, (*(PitrManifestFile *const *) elem)->path);
+}
+
+/* Index of relpath in the manifest, or -1. */
+static int
+manifest_lookup(RestoreState *st, const char *relpath)
+{
+	PitrManifestFile **found;
+
+	if (st->nmf == 0)
+		return -1;
+	found = bsearch(relpath, st->mf, st->nmf, sizeof(PitrManifestFile *),
+					mf_cmp_key);
+	return found ? (int) (found - st->mf) : -1;
+}
+
+/* Create a directory of the restore; one that exists already is fine. */
+static void
+make_dir(RestoreState *st, const char *relpath)
+{
+	char		path[MAXPGPATH];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", st->tmpdir, relpath);
+	if (mkdir(path, pg_dir_create_mode) == 0)
+		return;
+	if (errno == EEXIST && lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return;
+	ereport(ERROR,
+			(errcode_for_file_access(),
+			 errmsg("could not create directory \"%s\": %m", path)));
+}
+
+/* Create every parent directory of relpath that is still missing. */
+static void
+make_parents(RestoreState *st, const char *relpath)
+{
+	char		dir[MAXPGPATH];
+	char	   *slash;
+
+	strlcpy(dir, relpath, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return;
+	*slash = '\0';
+	/* entries come directory by directory: skip the syscalls when we can */
+	if (strcmp(dir, st->last_dir) == 0)
+		return;
+	for (char *p = strchr(dir, '/'); p != NULL; p = strchr(p + 1, '/'))
+	{
+		*p = '\0';
+		make_dir(st, dir);
+		*p = '/';
+	}
+	make_dir(st, dir);
+	strlcpy(st->last_dir, dir, sizeof(st->last_dir));
+}
+
+static void
+report_progress(RestoreState *st)
+{
+	if (st->expected_bytes < PROGRESS_MIN_BYTES || st->bytes < st->next_notice)
+		return;
+	ereport(NOTICE,
+			(errmsg("restored %d%% of the backup (" INT64_FORMAT " of " INT64_FORMAT " MB)",
+					(int) (st->bytes * 100 / st->expected_bytes),
+					st->bytes / (1024 * 1024),
+					st->expected_bytes / (1024 * 1024))));
+	st->next_notice = st->bytes + st->expected_bytes / 10;
+}
+
+/*
+ * Start writing relpath.  With "verify", the file must be in the manifest
+ * (unless pg_verifybackup would not verify it either) and written once.
+ */
+static void
+sink_open(RestoreState *st, FileSink *sink, const char *relpath, bool verify)
+{
+	char		path[MAXPGPATH];
+	pg_checksum_type type = CHECKSUM_TYPE_NONE;
+
+	memset(sink, 0, sizeof(FileSink));
+	sink->relpath = relpath;
+	if (verify)
+	{
+		int			i = manifest_lookup(st, relpath);
+
+		if (i >= 0 && st->seen[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("file \"%s\" occurs more than once in the backup",
+							relpath)));
+		if (i >= 0)
+			st->seen[i] = true;
+		if (restore_unverified_file(relpath))
+			i = -1;
+		else if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("file \"%s\" is in the backup but not in its backup_manifest",
+							relpath)));
+		if (i >= 0)
+		{
+			sink->mf = st->mf[i];
+			if (sink->mf->algorithm != NULL &&
+				pg_strcasecmp(sink->mf->algorithm, "NONE") != 0 &&
+				!pg_checksum_parse_type(sink->mf->algorithm, &type))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("file \"%s\" has checksum algorithm \"%s\", which is not supported",
+								relpath, sink->mf->algorithm)));
+		}
+	}
+	if (pg_checksum_init(&sink->ctx, type) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not initialize checksum of file \"%s\"", relpath)));
+
+	make_parents(st, relpath);
+	snprintf(path, sizeof(path), "%s/%s", st->tmpdir, relpath);
+	sink->fd = OpenTransientFile(path,
+								 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | PG_BINARY);
+	if (sink->fd < 0)
+	{
+		if (errno == EEXIST)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("file \"%s\" occurs more than once in the backup",
+							relpath)));
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", path)));
+	}
+}
+
+static void
+sink_write(RestoreState *st, FileSink *sink, const char *data, size_t len)
+{
+	if (sink->mf != NULL && sink->written + (int64) len > sink->mf->size)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" is larger in the backup than in its backup_manifest",
+						sink->relpath),
+				 errdetail("The manifest lists " INT64_FORMAT " bytes.",
+						   sink->mf->size)));
+	if (pg_checksum_update(&sink->ctx, (const uint8 *) data, len) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not update checksum of file \"%s\"", sink->relpath)));
+	while (len > 0)
+	{
+		ssize_t		n = write(sink->fd, data, len);
+
+		if (n <= 0)
+		{
+			if (n < 0 && errno == EINTR)
+				continue;
+			/* a short write with no errno is a full disk */
+			if (n == 0)
+				errno = ENOSPC;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not write file \"%s\" in \"%s\": %m",
+							sink->relpath, st->tmpdir)));
+		}
+		data += n;
+		len -= n;
+		sink->written += n;
+		st->bytes += n;
+	}
+	report_progress(st);
+}
+
+/* Finish a file: it must be complete and match its manifest checksum. */
+static void
+sink_close(RestoreState *st, FileSink *sink)
+{
+	uint8		sum[PG_CHECKSUM_MAX_LENGTH];
+	int			sumlen;
+
+	/* start writeback now, so that the fsync before the rename is short */
+	pg_flush_data(sink->fd, 0, 0);
+	if (CloseTransientFile(sink->fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\" in \"%s\": %m",
+						sink->relpath, st->tmpdir)));
+	sink->fd = -1;
+	st->files++;
+
+	sumlen = pg_checksum_final(&sink->ctx, sum);
+	if (sumlen < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not finish checksum of file \"%s\"", sink->relpath)));
+	if (sink->mf == NULL)
+		return;
+	if (sink->written != sink->mf->size)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" has " INT64_FORMAT " bytes in the backup, but its backup_manifest lists " INT64_FORMAT,
+						sink->relpath, sink->written, sink->mf->size)));
+	if (sumlen > 0)
+	{
+		static const char hexdigits[] = "0123456789abcdef";
+		char		hex[PG_CHECKSUM_MAX_LENGTH * 2 + 1];
+
+		for (int i = 0; i < sumlen; i++)
+		{
+			hex[2 * i] = hexdigits[sum[i] >> 4];
+			hex[2 * i + 1] = hexdigits[sum[i] & 0xF];
+		}
+		hex[2 * sumlen] = '\0';
+		if (sink->mf->checksum_hex == NULL ||
+			pg_strcasecmp(hex, sink->mf->checksum_hex) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("checksum mismatch for file \"%s\"", sink->relpath),
+					 errdetail("The backup_manifest has %s checksum %s, the file in the backup has %s.",
+							   sink->mf->algorithm,
+							   sink->mf->checksum_hex ? sink->mf->checksum_hex : "(none)",
+							   hex)));
+	}
+}
+
+/* Copy one regular file of a plain backup. */
+static void
+copy_file(RestoreState *st, const char *src, const char *relpath, bool verify)
+{
+	FileSink	sink;
+	int			fd;
+
+	sink_open(st, &sink, relpath, verify);
+	fd = OpenTransientFile(src, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", src)));
+	for (;;)
+	{
+		ssize_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = read(fd, st->buf, RESTORE_BUFSIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", src)));
+		if (n == 0)
+			break;
+		sink_write(st, &sink, st->buf, n);
+	}
+	CloseTransientFile(fd);
+	sink_close(st, &sink);
+}
+
+/*
+ * Copy directory "src" of a plain backup to relpath ("" for the top).
+ * Symbolic links are followed only where pg_basebackup makes them: a
+ * tablespace (pg_tblspc/<oid>) and pg_wal.
+ */
+static void
+copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
+		 int depth)
+{
+	DIR		   *dir;
+	struct dirent *de;
+
+	check_stack_depth();
+	if (depth > MAX_COPY_DEPTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("directory \"%s\" is nested too deeply", src)));
+	dir = AllocateDir(src);
+	if (dir == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", src)));
+	while ((de = ReadDir(dir, src)) != NULL)
+	{
+		char	   *child;
+		char	   *rel;
+		struct stat sb;
+		bool		child_verify = verify;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		child = psprintf("%s/%s", src, de->d_name);
+		rel = relpath[0] ? psprintf("%s/%s", relpath, de->d_name) :
+			pstrdup(de->d_name);
+		if (depth == 0 && restore_skipped_file(rel))
+			continue;
+		/* WAL is checked by recovery, not by the manifest's Files */
+		if (depth == 0 && strcmp(rel, "pg_wal") == 0)
+			child_verify = false;
+
+		if (lstat(child, &sb) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat file \"%s\": %m", child)));
+		if (S_ISLNK(sb.st_mode))
+		{
+			bool		followed = (depth == 0 && strcmp(rel, "pg_wal") == 0) ||
+			(depth == 1 && strncmp(rel, "pg_tblspc/", 10) == 0 &&
+			 strspn(rel + 10, "0123456789") == strlen(rel + 10));
+
+			if (!followed || stat(child, &sb) != 0 || !S_ISDIR(sb.st_mode))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("backup file \"%s\" is a symbolic link", child),
+						 errdetail("Only tablespaces and pg_wal may be symbolic links in a plain backup.")));
+		}
+		if (S_ISDIR(sb.st_mode))
+		{
+			make_dir(st, rel);
+			copy_dir(st, child, rel, child_verify, depth + 1);
+		}
+		else if (S_ISREG(sb.st_mode))
+			copy_file(st, child, rel, child_verify);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("backup file \"%s\" is neither a regular file nor a directory",
+							child)));
+		pfree(child);
+		pfree(rel);
+	}
+	FreeDir(dir);
+}
+
+void
+restore_copy_plain(RestoreState *st, const char *srcdir)
+{
+	copy_dir(st, srcdir, "", true, 0);
+}
+
+/* Runs when the source's memory context goes, on success or ERROR alike. */
+static void
+tar_source_cleanup(void *arg)
+{
+	TarSource  *s = arg;
+
+	if (s->archive != NULL)
+	{
+		archive_read_free(s->archive);
+		s->archive = NULL;
+	}
+}
+
+static la_ssize_t
+tar_read_cb(struct archive *a, void *client_data, const void **buffer)
+{
+	TarSource  *s = client_data;
+	ssize_t		n;
+
+	/*
+	 * A cancel cannot be serviced from inside libarchive (the longjmp would
+	 * leave it half-updated): fail the read, the caller then calls
+	 * CHECK_FOR_INTERRUPTS.
+	 */
+	if ((QueryCancelPending || ProcDiePending) &&
+		INTERRUPTS_CAN_BE_PROCESSED())
+	{
+		s->interrupted = true;
+		archive_set_error(a, EINTR, "interrupted");
+		return -1;
+	}
+	do
+	{
+		n = read(s->fd, s->buf, RESTORE_BUFSIZE);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+	{
+		archive_set_error(a, errno, "read error: %s", strerror(errno));
+		return -1;
+	}
+	*buffer = s->buf;
+	return n;
+}
+
+/* An ERROR for a libarchive failure, or the pending cancel that caused it. */
+static void
+tar_error(TarSource *s, const char *path, const char *what)
+{
+	const char *msg = archive_error_string(s->archive);
+
+	if (s->interrupted)
+		CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("could not read %s\"%s\": %s", what, path,
+					msg ? msg : "unknown error")));
+}
+
+void
+restore_extract_tar(RestoreState *st, const char *path, const char *compression,
+					const char *prefix, bool verify)
+{
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	TarSource  *s;
+	struct archive *a;
+	int			fd;
+
+	/* per-entry names go here; the context's callback frees libarchive */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pitr_restore tar extraction",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	s = palloc0(sizeof(TarSource));
+	s->buf = palloc(RESTORE_BUFSIZE);
+	s->fd = -1;
+	s->cleanup.func = tar_source_cleanup;
+	s->cleanup.arg = s;
+	MemoryContextRegisterResetCallback(cxt, &s->cleanup);
+
+	s->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (s->fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	a = s->archive = archive_read_new();
+	if (a == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	archive_read_support_format_tar(a);
+	/* a warning means libarchive would run an external program: refuse */
+	if ((strcmp(compression, "gzip") == 0 &&
+		 archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
+		(strcmp(compression, "zstd") == 0 &&
+		 archive_read_support_filter_zstd(a) != ARCHIVE_OK))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s decompression is not available", compression)));
+	if (archive_read_open2(a, s, NULL, tar_read_cb, NULL, NULL) != ARCHIVE_OK)
+		tar_error(s, path, "");
+
+	for (;;)
+	{
+		struct archive_entry *entry;
+		const char *name;
+		char	   *rel;
+		int			rc;
+		FileSink	sink;
+
+		CHECK_FOR_INTERRUPTS();
+		rc = archive_read_next_header(a, &entry);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+			tar_error(s, path, "");
+
+		name = archive_entry_pathname(entry);
+		rel = safe_relpath(name, prefix, path);
+		if (prefix[0] == '\0' && restore_skipped_file(rel))
+			continue;
+
+		if (archive_entry_hardlink(entry) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("entry \"%s\" in \"%s\" is a hard link", name, path),
+					 errdetail("pg_basebackup writes no links; the tar is refused.")));
+		switch (archive_entry_filetype(entry))
+		{
+			case AE_IFDIR:
+				make_parents(st, rel);
+				make_dir(st, rel);
+				break;
+			case AE_IFREG:
+				{
+					/* pg_wal.tar and the pg_wal directory: checked by recovery */
+					bool		file_verify = verify &&
+					strncmp(rel, "pg_wal/", 7) != 0;
+
+					sink_open(st, &sink, rel, file_verify);
+					for (;;)
+					{
+						const void *block;
+						size_t		size;
+						la_int64_t	offset;
+
+						CHECK_FOR_INTERRUPTS();
+						rc = archive_read_data_block(a, &block, &size, &offset);
+						if (rc == ARCHIVE_EOF)
+							break;
+						if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+							tar_error(s, path, "");
+						if (offset != sink.written)
+							ereport(ERROR,
+									(errcode(ERRCODE_DATA_CORRUPTED),
+									 errmsg("entry \"%s\" in \"%s\" is a sparse file, which pg_basebackup does not write",
+											name, path)));
+						sink_write(st, &sink, block, size);
+					}
+					sink_close(st, &sink);
+					break;
+				}
+			case AE_IFLNK:
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("entry \"%s\" in \"%s\" is a symbolic link", name, path),
+						 errdetail("Links could point outside the target directory; the tar is refused.")));
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("entry \"%s\" in \"%s\" is neither a regular file nor a directory",
+								name, path)));
+		}
+		pfree(rel);
+	}
+
+	MemoryContextSwitchTo(oldcxt);
+	fd = s->fd;
+	MemoryContextDelete(cxt);
+	CloseTransientFile(fd);
+}
