@@ -40,6 +40,7 @@
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);
 PG_FUNCTION_INFO_V1(pitr_archive_path);
+PG_FUNCTION_INFO_V1(pitr_refresh_archive_sql);
 
 /* NOTICE progress every so many bytes read. */
 #define PROGRESS_BYTES (256 * 1024 * 1024)
@@ -962,6 +963,20 @@ refresh_backup_dir(void)
 	return 1;
 }
 
+/* A directory's mtime, to the nanosecond, as text. */
+static char *
+dir_mtime(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open WAL archive directory \"%s\": %m", dir)));
+	return psprintf("%lld.%09ld", (long long) st.st_mtim.tv_sec,
+					(long) st.st_mtim.tv_nsec);
+}
+
 /*
  * Refresh the index of one archive directory.  Runs inside SPI.
  */
@@ -976,6 +991,7 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 	SegmentHead *heads;
 	int			nheads = 0;
 	MemoryContext filecxt;
+	char	   *mtime;
 
 	memset(&st, 0, sizeof(st));
 	memset(res, 0, sizeof(*res));
@@ -983,6 +999,7 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 	st.next_progress = PROGRESS_BYTES;
 
 	lock_archive(&st);
+	mtime = dir_mtime(dir);
 	load_known(&st);
 	files = pitr_list_archive(dir);
 
@@ -1109,13 +1126,14 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 	refresh_backup_dir();
 
 	{
-		Oid			types[1] = {INT4OID};
-		Datum		v[1];
+		Oid			types[2] = {INT4OID, TEXTOID};
+		Datum		v[2];
 
 		v[0] = Int32GetDatum(st.archive_id);
-		spi_check(SPI_execute_with_args("UPDATE pitr_restore.archive SET last_scan = now() "
-										"WHERE archive_id = $1",
-										1, types, v, NULL, false, 0),
+		v[1] = text_datum(mtime);
+		spi_check(SPI_execute_with_args("UPDATE pitr_restore.archive SET last_scan = now(), "
+										"dir_mtime = $2 WHERE archive_id = $1",
+										2, types, v, NULL, false, 0),
 				  SPI_OK_UPDATE, "recording the scan");
 	}
 
@@ -1187,4 +1205,45 @@ pitr_archive_path(PG_FUNCTION_ARGS)
 	pitr_check_read_privilege();
 	PG_RETURN_TEXT_P(cstring_to_text(pitr_archive_dir_arg(PG_ARGISNULL(0) ? NULL :
 														  PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * refresh_archive(archive_dir text DEFAULT NULL) returns the archive's id,
+ * after a scan if the directory changed since the last one.
+ */
+Datum
+pitr_refresh_archive_sql(PG_FUNCTION_ARGS)
+{
+	char	   *dir;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+	int			id = 0;
+
+	pitr_check_read_privilege();
+	dir = pitr_archive_dir_arg(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+
+	SPI_connect();
+	v[0] = text_datum(dir);
+	v[1] = text_datum(dir_mtime(dir));
+	spi_check(SPI_execute_with_args("SELECT archive_id FROM pitr_restore.archive "
+									"WHERE directory = $1 AND dir_mtime = $2 "
+									"AND last_scan IS NOT NULL",
+									2, types, v, NULL, true, 1),
+			  SPI_OK_SELECT, "checking the archive");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	else
+	{
+		PitrScanResult res;
+
+		pitr_refresh_archive(dir, &res);
+		id = res.archive_id;
+	}
+	SPI_finish();
+	PG_RETURN_INT32(id);
 }

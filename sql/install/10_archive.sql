@@ -10,7 +10,8 @@ CREATE TABLE pitr_restore.archive (
 	directory text NOT NULL UNIQUE,
 	system_identifier numeric,
 	segment_size integer,
-	last_scan timestamptz
+	last_scan timestamptz,
+	dir_mtime text					-- the directory's mtime when last scanned
 );
 
 CREATE TABLE pitr_restore.archive_file (
@@ -148,6 +149,15 @@ AS 'MODULE_PATHNAME', 'pitr_scan_archive'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 REVOKE EXECUTE ON FUNCTION pitr_restore.scan_archive(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.scan_archive(text) TO pg_read_server_files;
+
+-- Refresh the index unless the directory is as it was at the last scan
+-- (adding, removing or renaming a file changes a directory's mtime).
+CREATE FUNCTION pitr_restore.refresh_archive(archive_dir text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pitr_refresh_archive_sql'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+REVOKE EXECUTE ON FUNCTION pitr_restore.refresh_archive(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.refresh_archive(text) TO pg_read_server_files;
 
 -- The archive's id, scanning it first if it was never indexed.
 CREATE FUNCTION pitr_restore.indexed_archive(archive_dir text DEFAULT NULL)
