@@ -176,18 +176,24 @@ AS $$
 				 lpad(to_hex(segno / (4294967296 / segment_size)), 8, '0') ||
 				 lpad(to_hex(segno % (4294967296 / segment_size)), 8, '0'))
 $$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.segment_file_name FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.segment_file_name TO pg_read_server_files;
 
 -- The segment number of an LSN.
 CREATE FUNCTION pitr_restore.lsn_segno(lsn pg_lsn, segment_size integer)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT floor((lsn - '0/0'::pg_lsn) / segment_size)::bigint $$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.lsn_segno FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.lsn_segno TO pg_read_server_files;
 
 -- A single-quoted literal for postgresql.conf.
 CREATE FUNCTION pitr_restore.conf_literal(v text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT '''' || replace(replace(v, '\', '\\'), '''', '''''') || '''' $$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.conf_literal FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.conf_literal TO pg_read_server_files;
 
 /*
  * restore_command for the archive as it is: plain copy, or decompression
