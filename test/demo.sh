@@ -109,7 +109,8 @@ say "a target past the end of the archive is refused, with the reason"
 sql -x -c "SELECT reachable, reason FROM pitr_restore.resolve_target(target_time => now() + interval '1 day')"
 
 say "restoring to $good_time into $demo/restored"
-if sql -Atc "SELECT 1 FROM pg_proc WHERE proname = 'prepare_restore'" | grep -q 1; then
+if [ -z "${DEMO_BY_HAND:-}" ] &&
+	sql -Atc "SELECT 1 FROM pg_proc WHERE proname = 'prepare_restore'" | grep -q 1; then
 	sql -x -c "SELECT reachable, stop_lsn, files, pg_size_pretty(bytes) AS size, start_command FROM pitr_restore.prepare_restore('$demo/restored', target_time => '$good_time', recovery_action => 'promote')"
 else
 	# Without prepare_restore: the resolver's answer, applied by hand.
@@ -121,7 +122,6 @@ else
 fi
 cat >>"$demo/restored/postgresql.auto.conf" <<CONF
 port = $rport
-archive_mode = off
 app.admin_email = 'dba@restored.example'
 CONF
 chown postgres:postgres "$demo/restored/postgresql.auto.conf"
@@ -145,7 +145,8 @@ rsql -c "SELECT user_id, email, enabled FROM app.users ORDER BY user_id"
 rsql -c "SELECT name, status FROM app.jobs ORDER BY id"
 rsql -c "SELECT key, enabled FROM app.settings ORDER BY key"
 
-say "the restore made timeline 2; the primary's index sees it once archived"
-rsql -qc "SELECT pg_switch_wal()" >/dev/null 2>&1 || true
+say "the restore made timeline 2, archived into the same archive; the index follows"
+rsql -qc "SELECT pg_switch_wal()" >/dev/null
+sleep 2
 sql -c "SELECT timeline, parent, branch_lsn, reason FROM pitr_restore.timelines()"
 say "done"
