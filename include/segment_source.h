@@ -40,10 +40,27 @@ extern PitrArchiveFile *pitr_segsrc_find(PitrSegmentSource *src,
 extern const char *pitr_segsrc_load(PitrSegmentSource *src,
 									PitrArchiveFile *f, char **err);
 
-/* A PitrSegmentGetter over the source (arg is the source). */
-extern const char *pitr_segsrc_get(void *arg, XLogSegNo segno, TimeLineID *tli);
+/*
+ * Copy one page of a file into dest: plain files are read in place, like
+ * pg_waldump does, compressed ones come out of the decompressed segment.
+ */
+extern bool pitr_segsrc_read_page(PitrSegmentSource *src, PitrArchiveFile *f,
+								  XLogRecPtr pageptr, char *dest, char **err);
+
+/* A PitrPageGetter over the source (arg is the source). */
+extern bool pitr_segsrc_get(void *arg, XLogRecPtr pageptr, char *dest,
+							TimeLineID *tli);
+
+/*
+ * Check that a file can serve as a whole segment: a plain one by its size,
+ * a compressed one by decompressing it.  NULL when it can, else why not.
+ */
+extern char *pitr_segsrc_check(PitrSegmentSource *src, PitrArchiveFile *f);
 
 extern int64 pitr_segsrc_bytes_read(PitrSegmentSource *src);
+
+/* Close the file the source holds open (an ERROR closes it by itself). */
+extern void pitr_segsrc_close(PitrSegmentSource *src);
 
 /* Read only the first page of a file; false with *err set on failure. */
 extern bool pitr_segsrc_read_head(PitrSegmentSource *src, PitrArchiveFile *f,

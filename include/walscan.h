@@ -14,12 +14,12 @@
 #include "nodes/pg_list.h"
 
 /*
- * Where pages come from: the whole content of segment "segno" (segsize
- * bytes), and the timeline of the file it came from, or NULL when the
- * segment is not available.
+ * Where pages come from: copy the XLOG_BLCKSZ page at pageptr into dest and
+ * give the timeline of the file it came from; false when the segment is not
+ * available.
  */
-typedef const char *(*PitrSegmentGetter) (void *arg, XLogSegNo segno,
-										  TimeLineID *tli);
+typedef bool (*PitrPageGetter) (void *arg, XLogRecPtr pageptr, char *dest,
+								TimeLineID *tli);
 
 /* Called for each record in WAL order; return false to stop the walk. */
 typedef bool (*PitrRecordVisitor) (XLogReaderState *reader, void *arg);
@@ -37,7 +37,7 @@ typedef struct PitrWalk
 } PitrWalk;
 
 extern void pitr_wal_walk(int segsize, uint64 sysid,
-						  PitrSegmentGetter getter, void *getter_arg,
+						  PitrPageGetter getter, void *getter_arg,
 						  XLogRecPtr start, bool find_first,
 						  PitrRecordVisitor visit, void *visit_arg,
 						  PitrWalk *walk);
@@ -100,7 +100,7 @@ typedef struct PitrSegmentSummary
  * record that begins in it.
  */
 extern void pitr_summarize_segment(int segsize, uint64 sysid,
-								   PitrSegmentGetter getter, void *getter_arg,
+								   PitrPageGetter getter, void *getter_arg,
 								   XLogSegNo segno, XLogRecPtr start,
 								   PitrSegmentSummary *sum);
 

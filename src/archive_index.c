@@ -703,8 +703,8 @@ scan_segment(ArchiveScan *st, SegmentHead *h, MemoryContext filecxt)
 	segno = pitr_file_segno(f, st->segsize);
 	old = MemoryContextSwitchTo(filecxt);
 
-	/* Load it now, so a bad file is reported as such. */
-	if (pitr_segsrc_load(st->src, f, &detail) == NULL)
+	/* Check it now, so a bad file is reported as such. */
+	if ((detail = pitr_segsrc_check(st->src, f)) != NULL)
 	{
 		MemoryContextSwitchTo(old);
 		insert_file(st, f, strstr(detail, "not a whole segment") ||
@@ -1120,6 +1120,7 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 				progress(&st);
 			}
 			st.bytes_read += pitr_segsrc_bytes_read(st.src);
+			pitr_segsrc_close(st.src);
 		}
 	}
 

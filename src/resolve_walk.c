@@ -137,20 +137,20 @@ path_file(PathSource *ps, XLogSegNo segno)
 	return pf->file;
 }
 
-static const char *
-path_get(void *arg, XLogSegNo segno, TimeLineID *tli)
+static bool
+path_get(void *arg, XLogRecPtr pageptr, char *dest, TimeLineID *tli)
 {
 	PathSource *ps = (PathSource *) arg;
-	PitrArchiveFile *f = path_file(ps, segno);
-	const char *buf;
+	PitrArchiveFile *f;
+	XLogSegNo	segno;
 	char	   *err;
 
-	if (f == NULL)
-		return NULL;
-	buf = pitr_segsrc_load(ps->src, f, &err);
-	if (buf)
-		*tli = f->tli;
-	return buf;
+	XLByteToSeg(pageptr, segno, ps->segsize);
+	f = path_file(ps, segno);
+	if (f == NULL || !pitr_segsrc_read_page(ps->src, f, pageptr, dest, &err))
+		return false;
+	*tli = f->tli;
+	return true;
 }
 
 /* The name recovery would look for, for a segment on this path. */
@@ -411,6 +411,7 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 
 	pitr_wal_walk(ps.segsize, sysid, path_get, &ps, start, false,
 				  stop_visit, &s, &walk);
+	pitr_segsrc_close(ps.src);
 
 	if (!s.found && s.kind != STOP_NONE)
 	{

@@ -5,7 +5,8 @@
  *
  * Segments are looked up the way recovery does it (XLogFileReadAnyTLI):
  * along the history of the followed timeline, newest timeline first,
- * skipping timelines that begin after the segment.  Decompressed segments
+ * skipping timelines that begin after the segment.  Plain files are read a
+ * page at a time straight into the reader's buffer.  Decompressed segments
  * are kept in two buffers, enough for a walk that reads the tail of one
  * segment and the head of the next without decompressing anything twice,
  * and little enough to keep memory flat whatever the archive's size.
@@ -14,7 +15,11 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "access/xlog_internal.h"
+#include "storage/fd.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -60,6 +65,8 @@ struct PitrSegmentSource
 	XLogSegNo	pinned_segno;
 	PitrFileReader *reader;
 	CacheSlot	slots[PITR_CACHE_SLOTS];
+	PitrArchiveFile *open_file;	/* the plain file open in open_fd */
+	int			open_fd;
 	uint64		clock;
 	int64		bytes_read;
 };
@@ -86,6 +93,7 @@ pitr_segsrc_create(const char *dir, int segsize)
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	src->reader = pitr_file_reader_create();
+	src->open_fd = -1;
 	return src;
 }
 
@@ -217,24 +225,95 @@ pitr_segsrc_load(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
 	return slot->buf;
 }
 
-const char *
-pitr_segsrc_get(void *arg, XLogSegNo segno, TimeLineID *tli)
+static bool
+read_plain_page(PitrSegmentSource *src, PitrArchiveFile *f, XLogRecPtr pageptr,
+				char *dest, char **err)
+{
+	off_t		off = XLogSegmentOffset(pageptr, src->segsize);
+	ssize_t		n;
+
+	if (src->open_file != f)
+	{
+		char		path[MAXPGPATH];
+
+		if (src->open_fd >= 0)
+			CloseTransientFile(src->open_fd);
+		src->open_file = NULL;
+		snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
+		src->open_fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+		if (src->open_fd < 0)
+		{
+			*err = psprintf("could not open file: %m");
+			return false;
+		}
+		src->open_file = f;
+	}
+	n = pg_pread(src->open_fd, dest, XLOG_BLCKSZ, off);
+	if (n != XLOG_BLCKSZ)
+	{
+		*err = n < 0 ? psprintf("could not read file: %m") :
+			psprintf("file ends at offset %lld, inside a segment", (long long) (off + Max(n, 0)));
+		return false;
+	}
+	src->bytes_read += n;
+	return true;
+}
+
+bool
+pitr_segsrc_read_page(PitrSegmentSource *src, PitrArchiveFile *f,
+					  XLogRecPtr pageptr, char *dest, char **err)
+{
+	const char *buf;
+
+	*err = NULL;
+	if (f->compression == PITR_COMPRESS_NONE)
+		return read_plain_page(src, f, pageptr, dest, err);
+	buf = pitr_segsrc_load(src, f, err);
+	if (buf == NULL)
+		return false;
+	memcpy(dest, buf + XLogSegmentOffset(pageptr, src->segsize), XLOG_BLCKSZ);
+	return true;
+}
+
+bool
+pitr_segsrc_get(void *arg, XLogRecPtr pageptr, char *dest, TimeLineID *tli)
 {
 	PitrSegmentSource *src = (PitrSegmentSource *) arg;
 	PitrArchiveFile *f;
+	XLogSegNo	segno;
 	char	   *err;
-	const char *buf;
 
+	XLByteToSeg(pageptr, segno, src->segsize);
 	if (src->pinned && segno == src->pinned_segno)
 		f = src->pinned;
 	else
 		f = pitr_segsrc_find(src, src->follow, segno);
-	if (f == NULL)
-		return NULL;
-	buf = pitr_segsrc_load(src, f, &err);
-	if (buf)
-		*tli = f->tli;
-	return buf;
+	if (f == NULL || !pitr_segsrc_read_page(src, f, pageptr, dest, &err))
+		return false;
+	*tli = f->tli;
+	return true;
+}
+
+char *
+pitr_segsrc_check(PitrSegmentSource *src, PitrArchiveFile *f)
+{
+	char	   *err = NULL;
+
+	if (f->compression != PITR_COMPRESS_NONE)
+		return pitr_segsrc_load(src, f, &err) ? NULL : err;
+	if (f->size != src->segsize)
+		return psprintf("file holds %lld bytes, not a whole segment of %d bytes",
+						(long long) f->size, src->segsize);
+	return NULL;
+}
+
+void
+pitr_segsrc_close(PitrSegmentSource *src)
+{
+	if (src->open_fd >= 0)
+		CloseTransientFile(src->open_fd);
+	src->open_fd = -1;
+	src->open_file = NULL;
 }
 
 int64

@@ -26,7 +26,7 @@
 typedef struct WalkPrivate
 {
 	int			segsize;
-	PitrSegmentGetter getter;
+	PitrPageGetter getter;
 	void	   *getter_arg;
 	bool		missing;
 	XLogSegNo	missing_segno;
@@ -40,19 +40,15 @@ walk_page_read(XLogReaderState *state, XLogRecPtr targetPagePtr, int reqLen,
 	WalkPrivate *priv = (WalkPrivate *) state->private_data;
 	XLogSegNo	segno;
 	TimeLineID	tli = 0;
-	const char *seg;
 
 	XLByteToSeg(targetPagePtr, segno, priv->segsize);
 	priv->last_segno = segno;
-	seg = priv->getter(priv->getter_arg, segno, &tli);
-	if (seg == NULL)
+	if (!priv->getter(priv->getter_arg, targetPagePtr, readBuf, &tli))
 	{
 		priv->missing = true;
 		priv->missing_segno = segno;
 		return XLREAD_FAIL;
 	}
-	memcpy(readBuf, seg + XLogSegmentOffset(targetPagePtr, priv->segsize),
-		   XLOG_BLCKSZ);
 	state->seg.ws_tli = tli;
 	return XLOG_BLCKSZ;
 }
@@ -65,7 +61,7 @@ walk_segment_close(XLogReaderState *state)
 
 void
 pitr_wal_walk(int segsize, uint64 sysid,
-			  PitrSegmentGetter getter, void *getter_arg,
+			  PitrPageGetter getter, void *getter_arg,
 			  XLogRecPtr start, bool find_first,
 			  PitrRecordVisitor visit, void *visit_arg, PitrWalk *walk)
 {
@@ -414,7 +410,7 @@ summary_visit(XLogReaderState *r, void *arg)
 
 void
 pitr_summarize_segment(int segsize, uint64 sysid,
-					   PitrSegmentGetter getter, void *getter_arg,
+					   PitrPageGetter getter, void *getter_arg,
 					   XLogSegNo segno, XLogRecPtr start,
 					   PitrSegmentSummary *sum)
 {
