@@ -9,7 +9,10 @@
 #ifndef PITR_WALSCAN_H
 #define PITR_WALSCAN_H
 
+#include "access/rmgr.h"
+#include "access/xlog_internal.h"
 #include "access/xlogreader.h"
+#include "catalog/pg_control.h"
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
@@ -51,8 +54,12 @@ typedef enum PitrEventKind
 	PITR_EVENT_PREPARE,
 	PITR_EVENT_FINISH_PREPARED,
 	PITR_EVENT_SWITCH,
-	PITR_EVENT_SHUTDOWN
+	PITR_EVENT_SHUTDOWN,
+	PITR_EVENT_MARK				/* a transaction marked by mark_transaction() */
 } PitrEventKind;
+
+/* The logical message prefix mark_transaction() writes. */
+#define PITR_MARK_PREFIX "pitr_restore.mark"
 
 /* A record worth remembering in the index. */
 typedef struct PitrWalEvent
@@ -67,6 +74,7 @@ typedef struct PitrWalEvent
 	XLogRecPtr	ref_lsn;		/* backup end: the backup's start */
 	TimeLineID	tli;			/* end of recovery: new and previous TLI */
 	TimeLineID	prev_tli;
+	const char *outcome;		/* mark: "committed", "aborted" or NULL */
 } PitrWalEvent;
 
 extern const char *pitr_event_kind_name(PitrEventKind kind);
@@ -90,6 +98,7 @@ typedef struct PitrSegmentSummary
 	bool		has_switch;
 	bool		wal_level_minimal;
 	List	   *events;			/* PitrWalEvent * */
+	int			pending_marks;	/* marks whose transaction has not ended */
 	bool		complete;		/* valid WAL runs through the segment */
 	char	   *error;			/* why valid WAL stops inside it */
 } PitrSegmentSummary;
@@ -111,7 +120,21 @@ extern void pitr_summarize_segment(int segsize, uint64 sysid,
 extern bool pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
 						  TimestampTz *time, bool *commit);
 
-/* The segment in which a record ends. */
-extern XLogSegNo pitr_record_end_segno(XLogReaderState *reader, int segsize);
+/*
+ * The segment in which a record ends.  Inline: it runs for every record.
+ * After a switch EndRecPtr jumps to the next segment, so use the start.
+ */
+static inline XLogSegNo
+pitr_record_end_segno(XLogReaderState *reader, int segsize)
+{
+	XLogSegNo	segno;
+
+	if (XLogRecGetRmid(reader) == RM_XLOG_ID &&
+		(XLogRecGetInfo(reader) & ~XLR_INFO_MASK) == XLOG_SWITCH)
+		XLByteToSeg(reader->ReadRecPtr, segno, segsize);
+	else
+		XLByteToSeg(reader->EndRecPtr - 1, segno, segsize);
+	return segno;
+}
 
 #endif							/* PITR_WALSCAN_H */

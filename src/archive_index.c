@@ -340,7 +340,7 @@ insert_file(ArchiveScan *st, PitrArchiveFile *f, const char *status,
 	}
 }
 
-#define EVENT_COLS 12
+#define EVENT_COLS 13
 
 static void
 insert_event(ArchiveScan *st, PitrArchiveFile *f, PitrWalEvent *ev)
@@ -351,13 +351,14 @@ insert_event(ArchiveScan *st, PitrArchiveFile *f, PitrWalEvent *ev)
 	if (st->insert_event == NULL)
 	{
 		Oid			types[EVENT_COLS] = {INT4OID, TEXTOID, INT4OID, TEXTOID, LSNOID,
-			LSNOID, TEXTOID, INT8OID, TIMESTAMPTZOID, LSNOID, INT4OID, INT4OID};
+			LSNOID, TEXTOID, INT8OID, TIMESTAMPTZOID, LSNOID, INT4OID, INT4OID,
+		TEXTOID};
 
 		st->insert_event =
 			SPI_prepare("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
 						"timeline, kind, lsn, end_lsn, name, xid, event_time, "
-						"ref_lsn, event_timeline, prev_timeline) VALUES ($1, $2, "
-						"$3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+						"ref_lsn, event_timeline, prev_timeline, outcome) VALUES ($1, $2, "
+						"$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 						EVENT_COLS, types);
 		if (st->insert_event == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -394,6 +395,10 @@ insert_event(ArchiveScan *st, PitrArchiveFile *f, PitrWalEvent *ev)
 	}
 	else
 		n[10] = n[11] = 'n';
+	if (ev->outcome)
+		v[12] = text_datum(ev->outcome);
+	else
+		n[12] = 'n';
 
 	spi_check(SPI_execute_plan(st->insert_event, v, n, false, 0),
 			  SPI_OK_INSERT, "adding a WAL event to the index");

@@ -19,6 +19,7 @@
 #include "access/xlog_internal.h"
 #include "catalog/pg_control.h"
 #include "miscadmin.h"
+#include "replication/message.h"
 #include "utils/memutils.h"
 
 #include "walscan.h"
@@ -182,6 +183,8 @@ pitr_event_kind_name(PitrEventKind kind)
 			return "switch";
 		case PITR_EVENT_SHUTDOWN:
 			return "shutdown_checkpoint";
+		case PITR_EVENT_MARK:
+			return "mark";
 	}
 	return "?";
 }
@@ -221,20 +224,6 @@ pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
 	return false;
 }
 
-XLogSegNo
-pitr_record_end_segno(XLogReaderState *reader, int segsize)
-{
-	XLogSegNo	segno;
-
-	/* After a switch EndRecPtr jumps to the next segment: use the start. */
-	if (XLogRecGetRmid(reader) == RM_XLOG_ID &&
-		(XLogRecGetInfo(reader) & ~XLR_INFO_MASK) == XLOG_SWITCH)
-		XLByteToSeg(reader->ReadRecPtr, segno, segsize);
-	else
-		XLByteToSeg(reader->EndRecPtr - 1, segno, segsize);
-	return segno;
-}
-
 typedef struct SummaryState
 {
 	int			segsize;
@@ -256,7 +245,12 @@ add_event(PitrSegmentSummary *sum, PitrEventKind kind, XLogReaderState *r)
 	return ev;
 }
 
-static void
+/*
+ * Widen the segment's xid range.  Called for nearly every record, so the
+ * wraparound-aware comparison is done inline (as TransactionIdPrecedes
+ * does for normal xids).
+ */
+static inline void
 note_xid(PitrSegmentSummary *sum, TransactionId xid)
 {
 	if (!TransactionIdIsNormal(xid))
@@ -266,10 +260,53 @@ note_xid(PitrSegmentSummary *sum, TransactionId xid)
 		sum->has_xid = true;
 		sum->min_xid = sum->max_xid = xid;
 	}
-	if (TransactionIdPrecedes(xid, sum->min_xid))
+	else if ((int32) (xid - sum->min_xid) < 0)
 		sum->min_xid = xid;
-	if (TransactionIdFollows(xid, sum->max_xid))
+	else if ((int32) (xid - sum->max_xid) > 0)
 		sum->max_xid = xid;
+}
+
+/* A marked transaction that ends in this segment: say how. */
+static void
+note_mark_outcome(PitrSegmentSummary *sum, TransactionId xid, TimestampTz t,
+				  bool commit)
+{
+	ListCell   *lc;
+
+	if (sum->pending_marks == 0)
+		return;
+	foreach(lc, sum->events)
+	{
+		PitrWalEvent *ev = lfirst(lc);
+
+		if (ev->kind == PITR_EVENT_MARK && ev->outcome == NULL && ev->xid == xid)
+		{
+			ev->outcome = commit ? "committed" : "aborted";
+			ev->time = t;
+			ev->has_time = true;
+			sum->pending_marks--;
+		}
+	}
+}
+
+/* A logical message from mark_transaction() names a marked transaction. */
+static void
+summarize_message_record(XLogReaderState *r, PitrSegmentSummary *sum)
+{
+	xl_logical_message *msg = (xl_logical_message *) XLogRecGetData(r);
+	PitrWalEvent *ev;
+
+	if ((XLogRecGetInfo(r) & ~XLR_INFO_MASK) != XLOG_LOGICAL_MESSAGE ||
+		XLogRecGetDataLen(r) < SizeOfLogicalMessage ||
+		!msg->transactional ||
+		msg->prefix_size != sizeof(PITR_MARK_PREFIX) ||
+		XLogRecGetDataLen(r) < SizeOfLogicalMessage + msg->prefix_size + msg->message_size ||
+		memcmp(msg->message, PITR_MARK_PREFIX, sizeof(PITR_MARK_PREFIX)) != 0 ||
+		msg->message_size == 0 || msg->message_size >= 64)
+		return;
+	ev = add_event(sum, PITR_EVENT_MARK, r);
+	ev->name = pnstrdup(msg->message + msg->prefix_size, msg->message_size);
+	sum->pending_marks++;
 }
 
 static void
@@ -346,6 +383,7 @@ summarize_xact_record(XLogReaderState *r, PitrSegmentSummary *sum)
 			sum->commits++;
 		else
 			sum->aborts++;
+		note_mark_outcome(sum, xid, t, commit);
 		if (!sum->has_xact_time)
 		{
 			sum->has_xact_time = true;
@@ -383,6 +421,7 @@ summary_visit(XLogReaderState *r, void *arg)
 {
 	SummaryState *st = (SummaryState *) arg;
 	PitrSegmentSummary *sum = st->sum;
+	RmgrId		rmid = XLogRecGetRmid(r);
 	XLogSegNo	endseg = pitr_record_end_segno(r, st->segsize);
 	TransactionId xid = XLogRecGetXid(r);
 
@@ -401,10 +440,12 @@ summary_visit(XLogReaderState *r, void *arg)
 
 	note_xid(sum, xid);
 
-	if (XLogRecGetRmid(r) == RM_XLOG_ID)
+	if (rmid == RM_XLOG_ID)
 		summarize_xlog_record(r, sum);
-	else if (XLogRecGetRmid(r) == RM_XACT_ID)
+	else if (rmid == RM_XACT_ID)
 		summarize_xact_record(r, sum);
+	else if (rmid == RM_LOGICALMSG_ID)
+		summarize_message_record(r, sum);
 	return true;
 }
 

@@ -57,6 +57,7 @@ CREATE TABLE pitr_restore.wal_event (
 	ref_lsn pg_lsn,
 	event_timeline integer,
 	prev_timeline integer,
+	outcome text,					-- marks: committed, aborted, or NULL
 	FOREIGN KEY (archive_id, file_name)
 		REFERENCES pitr_restore.archive_file ON DELETE CASCADE
 );
@@ -211,6 +212,8 @@ RETURNS TABLE (file_name text, timeline integer, start_lsn pg_lsn,
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pitr_restore
 AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
 	WITH a AS (SELECT * FROM pitr_restore.archive
 			   WHERE archive_id = pitr_restore.indexed_archive(archive_dir))
 	SELECT f.file_name, f.timeline,
@@ -245,6 +248,8 @@ RETURNS TABLE (timeline integer, parent integer, branch_lsn pg_lsn,
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pitr_restore
 AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
 	WITH a AS (SELECT pitr_restore.indexed_archive(archive_dir) AS archive_id),
 	tl AS (
 		SELECT DISTINCT f.timeline FROM a JOIN pitr_restore.archive_file f
@@ -303,6 +308,8 @@ RETURNS TABLE (label text, location text, format text, timeline integer,
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pitr_restore
 AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
 	WITH a AS (SELECT * FROM pitr_restore.archive
 			   WHERE archive_id = pitr_restore.indexed_archive(archive_dir)),
 	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
@@ -326,33 +333,3 @@ $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.backups(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.backups(text) TO pg_read_server_files;
 
-/*
- * restore_points: every restore point in the archive, in WAL order, with
- * the occurrence of its name.  lsn is where the record starts (as
- * pg_waldump shows it); end_lsn is where recovery_target_name stops (what
- * pg_create_restore_point returned).
- */
-CREATE FUNCTION pitr_restore.restore_points(archive_dir text DEFAULT NULL)
-RETURNS TABLE (name text, lsn pg_lsn, end_lsn pg_lsn, timeline integer,
-			   created timestamptz, kind text, description text,
-			   occurrence bigint)
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pitr_restore
-AS $$
-	WITH a AS (SELECT pitr_restore.indexed_archive(archive_dir) AS archive_id),
-	rp AS (
-		SELECT DISTINCT ON (e.lsn, e.timeline) e.*
-		  FROM a JOIN pitr_restore.wal_event e USING (archive_id)
-		 WHERE e.kind = 'restore_point'
-		   -- a record copied into a timeline's first segment is its parent's
-		   AND e.lsn >= pitr_restore.timeline_begin(e.archive_id, e.timeline)
-		 ORDER BY e.lsn, e.timeline, e.file_name
-	)
-	SELECT rp.name, rp.lsn, rp.end_lsn, rp.timeline, rp.event_time,
-		   'restore_point'::text, NULL::text,
-		   row_number() OVER (PARTITION BY rp.name ORDER BY rp.lsn, rp.timeline)
-	  FROM rp
-	 ORDER BY rp.lsn, rp.timeline
-$$;
-REVOKE EXECUTE ON FUNCTION pitr_restore.restore_points(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.restore_points(text) TO pg_read_server_files;

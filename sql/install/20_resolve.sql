@@ -347,7 +347,7 @@ BEGIN
 			w := pitr_restore.walk_to_stop(arch, path.tlis, path.begins, start,
 										   'lsn', target_lsn => l, inclusive => incl);
 			walked := true;
-		ELSIF kind = 'xid' THEN
+		ELSIF kind IN ('xid', 'mark') THEN
 			FOR f IN
 				SELECT pf.* FROM pitr_restore.path_files(arch, path.tlis, path.begins) pf
 				 WHERE pf.segno >= lsn_segno(b.start_lsn, a.segment_size)
@@ -371,6 +371,10 @@ BEGIN
 			IF NOT walked THEN
 				fail := format('transaction %s does not end on the history of timeline %s after the start of base backup %s',
 							   x, tli, bname);
+			ELSIF kind = 'mark' AND NOT ((w.stop_before AND w.next_commit)
+										 OR (NOT w.stop_before AND w.last_commit)) THEN
+				fail := format('the transaction marked "%s" (%s) aborted: the mark does not exist', n, x);
+				walked := false;
 			END IF;
 		ELSIF kind = 'name' THEN
 			SELECT e.* INTO ev FROM pitr_restore.path_events(arch, path.tlis, path.begins) e
@@ -709,8 +713,52 @@ BEGIN
 					   WHERE coalesce(tt.branch_lsn, '0/0') <= target_lsn
 					   ORDER BY tt.timeline DESC);
 	ELSIF kind = 'mark' THEN
-		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-			MESSAGE = 'target_mark is not supported yet';
+		SELECT count(*) INTO occurrences FROM pitr_restore.restore_points(a.directory) rp
+		 WHERE rp.name = target_mark;
+		-- The first occurrence (after mark_after) that recovery can reach:
+		-- a transaction mark keeps (inclusive) or loses its transaction, a
+		-- restore-point mark stops after its record.
+		FOR occ IN
+			SELECT rp.* FROM pitr_restore.restore_points(a.directory) rp
+			 WHERE rp.name = target_mark AND (mark_after IS NULL OR rp.created > mark_after)
+			   AND (target_timeline IS NULL OR rp.timeline = target_timeline)
+			 ORDER BY rp.created, rp.lsn
+		LOOP
+			IF occ.kind = 'transaction_mark' THEN
+				x := occ.xid;
+				r := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'mark', NULL,
+					NULL, x, target_mark, inclusive, backup_label, NULL);
+			ELSE
+				r := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'name', NULL,
+					NULL, NULL, target_mark, true, backup_label, occ.lsn);
+			END IF;
+			first_r := coalesce(first_r, r);
+			EXIT WHEN r.reachable;
+		END LOOP;
+		IF first_r.reachable IS NOT NULL AND NOT r.reachable THEN
+			RETURN first_r;
+		END IF;
+		IF occ.name IS NULL THEN
+			r.reachable := false;
+			r.reason := CASE
+				WHEN EXISTS (SELECT 1 FROM pitr_restore.marks m WHERE m.name = target_mark)
+				THEN format('mark "%s" is in pitr_restore.marks but not (yet) in the archive: its WAL has not been archived', target_mark)
+				WHEN mark_after IS NOT NULL
+				THEN format('no mark named "%s" made after %s in the archive', target_mark, mark_after)
+				ELSE format('no mark named "%s" in the archive', target_mark) END;
+			RETURN r;
+		END IF;
+		cand := '{}';
+		want := occ.lsn;
+		IF occ.kind <> 'transaction_mark' THEN
+			kind := 'name';
+			target_name := target_mark;
+		END IF;
+		IF occurrences > 1 THEN
+			note := format('mark "%s" occurs %s times in the archive; this is the one made at %s on timeline %s, the first%s that recovery can reach',
+						   target_mark, occurrences, occ.created, occ.timeline,
+						   CASE WHEN mark_after IS NULL THEN '' ELSE ' after mark_after' END);
+		END IF;
 	ELSE
 		cand := ARRAY(SELECT tt.timeline FROM pitr_restore.timelines(a.directory) tt
 					   ORDER BY tt.timeline DESC);
@@ -746,7 +794,7 @@ BEGIN
 	IF kind IN ('xid', 'lsn') AND target_timeline IS NULL AND array_length(cand, 1) > 1 THEN
 		r.why := format('timeline %s is the newest whose history holds the stop point', r.timeline) || '; ' || r.why;
 	END IF;
-	IF kind = 'name' AND occurrences > 1 THEN
+	IF kind IN ('name', 'mark') AND occurrences > 1 THEN
 		r.warnings := r.warnings || note;
 	END IF;
 
