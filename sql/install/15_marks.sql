@@ -13,7 +13,7 @@ CREATE TABLE pitr_restore.marks (
 	xid xid8,				-- transaction marks
 	timeline integer,
 	created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-	created_by name NOT NULL DEFAULT session_user,
+	created_by name NOT NULL DEFAULT current_user,
 	description text
 );
 SELECT pg_catalog.pg_extension_config_dump('pitr_restore.marks', '');
@@ -46,6 +46,17 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.check_mark_name FROM PUBLIC;
 
+-- Who called: inside SECURITY DEFINER current_user is the owner, but the
+-- role setting still names a SET ROLE, and session_user the login.
+CREATE FUNCTION pitr_restore.invoker()
+RETURNS name
+LANGUAGE sql STABLE
+AS $$
+	SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
+				ELSE current_setting('role')::name END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.invoker FROM PUBLIC;
+
 /*
  * create_mark: a restore point, recorded.  Returns what
  * pg_create_restore_point returns: the LSN at which recovery_target_name
@@ -61,9 +72,10 @@ DECLARE
 BEGIN
 	PERFORM pitr_restore.check_mark_name(create_mark.name);
 	-- The row first: a concurrent mark of the same name fails on the key.
-	INSERT INTO pitr_restore.marks (name, kind, timeline, description)
+	INSERT INTO pitr_restore.marks (name, kind, timeline, created_by, description)
 	VALUES (create_mark.name, 'restore_point',
-			(SELECT timeline_id FROM pg_control_checkpoint()), create_mark.description);
+			(SELECT timeline_id FROM pg_control_checkpoint()), pitr_restore.invoker(),
+			create_mark.description);
 	mark_lsn := pg_create_restore_point(create_mark.name);
 	UPDATE pitr_restore.marks m SET lsn = mark_lsn WHERE m.name = create_mark.name;
 	RETURN mark_lsn;
@@ -86,9 +98,10 @@ DECLARE
 BEGIN
 	PERFORM pitr_restore.check_mark_name(mark_transaction.name);
 	msg_lsn := pg_logical_emit_message(true, 'pitr_restore.mark', mark_transaction.name);
-	INSERT INTO pitr_restore.marks (name, kind, lsn, xid, timeline, description)
+	INSERT INTO pitr_restore.marks (name, kind, lsn, xid, timeline, created_by, description)
 	VALUES (mark_transaction.name, 'transaction', msg_lsn, pg_current_xact_id(),
-			(SELECT timeline_id FROM pg_control_checkpoint()), mark_transaction.description);
+			(SELECT timeline_id FROM pg_control_checkpoint()), pitr_restore.invoker(),
+			mark_transaction.description);
 	RETURN pg_current_xact_id();
 END
 $$;

@@ -8,53 +8,11 @@ use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use PitrTest;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(has_archiving => 1, allows_streaming => 1);
-my $archive = PostgreSQL::Test::Utils::tempdir('archive');
-my $bkdir = $primary->backup_dir;
-$primary->append_conf('postgresql.conf', qq{
-archive_command = 'zstd -q -c %p > $archive/%f.zst'
-track_commit_timestamp = on
-pitr_restore.archive_dir = '$archive'
-pitr_restore.backup_dir = '$bkdir'
-});
-$primary->start;
-$primary->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
-
-# Many small transactions, each recording its own xid under a tag.
-sub workload
-{
-	my ($node, $prefix, $count) = @_;
-	$node->safe_psql('postgres', join('',
-		map { "INSERT INTO ledger (tag) VALUES ('$prefix$_');\n" } 1 .. $count));
-}
-
-sub xid_of
-{
-	my ($node, $tag) = @_;
-	return $node->safe_psql('postgres', "SELECT xid FROM ledger WHERE tag = '$tag'");
-}
-
-sub commit_time_of
-{
-	my ($node, $tag) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT pg_xact_commit_timestamp(xid::text::xid) FROM ledger WHERE tag = '$tag'");
-}
-
-sub wait_archived
-{
-	my ($node) = @_;
-	my $seg = $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
-	$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	$node->poll_query_until('postgres',
-		"SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
-	  or die "$seg was not archived";
-}
+my ($primary, $archive) = new_primary(zstd => 1);
 
 workload($primary, 'a', 100);
 $primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
@@ -62,9 +20,7 @@ $primary->backup('b1');
 workload($primary, 'b', 100);
 $primary->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_mid')});
 my $lsn_mid = $primary->safe_psql('postgres', 'SELECT pg_current_wal_insert_lsn()');
-workload($primary, 'b', 0);
-$primary->safe_psql('postgres', join('',
-	map { "INSERT INTO ledger (tag) VALUES ('bb$_');\n" } 1 .. 100));
+workload($primary, 'bb', 100);
 $primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
 $primary->backup('b2');
 workload($primary, 'c', 100);
@@ -74,58 +30,20 @@ $primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
 workload($primary, 'cc', 100);
 wait_archived($primary);
 
-# What the resolver says, as a hash.
-sub resolve
-{
-	my ($args) = @_;
-	my $row = $primary->safe_psql('postgres', qq{
-		SELECT reachable, coalesce(reason, ''), coalesce(timeline, 0),
-			   coalesce(backup_location, ''), coalesce(stop_lsn::text, ''),
-			   coalesce(stop_before::text, ''), coalesce(end_lsn::text, ''),
-			   coalesce(last_xid::text, ''), coalesce(next_xid::text, ''),
-			   coalesce(recovery_conf, '')
-		  FROM pitr_restore.resolve_target($args)});
-	my @f = split /\|/, $row, 10;
-	return {
-		reachable => $f[0], reason => $f[1], timeline => $f[2],
-		location => $f[3], stop_lsn => $f[4], stop_before => $f[5],
-		end_lsn => $f[6], last_xid => $f[7], next_xid => $f[8],
-		conf => $f[9] };
-}
-
-# Recover a cluster from the resolver's answer; leave it paused at the
-# stop point and return it.
-my $n_recoveries = 0;
-sub recover
-{
-	my ($res, $extra) = @_;
-	my $node = PostgreSQL::Test::Cluster->new('recovered' . ++$n_recoveries);
-	$node->init_from_backup($primary, basename($res->{location}));
-	$node->append_conf('postgresql.auto.conf', $res->{conf} . ($extra // ''));
-	# this cluster must not write into the archive it reads
-	$node->append_conf('postgresql.conf', "archive_mode = off\n");
-	$node->set_recovery_mode;
-	$node->start;
-	$node->poll_query_until('postgres',
-		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'recovery did not pause at the target';
-	return $node;
-}
-
 sub has_xid
 {
 	my ($node, $xid) = @_;
-	return $node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$xid'");
+	return row_count($node, "xid = '$xid'");
 }
 
 # Check the promise for one target.
 sub check_promise
 {
 	my ($what, $args) = @_;
-	my $res = resolve($args);
+	my $res = resolve($primary, $args);
 	is($res->{reachable}, 't', "$what: reachable") or diag($res->{reason});
 	return $res unless $res->{reachable} eq 't';
-	my $node = recover($res);
+	my $node = recover($primary, $res);
 	is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'),
 		$res->{end_lsn}, "$what: recovery stops at the predicted point");
 	is(has_xid($node, $res->{last_xid}), '1', "$what: last_xid $res->{last_xid} is kept");
@@ -152,9 +70,9 @@ is($res->{last_xid}, $x_c30, 'xid inclusive keeps the transaction');
 like($res->{location}, qr{/b2$}, 'the latest usable backup is chosen');
 $res = check_promise('xid exclusive', "target_xid => '$x_c30', inclusive => false");
 is($res->{next_xid}, $x_c30, 'xid exclusive loses the transaction');
-$res = resolve("target => 'immediate'");
+$res = resolve($primary, "target => 'immediate'");
 is($res->{reachable}, 't', 'immediate is reachable');
-my $node = recover($res);
+my $node = recover($primary, $res);
 is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'), $res->{end_lsn},
 	'immediate: recovery stops at the backup\'s consistency point');
 $node->stop('immediate');
@@ -164,7 +82,7 @@ $node->stop('immediate');
 my $t_c50 = commit_time_of($primary, 'c50');
 my $t_c75 = commit_time_of($primary, 'c75');
 my $x_c75 = xid_of($primary, 'c75');
-$res = resolve("target_time => '$t_c50', recovery_action => 'promote'");
+$res = resolve($primary, "target_time => '$t_c50', recovery_action => 'promote'");
 my $tl2 = PostgreSQL::Test::Cluster->new('timeline2');
 $tl2->init_from_backup($primary, basename($res->{location}));
 $tl2->append_conf('postgresql.auto.conf', $res->{conf});
@@ -183,7 +101,7 @@ is($res->{last_xid}, $x_c75, 'the abandoned branch\'s transaction is kept');
 like($res->{conf}, qr/recovery_target_timeline = '1'/, 'settings name timeline 1');
 # With PostgreSQL's default, recovery follows timeline 2 and silently
 # restores something else.
-$node = recover($res, "recovery_target_timeline = 'latest'\n");
+$node = recover($primary, $res, "recovery_target_timeline = 'latest'\n");
 is(has_xid($node, $x_c75), '0', "'latest' would have lost the target's transaction");
 $node->stop('immediate');
 
@@ -194,18 +112,18 @@ is($res->{last_xid}, $x_d50, 'timeline 2 transaction kept');
 
 # Unreachable targets: reachable = false and one sentence why.
 my $t_a10 = commit_time_of($primary, 'a10');
-$res = resolve("target_time => '$t_a10'");
+$res = resolve($primary, "target_time => '$t_a10'");
 is($res->{reachable}, 'f', 'a time before the earliest backup is unreachable');
 like($res->{reason}, qr/already holds transactions that ended after|before base backup .* is consistent/,
 	'and the reason says the backup is newer');
-$res = resolve("target_time => now() + interval '1 hour'");
+$res = resolve($primary, "target_time => now() + interval '1 hour'");
 is($res->{reachable}, 'f', 'a time past the end of the archive is unreachable');
 like($res->{reason}, qr/no transaction ended after .*recovery would end before reaching the target/,
 	'and the reason says recovery would end first');
-$res = resolve("target_name => 'no_such_point'");
+$res = resolve($primary, "target_name => 'no_such_point'");
 is($res->{reachable}, 'f', 'an unknown restore point is unreachable');
 like($res->{reason}, qr/no restore point named "no_such_point"/, 'and the reason names it');
-$res = resolve("target_xid => '999999'");
+$res = resolve($primary, "target_xid => '999999'");
 is($res->{reachable}, 'f', 'an unknown xid is unreachable');
 like($res->{reason}, qr/transaction 999999 does not end/, 'and the reason names it');
 
@@ -222,12 +140,12 @@ my $victim = $primary->safe_psql('postgres', qq{
 unlink "$holed/$victim" or die;
 (my $victim_name = $victim) =~ s/\.zst$//;
 my $x_cc90 = xid_of($primary, 'cc90');
-$res = resolve("target_xid => '$x_cc90', target_timeline => 1, archive_dir => '$holed'");
+$res = resolve($primary, "target_xid => '$x_cc90', target_timeline => 1, archive_dir => '$holed'");
 is($res->{reachable}, 'f', 'a target behind a missing segment is unreachable');
 like($res->{reason}, qr/\Q$victim_name\E is missing from the archive/,
 	'and the reason names the first missing segment');
 my $x_c10 = xid_of($primary, 'c10');
-$res = resolve("target_xid => '$x_c10', target_timeline => 1, archive_dir => '$holed'");
+$res = resolve($primary, "target_xid => '$x_c10', target_timeline => 1, archive_dir => '$holed'");
 is($res->{reachable}, 'f', 'a target inside a missing segment is unreachable');
 like($res->{reason}, qr/\Q$victim_name\E is missing from the archive/,
 	'and the reason names the missing segment');

@@ -1,0 +1,115 @@
+# Shared steps of the pitr_restore TAP suites: a primary archiving into a
+# directory, small transactions that record their own xid, the resolver's
+# answer, and a real recovery that applies it.
+package PitrTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Basename;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+
+our @EXPORT = qw(new_primary workload xid_of commit_time_of wait_archived
+  resolve recover row_count);
+
+# A primary archiving into $archive (zstd-compressed when asked), with the
+# extension and a ledger table.
+sub new_primary
+{
+	my (%opt) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($opt{name} // 'primary');
+	$node->init(has_archiving => 1, allows_streaming => 1);
+	my $archive = PostgreSQL::Test::Utils::tempdir('archive');
+	my $bkdir = $node->backup_dir;
+	my $cmd = $opt{zstd} ? "zstd -q -c %p > $archive/%f.zst" : "cp %p $archive/%f";
+	$node->append_conf('postgresql.conf', qq{
+archive_command = '$cmd'
+track_commit_timestamp = on
+pitr_restore.archive_dir = '$archive'
+pitr_restore.backup_dir = '$bkdir'
+});
+	$node->start;
+	$node->safe_psql('postgres', q{
+CREATE EXTENSION pitr_restore;
+CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
+});
+	return ($node, $archive);
+}
+
+# Many small transactions, each recording its own xid under a tag.
+sub workload
+{
+	my ($node, $prefix, $count) = @_;
+	$node->safe_psql('postgres', join('',
+		map { "INSERT INTO ledger (tag) VALUES ('$prefix$_');\n" } 1 .. $count));
+}
+
+sub xid_of
+{
+	my ($node, $tag) = @_;
+	return $node->safe_psql('postgres', "SELECT xid FROM ledger WHERE tag = '$tag'");
+}
+
+sub commit_time_of
+{
+	my ($node, $tag) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT pg_xact_commit_timestamp(xid::text::xid) FROM ledger WHERE tag = '$tag'");
+}
+
+# Switch WAL and wait until everything written so far is archived.
+sub wait_archived
+{
+	my ($node) = @_;
+	my $seg = $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+	$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
+	$node->poll_query_until('postgres',
+		"SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
+	  or die "$seg was not archived";
+}
+
+# What the resolver says, as a hash.
+sub resolve
+{
+	my ($node, $args) = @_;
+	my $row = $node->safe_psql('postgres', qq{
+		SELECT reachable, coalesce(reason, ''), coalesce(timeline, 0),
+			   coalesce(backup_location, ''), coalesce(stop_lsn::text, ''),
+			   coalesce(stop_before::text, ''), coalesce(end_lsn::text, ''),
+			   coalesce(last_xid::text, ''), coalesce(next_xid::text, ''),
+			   coalesce(recovery_conf, '')
+		  FROM pitr_restore.resolve_target($args)});
+	my @f = split /\|/, $row, 10;
+	return {
+		reachable => $f[0], reason => $f[1], timeline => $f[2],
+		location => $f[3], stop_lsn => $f[4], stop_before => $f[5],
+		end_lsn => $f[6], last_xid => $f[7], next_xid => $f[8],
+		conf => $f[9] };
+}
+
+# Recover a cluster from the resolver's answer, never archiving into the
+# archive it reads; it is left paused at the stop point.
+my $n_recoveries = 0;
+sub recover
+{
+	my ($primary, $res, $extra) = @_;
+	my $node = PostgreSQL::Test::Cluster->new('recovered' . ++$n_recoveries);
+	$node->init_from_backup($primary, basename($res->{location}));
+	$node->append_conf('postgresql.auto.conf', $res->{conf} . ($extra // ''));
+	$node->append_conf('postgresql.conf', "archive_mode = off\n");
+	$node->set_recovery_mode;
+	$node->start;
+	$node->poll_query_until('postgres',
+		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die 'recovery did not pause at the target';
+	return $node;
+}
+
+sub row_count
+{
+	my ($node, $where) = @_;
+	return $node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE $where");
+}
+
+1;
