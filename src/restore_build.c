@@ -378,13 +378,6 @@ write_recovery_files(RestoreState *st, const char *recovery_conf,
 	appendStringInfoString(&buf, recovery_conf);
 	if (buf.len > 0 && buf.data[buf.len - 1] != '\n')
 		appendStringInfoChar(&buf, '\n');
-	/*
-	 * Once promoted, the restored cluster starts a new timeline; archiving
-	 * it into the archive it came from would make that timeline the one
-	 * "latest" follows in the next restore.  Archiving is for the DBA to turn
-	 * on, towards an archive of its own.
-	 */
-	appendStringInfoString(&buf, "archive_mode = 'off'\n");
 	write_small_file(st->tmpdir, "postgresql.auto.conf", buf.data, true);
 
 	write_small_file(st->tmpdir, "recovery.signal", "", false);

@@ -39,21 +39,22 @@ RETURN '''' || replace(s, '''', '''\''''') || '''';
 REVOKE EXECUTE ON FUNCTION pitr_restore.shell_quote(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.shell_quote(text) TO pg_write_server_files;
 
--- Resolve the target, then build target_dir from the chosen backup.
-CREATE FUNCTION pitr_restore.prepare_restore(
-	target_dir text,
-	target_time timestamptz DEFAULT NULL,
-	target_name text DEFAULT NULL,
-	target_lsn pg_lsn DEFAULT NULL,
-	target_xid xid8 DEFAULT NULL,
-	target_mark text DEFAULT NULL,
-	inclusive boolean DEFAULT true,
-	target_timeline integer DEFAULT NULL,
-	mark_after timestamptz DEFAULT NULL,
-	backup_label text DEFAULT NULL,
-	target text DEFAULT NULL,
-	archive_dir text DEFAULT NULL,
-	recovery_action text DEFAULT 'pause',
+-- prepare_restore's body.  Its arguments are unnamed: PL/pgSQL cannot
+-- have an argument and a result column both called backup_label.
+CREATE FUNCTION pitr_restore.prepare_restore_run(
+	text,
+	timestamptz,
+	text,
+	pg_lsn,
+	xid8,
+	text,
+	boolean,
+	integer,
+	timestamptz,
+	text,
+	text,
+	text,
+	text,
 	OUT reachable boolean,
 	OUT reason text,
 	OUT timeline integer,
@@ -147,6 +148,56 @@ BEGIN
 							pitr_restore.shell_quote(dir || '.log'),
 							pitr_restore.shell_quote('-p ' || (current_setting('port')::integer + 1)));
 END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.prepare_restore_run FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.prepare_restore_run TO pg_write_server_files;
+
+-- Resolve the target, then build target_dir from the chosen backup.
+CREATE FUNCTION pitr_restore.prepare_restore(
+	target_dir text,
+	target_time timestamptz DEFAULT NULL,
+	target_name text DEFAULT NULL,
+	target_lsn pg_lsn DEFAULT NULL,
+	target_xid xid8 DEFAULT NULL,
+	target_mark text DEFAULT NULL,
+	inclusive boolean DEFAULT true,
+	target_timeline integer DEFAULT NULL,
+	mark_after timestamptz DEFAULT NULL,
+	backup_label text DEFAULT NULL,
+	target text DEFAULT NULL,
+	archive_dir text DEFAULT NULL,
+	recovery_action text DEFAULT 'pause',
+	OUT reachable boolean,
+	OUT reason text,
+	OUT timeline integer,
+	OUT timeline_path integer[],
+	OUT backup_label text,
+	OUT backup_location text,
+	OUT backup_format text,
+	OUT backup_stop_lsn pg_lsn,
+	OUT stop_lsn pg_lsn,
+	OUT stop_before boolean,
+	OUT end_lsn pg_lsn,
+	OUT last_xid xid,
+	OUT last_commit_time timestamptz,
+	OUT next_xid xid,
+	OUT next_commit_time timestamptz,
+	OUT wal_first text,
+	OUT wal_last text,
+	OUT wal_segments integer,
+	OUT wal_bytes bigint,
+	OUT recovery_conf text,
+	OUT warnings text[],
+	OUT why text,
+	OUT files bigint,
+	OUT bytes bigint,
+	OUT start_command text)
+RETURNS record
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pitr_restore
+AS $$
+	SELECT * FROM pitr_restore.prepare_restore_run($1, $2, $3, $4, $5, $6, $7, $8, $9,
+												   $10, $11, $12, $13)
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.prepare_restore FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.prepare_restore TO pg_write_server_files;

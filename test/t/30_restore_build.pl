@@ -117,13 +117,15 @@ foreach my $case (['plain', 'plain'], ['tar', 'tar'], ['targz', 'tar.gz'],
 		qr/^test restore of $backup; built .*; token [0-9a-f]{32}\n$/,
 		"$format: marker names the restore, with a token");
 	like(slurp_file("$pgdata/postgresql.auto.conf"),
-		qr/recovery_target_name = 'rp1'\n.*archive_mode = 'off'\n$/s,
+		qr/\n# Recovery settings written by pitr_restore.*\nrecovery_target_name = 'rp1'\nrecovery_target_action = 'promote'\n$/s,
 		"$format: recovery settings appended to postgresql.auto.conf");
 	is(leftovers($pgdata), 'pgdata', "$format: no temporary directory left");
 	ok(-d "$pgdata/pg_wal/archive_status", "$format: pg_wal/archive_status exists");
 
 	$node->append_conf('postgresql.conf',
-		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n");
+		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n"
+		  # the promoted restore would archive its new timeline
+		  . "archive_mode = off\n");
 	$node->start;
 	$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
 	  or die "$format: restored cluster did not promote";
