@@ -1,0 +1,83 @@
+-- The restore builder: argument checks and privileges.  Nothing here needs
+-- a backup: every call is refused before anything is read or written.
+CREATE EXTENSION IF NOT EXISTS pitr_restore;
+
+-- Errors whose text holds a machine-specific path print it as <dir>.
+CREATE FUNCTION pg_temp.try(q text, dir text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' ||
+		CASE WHEN dir IS NULL THEN SQLERRM ELSE replace(SQLERRM, dir, '<dir>') END;
+END
+$$;
+
+-- The target directory must be absolute, new, and have a parent.
+SELECT pitr_restore.check_restore_target('relative/restore');
+SELECT pitr_restore.check_restore_target('/etc');
+SELECT pitr_restore.check_restore_target('/nonexistent/pitr_restore/restore');
+SELECT pitr_restore.check_restore_target('/tmp/./pitr_restore_regress/../pitr_restore_new');
+-- Never inside the running cluster, nor around it.
+SELECT pg_temp.try(format($q$SELECT pitr_restore.check_restore_target(%L)$q$,
+	current_setting('data_directory') || '/restore'), current_setting('data_directory'));
+SELECT pg_temp.try($q$SELECT pitr_restore.check_restore_target('/')$q$);
+
+-- prepare_restore checks the target before resolving anything.
+\set VERBOSITY terse
+SELECT * FROM pitr_restore.prepare_restore(NULL);
+SELECT * FROM pitr_restore.prepare_restore('relative', target => 'immediate');
+SELECT * FROM pitr_restore.prepare_restore('/etc', target => 'immediate');
+\set VERBOSITY default
+
+-- materialise_backup: format, marker, backup location.
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'zip', '/tmp/pitr_restore_x', '', 'm');
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/tmp/pitr_restore_x', '', E'two\nlines');
+SELECT * FROM pitr_restore.materialise_backup('relative/bk', 'tar', '/tmp/pitr_restore_x', '', 'm');
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/nonexistent/bk/restore', '', 'm');
+-- No manifest, no restore: nothing can be verified.
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'plain', '/tmp/pitr_restore_x', '', 'm');
+-- A manifest that is not one.
+\set bk `mktemp -d`
+\set bad :bk/backup_manifest
+\setenv BADMANIFEST :bad
+\! echo '{"PostgreSQL-Backup-Manifest-Version": 1}' > "$BADMANIFEST"
+SELECT pg_temp.try(format($q$SELECT * FROM pitr_restore.materialise_backup(%L, 'plain', %L, '', 'm')$q$,
+	:'bk', :'bk' || '_restore'), :'bk');
+\! rm -r "$(dirname "$BADMANIFEST")"
+
+-- No function is open to a plain role.
+CREATE ROLE pitr_restore_plain LOGIN;
+SET ROLE pitr_restore_plain;
+SELECT * FROM pitr_restore.prepare_restore('/tmp/pitr_restore_x', target => 'immediate');
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/tmp/pitr_restore_x', '', 'm');
+SELECT pitr_restore.check_restore_target('/tmp/pitr_restore_x');
+RESET ROLE;
+
+-- EXECUTE alone is not enough: writing server files needs the role.
+GRANT USAGE ON SCHEMA pitr_restore TO pitr_restore_plain;
+GRANT EXECUTE ON FUNCTION pitr_restore.materialise_backup(text, text, text, text, text) TO pitr_restore_plain;
+GRANT EXECUTE ON FUNCTION pitr_restore.check_restore_target(text) TO pitr_restore_plain;
+SET ROLE pitr_restore_plain;
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/tmp/pitr_restore_x', '', 'm');
+SELECT pitr_restore.check_restore_target('/tmp/pitr_restore_x');
+RESET ROLE;
+
+-- pg_write_server_files may build restores, but only of backups under
+-- pitr_restore.backup_dir unless it may also read server files.
+GRANT pg_write_server_files TO pitr_restore_plain;
+SET pitr_restore.backup_dir = '/nonexistent/backups';
+SET ROLE pitr_restore_plain;
+SELECT pitr_restore.check_restore_target('/tmp/pitr_restore_x');
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/elsewhere', 'tar', '/tmp/pitr_restore_x', '', 'm');
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/backups/../elsewhere', 'tar', '/tmp/pitr_restore_x', '', 'm');
+SELECT * FROM pitr_restore.materialise_backup('/nonexistent/backups/bk1', 'tar', '/tmp/pitr_restore_x', '', 'm');
+RESET ROLE;
+RESET pitr_restore.backup_dir;
+
+REVOKE pg_write_server_files FROM pitr_restore_plain;
+REVOKE EXECUTE ON FUNCTION pitr_restore.materialise_backup(text, text, text, text, text) FROM pitr_restore_plain;
+REVOKE EXECUTE ON FUNCTION pitr_restore.check_restore_target(text) FROM pitr_restore_plain;
+REVOKE USAGE ON SCHEMA pitr_restore FROM pitr_restore_plain;
+DROP ROLE pitr_restore_plain;
