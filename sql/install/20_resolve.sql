@@ -797,6 +797,15 @@ BEGIN
 	IF kind IN ('name', 'mark') AND occurrences > 1 THEN
 		r.warnings := r.warnings || note;
 	END IF;
+	-- Unlogged tables are not in WAL: when the archive is this server's,
+	-- name the ones of this database.
+	IF a.system_identifier = (SELECT system_identifier FROM pg_control_system()) THEN
+		r.warnings := r.warnings || ARRAY(
+			SELECT format('unlogged table %s comes back empty', c.oid::regclass)
+			  FROM pg_class c
+			 WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p')
+			 ORDER BY 1);
+	END IF;
 
 	-- The settings that produce exactly this.
 	emit := split_part(r.recovery_conf, ':', 1);

@@ -26,6 +26,7 @@ sub new_primary
 	$node->append_conf('postgresql.conf', qq{
 archive_command = '$cmd'
 track_commit_timestamp = on
+max_prepared_transactions = 5
 pitr_restore.archive_dir = '$archive'
 pitr_restore.backup_dir = '$bkdir'
 });

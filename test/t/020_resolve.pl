@@ -14,13 +14,17 @@ use PitrTest;
 
 my ($primary, $archive) = new_primary(zstd => 1);
 
+$primary->safe_psql('postgres', 'CREATE UNLOGGED TABLE scratch (v int)');
 workload($primary, 'a', 100);
 $primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
 $primary->backup('b1');
 workload($primary, 'b', 100);
 $primary->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_mid')});
 my $lsn_mid = $primary->safe_psql('postgres', 'SELECT pg_current_wal_insert_lsn()');
+$primary->safe_psql('postgres', q{
+BEGIN; INSERT INTO ledger (tag) VALUES ('prepared'); PREPARE TRANSACTION 'px';});
 workload($primary, 'bb', 100);
+$primary->safe_psql('postgres', q{COMMIT PREPARED 'px'});
 $primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
 $primary->backup('b2');
 workload($primary, 'c', 100);
@@ -70,6 +74,15 @@ is($res->{last_xid}, $x_c30, 'xid inclusive keeps the transaction');
 like($res->{location}, qr{/b2$}, 'the latest usable backup is chosen');
 $res = check_promise('xid exclusive', "target_xid => '$x_c30', inclusive => false");
 is($res->{next_xid}, $x_c30, 'xid exclusive loses the transaction');
+my $x_bb30 = xid_of($primary, 'bb30');
+my $warnings = $primary->safe_psql('postgres',
+	"SELECT array_to_string(warnings, '; ') FROM pitr_restore.resolve_target(target_xid => '$x_bb30')");
+like($warnings, qr/prepared transaction \d+ \(GID "px"\) is open at the stop point/,
+	'a prepared transaction open at the stop point is reported');
+like($warnings, qr/unlogged table public.scratch comes back empty/, 'the caveat of unlogged tables is reported');
+unlike($primary->safe_psql('postgres',
+	"SELECT array_to_string(warnings, '; ') FROM pitr_restore.resolve_target(target_name => 'rp_mid')"),
+	qr/prepared/, 'no prepared transaction is reported where none is open');
 $res = resolve($primary, "target => 'immediate'");
 is($res->{reachable}, 't', 'immediate is reachable');
 my $node = recover($primary, $res);
