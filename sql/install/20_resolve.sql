@@ -46,6 +46,14 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 REVOKE EXECUTE ON FUNCTION pitr_restore.walk_to_stop FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.walk_to_stop TO pg_read_server_files;
 
+-- The segment number of an LSN.
+CREATE FUNCTION pitr_restore.lsn_segno(lsn pg_lsn, segment_size integer)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT floor((lsn - '0/0'::pg_lsn) / segment_size)::bigint $$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.lsn_segno FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.lsn_segno TO pg_read_server_files;
+
 -- A timeline's path: its ancestors and itself, oldest first, each with the
 -- LSN where it begins and where the next one branched off it.
 CREATE FUNCTION pitr_restore.timeline_path(arch integer, tli integer,
@@ -62,22 +70,35 @@ $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_path FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.timeline_path TO pg_read_server_files;
 
--- The segments recovery reads when following a path: for each segment
--- number, the file of the newest timeline that had begun by then.
+-- A path as ranges: each timeline with the LSN where it begins, where the
+-- next one branched off it (NULL for the last), and the segment numbers it
+-- serves, lo to hi exclusive (for each segment number recovery reads the
+-- file of the newest timeline that had begun by then).
+CREATE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[],
+	begins pg_lsn[])
+RETURNS TABLE (tli integer, begin_lsn pg_lsn, end_lsn pg_lsn, lo bigint, hi bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pitr_restore
+AS $$
+	SELECT t.tli, t.b, lead(t.b) OVER (ORDER BY t.n),
+		   lsn_segno(t.b, a.segment_size),
+		   lsn_segno(lead(t.b) OVER (ORDER BY t.n), a.segment_size)
+	  FROM unnest(tlis, begins) WITH ORDINALITY AS t(tli, b, n),
+		   pitr_restore.archive a
+	 WHERE a.archive_id = arch
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.path_ranges FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.path_ranges TO pg_read_server_files;
+
+-- The segments recovery reads when following a path.
 CREATE FUNCTION pitr_restore.path_files(arch integer, tlis integer[],
 	begins pg_lsn[])
 RETURNS SETOF pitr_restore.archive_file
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pitr_restore
 AS $$
-	WITH a AS (SELECT segment_size::numeric AS sz FROM pitr_restore.archive
-			   WHERE archive_id = arch),
-	p AS (
-		SELECT t.tli, floor((t.b - '0/0'::pg_lsn) / a.sz)::bigint AS lo,
-			   floor((lead(t.b) OVER (ORDER BY t.n) - '0/0'::pg_lsn) / a.sz)::bigint AS hi
-		  FROM unnest(tlis, begins) WITH ORDINALITY AS t(tli, b, n), a
-	)
-	SELECT f.* FROM p JOIN pitr_restore.archive_file f
+	SELECT f.* FROM pitr_restore.path_ranges(arch, tlis, begins) p
+	  JOIN pitr_restore.archive_file f
 		ON f.archive_id = arch AND f.timeline = p.tli AND f.kind = 'segment'
 	   AND f.segno >= p.lo AND (p.hi IS NULL OR f.segno < p.hi)
 $$;
@@ -92,13 +113,11 @@ RETURNS SETOF pitr_restore.wal_event
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pitr_restore
 AS $$
-	WITH p AS (
-		SELECT t.tli, t.b, lead(t.b) OVER (ORDER BY t.n) AS e
-		  FROM unnest(tlis, begins) WITH ORDINALITY AS t(tli, b, n)
-	)
-	SELECT DISTINCT ON (ev.lsn) ev.* FROM p JOIN pitr_restore.wal_event ev
+	SELECT DISTINCT ON (ev.lsn) ev.*
+	  FROM pitr_restore.path_ranges(arch, tlis, begins) p
+	  JOIN pitr_restore.wal_event ev
 		ON ev.archive_id = arch AND ev.timeline = p.tli
-	   AND ev.lsn >= p.b AND (p.e IS NULL OR ev.lsn < p.e)
+	   AND ev.lsn >= p.begin_lsn AND (p.end_lsn IS NULL OR ev.lsn < p.end_lsn)
 	 ORDER BY ev.lsn, ev.file_name
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_events FROM PUBLIC;
@@ -135,14 +154,10 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	-- Name the first one recovery would miss.
-	WITH p AS (
-		SELECT t.tli, floor((t.b - '0/0'::pg_lsn) / sz)::bigint AS lo,
-			   floor((lead(t.b) OVER (ORDER BY t.n) - '0/0'::pg_lsn) / sz)::bigint AS hi
-		  FROM unnest(tlis, begins) WITH ORDINALITY AS t(tli, b, n)
-	), want AS (
+	WITH want AS (
 		SELECT p.tli, s AS segno
-		  FROM p, generate_series(greatest(p.lo, s0),
-								  least(coalesce(p.hi - 1, s1), s1)) s
+		  FROM pitr_restore.path_ranges(arch, tlis, begins) p,
+			   generate_series(greatest(p.lo, s0), least(coalesce(p.hi - 1, s1), s1)) s
 	)
 	SELECT w.tli, w.segno,
 		   (SELECT f.status || coalesce(': ' || f.detail, '')
@@ -179,13 +194,6 @@ $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.segment_file_name FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.segment_file_name TO pg_read_server_files;
 
--- The segment number of an LSN.
-CREATE FUNCTION pitr_restore.lsn_segno(lsn pg_lsn, segment_size integer)
-RETURNS bigint
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT floor((lsn - '0/0'::pg_lsn) / segment_size)::bigint $$;
-REVOKE EXECUTE ON FUNCTION pitr_restore.lsn_segno FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.lsn_segno TO pg_read_server_files;
 
 -- A single-quoted literal for postgresql.conf.
 CREATE FUNCTION pitr_restore.conf_literal(v text)
