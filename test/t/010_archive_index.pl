@@ -224,6 +224,24 @@ like($status{$foreign_name}, qr/^foreign\|.*belongs to database system/,
 	'segment of another cluster reported as foreign');
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the backend survived');
 
+# Two scans of one archive run one after the other: while one holds the
+# archive, the other waits for it.
+my $fresh = PostgreSQL::Test::Utils::tempdir('archive_fresh');
+copy("$plain/$_", "$fresh/$_") for @segs;
+my $holder = $node->background_psql('postgres');
+$holder->query_safe("BEGIN; SELECT * FROM pitr_restore.scan_archive('$fresh')");
+my ($r, $o, $e) = $node->psql('postgres',
+	"SET statement_timeout = '1s'; SELECT * FROM pitr_restore.scan_archive('$fresh')");
+like($e, qr/canceling statement due to statement timeout/, 'a second scan waits for the first');
+$holder->query_safe('COMMIT');
+$holder->quit;
+is($node->safe_psql('postgres',
+	"SELECT segments_total || '/' || segments_scanned FROM pitr_restore.scan_archive('$fresh')"),
+	scalar(@segs) . '/0', 'after the first scan commits, the second finds everything indexed once');
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM pitr_restore.archive_file f JOIN pitr_restore.archive a USING (archive_id)
+	 WHERE a.directory = '$fresh'}), scalar(@segs), 'and no file is indexed twice');
+
 # A missing archive directory is an ERROR that names it.
 my ($ret, $stdout, $stderr) = $node->psql('postgres',
 	"SELECT * FROM pitr_restore.scan_archive('/nonexistent/archive')");
