@@ -1,6 +1,6 @@
 -- The restore builder: argument checks and privileges.  Nothing here needs
 -- a backup: every call is refused before anything is read or written.
-CREATE EXTENSION IF NOT EXISTS pitr_restore;
+CREATE EXTENSION pitr_restore;
 
 -- Errors whose text holds a machine-specific path print it as <dir>.
 CREATE FUNCTION pg_temp.try(q text, dir text DEFAULT NULL) RETURNS text
@@ -81,3 +81,4 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.materialise_backup(text, text, text, tex
 REVOKE EXECUTE ON FUNCTION pitr_restore.check_restore_target(text) FROM pitr_restore_plain;
 REVOKE USAGE ON SCHEMA pitr_restore FROM pitr_restore_plain;
 DROP ROLE pitr_restore_plain;
+DROP EXTENSION pitr_restore;
