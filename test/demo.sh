@@ -147,6 +147,10 @@ rsql -c "SELECT key, enabled FROM app.settings ORDER BY key"
 
 say "the restore made timeline 2, archived into the same archive; the index follows"
 rsql -qc "SELECT pg_switch_wal()" >/dev/null
-sleep 2
+for i in $(seq 1 30); do
+	ls "$demo/archive" | grep -q '^00000002\.history' && break
+	sleep 1
+done
+sql -c "SELECT segments_total, segments_scanned, timelines FROM pitr_restore.scan_archive()"
 sql -c "SELECT timeline, parent, branch_lsn, reason FROM pitr_restore.timelines()"
 say "done"
