@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# Benchmark: pitr_restore.resolve_target() at 1 TiB of WAL (65,536 segments).
+#
+# What it does: a throwaway cluster archives into $T/archive; a first base
+# backup "b1" is taken early.  The cluster is then stopped cleanly and
+# pg_resetwal -l 000000010000010000000000 moves its next WAL segment to 1 TiB
+# (segment number 65,536); after a restart a second base backup "b2" is
+# taken and a real workload writes a few segments of WAL: bulk INSERTs in
+# many commits, then the target time and LSN are noted, a restore point
+# "bench_target" is made, and more commits follow.  Archiving is then turned
+# off (the archive must not change from here on) and scan_archive() indexes
+# the real files.
+#
+#   small index: just the real segments; resolve_target picks b2, whose WAL
+#                is a few real segments ("peer": the resolver at a small
+#                archive).
+#   large index: the index is filled with synthetic archive_file rows (kind
+#                segment, status ok, 16 MiB each, commit times before the
+#                targets, no xid range, no events) for every segment number
+#                between b1's segments and the real ones, so it holds
+#                >= 65,536 segments and b1 -> target spans 1 TiB of WAL.
+#                Timed twice: pinned to b1 (backup_label => 'b1': the whole
+#                1 TiB path is checked for continuity; the headline) and with
+#                the default choice (b2: same index size, short path).
+#
+# The synthetic rows are index rows only: those files do not exist and the
+# WAL pg_resetwal skipped is not continuous in reality.  That is fine for
+# timing the resolver (its continuity check reads only the index; its WAL
+# walk reads only the real segments around the stop), and each timed case
+# first checks the answer is reachable with the stop in the real segments.
+# refresh_archive() keeps the synthetic rows because the archive
+# directory's mtime stays as it was at the scan.
+#
+# Timing: inside one session, a plpgsql loop calls resolve_target N times
+# (BENCH_CALLS, default 60) after 3 untimed warm-ups, each call timed by
+# clock_timestamp() around it (server time, no round trip); median, p90 and
+# max in ms.  Target: median <= 50 ms.  Then pg_stat_statements (track =
+# all, only during that pass) shows where a call's time goes in the large
+# index, and pg_waldump --stats over the segment holding the stop gives the
+# unavoidable cost of reading it.
+#
+# Called by test/bench/run.sh (BENCH=resolve_target), which installs
+# packages and builds/installs the extension; runs as root (the cluster runs
+# as postgres).  KEEP=1 keeps the temporary directory.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+. test/lib.sh
+
+CALLS=${BENCH_CALLS:-60}
+TARGET_MS=50
+started=$(date +%s.%N)
+
+if [ ! -f "$($PG_BIN/pg_config --sharedir)/extension/pitr_restore.control" ]; then
+	echo "pitr_restore is not installed: run test/bench/run.sh (make bench)" >&2
+	exit 1
+fi
+
+T=$(mktemp -d /tmp/pitr_bench.XXXXXX)
+chown postgres:postgres "$T"
+chmod 755 "$T"
+port=
+cleanup()
+{
+	if [ -f "$T/data/postmaster.pid" ]; then
+		as_postgres pg_ctl -D "$T/data" -m immediate stop >/dev/null 2>&1 || true
+	fi
+	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+log() { printf '[%6.1fs] %s\n' "$(elapsed "$started" "$(now)")" "$*"; }
+
+free_port()
+{
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 20000))
+		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
+			[ ! -e "/tmp/.s.PGSQL.$p" ]; then
+			echo "$p"
+			return
+		fi
+	done
+	echo "no free port" >&2
+	return 1
+}
+port=$(free_port)
+
+psql_() { as_postgres psql -X -q -At -v ON_ERROR_STOP=1 -h "$T" -p "$port" "$@"; }
+sql() { psql_ -d bench -c "$1"; }
+pg_start() { as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null; }
+pg_stop() { as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null; }
+
+wait_archived()
+{
+	local seg=$1 d=
+	for _ in $(seq 240); do
+		d=$(sql "SELECT coalesce(last_archived_wal, '') >= '$seg' FROM pg_stat_archiver")
+		[ "$d" = t ] && return 0
+		sleep 0.25
+	done
+	echo "archiver did not reach $seg" >&2
+	sql "SELECT * FROM pg_stat_archiver" >&2
+	return 1
+}
+
+# ---------------------------------------------------------------- 1. cluster
+as_postgres mkdir -p "$T/archive" "$T/backups"
+as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
+cat >>"$T/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$T'
+wal_level = replica
+archive_mode = on
+archive_command = 'cp %p $T/archive/%f'
+track_commit_timestamp = on
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = none
+pitr_restore.archive_dir = '$T/archive'
+pitr_restore.backup_dir = '$T/backups'
+fsync = off
+CONF
+pg_start
+psql_ -d postgres -c "CREATE DATABASE bench"
+sql "CREATE EXTENSION pitr_restore" >/dev/null
+sql "CREATE EXTENSION pg_stat_statements" >/dev/null
+sql "CREATE TABLE t (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(), v text)"
+for i in 1 2 3; do sql "INSERT INTO t (v) VALUES ('before b1 $i')"; done
+
+log "base backup b1 (port $port, dir $T)"
+as_postgres pg_basebackup -h "$T" -p "$port" -D "$T/backups/b1" -Fp -c fast -l b1
+for i in 1 2 3; do sql "INSERT INTO t (v) VALUES ('after b1 $i')"; done
+seg=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
+wait_archived "$seg"
+pg_stop
+
+# ------------------------------------------------------ 2. jump to 1 TiB
+log "pg_resetwal -l 000000010000010000000000 (next WAL segment at 1 TiB)"
+as_postgres pg_resetwal -l 000000010000010000000000 "$T/data" >/dev/null
+pg_start
+as_postgres pg_basebackup -h "$T" -p "$port" -D "$T/backups/b2" -Fp -c fast -l b2
+# Bulk commits (~2 segments), the targets, more commits.
+batch()
+{
+	local tag=$1 n=$2 i
+	for i in $(seq "$n"); do
+		echo "INSERT INTO t (v) SELECT repeat(md5(g::text), 30) || ' $tag $i' FROM generate_series(1, 1000) g;"
+	done >"$T/batch.sql"
+	chown postgres "$T/batch.sql"
+	psql_ -d bench -f "$T/batch.sql"
+}
+batch one 25
+sleep 0.05
+target_time=$(sql "SELECT clock_timestamp()")
+target_lsn=$(sql "SELECT pg_current_wal_insert_lsn()")
+sleep 0.05
+rp_lsn=$(sql "SELECT pg_create_restore_point('bench_target')")
+batch two 25
+seg=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
+wait_archived "$seg"
+
+# From here on the archive directory must not change.
+pg_stop
+echo "archive_mode = off" >>"$T/data/postgresql.conf"
+pg_start
+
+nfiles=$(ls "$T/archive" | wc -l)
+log "archive: $nfiles files ($(ls "$T/archive" | LC_ALL=C sort | head -1) .. $(ls "$T/archive" | LC_ALL=C sort | tail -1)); target time $target_time, LSN $target_lsn, restore point at $rp_lsn"
+sql "SELECT 'scan_archive: ' || s.segments_total || ' segments, ' || s.backups || ' backups' FROM pitr_restore.scan_archive() s"
+
+# --------------------------------------------------------- 3. timing code
+cat >"$T/bench_fn.sql" <<'SQL'
+CREATE FUNCTION pg_temp.bench(q text, n integer,
+	OUT median_ms numeric, OUT p90_ms numeric, OUT max_ms numeric)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz;
+	ms float8[] := '{}';
+	r record;
+BEGIN
+	FOR i IN 1..3 LOOP
+		EXECUTE q INTO r;
+	END LOOP;
+	FOR i IN 1..n LOOP
+		t0 := clock_timestamp();
+		EXECUTE q INTO r;
+		ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
+	END LOOP;
+	SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY m)::numeric, 2),
+		   round(percentile_cont(0.9) WITHIN GROUP (ORDER BY m)::numeric, 2),
+		   round(max(m)::numeric, 2)
+	  INTO median_ms, p90_ms, max_ms FROM unnest(ms) m;
+END
+$$;
+SQL
+chown postgres "$T/bench_fn.sql"
+
+q_time="SELECT * FROM pitr_restore.resolve_target(target_time => '$target_time'::timestamptz%s)"
+q_name="SELECT * FROM pitr_restore.resolve_target(target_name => 'bench_target'%s)"
+q_lsn="SELECT * FROM pitr_restore.resolve_target(target_lsn => '$target_lsn'::pg_lsn%s)"
+query() { local v="q_$1"; printf "${!v}" "$2"; }
+
+declare -A res answer
+# timed CASE PIN: checks the answers, then times each kind.
+timed()
+{
+	local c=$1 pin=$2 k q out check
+	for k in time name lsn; do
+		q=$(query $k "$pin")
+		check=$(sql "SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s', r.reachable, r.reason, r.backup_label, r.stop_lsn, r.stop_lsn >= '100/0'::pg_lsn, r.wal_first, r.wal_last, r.wal_segments, r.wal_bytes) FROM ($q) r")
+		IFS='|' read -r reach reason blabel stop inreal wfirst wlast wsegs wbytes <<<"$check"
+		answer[$c,$k]="backup $blabel, stop $stop, WAL $wfirst..$wlast ($wsegs segments, $((wbytes / 1048576)) MB)"
+		if [ "$reach" != t ] || [ "$inreal" != t ]; then
+			echo "$c $k: not reachable in the real segments: $check" >&2
+			return 1
+		fi
+		out=$(psql_ -d bench -f "$T/bench_fn.sql" -c "SELECT median_ms || ' ' || p90_ms || ' ' || max_ms FROM pg_temp.bench(\$q\$$q\$q\$, $CALLS)")
+		res[$c,$k]=$out
+		log "  $c $k: median/p90/max $out ms; ${answer[$c,$k]}"
+	done
+}
+
+# ------------------------------------------------------- 4. small index
+small_n=$(sql "SELECT count(*) FROM pitr_restore.segments()")
+log "small index: $small_n segments"
+timed small ""
+
+# ------------------------------------------------------- 5. large index
+log "synthesizing index rows up to segment 65,535"
+sql "
+WITH a AS (SELECT * FROM pitr_restore.archive WHERE directory = pitr_restore.archive_path()),
+real AS (SELECT f.* FROM pitr_restore.archive_file f, a
+		  WHERE f.archive_id = a.archive_id AND f.kind = 'segment' AND f.status = 'ok'),
+lo AS (SELECT min(segno) AS lo FROM real),
+tmpl AS (SELECT * FROM real ORDER BY segno LIMIT 1),
+-- commit times: spread evenly between the last commit before the jump and
+-- the first one after it (so before every target)
+tt AS (SELECT max(max_commit_time) FILTER (WHERE segno < 65536) AS t_lo,
+			  min(min_commit_time) FILTER (WHERE segno >= 65536) AS t_hi FROM real),
+g AS (SELECT s, tt.t_lo + (tt.t_hi - tt.t_lo) * ((s - lo.lo + 1)::float8 / (65537 - lo.lo)) AS ct
+		FROM lo, tt, generate_series(lo.lo, 65535) s)
+INSERT INTO pitr_restore.archive_file
+	(archive_id, file_name, kind, compression, file_size, file_mtime, timeline,
+	 segno, status, system_identifier, page_magic, first_lsn, next_lsn,
+	 records, commits, aborts, first_commit_time, last_commit_time,
+	 min_commit_time, max_commit_time, min_xid, max_xid, has_switch,
+	 wal_level_minimal)
+SELECT a.archive_id, pitr_restore.segment_file_name(1, s, a.segment_size),
+	   'segment', 'none', a.segment_size, now(), 1, s, 'ok',
+	   tmpl.system_identifier, tmpl.page_magic,
+	   '0/0'::pg_lsn + (s * a.segment_size::numeric + 40),
+	   '0/0'::pg_lsn + ((s + 1) * a.segment_size::numeric),
+	   120000, 1000, 0,
+	   g.ct - interval '1 us', g.ct, g.ct - interval '1 us', g.ct,
+	   NULL, NULL, false, false
+  FROM a, tmpl, g
+ WHERE NOT EXISTS (SELECT 1 FROM pitr_restore.archive_file f
+					WHERE f.archive_id = a.archive_id AND f.timeline = 1
+					  AND f.segno = s AND f.kind = 'segment')"
+sql "ANALYZE pitr_restore.archive_file" >/dev/null
+large_n=$(sql "SELECT count(*) FROM pitr_restore.segments()")
+log "large index: $large_n segments"
+if [ "$large_n" -lt 65536 ]; then
+	echo "the index holds $large_n segments, fewer than 65,536 (refresh_archive rescanned?)" >&2
+	exit 1
+fi
+timed large_b1 ", backup_label => 'b1'"
+timed large_b2 ""
+if [ "$(sql "SELECT count(*) FROM pitr_restore.segments()")" != "$large_n" ]; then
+	echo "the synthetic rows were dropped during the timing" >&2
+	exit 1
+fi
+
+# ------------------------------------------------------- 6. where time goes
+# pg_stat_statements over CALLS/4 calls of each kind, large index, pinned b1.
+prof_n=$(((CALLS + 3) / 4))
+for k in time name lsn; do
+	q=$(query $k ", backup_label => 'b1'")
+	sql "SELECT pg_stat_statements_reset()" >/dev/null
+	psql_ -d bench -c "SET pg_stat_statements.track = 'all'" \
+		-c "DO \$d\$ DECLARE r record; BEGIN FOR i IN 1..$prof_n LOOP EXECUTE \$q\$$q\$q\$ INTO r; END LOOP; END \$d\$" \
+		-c "SET pg_stat_statements.track = 'none'" >/dev/null
+	sql "SELECT ' ' || to_char(total_exec_time / $prof_n, '9990.00') || ' ms/call ' || to_char(calls::numeric / $prof_n, '990.0') || 'x  ' ||
+		left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		FROM pg_stat_statements WHERE query NOT LIKE 'DO %' AND query NOT LIKE 'SET %'
+		ORDER BY total_exec_time DESC LIMIT 10" >"$T/prof.$k"
+done
+
+# ---------------------------------------------------------- 7. pg_waldump
+stopseg=$(sql "SELECT pg_walfile_name_offset(stop_lsn) FROM ($(query lsn '')) r" |
+	sed 's/^(\([0-9A-F]*\),.*/\1/')
+# pg_walfile_name_offset needs a non-recovery server: fine here.
+ts=()
+for i in 1 2 3 4 5 6; do
+	ts+=("$(as_postgres bash -c 's=$(date +%s.%N)
+		pg_waldump --stats -p "$1" "$2" "$2" >"$3/waldump.out" 2>&1 || true
+		e=$(date +%s.%N); awk -v a="$s" -v b="$e" "BEGIN { printf \"%.2f\", (b - a) * 1000 }"' _ "$T/archive" "$stopseg" "$T")")
+done
+waldump_ms=$(printf '%s\n' "${ts[@]:1}" | LC_ALL=C sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+
+# --------------------------------------------------------------- report
+echo
+echo "resolve_target benchmark: median of $CALLS calls after 3 warm-ups, one session,"
+echo "clock_timestamp() around each call (server time, no round trip); target median <= $TARGET_MS ms."
+echo "small = index of the real segments only ($small_n segments, backup b2, a few segments of WAL);"
+echo "large = $large_n segments indexed (1 TiB of WAL, synthetic index rows between the backups:"
+echo "those files do not exist and the real WAL there is discontinuous after pg_resetwal; the"
+echo "segments read around the stop are real); b1 = pinned to the early backup (the path spans"
+echo "all 65,536 segments), b2 = default choice (latest backup, short path)."
+printf '%-10s %-6s %10s %10s %10s %8s  %s\n' index kind "median ms" "p90 ms" "max ms" target result
+for c in small large_b1 large_b2; do
+	for k in time name lsn; do
+		set -- ${res[$c,$k]}
+		r=PASS
+		awk -v m="$1" -v t="$TARGET_MS" 'BEGIN { exit !(m > t) }' && r=MISS
+		printf '%-10s %-6s %10s %10s %10s %8s  %s\n' "$c" "$k" "$1" "$2" "$3" "$TARGET_MS" "$r"
+	done
+done
+echo
+echo "answers:"
+for c in small large_b1 large_b2; do
+	for k in time name lsn; do
+		echo "  $c $k: ${answer[$c,$k]}"
+	done
+done
+echo
+echo "pg_waldump --stats over the segment holding the stop ($stopseg): median ${waldump_ms} ms (process included)"
+grep -E '^Total' "$T/waldump.out" || tail -2 "$T/waldump.out"
+echo
+echo "where a call's time goes (large index, b1; pg_stat_statements track = all, $prof_n calls;"
+echo "nested statements' times include their children):"
+for k in time name lsn; do
+	echo " $k:"
+	cat "$T/prof.$k"
+done
+echo
+echo "total time: $(elapsed "$started" "$(now)") s"
