@@ -76,11 +76,20 @@ SELECT pitr_restore.add_cleanup_hook('users_enabled', 'set_column',
 SELECT name, action, run_order FROM pitr_restore.cleanup_hook ORDER BY run_order;
 SQL
 
-say "the day goes on: orders, a restore point before a data import, the import"
+say "the day goes on: orders, then a migration tool's import, marked before and during"
 sql <<'SQL'
 INSERT INTO app.orders (customer, amount) SELECT 'late ' || i, i FROM generate_series(1, 500) i;
-SELECT pg_create_restore_point('before import 42') AS restore_point_lsn;
-INSERT INTO app.orders (customer, amount) SELECT 'import 42', 0 FROM generate_series(1, 2000);
+CREATE PROCEDURE app.import_42() LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pitr_restore.create_mark('before import 42', 'the way back if the import fails');
+	COMMIT;
+	INSERT INTO app.orders (customer, amount) SELECT 'import 42', 0 FROM generate_series(1, 2000);
+	PERFORM pitr_restore.mark_transaction('import 42', 'the import itself');
+	COMMIT;
+END
+$$;
+CALL app.import_42();
+SELECT name, kind, lsn, xid, created_by, description FROM pitr_restore.marks;
 SQL
 sleep 1
 sql -c "SELECT now() AS good_time" -At > "$demo/good_time"
@@ -98,13 +107,15 @@ sql -c "SELECT * FROM pitr_restore.scan_archive()"
 sql -c "SELECT file_name, timeline, status, records, commits, first_commit_time::time(0), last_commit_time::time(0), restore_points FROM pitr_restore.segments()"
 sql -c "SELECT timeline, parent, branch_lsn, end_lsn, reason FROM pitr_restore.timelines()"
 sql -c "SELECT label, format, timeline, start_lsn, stop_lsn, pg_version, pg_size_pretty(bytes) AS size FROM pitr_restore.backups()"
-sql -c "SELECT name, lsn, end_lsn, timeline, created::time(0), occurrence FROM pitr_restore.restore_points()"
+sql -c "SELECT name, kind, lsn, end_lsn, timeline, created::time(0), description, occurrence FROM pitr_restore.restore_points()"
 
 good_time=$(cat "$demo/good_time")
 say "resolve_target(): can we get back to $good_time, just before the bad deploy?"
 sql -x -c "SELECT reachable, reason, timeline, backup_label, stop_lsn, stop_before, last_xid, last_commit_time, next_xid, next_commit_time, wal_first, wal_last, wal_segments, warnings, why FROM pitr_restore.resolve_target(target_time => '$good_time')"
-say "and to the restore point 'before import 42'?"
+say "and to the mark 'before import 42' (the way back from the import)?"
 sql -x -c "SELECT reachable, stop_lsn, last_xid, next_xid, recovery_conf FROM pitr_restore.resolve_target(target_name => 'before import 42')"
+say "and to just before the marked import transaction (STOPBEFOREMARK)?"
+sql -x -c "SELECT reachable, stop_lsn, stop_before, last_xid, next_xid, recovery_conf FROM pitr_restore.resolve_target(target_mark => 'import 42', inclusive => false)"
 say "a target past the end of the archive is refused, with the reason"
 sql -x -c "SELECT reachable, reason FROM pitr_restore.resolve_target(target_time => now() + interval '1 day')"
 
