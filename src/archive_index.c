@@ -1137,8 +1137,13 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 
 		v[0] = Int32GetDatum(st.archive_id);
 		v[1] = text_datum(mtime);
+		spi_check(SPI_execute_with_args("SELECT pitr_restore.rebuild_segment_runs($1)",
+										1, types, v, NULL, false, 0),
+				  SPI_OK_SELECT, "recording runs of segments");
 		spi_check(SPI_execute_with_args("UPDATE pitr_restore.archive SET last_scan = now(), "
-										"dir_mtime = $2 WHERE archive_id = $1",
+										"dir_mtime = $2, compressions = ARRAY("
+										"SELECT DISTINCT compression FROM pitr_restore.archive_file "
+										"WHERE archive_id = $1) WHERE archive_id = $1",
 										2, types, v, NULL, false, 0),
 				  SPI_OK_UPDATE, "recording the scan");
 	}

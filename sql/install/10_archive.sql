@@ -11,7 +11,8 @@ CREATE TABLE pitr_restore.archive (
 	system_identifier numeric,
 	segment_size integer,
 	last_scan timestamptz,
-	dir_mtime text					-- the directory's mtime when last scanned
+	dir_mtime text,					-- the directory's mtime when last scanned
+	compressions text[]				-- the compressions its files use
 );
 
 CREATE TABLE pitr_restore.archive_file (
@@ -94,6 +95,16 @@ CREATE TABLE pitr_restore.backup_history (
 );
 CREATE INDEX ON pitr_restore.backup_history (archive_id, file_name);
 
+-- Runs of consecutive usable segments per timeline (lo to hi, inclusive):
+-- what lets continuity over a terabyte of WAL be checked in a few rows.
+CREATE TABLE pitr_restore.segment_run (
+	archive_id integer NOT NULL REFERENCES pitr_restore.archive ON DELETE CASCADE,
+	timeline integer NOT NULL,
+	lo bigint NOT NULL,
+	hi bigint NOT NULL
+);
+CREATE INDEX ON pitr_restore.segment_run (archive_id, timeline, lo);
+
 -- Base backups found under pitr_restore.backup_dir, by directory.
 CREATE TABLE pitr_restore.base_backup (
 	location text PRIMARY KEY,
@@ -118,11 +129,30 @@ CREATE TABLE pitr_restore.base_backup (
 
 REVOKE ALL ON pitr_restore.archive, pitr_restore.archive_file,
 	pitr_restore.wal_event, pitr_restore.timeline_history,
-	pitr_restore.backup_history, pitr_restore.base_backup FROM PUBLIC;
+	pitr_restore.backup_history, pitr_restore.segment_run,
+	pitr_restore.base_backup FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pitr_restore.archive,
 	pitr_restore.archive_file, pitr_restore.wal_event,
 	pitr_restore.timeline_history, pitr_restore.backup_history,
-	pitr_restore.base_backup TO pg_read_server_files;
+	pitr_restore.segment_run, pitr_restore.base_backup TO pg_read_server_files;
+
+-- Recompute an archive's runs of consecutive usable segments.
+CREATE FUNCTION pitr_restore.rebuild_segment_runs(arch integer)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pitr_restore
+AS $$
+	DELETE FROM pitr_restore.segment_run WHERE archive_id = arch;
+	INSERT INTO pitr_restore.segment_run (archive_id, timeline, lo, hi)
+	SELECT arch, s.timeline, min(s.segno), max(s.segno)
+	  FROM (SELECT d.timeline, d.segno,
+				   d.segno - row_number() OVER (PARTITION BY d.timeline ORDER BY d.segno) AS grp
+			  FROM (SELECT DISTINCT f.timeline, f.segno FROM pitr_restore.archive_file f
+					 WHERE f.archive_id = arch AND f.kind = 'segment' AND f.status = 'ok') d) s
+	 GROUP BY s.timeline, s.grp;
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.rebuild_segment_runs(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.rebuild_segment_runs(integer) TO pg_read_server_files;
 GRANT USAGE ON SEQUENCE pitr_restore.archive_archive_id_seq TO pg_read_server_files;
 
 -- The canonical path of the archive a call speaks of (the argument, else

@@ -23,7 +23,7 @@ CREATE TYPE pitr_restore.resolution AS (
 	wal_first text,
 	wal_last text,
 	wal_segments integer,
-	wal_bytes bigint,			-- archive bytes restore_command copies
+	wal_bytes bigint,			-- WAL bytes recovery replays (whole segments)
 	recovery_conf text,			-- lines for postgresql.auto.conf
 	warnings text[],
 	why text					-- how the backup and timeline were chosen
@@ -70,6 +70,10 @@ $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_path FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.timeline_path TO pg_read_server_files;
 
+-- path_ranges, path_files and path_events have no SET clause, so that the
+-- planner inlines them and a lookup of one segment is an index scan; every
+-- name in them is schema-qualified.
+
 -- A path as ranges: each timeline with the LSN where it begins, where the
 -- next one branched off it (NULL for the last), and the segment numbers it
 -- serves, lo to hi exclusive (for each segment number recovery reads the
@@ -78,11 +82,10 @@ CREATE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[],
 	begins pg_lsn[])
 RETURNS TABLE (tli integer, begin_lsn pg_lsn, end_lsn pg_lsn, lo bigint, hi bigint)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore
 AS $$
 	SELECT t.tli, t.b, lead(t.b) OVER (ORDER BY t.n),
-		   lsn_segno(t.b, a.segment_size),
-		   lsn_segno(lead(t.b) OVER (ORDER BY t.n), a.segment_size)
+		   pitr_restore.lsn_segno(t.b, a.segment_size),
+		   pitr_restore.lsn_segno(lead(t.b) OVER (ORDER BY t.n), a.segment_size)
 	  FROM unnest(tlis, begins) WITH ORDINALITY AS t(tli, b, n),
 		   pitr_restore.archive a
 	 WHERE a.archive_id = arch
@@ -95,7 +98,6 @@ CREATE FUNCTION pitr_restore.path_files(arch integer, tlis integer[],
 	begins pg_lsn[])
 RETURNS SETOF pitr_restore.archive_file
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore
 AS $$
 	SELECT f.* FROM pitr_restore.path_ranges(arch, tlis, begins) p
 	  JOIN pitr_restore.archive_file f
@@ -111,7 +113,6 @@ CREATE FUNCTION pitr_restore.path_events(arch integer, tlis integer[],
 	begins pg_lsn[])
 RETURNS SETOF pitr_restore.wal_event
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore
 AS $$
 	SELECT DISTINCT ON (ev.lsn) ev.*
 	  FROM pitr_restore.path_ranges(arch, tlis, begins) p
@@ -137,7 +138,6 @@ DECLARE
 	sz numeric;
 	s0 bigint;
 	s1 bigint;
-	have bigint;
 	gap record;
 BEGIN
 	SELECT segment_size INTO sz FROM pitr_restore.archive WHERE archive_id = arch;
@@ -147,10 +147,16 @@ BEGIN
 	IF s1 < s0 THEN
 		RETURN NULL;
 	END IF;
-	SELECT count(DISTINCT f.segno) INTO have
-	  FROM pitr_restore.path_files(arch, tlis, begins) f
-	 WHERE f.segno BETWEEN s0 AND s1 AND f.status = 'ok';
-	IF have = s1 - s0 + 1 THEN
+	-- Continuous when each stretch of the path lies within one run of
+	-- usable segments of its timeline.
+	IF NOT EXISTS (
+		SELECT 1 FROM pitr_restore.path_ranges(arch, tlis, begins) p
+		 WHERE greatest(p.lo, s0) <= least(coalesce(p.hi - 1, s1), s1)
+		   AND NOT EXISTS (
+			   SELECT 1 FROM pitr_restore.segment_run r
+				WHERE r.archive_id = arch AND r.timeline = p.tli
+				  AND r.lo <= greatest(p.lo, s0)
+				  AND r.hi >= least(coalesce(p.hi - 1, s1), s1))) THEN
 		RETURN NULL;
 	END IF;
 	-- Name the first one recovery would miss.
@@ -212,10 +218,6 @@ RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pitr_restore
 AS $$
-	WITH a AS (SELECT directory FROM pitr_restore.archive WHERE archive_id = arch),
-	c AS (SELECT bool_or(compression = 'zstd') AS zstd,
-				 bool_or(compression = 'gzip') AS gzip
-			FROM pitr_restore.archive_file WHERE archive_id = arch)
 	SELECT CASE WHEN NOT c.zstd AND NOT c.gzip THEN
 				format('cp "%s/%%f" "%%p"', a.directory)
 		   ELSE
@@ -225,7 +227,10 @@ AS $$
 												 CASE WHEN c.zstd THEN 'elif' ELSE 'if' END, a.directory, a.directory) END,
 					format('else cp "%s/%%f" "%%p"; fi', a.directory))
 		   END
-	  FROM a, c
+	  FROM pitr_restore.archive a,
+		   LATERAL (SELECT coalesce('zstd' = ANY (a.compressions), false) AS zstd,
+						   coalesce('gzip' = ANY (a.compressions), false) AS gzip) c
+	 WHERE a.archive_id = arch
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.restore_command FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.restore_command TO pg_read_server_files;
@@ -509,13 +514,9 @@ BEGIN
 
 		s0 := lsn_segno(b.start_lsn, a.segment_size);
 		s1 := lsn_segno(w.stop_end_lsn - 1, a.segment_size);
-		SELECT min(pf.file_name), max(pf.file_name), count(DISTINCT pf.segno),
-			   sum(pf.file_size)
-		  INTO r.wal_first, r.wal_last, r.wal_segments, r.wal_bytes
-		  FROM (SELECT DISTINCT ON (pf.segno) pf.*
-				  FROM pitr_restore.path_files(arch, path.tlis, path.begins) pf
-				 WHERE pf.segno BETWEEN s0 AND s1 AND pf.status IN ('ok', 'corrupt')
-				 ORDER BY pf.segno, pf.compression = 'none' DESC) pf;
+		-- Continuity is proven: the count follows from the ends.
+		r.wal_segments := s1 - s0 + 1;
+		r.wal_bytes := r.wal_segments::bigint * a.segment_size;
 		r.wal_first := pitr_restore.segment_file_name(path.tlis[idx], s0, a.segment_size);
 		r.wal_last := pitr_restore.segment_file_name(
 			(SELECT pf.timeline FROM pitr_restore.path_files(arch, path.tlis, path.begins) pf
@@ -564,6 +565,43 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.resolve_on_timeline FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.resolve_on_timeline TO pg_read_server_files;
+
+/*
+ * The archive's timelines, cheaply (whatever the number of segments): the
+ * first timeline of its segments and every one with a history file, with
+ * its parent, branch point and when it was created (its end-of-recovery
+ * record, else its first commit past the branch point).
+ */
+CREATE FUNCTION pitr_restore.timeline_list(arch integer)
+RETURNS TABLE (timeline integer, parent integer, branch_lsn pg_lsn, created timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pitr_restore
+AS $$
+	WITH t AS (
+		SELECT min(f.timeline) AS timeline FROM pitr_restore.archive_file f
+		 WHERE f.archive_id = arch AND f.kind = 'segment'
+		UNION
+		SELECT DISTINCT h.timeline FROM pitr_restore.timeline_history h
+		 WHERE h.archive_id = arch
+	)
+	SELECT t.timeline, last.parent, last.branch_lsn,
+		   CASE WHEN last.parent IS NOT NULL THEN
+			   coalesce((SELECT min(e.event_time) FROM pitr_restore.wal_event e
+						  WHERE e.archive_id = arch AND e.kind = 'end_of_recovery'
+							AND e.event_timeline = t.timeline),
+						(SELECT min(f.min_commit_time) FROM pitr_restore.archive_file f
+						  WHERE f.archive_id = arch AND f.timeline = t.timeline
+							AND f.kind = 'segment' AND f.first_lsn >= last.branch_lsn))
+		   END
+	  FROM t
+	  LEFT JOIN LATERAL (
+		SELECT h.parent, h.branch_lsn FROM pitr_restore.timeline_history h
+		 WHERE h.archive_id = arch AND h.timeline = t.timeline
+		 ORDER BY h.position DESC LIMIT 1) last ON true
+	 WHERE t.timeline IS NOT NULL
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_list FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.timeline_list TO pg_read_server_files;
 
 /*
  * resolve_target: exactly one target kind; ERROR on malformed arguments,
@@ -659,7 +697,7 @@ BEGIN
 
 	-- Timelines to try, best first.
 	IF target_timeline IS NOT NULL THEN
-		IF NOT EXISTS (SELECT 1 FROM pitr_restore.timelines(a.directory) t
+		IF NOT EXISTS (SELECT 1 FROM pitr_restore.timeline_list(arch) t
 						WHERE t.timeline = target_timeline) THEN
 			r.reachable := false;
 			r.reason := format('timeline %s is not in the archive', target_timeline);
@@ -669,18 +707,13 @@ BEGIN
 	ELSIF kind = 'time' THEN
 		-- The history as it was lived then: the newest timeline created by
 		-- that time (its end-of-recovery record, else its first commit).
-		SELECT t.timeline, t.created INTO live, live_since FROM (
-			SELECT tt.timeline,
-				   coalesce((SELECT min(e.event_time) FROM pitr_restore.wal_event e
-							  WHERE e.archive_id = arch AND e.kind = 'end_of_recovery'
-								AND e.event_timeline = tt.timeline),
-							tt.first_commit_time) AS created
-			  FROM pitr_restore.timelines(a.directory) tt WHERE tt.parent IS NOT NULL) t
-		 WHERE t.created <= target_time
+		SELECT t.timeline, t.created INTO live, live_since
+		  FROM pitr_restore.timeline_list(arch) t
+		 WHERE t.parent IS NOT NULL AND t.created <= target_time
 		 ORDER BY t.created DESC, t.timeline DESC LIMIT 1;
-		live := coalesce(live, (SELECT min(tt.timeline) FROM pitr_restore.timelines(a.directory) tt));
-		cand := ARRAY[live] || ARRAY(SELECT tt.timeline FROM pitr_restore.timelines(a.directory) tt
-									  WHERE tt.timeline <> live ORDER BY tt.timeline DESC);
+		live := coalesce(live, (SELECT min(t.timeline) FROM pitr_restore.timeline_list(arch) t));
+		cand := ARRAY[live] || ARRAY(SELECT t.timeline FROM pitr_restore.timeline_list(arch) t
+									  WHERE t.timeline <> live ORDER BY t.timeline DESC);
 		note := CASE WHEN live_since IS NULL
 			THEN format('timeline %s was the live timeline at %s', live, target_time)
 			ELSE format('timeline %s was the live timeline at %s (it began at %s)', live, target_time, live_since) END;
@@ -717,9 +750,9 @@ BEGIN
 						   CASE WHEN mark_after IS NULL THEN '' ELSE ' after mark_after' END);
 		END IF;
 	ELSIF kind = 'lsn' THEN
-		cand := ARRAY(SELECT tt.timeline FROM pitr_restore.timelines(a.directory) tt
-					   WHERE coalesce(tt.branch_lsn, '0/0') <= target_lsn
-					   ORDER BY tt.timeline DESC);
+		cand := ARRAY(SELECT t.timeline FROM pitr_restore.timeline_list(arch) t
+					   WHERE coalesce(t.branch_lsn, '0/0') <= target_lsn
+					   ORDER BY t.timeline DESC);
 	ELSIF kind = 'mark' THEN
 		SELECT count(*) INTO occurrences FROM pitr_restore.restore_points(a.directory) rp
 		 WHERE rp.name = target_mark;
@@ -768,8 +801,8 @@ BEGIN
 						   CASE WHEN mark_after IS NULL THEN '' ELSE ' after mark_after' END);
 		END IF;
 	ELSE
-		cand := ARRAY(SELECT tt.timeline FROM pitr_restore.timelines(a.directory) tt
-					   ORDER BY tt.timeline DESC);
+		cand := ARRAY(SELECT t.timeline FROM pitr_restore.timeline_list(arch) t
+					   ORDER BY t.timeline DESC);
 	END IF;
 
 	FOREACH tl IN ARRAY cand LOOP

@@ -262,6 +262,8 @@ SELECT a.archive_id, pitr_restore.segment_file_name(1, s, a.segment_size),
  WHERE NOT EXISTS (SELECT 1 FROM pitr_restore.archive_file f
 					WHERE f.archive_id = a.archive_id AND f.timeline = 1
 					  AND f.segno = s AND f.kind = 'segment')"
+# what a scan keeps beside the rows: the runs of consecutive segments
+sql "SELECT pitr_restore.rebuild_segment_runs(archive_id) FROM pitr_restore.archive" >/dev/null
 sql "ANALYZE pitr_restore.archive_file" >/dev/null
 large_n=$(sql "SELECT count(*) FROM pitr_restore.segments()")
 log "large index: $large_n segments"
