@@ -7,8 +7,8 @@
  *
  * A backup that cannot be used is still listed, with a reason, so that a
  * DBA sees why it was passed over; only an unreadable backup directory
- * itself is an ERROR.  Tar files are read with libarchive, whose objects
- * live outside memory contexts and are freed by a context reset callback.
+ * itself is an ERROR.  Tar files are read with tar_reader.c, in its mode
+ * that reports failures instead of raising them.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,9 +17,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <archive.h>
-#include <archive_entry.h>
 
 #include "catalog/pg_control.h"
 #include "miscadmin.h"
@@ -31,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "backup.h"
+#include "tar_reader.h"
 
 /* Size limits for the files we read whole. */
 #define MAX_LABEL_SIZE		(1024 * 1024)
@@ -41,7 +39,8 @@
 /* Deeper than any data directory: stop runaway recursion. */
 #define MAX_DIR_DEPTH		64
 
-#define TAR_READ_BUFSIZE	(256 * 1024)
+/* read() size for the files read whole */
+#define FILE_READ_CHUNK		(256 * 1024)
 
 /* Lines of a backup_label or backup history file we understand. */
 typedef enum LabelKey
@@ -96,16 +95,6 @@ typedef struct MemberData
 	char	   *data[BM_COUNT];	/* NUL-terminated, NULL when not found */
 	size_t		len[BM_COUNT];
 } MemberData;
-
-/* State behind libarchive's read callbacks. */
-typedef struct TarReader
-{
-	struct archive *archive;
-	int			fd;
-	char	   *buf;
-	bool		interrupted;
-	MemoryContextCallback cleanup;
-} TarReader;
 
 bool
 pitr_backup_parse_lsn(const char *str, XLogRecPtr *lsn, const char **end)
@@ -401,7 +390,7 @@ read_whole_file(const char *path, size_t maxlen, char **data, size_t *len,
 	buf = palloc((size_t) st.st_size + 1);
 	while (done < (size_t) st.st_size)
 	{
-		size_t		want = Min((size_t) st.st_size - done, TAR_READ_BUFSIZE);
+		size_t		want = Min((size_t) st.st_size - done, FILE_READ_CHUNK);
 		ssize_t		n;
 
 		CHECK_FOR_INTERRUPTS();
@@ -476,69 +465,6 @@ add_dir_bytes(const char *path, int depth, int64 *bytes, PitrBackup *b)
 	FreeDir(dir);
 }
 
-/* Runs when the reader's memory context goes, on success or ERROR alike. */
-static void
-tar_reader_cleanup(void *arg)
-{
-	TarReader  *r = arg;
-
-	if (r->archive != NULL)
-	{
-		archive_read_free(r->archive);
-		r->archive = NULL;
-	}
-}
-
-static la_ssize_t
-tar_read_cb(struct archive *a, void *client_data, const void **buffer)
-{
-	TarReader  *r = client_data;
-	ssize_t		n;
-
-	/*
-	 * A cancel cannot be serviced from inside libarchive (the longjmp would
-	 * leave it in a half-updated state), so make the read fail and let the
-	 * caller call CHECK_FOR_INTERRUPTS.
-	 */
-	if ((QueryCancelPending || ProcDiePending) &&
-		INTERRUPTS_CAN_BE_PROCESSED())
-	{
-		r->interrupted = true;
-		archive_set_error(a, EINTR, "interrupted");
-		return -1;
-	}
-
-	do
-	{
-		n = read(r->fd, r->buf, TAR_READ_BUFSIZE);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-	{
-		archive_set_error(a, errno, "read error: %s", strerror(errno));
-		return -1;
-	}
-	*buffer = r->buf;
-	return n;
-}
-
-/* Skip by seeking; only used while the data is not compressed. */
-static la_int64_t
-tar_skip_cb(struct archive *a, void *client_data, la_int64_t request)
-{
-	TarReader  *r = client_data;
-	off_t		cur;
-	struct stat st;
-
-	cur = lseek(r->fd, 0, SEEK_CUR);
-	if (cur < 0 || fstat(r->fd, &st) < 0)
-		return 0;				/* libarchive falls back to reading */
-	if (request > st.st_size - cur)
-		request = st.st_size - cur;
-	if (request <= 0 || lseek(r->fd, request, SEEK_CUR) < 0)
-		return 0;
-	return request;
-}
-
 /* An entry name as pg_basebackup writes it, with any leading "./" gone. */
 static int
 match_member(const char *name)
@@ -563,79 +489,18 @@ static bool
 read_tar_members(const char *path, const char *compression, MemberData *md,
 				 char **err)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	MemoryContext readercxt;
-	TarReader  *r;
-	struct archive *a;
-	int			fd;
+	PitrTarReader *r;
+	struct archive_entry *entry;
 	int			nfound = 0;
-	bool		ok = true;
 
-	readercxt = AllocSetContextCreate(CurrentMemoryContext,
-									  "pitr_restore tar reader",
-									  ALLOCSET_DEFAULT_SIZES);
-	r = MemoryContextAllocZero(readercxt, sizeof(TarReader));
-	r->buf = MemoryContextAlloc(readercxt, TAR_READ_BUFSIZE);
-	r->fd = -1;
-	r->cleanup.func = tar_reader_cleanup;
-	r->cleanup.arg = r;
-	MemoryContextRegisterResetCallback(readercxt, &r->cleanup);
-
-	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (r->fd < 0)
+	*err = NULL;
+	r = pitr_tar_open(path, compression, PITR_TAR_SEEK | PITR_TAR_NOERROR);
+	while (nfound < BM_COUNT && pitr_tar_next(r, &entry))
 	{
-		*err = psprintf("could not open file \"%s\": %m", path);
-		MemoryContextDelete(readercxt);
-		return false;
-	}
+		int			which = match_member(archive_entry_pathname(entry));
+		size_t		size;
+		char	   *data;
 
-	a = r->archive = archive_read_new();
-	if (a == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	archive_read_support_format_tar(a);
-	/* a warning means an external program would be run: refuse that */
-	if ((strcmp(compression, "gzip") == 0 &&
-		 archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
-		(strcmp(compression, "zstd") == 0 &&
-		 archive_read_support_filter_zstd(a) != ARCHIVE_OK))
-	{
-		*err = psprintf("%s decompression is not available", compression);
-		ok = false;
-	}
-	else if (archive_read_open2(a, r, NULL, tar_read_cb, tar_skip_cb,
-								NULL) != ARCHIVE_OK)
-	{
-		CHECK_FOR_INTERRUPTS();
-		*err = psprintf("could not read \"%s\": %s", path,
-						archive_error_string(a) ? archive_error_string(a) :
-						"unknown error");
-		ok = false;
-	}
-
-	while (ok && nfound < BM_COUNT)
-	{
-		struct archive_entry *entry;
-		int			rc;
-		int			which;
-
-		CHECK_FOR_INTERRUPTS();
-		rc = archive_read_next_header(a, &entry);
-		if (rc == ARCHIVE_EOF)
-			break;
-		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-		{
-			if (r->interrupted)
-				CHECK_FOR_INTERRUPTS();
-			*err = psprintf("could not read \"%s\": %s", path,
-							archive_error_string(a) ? archive_error_string(a) :
-							"unknown error");
-			ok = false;
-			break;
-		}
-
-		which = match_member(archive_entry_pathname(entry));
 		if (which < 0 || md->data[which] != NULL ||
 			archive_entry_filetype(entry) != AE_IFREG)
 			continue;
@@ -645,46 +510,21 @@ read_tar_members(const char *path, const char *compression, MemberData *md,
 		{
 			*err = psprintf("\"%s\" in \"%s\" is larger than %zu bytes",
 							member_names[which], path, member_limits[which]);
-			ok = false;
 			break;
 		}
-		else
-		{
-			size_t		size = (size_t) archive_entry_size(entry);
-			char	   *data = MemoryContextAlloc(oldcxt, size + 1);
-			size_t		done = 0;
-
-			while (done < size)
-			{
-				la_ssize_t	n = archive_read_data(a, data + done, size - done);
-
-				if (n <= 0)
-				{
-					if (r->interrupted)
-						CHECK_FOR_INTERRUPTS();
-					*err = psprintf("could not read \"%s\" in \"%s\": %s",
-									member_names[which], path,
-									n == 0 ? "unexpected end of file" :
-									archive_error_string(a) ?
-									archive_error_string(a) : "unknown error");
-					ok = false;
-					break;
-				}
-				done += n;
-			}
-			if (!ok)
-				break;
-			data[size] = '\0';
-			md->data[which] = data;
-			md->len[which] = size;
-			nfound++;
-		}
+		size = (size_t) archive_entry_size(entry);
+		data = palloc(size + 1);
+		if (!pitr_tar_read(r, member_names[which], data, size))
+			break;
+		data[size] = '\0';
+		md->data[which] = data;
+		md->len[which] = size;
+		nfound++;
 	}
-
-	fd = r->fd;
-	MemoryContextDelete(readercxt);
-	CloseTransientFile(fd);
-	return ok;
+	if (*err == NULL && pitr_tar_error(r) != NULL)
+		*err = pstrdup(pitr_tar_error(r));
+	pitr_tar_close(r);
+	return *err == NULL;
 }
 
 /* The major version in PG_VERSION: "15", or "9.6" before version 10. */

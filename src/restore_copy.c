@@ -3,12 +3,12 @@
  * restore_copy.c
  *	  Write a base backup into the directory a restore is built in: copy a
  *	  plain backup, or extract the tars of a tar backup (gzip or zstd
- *	  compressed or not) with libarchive, checking every file against the
+ *	  compressed or not) with tar_reader.c, checking every file against the
  *	  backup_manifest while it is written.
  *
- * Tar entries are read with archive_read_data_block and written by this
- * file, not by archive_write_disk, so that each byte is checksummed on its
- * way to disk.  The checks archive_write_disk's secure flags would make are
+ * Tar entries are read block by block (pitr_tar_read_block) and written
+ * by this file, not by archive_write_disk, so that each byte is
+ * checksummed on its way to disk.  The checks archive_write_disk's secure flags would make are
  * made here, stricter: an entry name that is absolute or has a ".." (or "."
  * or empty) component is refused, and so is every symbolic link, hard link
  * or special file.  Nothing but directories and regular files is ever
@@ -23,9 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "common/checksum_helper.h"
 #include "common/file_perm.h"
 #include "miscadmin.h"
@@ -34,6 +31,7 @@
 
 #include "cleanup.h"
 #include "restore_build.h"
+#include "tar_reader.h"
 
 /* Progress NOTICEs only for backups at least this large, every 10%. */
 #define PROGRESS_MIN_BYTES ((int64) 1024 * 1024 * 1024)
@@ -50,16 +48,6 @@ typedef struct FileSink
 	int64		written;
 	pg_checksum_context ctx;
 } FileSink;
-
-/* libarchive reader state, freed by a memory context callback on ERROR. */
-typedef struct TarSource
-{
-	struct archive *archive;
-	int			fd;
-	bool		interrupted;
-	char	   *buf;
-	MemoryContextCallback cleanup;
-} TarSource;
 
 bool
 restore_unverified_file(const char *relpath)
@@ -487,121 +475,26 @@ restore_copy_plain(RestoreState *st, const char *srcdir)
 	copy_dir(st, srcdir, "", true, 0);
 }
 
-/* Runs when the source's memory context goes, on success or ERROR alike. */
-static void
-tar_source_cleanup(void *arg)
-{
-	TarSource  *s = arg;
-
-	if (s->archive != NULL)
-	{
-		archive_read_free(s->archive);
-		s->archive = NULL;
-	}
-}
-
-static la_ssize_t
-tar_read_cb(struct archive *a, void *client_data, const void **buffer)
-{
-	TarSource  *s = client_data;
-	ssize_t		n;
-
-	/*
-	 * A cancel cannot be serviced from inside libarchive (the longjmp would
-	 * leave it half-updated): fail the read, the caller then calls
-	 * CHECK_FOR_INTERRUPTS.
-	 */
-	if ((QueryCancelPending || ProcDiePending) &&
-		INTERRUPTS_CAN_BE_PROCESSED())
-	{
-		s->interrupted = true;
-		archive_set_error(a, EINTR, "interrupted");
-		return -1;
-	}
-	do
-	{
-		n = read(s->fd, s->buf, RESTORE_BUFSIZE);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-	{
-		archive_set_error(a, errno, "read error: %s", strerror(errno));
-		return -1;
-	}
-	*buffer = s->buf;
-	return n;
-}
-
-/* An ERROR for a libarchive failure, or the pending cancel that caused it. */
-static void
-tar_error(TarSource *s, const char *path, const char *what)
-{
-	const char *msg = archive_error_string(s->archive);
-
-	if (s->interrupted)
-		CHECK_FOR_INTERRUPTS();
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("could not read %s\"%s\": %s", what, path,
-					msg ? msg : "unknown error")));
-}
-
 void
 restore_extract_tar(RestoreState *st, const char *path, const char *compression,
 					const char *prefix, bool verify)
 {
 	MemoryContext cxt;
 	MemoryContext oldcxt;
-	TarSource  *s;
-	struct archive *a;
-	int			fd;
+	PitrTarReader *r;
+	struct archive_entry *entry;
 
-	/* per-entry names go here; the context's callback frees libarchive */
+	/* per-entry names go here, and the reader */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pitr_restore tar extraction",
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
-	s = palloc0(sizeof(TarSource));
-	s->buf = palloc(RESTORE_BUFSIZE);
-	s->fd = -1;
-	s->cleanup.func = tar_source_cleanup;
-	s->cleanup.arg = s;
-	MemoryContextRegisterResetCallback(cxt, &s->cleanup);
+	r = pitr_tar_open(path, compression, 0);
 
-	s->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (s->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	a = s->archive = archive_read_new();
-	if (a == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	archive_read_support_format_tar(a);
-	/* a warning means libarchive would run an external program: refuse */
-	if ((strcmp(compression, "gzip") == 0 &&
-		 archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
-		(strcmp(compression, "zstd") == 0 &&
-		 archive_read_support_filter_zstd(a) != ARCHIVE_OK))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s decompression is not available", compression)));
-	if (archive_read_open2(a, s, NULL, tar_read_cb, NULL, NULL) != ARCHIVE_OK)
-		tar_error(s, path, "");
-
-	for (;;)
+	while (pitr_tar_next(r, &entry))
 	{
-		struct archive_entry *entry;
 		const char *name;
 		char	   *rel;
-		int			rc;
 		FileSink	sink;
-
-		CHECK_FOR_INTERRUPTS();
-		rc = archive_read_next_header(a, &entry);
-		if (rc == ARCHIVE_EOF)
-			break;
-		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-			tar_error(s, path, "");
 
 		name = archive_entry_pathname(entry);
 		rel = safe_relpath(name, prefix, path);
@@ -624,20 +517,13 @@ restore_extract_tar(RestoreState *st, const char *path, const char *compression,
 					/* pg_wal.tar and the pg_wal directory: checked by recovery */
 					bool		file_verify = verify &&
 					strncmp(rel, "pg_wal/", 7) != 0;
+					const void *block;
+					size_t		size;
+					int64		offset;
 
 					sink_open(st, &sink, rel, file_verify);
-					for (;;)
+					while (pitr_tar_read_block(r, &block, &size, &offset))
 					{
-						const void *block;
-						size_t		size;
-						la_int64_t	offset;
-
-						CHECK_FOR_INTERRUPTS();
-						rc = archive_read_data_block(a, &block, &size, &offset);
-						if (rc == ARCHIVE_EOF)
-							break;
-						if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-							tar_error(s, path, "");
 						if (offset != sink.written)
 							ereport(ERROR,
 									(errcode(ERRCODE_DATA_CORRUPTED),
@@ -663,8 +549,7 @@ restore_extract_tar(RestoreState *st, const char *path, const char *compression,
 		pfree(rel);
 	}
 
+	pitr_tar_close(r);
 	MemoryContextSwitchTo(oldcxt);
-	fd = s->fd;
 	MemoryContextDelete(cxt);
-	CloseTransientFile(fd);
 }
