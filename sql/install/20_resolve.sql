@@ -236,6 +236,54 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.restore_command FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.restore_command TO pg_read_server_files;
 
 /*
+ * The nearest segment on a path, from segment s on (forward) or before it
+ * (backward), that holds a transaction end -- past time t, when given.
+ * One indexed scan per stretch of the path, nearest stretch first, so it
+ * costs the same at a terabyte of WAL as at a gigabyte.
+ */
+CREATE FUNCTION pitr_restore.path_xact_segment(arch integer, tlis integer[],
+	begins pg_lsn[], s bigint, forward boolean, t timestamptz DEFAULT NULL,
+	incl boolean DEFAULT true)
+RETURNS pitr_restore.archive_file
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pitr_restore
+AS $$
+DECLARE
+	p record;
+	f pitr_restore.archive_file;
+BEGIN
+	FOR p IN
+		SELECT * FROM pitr_restore.path_ranges(arch, tlis, begins) r
+		 ORDER BY CASE WHEN forward THEN r.lo ELSE -r.lo END
+	LOOP
+		IF forward THEN
+			CONTINUE WHEN p.hi IS NOT NULL AND p.hi <= s;
+			SELECT * INTO f FROM pitr_restore.archive_file af
+			 WHERE af.archive_id = arch AND af.timeline = p.tli AND af.kind = 'segment'
+			   AND af.segno >= greatest(s, p.lo) AND (p.hi IS NULL OR af.segno < p.hi)
+			   AND af.status IN ('ok', 'corrupt') AND af.commits + af.aborts > 0
+			   AND (t IS NULL OR CASE WHEN incl THEN af.max_commit_time > t
+									  ELSE af.max_commit_time >= t END)
+			 ORDER BY af.segno LIMIT 1;
+		ELSE
+			CONTINUE WHEN p.lo >= s;
+			SELECT * INTO f FROM pitr_restore.archive_file af
+			 WHERE af.archive_id = arch AND af.timeline = p.tli AND af.kind = 'segment'
+			   AND af.segno >= p.lo AND af.segno < least(s, coalesce(p.hi, s))
+			   AND af.commits + af.aborts > 0
+			 ORDER BY af.segno DESC LIMIT 1;
+		END IF;
+		IF f.file_name IS NOT NULL THEN
+			RETURN f;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.path_xact_segment FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.path_xact_segment TO pg_read_server_files;
+
+/*
  * Does a base backup's data already hold a transaction that ended after a
  * time?  Recovery cannot take it back: any commit before the backup's redo
  * point is in its files.
@@ -254,9 +302,8 @@ DECLARE
 BEGIN
 	SELECT segment_size INTO sz FROM pitr_restore.archive WHERE archive_id = arch;
 	-- The last segment before the backup's that holds transactions...
-	SELECT pf.* INTO f FROM pitr_restore.path_files(arch, tlis, begins) pf
-	 WHERE pf.segno < lsn_segno(start_lsn, sz) AND pf.commits + pf.aborts > 0
-	 ORDER BY pf.segno DESC LIMIT 1;
+	f := pitr_restore.path_xact_segment(arch, tlis, begins,
+										lsn_segno(start_lsn, sz), false);
 	latest := f.max_commit_time;
 	-- ...and what its own segment holds before the redo point.
 	SELECT pf.* INTO f FROM pitr_restore.path_files(arch, tlis, begins) pf
@@ -337,11 +384,8 @@ BEGIN
 			fail := format('base backup %s already holds transactions that ended after %s: its data is newer than the target',
 						   bname, t);
 		ELSIF kind = 'time' THEN
-			SELECT pf.* INTO f FROM pitr_restore.path_files(arch, path.tlis, path.begins) pf
-			 WHERE pf.segno >= lsn_segno(b.start_lsn, a.segment_size)
-			   AND pf.status IN ('ok', 'corrupt')
-			   AND CASE WHEN incl THEN pf.max_commit_time > t ELSE pf.max_commit_time >= t END
-			 ORDER BY pf.segno LIMIT 1;
+			f := pitr_restore.path_xact_segment(arch, path.tlis, path.begins,
+				lsn_segno(b.start_lsn, a.segment_size), true, t, incl);
 			IF f.file_name IS NULL THEN
 				fail := format('no transaction ended after %s on timeline %s: recovery would end before reaching the target',
 							   t, tli);
@@ -498,10 +542,8 @@ BEGIN
 		r.next_commit_time := w.next_time;
 		IF w.last_xid IS NULL THEN
 			-- No transaction ended in the stretch walked: look further back.
-			SELECT pf.* INTO f FROM pitr_restore.path_files(arch, path.tlis, path.begins) pf
-			 WHERE pf.segno < lsn_segno(start, a.segment_size)
-			   AND pf.commits + pf.aborts > 0
-			 ORDER BY pf.segno DESC LIMIT 1;
+			f := pitr_restore.path_xact_segment(arch, path.tlis, path.begins,
+				lsn_segno(start, a.segment_size), false);
 			IF f.file_name IS NOT NULL THEN
 				lw := pitr_restore.walk_to_stop(arch, path.tlis, path.begins,
 												f.first_lsn, 'none', limit_lsn => f.next_lsn);
