@@ -296,7 +296,7 @@ SET search_path = pg_catalog, pitr_restore
 AS $$
 DECLARE
 	sz integer;
-	f record;
+	f pitr_restore.archive_file;
 	w record;
 	latest timestamptz;
 BEGIN
@@ -340,7 +340,7 @@ DECLARE
 	w record;
 	lw record;
 	ev record;
-	f record;
+	f pitr_restore.archive_file;
 	idx integer;
 	start pg_lsn;
 	stop_point pg_lsn;
