@@ -49,49 +49,7 @@ cd "$top"
 
 CALLS=${BENCH_CALLS:-60}
 TARGET_MS=50
-started=$(date +%s.%N)
-
-if [ ! -f "$($PG_BIN/pg_config --sharedir)/extension/pitr_restore.control" ]; then
-	echo "pitr_restore is not installed: run test/bench/run.sh (make bench)" >&2
-	exit 1
-fi
-
-T=$(mktemp -d /tmp/pitr_bench.XXXXXX)
-chown postgres:postgres "$T"
-chmod 755 "$T"
-port=
-cleanup()
-{
-	if [ -f "$T/data/postmaster.pid" ]; then
-		as_postgres pg_ctl -D "$T/data" -m immediate stop >/dev/null 2>&1 || true
-	fi
-	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-log() { printf '[%6.1fs] %s\n' "$(elapsed "$started" "$(now)")" "$*"; }
-
-free_port()
-{
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 20000))
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
-			[ ! -e "/tmp/.s.PGSQL.$p" ]; then
-			echo "$p"
-			return
-		fi
-	done
-	echo "no free port" >&2
-	return 1
-}
-port=$(free_port)
-
-psql_() { as_postgres psql -X -q -At -v ON_ERROR_STOP=1 -h "$T" -p "$port" "$@"; }
-sql() { psql_ -d bench -c "$1"; }
+. test/bench/common.bash
 pg_start() { as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null; }
 pg_stop() { as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null; }
 
