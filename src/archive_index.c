@@ -55,7 +55,6 @@ typedef struct KnownFile
 	int64		size;
 	int64		mtime;
 	bool		seen;			/* still in the directory */
-	bool		usable;			/* a segment of the archive's own kind */
 	bool		complete;
 	XLogRecPtr	next_lsn;
 } KnownFile;
@@ -166,7 +165,6 @@ load_known(ArchiveScan *st)
 	values[0] = Int32GetDatum(st->archive_id);
 	spi_check(SPI_execute_with_args("SELECT file_name, file_size, "
 									"extract(epoch FROM file_mtime)::bigint, "
-									"status IN ('ok', 'partial', 'corrupt'), "
 									"status = 'ok' AND kind = 'segment', "
 									"next_lsn "
 									"FROM pitr_restore.archive_file WHERE archive_id = $1",
@@ -186,9 +184,8 @@ load_known(ArchiveScan *st)
 		k->size = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		k->mtime = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
 		k->seen = false;
-		k->usable = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
-		k->complete = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-		d = SPI_getbinval(tup, desc, 6, &isnull);
+		k->complete = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		d = SPI_getbinval(tup, desc, 5, &isnull);
 		k->next_lsn = isnull ? InvalidXLogRecPtr : DatumGetLSN(d);
 	}
 }
@@ -760,7 +757,6 @@ scan_segment(ArchiveScan *st, SegmentHead *h, MemoryContext filecxt)
 
 	k = hash_search(st->known, f->name, HASH_ENTER, NULL);
 	k->seen = true;
-	k->usable = true;
 	k->complete = (f->kind == PITR_FILE_SEGMENT && sum.complete);
 	k->next_lsn = sum.records ? sum.next_lsn : InvalidXLogRecPtr;
 	st->segments_scanned++;
@@ -995,6 +991,7 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 	KnownFile  *k;
 	SegmentHead *heads;
 	int			nheads = 0;
+	List	   *others = NIL;
 	MemoryContext filecxt;
 	char	   *mtime;
 
@@ -1026,13 +1023,12 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 		k->size = f->size;
 		k->mtime = f->mtime;
 		k->seen = true;
-		k->usable = false;
 		k->complete = false;
 		k->next_lsn = InvalidXLogRecPtr;
 		if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
 			heads[nheads++].file = f;
 		else
-			f->kind = f->kind;	/* history and backup files: below */
+			others = lappend(others, f);	/* history and backup files */
 	}
 
 	/* Files that vanished from the directory leave the index. */
@@ -1041,31 +1037,12 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 		if (!k->seen)
 			delete_file_row(&st, k->name);
 
-	/* History and backup history files first: segment lookups need them. */
-	foreach(lc, files)
+	/* New history and backup history files first: lookups need them. */
+	foreach(lc, others)
 	{
 		PitrArchiveFile *f = lfirst(lc);
 
 		CHECK_FOR_INTERRUPTS();
-		k = hash_search(st.known, f->name, HASH_FIND, NULL);
-		if (k->usable || f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
-			continue;
-		if (k->next_lsn != InvalidXLogRecPtr)
-			continue;
-		/* A file already indexed and unchanged is in the table. */
-		{
-			Oid			types[2] = {INT4OID, TEXTOID};
-			Datum		v[2];
-
-			v[0] = Int32GetDatum(st.archive_id);
-			v[1] = text_datum(f->name);
-			spi_check(SPI_execute_with_args("SELECT 1 FROM pitr_restore.archive_file "
-											"WHERE archive_id = $1 AND file_name = $2",
-											2, types, v, NULL, true, 0),
-					  SPI_OK_SELECT, "looking up a file");
-			if (SPI_processed > 0)
-				continue;
-		}
 		if (f->kind == PITR_FILE_HISTORY)
 			index_history_file(&st, f);
 		else
@@ -1073,7 +1050,6 @@ pitr_refresh_archive(const char *dir, PitrScanResult *res)
 	}
 
 	/* Every segment of the archive serves lookups; new ones get scanned. */
-	st.src = NULL;
 	{
 		SegmentHead *h;
 

@@ -22,7 +22,6 @@ pitr_parse_history(const char *buf, size_t len, TimeLineID tli,
 	const char *end = buf + len;
 	int			lineno = 0;
 	TimeLineID	last_tli = 0;
-	XLogRecPtr	last_switch = InvalidXLogRecPtr;
 
 	*entries = NIL;
 	*err = NULL;
@@ -78,11 +77,9 @@ pitr_parse_history(const char *buf, size_t len, TimeLineID tli,
 			 i--)
 			e->reason[i] = '\0';
 		last_tli = parent;
-		last_switch = e->switchpoint;
 		*entries = lappend(*entries, e);
 	}
 
-	(void) last_switch;
 	if (*entries == NIL)
 	{
 		*err = pstrdup("history file is empty");
