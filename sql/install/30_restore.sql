@@ -39,48 +39,53 @@ RETURN '''' || replace(s, '''', '''\''''') || '''';
 REVOKE EXECUTE ON FUNCTION pitr_restore.shell_quote(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.shell_quote(text) TO pg_write_server_files;
 
--- prepare_restore's body.  Its arguments are unnamed: PL/pgSQL cannot
--- have an argument and a result column both called backup_label.
-CREATE FUNCTION pitr_restore.prepare_restore_run(
-	text,
-	timestamptz,
-	text,
-	pg_lsn,
-	xid8,
-	text,
-	boolean,
-	integer,
-	timestamptz,
-	text,
-	text,
-	text,
-	text,
-	OUT reachable boolean,
-	OUT reason text,
-	OUT timeline integer,
-	OUT timeline_path integer[],
-	OUT backup_label text,
-	OUT backup_location text,
-	OUT backup_format text,
-	OUT backup_stop_lsn pg_lsn,
-	OUT stop_lsn pg_lsn,
-	OUT stop_before boolean,
-	OUT end_lsn pg_lsn,
-	OUT last_xid xid,
-	OUT last_commit_time timestamptz,
-	OUT next_xid xid,
-	OUT next_commit_time timestamptz,
-	OUT wal_first text,
-	OUT wal_last text,
-	OUT wal_segments integer,
-	OUT wal_bytes bigint,
-	OUT recovery_conf text,
-	OUT warnings text[],
-	OUT why text,
-	OUT files bigint,
-	OUT bytes bigint,
-	OUT start_command text)
-RETURNS record
+-- What prepare_restore returns: the resolver's answer and what was built.
+-- A composite type, as for resolve_target: an argument and a result column
+-- may then both be called backup_label.
+CREATE TYPE pitr_restore.prepared_restore AS (
+	reachable boolean,
+	reason text,
+	timeline integer,
+	timeline_path integer[],
+	backup_label text,
+	backup_location text,
+	backup_format text,
+	backup_stop_lsn pg_lsn,
+	stop_lsn pg_lsn,
+	stop_before boolean,
+	end_lsn pg_lsn,
+	last_xid xid,
+	last_commit_time timestamptz,
+	next_xid xid,
+	next_commit_time timestamptz,
+	wal_first text,
+	wal_last text,
+	wal_segments integer,
+	wal_bytes bigint,
+	recovery_conf text,
+	warnings text[],
+	why text,
+	files bigint,
+	bytes bigint,
+	start_command text
+);
+
+-- Resolve the target, then build target_dir from the chosen backup.
+CREATE FUNCTION pitr_restore.prepare_restore(
+	target_dir text,
+	target_time timestamptz DEFAULT NULL,
+	target_name text DEFAULT NULL,
+	target_lsn pg_lsn DEFAULT NULL,
+	target_xid xid8 DEFAULT NULL,
+	target_mark text DEFAULT NULL,
+	inclusive boolean DEFAULT true,
+	target_timeline integer DEFAULT NULL,
+	mark_after timestamptz DEFAULT NULL,
+	backup_label text DEFAULT NULL,
+	target text DEFAULT NULL,
+	archive_dir text DEFAULT NULL,
+	recovery_action text DEFAULT 'pause')
+RETURNS pitr_restore.prepared_restore
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pitr_restore
 AS $$
@@ -89,16 +94,19 @@ DECLARE
 	m record;
 	dir text;
 	marker text;
+	result pitr_restore.prepared_restore;
 BEGIN
-	IF $1 IS NULL THEN
+	IF target_dir IS NULL THEN
 		RAISE EXCEPTION 'target_dir must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	-- a bad target directory is an ERROR before the archive is read
-	dir := pitr_restore.check_restore_target($1);
+	dir := pitr_restore.check_restore_target(target_dir);
 
-	r := pitr_restore.resolve_target($2, $3, $4, $5, $6, $7, $8, $9, $10,
-									 $11, $12, $13);
+	r := pitr_restore.resolve_target(target_time, target_name, target_lsn,
+									 target_xid, target_mark, inclusive,
+									 target_timeline, mark_after, backup_label,
+									 target, archive_dir, recovery_action);
 	IF NOT r.reachable THEN
 		RAISE EXCEPTION 'restore target is not reachable'
 			USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -118,86 +126,16 @@ BEGIN
 	m := pitr_restore.materialise_backup(r.backup_location, r.backup_format,
 										 dir, r.recovery_conf, marker);
 
-	reachable := r.reachable;
-	reason := r.reason;
-	timeline := r.timeline;
-	timeline_path := r.timeline_path;
-	backup_label := r.backup_label;
-	backup_location := r.backup_location;
-	backup_format := r.backup_format;
-	backup_stop_lsn := r.backup_stop_lsn;
-	stop_lsn := r.stop_lsn;
-	stop_before := r.stop_before;
-	end_lsn := r.end_lsn;
-	last_xid := r.last_xid;
-	last_commit_time := r.last_commit_time;
-	next_xid := r.next_xid;
-	next_commit_time := r.next_commit_time;
-	wal_first := r.wal_first;
-	wal_last := r.wal_last;
-	wal_segments := r.wal_segments;
-	wal_bytes := r.wal_bytes;
-	recovery_conf := r.recovery_conf;
-	warnings := r.warnings;
-	why := r.why;
-	files := m.files;
-	bytes := m.bytes;
-	-- next to this server's port, so both can run on one host
-	start_command := format('pg_ctl -D %s -l %s -o %s start',
-							pitr_restore.shell_quote(dir),
-							pitr_restore.shell_quote(dir || '.log'),
-							pitr_restore.shell_quote('-p ' || (current_setting('port')::integer + 1)));
+	-- the resolver's columns, then what was built; the start command uses
+	-- the port next to this server's, so both can run on one host
+	SELECT (r).*, m.files, m.bytes,
+		   format('pg_ctl -D %s -l %s -o %s start',
+				  pitr_restore.shell_quote(dir),
+				  pitr_restore.shell_quote(dir || '.log'),
+				  pitr_restore.shell_quote('-p ' || (current_setting('port')::integer + 1)))
+	  INTO result;
+	RETURN result;
 END
-$$;
-REVOKE EXECUTE ON FUNCTION pitr_restore.prepare_restore_run FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.prepare_restore_run TO pg_write_server_files;
-
--- Resolve the target, then build target_dir from the chosen backup.
-CREATE FUNCTION pitr_restore.prepare_restore(
-	target_dir text,
-	target_time timestamptz DEFAULT NULL,
-	target_name text DEFAULT NULL,
-	target_lsn pg_lsn DEFAULT NULL,
-	target_xid xid8 DEFAULT NULL,
-	target_mark text DEFAULT NULL,
-	inclusive boolean DEFAULT true,
-	target_timeline integer DEFAULT NULL,
-	mark_after timestamptz DEFAULT NULL,
-	backup_label text DEFAULT NULL,
-	target text DEFAULT NULL,
-	archive_dir text DEFAULT NULL,
-	recovery_action text DEFAULT 'pause',
-	OUT reachable boolean,
-	OUT reason text,
-	OUT timeline integer,
-	OUT timeline_path integer[],
-	OUT backup_label text,
-	OUT backup_location text,
-	OUT backup_format text,
-	OUT backup_stop_lsn pg_lsn,
-	OUT stop_lsn pg_lsn,
-	OUT stop_before boolean,
-	OUT end_lsn pg_lsn,
-	OUT last_xid xid,
-	OUT last_commit_time timestamptz,
-	OUT next_xid xid,
-	OUT next_commit_time timestamptz,
-	OUT wal_first text,
-	OUT wal_last text,
-	OUT wal_segments integer,
-	OUT wal_bytes bigint,
-	OUT recovery_conf text,
-	OUT warnings text[],
-	OUT why text,
-	OUT files bigint,
-	OUT bytes bigint,
-	OUT start_command text)
-RETURNS record
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pitr_restore
-AS $$
-	SELECT * FROM pitr_restore.prepare_restore_run($1, $2, $3, $4, $5, $6, $7, $8, $9,
-												   $10, $11, $12, $13)
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.prepare_restore FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.prepare_restore TO pg_write_server_files;
