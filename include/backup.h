@@ -78,6 +78,9 @@ extern bool pitr_parse_backup_manifest(const char *buf, size_t len,
  */
 extern List *pitr_scan_backup_dir(const char *dir);
 
+/* Strictly parse a non-negative decimal integer and nothing else. */
+extern bool pitr_backup_parse_uint64(const char *str, uint64 *result);
+
 /*
  * Strictly parse "X/X" (1 to 8 hex digits each) at the start of "str".
  * Returns false if there is none; *end, when given, points past it.

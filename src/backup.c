@@ -141,19 +141,9 @@ pitr_backup_parse_lsn(const char *str, XLogRecPtr *lsn, const char **end)
 static bool
 parse_tli(const char *str, TimeLineID *tli)
 {
-	uint64		v = 0;
+	uint64		v;
 
-	if (*str == '\0')
-		return false;
-	for (const char *p = str; *p; p++)
-	{
-		if (*p < '0' || *p > '9')
-			return false;
-		v = v * 10 + (*p - '0');
-		if (v > PG_UINT32_MAX)
-			return false;
-	}
-	if (v == 0)
+	if (!pitr_backup_parse_uint64(str, &v) || v == 0 || v > PG_UINT32_MAX)
 		return false;
 	*tli = (TimeLineID) v;
 	return true;

@@ -125,8 +125,8 @@ hex_decode_string(const char *hex, uint8 *out, size_t *outlen)
 }
 
 /* A non-negative decimal integer, nothing else. */
-static bool
-parse_uint64(const char *str, uint64 *result)
+bool
+pitr_backup_parse_uint64(const char *str, uint64 *result)
 {
 	uint64		v = 0;
 
@@ -200,7 +200,7 @@ finish_file(ManifestParse *parse)
 	else
 		path = parse->path;
 
-	if (parse->size == NULL || !parse_uint64(parse->size, &size) ||
+	if (parse->size == NULL || !pitr_backup_parse_uint64(parse->size, &size) ||
 		size > PG_INT64_MAX)
 	{
 		char	   *msg = psprintf("backup manifest has no valid size for file \"%s\"",
@@ -254,7 +254,7 @@ finish_wal_range(ManifestParse *parse)
 	XLogRecPtr	end;
 	const char *rest;
 
-	if (parse->timeline == NULL || !parse_uint64(parse->timeline, &tli) ||
+	if (parse->timeline == NULL || !pitr_backup_parse_uint64(parse->timeline, &tli) ||
 		tli == 0 || tli > PG_UINT32_MAX)
 	{
 		manifest_error(parse,
@@ -637,7 +637,7 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 		*err = parse.error;
 	else if (!parse.top_is_object || parse.version == NULL)
 		*err = pstrdup("backup manifest has no \"PostgreSQL-Backup-Manifest-Version\"");
-	else if (!parse_uint64(parse.version, &v) || v < 1 || v > 2)
+	else if (!pitr_backup_parse_uint64(parse.version, &v) || v < 1 || v > 2)
 		*err = psprintf("unsupported backup manifest version \"%s\"",
 						   parse.version);
 	else if (parse.manifest_checksum == NULL)
@@ -669,7 +669,7 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 		}
 		/* version 2 (PostgreSQL 17) records the system identifier */
 		if (parse.system_id != NULL && b->system_identifier == 0 &&
-			parse_uint64(parse.system_id, &v))
+			pitr_backup_parse_uint64(parse.system_id, &v))
 			b->system_identifier = v;
 		b->has_manifest = true;
 		if (files != NULL)
