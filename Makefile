@@ -1,14 +1,21 @@
 # pitr_restore: point-in-time restore with certainty, from SQL
 
 MODULE_big = pitr_restore
-OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
+# One folder per layer (src/format, src/source, src/index, src/resolve,
+# src/restore, src/cleanup, ...); see doc/architecture.md.
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 PGFILEDESC = "pitr_restore - resolve, build and clean up point-in-time restores"
 
 EXTENSION = pitr_restore
-DATA_built = pitr_restore--1.0.sql
+EXTVERSION = 1.1
 
-# The install script is assembled from one file per concern, in name order.
+# Released install scripts are kept as they were released (sql/); the
+# current one and the upgrade to it are assembled from one file per concern.
+DATA = sql/pitr_restore--1.0.sql sql/pitr_restore--1.0.control
+DATA_built = pitr_restore--$(EXTVERSION).sql pitr_restore--1.0--1.1.sql
+
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+UPDATE_1_1_PARTS = $(sort $(wildcard sql/update/1.0--1.1/*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
 TAP_TESTS = 1
@@ -22,7 +29,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-pitr_restore--1.0.sql: $(INSTALL_PARTS)
+pitr_restore--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@
+
+pitr_restore--1.0--1.1.sql: $(UPDATE_1_1_PARTS)
 	cat $^ > $@
 
 .PHONY: test demo bench

@@ -1,7 +1,7 @@
 # Shared set-up for test/run.sh and test/demo.sh: packages, build, install,
 # and a tree the unprivileged postgres user may write.
 
-PG_BIN=/usr/lib/postgresql/15/bin
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libzstd-dev
 libarchive-dev zlib1g-dev libipc-run-perl zstd make gcc"
 
