@@ -21,7 +21,7 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 
-PG_CPPFLAGS = -Iinclude -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+PG_CPPFLAGS = -Iinclude $(patsubst %/,-I%,$(wildcard include/*/)) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 SHLIB_LINK = -lzstd -larchive -lz
 
