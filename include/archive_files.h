@@ -12,6 +12,8 @@
 #include "access/xlogdefs.h"
 #include "nodes/pg_list.h"
 
+#include "format/compression.h"
+
 typedef enum PitrFileKind
 {
 	PITR_FILE_SEGMENT,			/* 000000010000000000000001 */
@@ -20,12 +22,6 @@ typedef enum PitrFileKind
 	PITR_FILE_BACKUP			/* 000000010000000000000002.00000028.backup */
 } PitrFileKind;
 
-typedef enum PitrCompression
-{
-	PITR_COMPRESS_NONE,
-	PITR_COMPRESS_ZSTD,
-	PITR_COMPRESS_GZIP
-} PitrCompression;
 
 typedef struct PitrArchiveFile
 {
@@ -48,7 +44,6 @@ extern bool pitr_classify_file_name(const char *name, PitrArchiveFile *f);
 /* Every archive file in a directory, sorted by name; ERROR if unreadable. */
 extern List *pitr_list_archive(const char *dir);
 
-extern const char *pitr_compression_name(PitrCompression c);
 extern const char *pitr_file_kind_name(PitrFileKind k);
 
 /* The segment number a segment file name stands for, given the size. */

@@ -148,21 +148,6 @@ pitr_list_archive(const char *dir)
 }
 
 const char *
-pitr_compression_name(PitrCompression c)
-{
-	switch (c)
-	{
-		case PITR_COMPRESS_NONE:
-			return "none";
-		case PITR_COMPRESS_ZSTD:
-			return "zstd";
-		case PITR_COMPRESS_GZIP:
-			return "gzip";
-	}
-	return "?";
-}
-
-const char *
 pitr_file_kind_name(PitrFileKind k)
 {
 	switch (k)
@@ -421,6 +406,11 @@ pitr_read_file(PitrFileReader *r, const char *path, PitrCompression compression,
 			break;
 		case PITR_COMPRESS_GZIP:
 			got = read_gzip(r, fd, buf, want, exact, disk_bytes, err);
+			break;
+		case PITR_COMPRESS_LZ4:
+		case PITR_COMPRESS_BZIP2:
+			*err = psprintf("%s files cannot be read yet",
+							pitr_compression_name(compression));
 			break;
 	}
 	CloseTransientFile(fd);
