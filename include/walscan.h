@@ -114,8 +114,16 @@ extern void pitr_summarize_segment(int segsize, uint64 sysid,
 								   PitrSegmentSummary *sum);
 
 /*
+ * NULL when the record's main data holds everything its flags and counts
+ * announce, else why not.  Records the server would parse (transaction
+ * ends, prepares, restore points ...) are checked before anyone reads them.
+ */
+extern const char *pitr_record_layout_error(XLogReaderState *reader);
+
+/*
  * If the record ends a transaction (commit or abort, prepared ones too),
- * give its xid, time and whether it commits.
+ * give its xid, time and whether it commits.  A record with an impossible
+ * layout is not a transaction end.
  */
 extern bool pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
 						  TimestampTz *time, bool *commit);

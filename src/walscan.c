@@ -189,6 +189,148 @@ pitr_event_kind_name(PitrEventKind kind)
 	return "?";
 }
 
+/*
+ * Does the record's main data hold everything its flags announce?  The
+ * server's ParseCommitRecord, ParseAbortRecord and ParsePrepareRecord trust
+ * the record (recovery only ever replays what the server itself wrote); a
+ * file dropped into an archive is not so trusted, so every count and length
+ * is checked against the data length first.  Returns NULL when the layout
+ * is sound, else why not.
+ */
+static const char *
+check_counted(const char **p, const char *end, uint64 elemsize)
+{
+	int32		n;
+
+	if (end - *p < (ptrdiff_t) sizeof(int32))
+		return "a count runs past the end of the record";
+	memcpy(&n, *p, sizeof(int32));
+	if (n < 0)
+		return "a count is negative";
+	if ((uint64) (end - *p) < sizeof(int32) + (uint64) n * elemsize)
+		return "an array is longer than the record";
+	*p += sizeof(int32) + (uint64) n * elemsize;
+	return NULL;
+}
+
+static const char *
+check_xact_end_layout(XLogReaderState *r, bool is_commit)
+{
+	const char *data = XLogRecGetData(r);
+	const char *end = data + XLogRecGetDataLen(r);
+	const char *p = data;
+	uint32		xinfo = 0;
+	const char *why;
+
+	if (XLogRecGetDataLen(r) < sizeof(TimestampTz))
+		return "the record is shorter than a transaction end";
+	p += sizeof(TimestampTz);
+	if (XLogRecGetInfo(r) & XLOG_XACT_HAS_INFO)
+	{
+		if (end - p < (ptrdiff_t) sizeof(xl_xact_xinfo))
+			return "the xinfo field runs past the end of the record";
+		memcpy(&xinfo, p, sizeof(uint32));
+		p += sizeof(xl_xact_xinfo);
+	}
+	if (xinfo & XACT_XINFO_HAS_DBINFO)
+	{
+		if (end - p < (ptrdiff_t) sizeof(xl_xact_dbinfo))
+			return "the database info runs past the end of the record";
+		p += sizeof(xl_xact_dbinfo);
+	}
+	if ((xinfo & XACT_XINFO_HAS_SUBXACTS) &&
+		(why = check_counted(&p, end, sizeof(TransactionId))) != NULL)
+		return why;
+	if ((xinfo & XACT_XINFO_HAS_RELFILENODES) &&
+		(why = check_counted(&p, end, sizeof(RelFileNode))) != NULL)
+		return why;
+	if ((xinfo & XACT_XINFO_HAS_DROPPED_STATS) &&
+		(why = check_counted(&p, end, sizeof(xl_xact_stats_item))) != NULL)
+		return why;
+	if (is_commit && (xinfo & XACT_XINFO_HAS_INVALS) &&
+		(why = check_counted(&p, end, sizeof(SharedInvalidationMessage))) != NULL)
+		return why;
+	if (xinfo & XACT_XINFO_HAS_TWOPHASE)
+	{
+		if (end - p < (ptrdiff_t) sizeof(xl_xact_twophase))
+			return "the two-phase info runs past the end of the record";
+		p += sizeof(xl_xact_twophase);
+		if (xinfo & XACT_XINFO_HAS_GID)
+		{
+			const char *nul = memchr(p, '\0', Min(end - p, GIDSIZE));
+
+			if (nul == NULL)
+				return "the transaction's GID is not terminated within the record";
+			p = nul + 1;
+		}
+	}
+	if ((xinfo & XACT_XINFO_HAS_ORIGIN) && end - p < (ptrdiff_t) sizeof(xl_xact_origin))
+		return "the origin info runs past the end of the record";
+	return NULL;
+}
+
+static const char *
+check_prepare_layout(XLogReaderState *r)
+{
+	xl_xact_prepare hdr;
+	uint64		need;
+	uint32		len = XLogRecGetDataLen(r);
+
+	if (len < sizeof(xl_xact_prepare))
+		return "the record is shorter than a prepare header";
+	memcpy(&hdr, XLogRecGetData(r), sizeof(hdr));
+	if (hdr.gidlen == 0 || hdr.gidlen > GIDSIZE)
+		return "the GID length is out of range";
+	if (hdr.nsubxacts < 0 || hdr.ncommitrels < 0 || hdr.nabortrels < 0 ||
+		hdr.ncommitstats < 0 || hdr.nabortstats < 0 || hdr.ninvalmsgs < 0)
+		return "a count is negative";
+	need = MAXALIGN(sizeof(xl_xact_prepare)) +
+		MAXALIGN((uint64) hdr.gidlen) +
+		MAXALIGN((uint64) hdr.nsubxacts * sizeof(TransactionId)) +
+		MAXALIGN((uint64) hdr.ncommitrels * sizeof(RelFileNode)) +
+		MAXALIGN((uint64) hdr.nabortrels * sizeof(RelFileNode)) +
+		MAXALIGN((uint64) hdr.ncommitstats * sizeof(xl_xact_stats_item)) +
+		MAXALIGN((uint64) hdr.nabortstats * sizeof(xl_xact_stats_item)) +
+		MAXALIGN((uint64) hdr.ninvalmsgs * sizeof(SharedInvalidationMessage));
+	if (need > len)
+		return "its arrays are longer than the record";
+	if (XLogRecGetData(r)[MAXALIGN(sizeof(xl_xact_prepare)) + hdr.gidlen - 1] != '\0')
+		return "the transaction's GID is not terminated";
+	return NULL;
+}
+
+const char *
+pitr_record_layout_error(XLogReaderState *r)
+{
+	uint8		info = XLogRecGetInfo(r) & ~XLR_INFO_MASK;
+	uint32		len = XLogRecGetDataLen(r);
+
+	switch (XLogRecGetRmid(r))
+	{
+		case RM_XACT_ID:
+			switch (info & XLOG_XACT_OPMASK)
+			{
+				case XLOG_XACT_COMMIT:
+				case XLOG_XACT_COMMIT_PREPARED:
+					return check_xact_end_layout(r, true);
+				case XLOG_XACT_ABORT:
+				case XLOG_XACT_ABORT_PREPARED:
+					return check_xact_end_layout(r, false);
+				case XLOG_XACT_PREPARE:
+					return check_prepare_layout(r);
+			}
+			break;
+		case RM_XLOG_ID:
+			if ((info == XLOG_RESTORE_POINT && len < sizeof(xl_restore_point)) ||
+				(info == XLOG_BACKUP_END && len < sizeof(XLogRecPtr)) ||
+				(info == XLOG_END_OF_RECOVERY && len < sizeof(xl_end_of_recovery)) ||
+				(info == XLOG_PARAMETER_CHANGE && len < sizeof(xl_parameter_change)))
+				return "the record is shorter than its kind requires";
+			break;
+	}
+	return NULL;
+}
+
 bool
 pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
 			  TimestampTz *time, bool *commit)
@@ -197,6 +339,12 @@ pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
 	uint8		op = info & XLOG_XACT_OPMASK;
 
 	if (XLogRecGetRmid(reader) != RM_XACT_ID)
+		return false;
+	if (op != XLOG_XACT_COMMIT && op != XLOG_XACT_COMMIT_PREPARED &&
+		op != XLOG_XACT_ABORT && op != XLOG_XACT_ABORT_PREPARED)
+		return false;
+	/* Never hand a lying record to the server's parsers. */
+	if (pitr_record_layout_error(reader) != NULL)
 		return false;
 
 	if (op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED)
@@ -210,7 +358,7 @@ pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
 		*commit = true;
 		return true;
 	}
-	if (op == XLOG_XACT_ABORT || op == XLOG_XACT_ABORT_PREPARED)
+	else
 	{
 		xl_xact_abort *xlrec = (xl_xact_abort *) XLogRecGetData(reader);
 		xl_xact_parsed_abort parsed;
@@ -221,6 +369,43 @@ pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
 		*commit = false;
 		return true;
 	}
+}
+
+/*
+ * The subtransactions a (validated) commit or abort record lists: a mark
+ * made inside a released savepoint carries the subtransaction's xid.
+ */
+static bool
+xact_lists_subxact(XLogReaderState *r, TransactionId subxid)
+{
+	uint8		op = (XLogRecGetInfo(r) & ~XLR_INFO_MASK) & XLOG_XACT_OPMASK;
+	TransactionId *subxacts;
+	int			n;
+
+	if (op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED)
+	{
+		xl_xact_parsed_commit parsed;
+
+		ParseCommitRecord(XLogRecGetInfo(r), (xl_xact_commit *) XLogRecGetData(r), &parsed);
+		subxacts = parsed.subxacts;
+		n = parsed.nsubxacts;
+	}
+	else
+	{
+		xl_xact_parsed_abort parsed;
+
+		ParseAbortRecord(XLogRecGetInfo(r), (xl_xact_abort *) XLogRecGetData(r), &parsed);
+		subxacts = parsed.subxacts;
+		n = parsed.nsubxacts;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		TransactionId x;
+
+		memcpy(&x, &subxacts[i], sizeof(x));
+		if (x == subxid)
+			return true;
+	}
 	return false;
 }
 
@@ -230,6 +415,7 @@ typedef struct SummaryState
 	XLogSegNo	segno;
 	PitrSegmentSummary *sum;
 	bool		passed_end;
+	char	   *bad_record;		/* why a record's layout is impossible */
 } SummaryState;
 
 static PitrWalEvent *
@@ -268,8 +454,8 @@ note_xid(PitrSegmentSummary *sum, TransactionId xid)
 
 /* A marked transaction that ends in this segment: say how. */
 static void
-note_mark_outcome(PitrSegmentSummary *sum, TransactionId xid, TimestampTz t,
-				  bool commit)
+note_mark_outcome(XLogReaderState *r, PitrSegmentSummary *sum,
+				  TransactionId xid, TimestampTz t, bool commit)
 {
 	ListCell   *lc;
 
@@ -279,7 +465,12 @@ note_mark_outcome(PitrSegmentSummary *sum, TransactionId xid, TimestampTz t,
 	{
 		PitrWalEvent *ev = lfirst(lc);
 
-		if (ev->kind == PITR_EVENT_MARK && ev->outcome == NULL && ev->xid == xid)
+		if (ev->kind != PITR_EVENT_MARK || ev->outcome != NULL)
+			continue;
+		/* A mark made in a subtransaction belongs to its top level. */
+		if (ev->xid != xid && xact_lists_subxact(r, ev->xid))
+			ev->xid = xid;
+		if (ev->xid == xid)
 		{
 			ev->outcome = commit ? "committed" : "aborted";
 			ev->time = t;
@@ -305,6 +496,9 @@ summarize_message_record(XLogReaderState *r, PitrSegmentSummary *sum)
 		msg->message_size == 0 || msg->message_size >= 64)
 		return;
 	ev = add_event(sum, PITR_EVENT_MARK, r);
+	/* Recovery targets the top-level transaction, not a subtransaction. */
+	if (TransactionIdIsValid(XLogRecGetTopXid(r)))
+		ev->xid = XLogRecGetTopXid(r);
 	ev->name = pnstrdup(msg->message + msg->prefix_size, msg->message_size);
 	sum->pending_marks++;
 }
@@ -383,7 +577,7 @@ summarize_xact_record(XLogReaderState *r, PitrSegmentSummary *sum)
 			sum->commits++;
 		else
 			sum->aborts++;
-		note_mark_outcome(sum, xid, t, commit);
+		note_mark_outcome(r, sum, xid, t, commit);
 		if (!sum->has_xact_time)
 		{
 			sum->has_xact_time = true;
@@ -424,6 +618,7 @@ summary_visit(XLogReaderState *r, void *arg)
 	RmgrId		rmid = XLogRecGetRmid(r);
 	XLogSegNo	endseg = pitr_record_end_segno(r, st->segsize);
 	TransactionId xid = XLogRecGetXid(r);
+	const char *bad;
 
 	if (endseg < st->segno)
 		return true;			/* the previous segment's */
@@ -435,6 +630,15 @@ summary_visit(XLogReaderState *r, void *arg)
 
 	if (sum->records == 0)
 		sum->first_lsn = r->ReadRecPtr;
+	/* A record whose lengths lie ends the valid WAL of the segment. */
+	if ((bad = pitr_record_layout_error(r)) != NULL)
+	{
+		st->bad_record = psprintf("record at %X/%X (resource manager %u, info 0x%02X) is corrupt: %s",
+								  LSN_FORMAT_ARGS(r->ReadRecPtr),
+								  (unsigned) rmid, XLogRecGetInfo(r), bad);
+		return false;
+	}
+
 	sum->next_lsn = r->EndRecPtr;
 	sum->records++;
 
@@ -464,6 +668,7 @@ pitr_summarize_segment(int segsize, uint64 sysid,
 	st.segno = segno;
 	st.sum = sum;
 	st.passed_end = false;
+	st.bad_record = NULL;
 
 	XLogSegNoOffsetToRecPtr(segno, 0, segsize, segstart);
 	if (XLogRecPtrIsInvalid(start))
@@ -477,7 +682,12 @@ pitr_summarize_segment(int segsize, uint64 sysid,
 	 * Valid WAL runs through the segment when the walk went past its end, or
 	 * stopped only for want of the next segment or because of what is in it.
 	 */
-	if (st.passed_end || (walk.missing && walk.missing_segno > segno) ||
+	if (st.bad_record)
+	{
+		sum->complete = false;
+		sum->error = st.bad_record;
+	}
+	else if (st.passed_end || (walk.missing && walk.missing_segno > segno) ||
 		(walk.error && walk.error_segno > segno))
 		sum->complete = true;
 	else
