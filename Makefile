@@ -23,7 +23,7 @@ PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 
 PG_CPPFLAGS = -Iinclude $(patsubst %/,-I%,$(wildcard include/*/)) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
-SHLIB_LINK = -lzstd -larchive -lz
+SHLIB_LINK = -lzstd -larchive -lz -llz4 -lbz2
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

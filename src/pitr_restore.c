@@ -54,7 +54,7 @@ _PG_init(void)
 void
 pitr_check_read_privilege(void)
 {
-	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+	if (!has_privs_of_role(GetOuterUserId(), ROLE_PG_READ_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to read the WAL archive or base backups"),

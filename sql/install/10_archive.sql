@@ -131,42 +131,27 @@ REVOKE ALL ON pitr_restore.archive, pitr_restore.archive_file,
 	pitr_restore.wal_event, pitr_restore.timeline_history,
 	pitr_restore.backup_history, pitr_restore.segment_run,
 	pitr_restore.base_backup FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON pitr_restore.archive,
+-- Readable by the reading role; written only by the extension's own code.
+GRANT SELECT ON pitr_restore.archive,
 	pitr_restore.archive_file, pitr_restore.wal_event,
 	pitr_restore.timeline_history, pitr_restore.backup_history,
 	pitr_restore.segment_run, pitr_restore.base_backup TO pg_read_server_files;
+REVOKE ALL ON SEQUENCE pitr_restore.archive_archive_id_seq FROM PUBLIC;
 
--- Recompute an archive's runs of consecutive usable segments.
-CREATE FUNCTION pitr_restore.rebuild_segment_runs(arch integer)
-RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pitr_restore
-AS $$
-	DELETE FROM pitr_restore.segment_run WHERE archive_id = arch;
-	INSERT INTO pitr_restore.segment_run (archive_id, timeline, lo, hi)
-	SELECT arch, s.timeline, min(s.segno), max(s.segno)
-	  FROM (SELECT d.timeline, d.segno,
-				   d.segno - row_number() OVER (PARTITION BY d.timeline ORDER BY d.segno) AS grp
-			  FROM (SELECT DISTINCT f.timeline, f.segno FROM pitr_restore.archive_file f
-					 WHERE f.archive_id = arch AND f.kind = 'segment' AND f.status = 'ok') d) s
-	 GROUP BY s.timeline, s.grp;
-$$;
-REVOKE EXECUTE ON FUNCTION pitr_restore.rebuild_segment_runs(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.rebuild_segment_runs(integer) TO pg_read_server_files;
-GRANT USAGE ON SEQUENCE pitr_restore.archive_archive_id_seq TO pg_read_server_files;
 
--- The canonical path of the archive a call speaks of (the argument, else
--- the session's pitr_restore.archive_dir).
+-- Internal: the canonical real path of the archive a call speaks of (the
+-- argument, else the session's pitr_restore.archive_dir).
 CREATE FUNCTION pitr_restore.archive_path(archive_dir text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pitr_archive_path'
 LANGUAGE C STABLE PARALLEL SAFE;
 REVOKE EXECUTE ON FUNCTION pitr_restore.archive_path(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.archive_path(text) TO pg_read_server_files;
 
 /*
  * scan_archive: bring the index up to date with the archive directory.
- * Files whose name, size and mtime are unchanged are not read again.
+ * Files whose name, size and mtime are unchanged are not read again
+ * (except those that were unreadable).  Concurrent scans of one archive
+ * wait for each other.
  */
 CREATE FUNCTION pitr_restore.scan_archive(archive_dir text DEFAULT NULL,
 	OUT segments_total bigint,
@@ -177,24 +162,26 @@ CREATE FUNCTION pitr_restore.scan_archive(archive_dir text DEFAULT NULL,
 	OUT backups integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pitr_scan_archive'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.scan_archive(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.scan_archive(text) TO pg_read_server_files;
 
--- Refresh the index unless the directory is as it was at the last scan
--- (adding, removing or renaming a file changes a directory's mtime).
+-- Internal: refresh the index unless the directory is as it was at the
+-- last scan (adding, removing or renaming a file changes a directory's
+-- mtime); while another session scans it, use the committed index.
 CREATE FUNCTION pitr_restore.refresh_archive(archive_dir text DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'pitr_refresh_archive_sql'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.refresh_archive(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.refresh_archive(text) TO pg_read_server_files;
 
--- The archive's id, scanning it first if it was never indexed.
+-- Internal: the archive's id, scanning it first if it was never indexed.
 CREATE FUNCTION pitr_restore.indexed_archive(archive_dir text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	dir text := pitr_restore.archive_path(archive_dir);
@@ -211,20 +198,18 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.indexed_archive(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.indexed_archive(text) TO pg_read_server_files;
 
--- Where each timeline begins (its branch point; 0/0 for the first).
+-- Internal: where each timeline begins (its branch point; 0/0 for the first).
 CREATE FUNCTION pitr_restore.timeline_begin(archive integer, tli integer)
 RETURNS pg_lsn
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	SELECT coalesce((SELECT h.branch_lsn FROM pitr_restore.timeline_history h
 					 WHERE h.archive_id = archive AND h.timeline = tli
 					 ORDER BY h.position DESC LIMIT 1), '0/0'::pg_lsn)
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_begin(integer, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.timeline_begin(integer, integer) TO pg_read_server_files;
 
 /*
  * segments: one row per archived segment (and .partial segment), with
@@ -239,8 +224,8 @@ RETURNS TABLE (file_name text, timeline integer, start_lsn pg_lsn,
 			   first_commit_time timestamptz, last_commit_time timestamptz,
 			   min_xid bigint, max_xid bigint, restore_points bigint,
 			   has_switch boolean, wal_level_minimal boolean)
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	-- Index first, in a statement of its own: the query below must see it.
 	SELECT pitr_restore.indexed_archive(archive_dir);
@@ -275,8 +260,8 @@ RETURNS TABLE (timeline integer, parent integer, branch_lsn pg_lsn,
 			   end_lsn pg_lsn, first_commit_time timestamptz,
 			   last_commit_time timestamptz, reason text, segments bigint,
 			   history_file text)
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	-- Index first, in a statement of its own: the query below must see it.
 	SELECT pitr_restore.indexed_archive(archive_dir);
@@ -335,8 +320,8 @@ RETURNS TABLE (label text, location text, format text, timeline integer,
 			   system_identifier numeric, bytes bigint,
 			   checkpoint_lsn pg_lsn, backup_history_file text,
 			   has_manifest boolean, problem text)
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	-- Index first, in a statement of its own: the query below must see it.
 	SELECT pitr_restore.indexed_archive(archive_dir);

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * archive_index.h
- *	  The archive index tables, kept up to date by scan_archive().
+ *	  The archive index tables, kept up to date by scan_archive()
+ *	  (archive_scan.c; the SPI store is index_store.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +18,12 @@ typedef struct PitrScanResult
 	uint64		system_identifier;
 	int			segment_size;
 } PitrScanResult;
+
+/*
+ * The canonical real path of an archive directory (realpath): every alias
+ * of one directory names one archive.  ERROR if it is not a directory.
+ */
+extern char *pitr_canonical_archive(const char *dir);
 
 /* Refresh the index of an archive directory; the caller is inside SPI. */
 extern void pitr_refresh_archive(const char *dir, PitrScanResult *res);

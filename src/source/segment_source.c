@@ -97,6 +97,18 @@ pitr_segsrc_create(const char *dir, int segsize)
 	return src;
 }
 
+static int
+fetch_rank(PitrCompression c)
+{
+	for (int i = 0; i < PITR_NUM_COMPRESSIONS; i++)
+		if (pitr_fetch_order[i].c == c)
+			return i;
+	return PITR_NUM_COMPRESSIONS;
+}
+
+static PitrArchiveFile *lookup(PitrSegmentSource *src, TimeLineID tli,
+							   XLogSegNo segno);
+
 void
 pitr_segsrc_add(PitrSegmentSource *src, PitrArchiveFile *f)
 {
@@ -110,9 +122,18 @@ pitr_segsrc_add(PitrSegmentSource *src, PitrArchiveFile *f)
 	key.segno = pitr_file_segno(f, src->segsize);
 	e = hash_search(src->files, &key, HASH_ENTER, &found);
 
-	/* Both "X" and "X.zst" in one archive: the plain one is preferred. */
-	if (!found || f->compression == PITR_COMPRESS_NONE)
+	/*
+	 * Several copies of one segment ("X", "X.zst" ...): the one recovery's
+	 * restore_command fetches is the first in pitr_fetch_order.
+	 */
+	if (!found || fetch_rank(f->compression) < fetch_rank(e->file->compression))
 		e->file = f;
+}
+
+bool
+pitr_segsrc_is_fetched(PitrSegmentSource *src, PitrArchiveFile *f)
+{
+	return lookup(src, f->tli, pitr_file_segno(f, src->segsize)) == f;
 }
 
 void
@@ -187,14 +208,16 @@ pitr_segsrc_find(PitrSegmentSource *src, TimeLineID tli, XLogSegNo segno)
 	return NULL;
 }
 
-const char *
-pitr_segsrc_load(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
+static const char *
+load(PitrSegmentSource *src, PitrArchiveFile *f, PitrReadStatus *status,
+	 char **err)
 {
 	CacheSlot  *slot = NULL;
 	char		path[MAXPGPATH];
 	int64		got;
 
 	*err = NULL;
+	*status = PITR_READ_OK;
 	for (int i = 0; i < PITR_CACHE_SLOTS; i++)
 	{
 		if (src->slots[i].file == f)
@@ -210,12 +233,13 @@ pitr_segsrc_load(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
 		slot->buf = MemoryContextAllocHuge(src->cxt, src->segsize);
 	slot->file = NULL;
 	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
-	got = pitr_read_file(src->reader, path, f->compression, slot->buf,
-						 src->segsize, true, &src->bytes_read, err);
-	if (got < 0)
+	*status = pitr_read_file(src->reader, path, f->compression, slot->buf,
+							 src->segsize, true, &src->bytes_read, &got, err);
+	if (*status != PITR_READ_OK)
 		return NULL;
 	if (got != src->segsize)
 	{
+		*status = PITR_READ_TRUNCATED;
 		*err = psprintf("file holds %lld bytes, not a whole segment of %d bytes",
 						(long long) got, src->segsize);
 		return NULL;
@@ -223,6 +247,14 @@ pitr_segsrc_load(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
 	slot->file = f;
 	slot->used = ++src->clock;
 	return slot->buf;
+}
+
+const char *
+pitr_segsrc_load(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
+{
+	PitrReadStatus status;
+
+	return load(src, f, &status, err);
 }
 
 static bool
@@ -240,10 +272,10 @@ read_plain_page(PitrSegmentSource *src, PitrArchiveFile *f, XLogRecPtr pageptr,
 			CloseTransientFile(src->open_fd);
 		src->open_file = NULL;
 		snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
-		src->open_fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+		src->open_fd = pitr_open_regular(path, err);
 		if (src->open_fd < 0)
 		{
-			*err = psprintf("could not open file: %m");
+			src->open_fd = -1;
 			return false;
 		}
 		src->open_file = f;
@@ -294,17 +326,24 @@ pitr_segsrc_get(void *arg, XLogRecPtr pageptr, char *dest, TimeLineID *tli)
 	return true;
 }
 
-char *
-pitr_segsrc_check(PitrSegmentSource *src, PitrArchiveFile *f)
+PitrReadStatus
+pitr_segsrc_check(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
 {
-	char	   *err = NULL;
+	PitrReadStatus status;
 
+	*err = NULL;
 	if (f->compression != PITR_COMPRESS_NONE)
-		return pitr_segsrc_load(src, f, &err) ? NULL : err;
+	{
+		(void) load(src, f, &status, err);
+		return status;
+	}
 	if (f->size != src->segsize)
-		return psprintf("file holds %lld bytes, not a whole segment of %d bytes",
+	{
+		*err = psprintf("file holds %lld bytes, not a whole segment of %d bytes",
 						(long long) f->size, src->segsize);
-	return NULL;
+		return f->size < src->segsize ? PITR_READ_TRUNCATED : PITR_READ_TOO_LARGE;
+	}
+	return PITR_READ_OK;
 }
 
 void
@@ -322,22 +361,23 @@ pitr_segsrc_bytes_read(PitrSegmentSource *src)
 	return src->bytes_read;
 }
 
-bool
+PitrReadStatus
 pitr_segsrc_read_head(PitrSegmentSource *src, PitrArchiveFile *f, char *page,
 					  char **err)
 {
 	char		path[MAXPGPATH];
 	int64		got;
+	PitrReadStatus status;
 
 	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
-	got = pitr_read_file(src->reader, path, f->compression, page, XLOG_BLCKSZ,
-						 false, &src->bytes_read, err);
-	if (got < 0)
-		return false;
+	status = pitr_read_file(src->reader, path, f->compression, page,
+							XLOG_BLCKSZ, false, &src->bytes_read, &got, err);
+	if (status != PITR_READ_OK)
+		return status;
 	if (got < XLOG_BLCKSZ)
 	{
 		*err = psprintf("file holds only %lld bytes", (long long) got);
-		return false;
+		return PITR_READ_TRUNCATED;
 	}
-	return true;
+	return PITR_READ_OK;
 }

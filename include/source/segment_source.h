@@ -15,8 +15,14 @@ typedef struct PitrSegmentSource PitrSegmentSource;
 
 extern PitrSegmentSource *pitr_segsrc_create(const char *dir, int segsize);
 
-/* Make a segment file (not a .partial) available to timeline lookups. */
+/*
+ * Make a segment file (not a .partial) available to timeline lookups.  Of
+ * several copies of one segment, the first in pitr_fetch_order serves.
+ */
 extern void pitr_segsrc_add(PitrSegmentSource *src, PitrArchiveFile *f);
+
+/* Is this the copy of its segment that recovery fetches? */
+extern bool pitr_segsrc_is_fetched(PitrSegmentSource *src, PitrArchiveFile *f);
 
 /* The parsed history (oldest first) of a timeline that has a file. */
 extern void pitr_segsrc_set_history(PitrSegmentSource *src, TimeLineID tli,
@@ -53,17 +59,19 @@ extern bool pitr_segsrc_get(void *arg, XLogRecPtr pageptr, char *dest,
 
 /*
  * Check that a file can serve as a whole segment: a plain one by its size,
- * a compressed one by decompressing it.  NULL when it can, else why not.
+ * a compressed one by decompressing it.  PITR_READ_OK when it can, else
+ * what is wrong, with *err saying why.
  */
-extern char *pitr_segsrc_check(PitrSegmentSource *src, PitrArchiveFile *f);
+extern PitrReadStatus pitr_segsrc_check(PitrSegmentSource *src,
+										PitrArchiveFile *f, char **err);
 
 extern int64 pitr_segsrc_bytes_read(PitrSegmentSource *src);
 
 /* Close the file the source holds open (an ERROR closes it by itself). */
 extern void pitr_segsrc_close(PitrSegmentSource *src);
 
-/* Read only the first page of a file; false with *err set on failure. */
-extern bool pitr_segsrc_read_head(PitrSegmentSource *src, PitrArchiveFile *f,
+/* Read only the first page of a file; *err says why when not ok. */
+extern PitrReadStatus pitr_segsrc_read_head(PitrSegmentSource *src, PitrArchiveFile *f,
 								  char *page, char **err);
 
 #endif							/* PITR_SEGMENT_SOURCE_H */

@@ -1,0 +1,804 @@
+/*-------------------------------------------------------------------------
+ *
+ * archive_scan.c
+ *	  scan_archive() and refresh_archive(): bring the archive index up to
+ *	  date with an archive directory and pitr_restore.backup_dir.
+ *
+ * The archive is named by its canonical real path, so every alias of a
+ * directory shares one index.  Refresh is incremental: a file whose name,
+ * size and mtime are what the index recorded is not read again, unless it
+ * was unreadable last time (a permission or I/O problem may have passed);
+ * a changed file is read again; a vanished one is dropped (its events,
+ * histories and backup rows go with it, by foreign key).  Scans of one
+ * archive are serialised by a transaction-level advisory lock on its path.
+ *
+ * What is read is classified by the format layer (archive_files.c,
+ * segment_head.c, walscan.c, history.c); what is stored goes through
+ * index_store.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "archive_files.h"
+#include "archive_index.h"
+#include "backup.h"
+#include "history.h"
+#include "index_store.h"
+#include "pitr_restore.h"
+#include "segment_head.h"
+#include "segment_source.h"
+#include "walscan.h"
+
+PG_FUNCTION_INFO_V1(pitr_scan_archive);
+PG_FUNCTION_INFO_V1(pitr_archive_path);
+PG_FUNCTION_INFO_V1(pitr_refresh_archive_sql);
+
+/* NOTICE progress every so many bytes read. */
+#define PROGRESS_BYTES (256 * 1024 * 1024)
+
+/* Largest history or backup history file we accept. */
+#define SMALL_FILE_MAX (1024 * 1024)
+
+/* A segment file to read, with its first page once read. */
+typedef struct SegmentToScan
+{
+	PitrArchiveFile *file;
+	PitrReadStatus read;		/* reading the first page */
+	char	   *error;
+	PitrSegmentHead head;
+} SegmentToScan;
+
+typedef struct ArchiveScan
+{
+	PitrStore	store;
+	HTAB	   *known;
+	PitrSegmentSource *src;
+	PitrFileReader *reader;
+	int64		bytes_read;
+	int64		next_progress;
+	int64		segments_scanned;
+} ArchiveScan;
+
+char *
+pitr_canonical_archive(const char *dir)
+{
+	char		real[PATH_MAX];
+	struct stat st;
+
+	if (realpath(dir, real) == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open WAL archive directory \"%s\": %m", dir)));
+	if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("WAL archive \"%s\" is not a directory", dir)));
+	return pstrdup(real);
+}
+
+static void
+progress(ArchiveScan *st)
+{
+	int64		total = st->bytes_read + pitr_segsrc_bytes_read(st->src);
+
+	if (total >= st->next_progress)
+	{
+		ereport(NOTICE,
+				(errmsg("scanning WAL archive \"%s\": %lld MB read, %lld segments scanned",
+						st->store.dir, (long long) (total / (1024 * 1024)),
+						(long long) st->segments_scanned)));
+		st->next_progress = total + PROGRESS_BYTES;
+	}
+}
+
+static void
+insert_row(ArchiveScan *st, PitrArchiveFile *f, const char *status,
+		   const char *detail, const PitrSegmentHead *head,
+		   const PitrSegmentSummary *sum)
+{
+	PitrFileRow row;
+
+	row.file = f;
+	row.status = status;
+	row.detail = detail;
+	row.head = head;
+	row.sum = sum;
+	pitr_store_insert_file(&st->store, &row);
+}
+
+/* A file that could not be read: say so, naming the file. */
+static void
+insert_unread(ArchiveScan *st, PitrArchiveFile *f, PitrReadStatus status,
+			  const char *what, const char *msg)
+{
+	insert_row(st, f, pitr_read_status_name(status),
+			   psprintf("could not read %s \"%s\": %s", what, f->name, msg),
+			   NULL, NULL);
+}
+
+static char *
+read_small(ArchiveScan *st, PitrArchiveFile *f, const char *what, int64 *len)
+{
+	char		path[MAXPGPATH];
+	char	   *msg;
+	PitrReadStatus status;
+	char	   *buf;
+
+	snprintf(path, sizeof(path), "%s/%s", st->store.dir, f->name);
+	buf = pitr_read_small_file(st->reader, path, f->compression, SMALL_FILE_MAX,
+							   len, &st->bytes_read, &status, &msg);
+	if (buf == NULL)
+		insert_unread(st, f, status, what, msg);
+	return buf;
+}
+
+static void
+index_history_file(ArchiveScan *st, PitrArchiveFile *f)
+{
+	int64		len;
+	char	   *err;
+	char	   *buf = read_small(st, f, "timeline history file", &len);
+	List	   *entries = NIL;
+
+	if (buf == NULL)
+		return;
+	if (!pitr_parse_history(buf, len, f->tli, &entries, &err))
+	{
+		insert_row(st, f, "corrupt",
+				   psprintf("timeline history file \"%s\" is invalid: %s", f->name, err),
+				   NULL, NULL);
+		return;
+	}
+	insert_row(st, f, "ok", NULL, NULL, NULL);
+	pitr_store_insert_history(&st->store, f, entries);
+}
+
+static void
+index_backup_history_file(ArchiveScan *st, PitrArchiveFile *f)
+{
+	int64		len;
+	char	   *err;
+	char	   *buf = read_small(st, f, "backup history file", &len);
+	PitrBackup *b = palloc0(sizeof(PitrBackup));
+
+	if (buf == NULL)
+		return;
+	if (!pitr_parse_backup_label(buf, len, b, &err))
+	{
+		insert_row(st, f, "corrupt",
+				   psprintf("backup history file \"%s\" is invalid: %s", f->name, err),
+				   NULL, NULL);
+		return;
+	}
+	insert_row(st, f, "ok", NULL, NULL, NULL);
+	pitr_store_insert_backup_history(&st->store, f, b);
+}
+
+/* Read and decode the first page of a segment file. */
+static void
+read_head(ArchiveScan *st, SegmentToScan *s)
+{
+	char		page[XLOG_BLCKSZ];
+
+	s->read = pitr_segsrc_read_head(st->src, s->file, page, &s->error);
+	if (s->read == PITR_READ_OK)
+		pitr_decode_head(page, &s->head);
+}
+
+/*
+ * Settle which database system and segment size the archive holds.  Once
+ * settled it stays; the first time, the running server's own system wins
+ * if any segment is of it, else the system most segments are of.
+ */
+static void
+settle_identity(ArchiveScan *st, SegmentToScan *segs, int nsegs)
+{
+	uint64		best = 0;
+	int			best_count = 0;
+	bool		own = false;
+	uint32		size = 0;
+
+	if (st->store.sysid != 0 && st->store.segsize != 0)
+		return;
+
+	for (int i = 0; i < nsegs; i++)
+	{
+		int			count = 0;
+
+		if (segs[i].read != PITR_READ_OK || !pitr_head_is_wal(&segs[i].head))
+			continue;
+		if (segs[i].head.sysid == GetSystemIdentifier())
+			own = true;
+		for (int j = 0; j < nsegs; j++)
+			if (segs[j].read == PITR_READ_OK && pitr_head_is_wal(&segs[j].head) &&
+				segs[j].head.sysid == segs[i].head.sysid)
+				count++;
+		if (count > best_count)
+		{
+			best = segs[i].head.sysid;
+			best_count = count;
+		}
+		/* Bounded work: the majority is clear well before the end. */
+		if (i > 64)
+			break;
+	}
+	if (own)
+		best = GetSystemIdentifier();
+	if (best == 0)
+		return;
+
+	for (int i = 0; i < nsegs; i++)
+		if (segs[i].read == PITR_READ_OK && pitr_head_is_wal(&segs[i].head) &&
+			segs[i].head.sysid == best)
+		{
+			size = segs[i].head.seg_size;
+			break;
+		}
+	pitr_store_set_identity(&st->store, best, size);
+}
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+	const PitrArchiveFile *x = ((const SegmentToScan *) a)->file;
+	const PitrArchiveFile *y = ((const SegmentToScan *) b)->file;
+
+	/* In WAL order, so each segment's predecessor is indexed before it. */
+	if (x->log != y->log)
+		return x->log < y->log ? -1 : 1;
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	if (x->tli != y->tli)
+		return x->tli < y->tli ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Is the head one of the archive's segments?  If not, record the file. */
+static bool
+head_acceptable(ArchiveScan *st, SegmentToScan *s)
+{
+	PitrHeadStatus hs;
+	char	   *detail;
+
+	if (s->read != PITR_READ_OK)
+	{
+		insert_unread(st, s->file, s->read, "segment", s->error);
+		return false;
+	}
+	hs = pitr_classify_head(&s->head, s->file, st->store.sysid,
+							st->store.segsize, &detail);
+	if (hs != PITR_HEAD_OK)
+	{
+		insert_row(st, s->file, pitr_head_status_name(hs), detail, &s->head, NULL);
+		return false;
+	}
+	return true;
+}
+
+static void
+scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
+{
+	PitrArchiveFile *f = s->file;
+	int			segsize = st->store.segsize;
+	const char *status;
+	char	   *detail = NULL;
+	PitrSegmentSummary sum;
+	XLogSegNo	segno;
+	PitrArchiveFile *prev;
+	XLogRecPtr	start = InvalidXLogRecPtr;
+	PitrKnownFile *k;
+	PitrReadStatus rs;
+	ListCell   *lc;
+	MemoryContext old;
+
+	if (!head_acceptable(st, s))
+		return;
+
+	segno = pitr_file_segno(f, segsize);
+	old = MemoryContextSwitchTo(filecxt);
+
+	/* Check it now, so a bad file is reported as such. */
+	if ((rs = pitr_segsrc_check(st->src, f, &detail)) != PITR_READ_OK)
+	{
+		MemoryContextSwitchTo(old);
+		insert_row(st, f, pitr_read_status_name(rs == PITR_READ_TOO_LARGE ?
+												PITR_READ_CORRUPT : rs),
+				   psprintf("could not read segment \"%s\": %s", f->name, detail),
+				   &s->head, NULL);
+		return;
+	}
+
+	/* Start at the end of the predecessor's last record, when known. */
+	prev = segno > 0 ? pitr_segsrc_find(st->src, f->tli, segno - 1) : NULL;
+	if (prev)
+	{
+		PitrKnownFile *pk = hash_search(st->known, prev->name, HASH_FIND, NULL);
+		XLogRecPtr	prevstart;
+
+		XLogSegNoOffsetToRecPtr(segno - 1, 0, segsize, prevstart);
+		if (pk && pk->complete && pk->next_lsn >= prevstart)
+			start = pk->next_lsn;
+	}
+
+	pitr_segsrc_follow(st->src, f->tli);
+	pitr_segsrc_pin(st->src, f);
+	pitr_summarize_segment(segsize, st->store.sysid, pitr_segsrc_get, st->src,
+						   segno, start, &sum);
+	pitr_segsrc_pin(st->src, NULL);
+	MemoryContextSwitchTo(old);
+
+	if (f->kind == PITR_FILE_PARTIAL)
+	{
+		status = "partial";
+		detail = sum.complete ? NULL :
+			psprintf("valid WAL ends at %X/%X: %s",
+					 LSN_FORMAT_ARGS(sum.records ? sum.next_lsn : start), sum.error);
+	}
+	else if (sum.complete)
+		status = "ok";
+	else
+	{
+		status = "corrupt";
+		detail = psprintf("valid WAL in segment \"%s\" ends at %X/%X: %s", f->name,
+						  LSN_FORMAT_ARGS(sum.records ? sum.next_lsn : start),
+						  sum.error);
+	}
+	insert_row(st, f, status, detail, &s->head, &sum);
+	foreach(lc, sum.events)
+		pitr_store_insert_event(&st->store, f, lfirst(lc));
+
+	k = hash_search(st->known, f->name, HASH_ENTER, NULL);
+	k->seen = true;
+	k->complete = (f->kind == PITR_FILE_SEGMENT && sum.complete);
+	k->next_lsn = sum.records ? sum.next_lsn : InvalidXLogRecPtr;
+	st->segments_scanned++;
+}
+
+/*
+ * Which copy of each file recovery fetches: restore_command tries a name's
+ * copies in pitr_fetch_order, so the first existing one counts, the others
+ * are never read by recovery and are not read here either.
+ */
+typedef struct FetchEntry
+{
+	char		base[MAXPGPATH];	/* the name without compression suffix */
+	PitrArchiveFile *file;
+	int			rank;
+} FetchEntry;
+
+static HTAB *
+fetched_copies(List *files)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	ListCell   *lc;
+
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = sizeof(FetchEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("pitr_restore fetched copies", 1024, &ctl,
+					HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	foreach(lc, files)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+		char		base[MAXPGPATH];
+		int			baselen;
+		int			rank = 0;
+		bool		found;
+		FetchEntry *e;
+
+		(void) pitr_compression_of_name(f->name, &baselen);
+		memset(base, 0, sizeof(base));
+		memcpy(base, f->name, Min(baselen, MAXPGPATH - 1));
+		while (rank < PITR_NUM_COMPRESSIONS && pitr_fetch_order[rank].c != f->compression)
+			rank++;
+		e = hash_search(h, base, HASH_ENTER, &found);
+		if (!found || rank < e->rank)
+		{
+			e->file = f;
+			e->rank = rank;
+		}
+	}
+	return h;
+}
+
+static PitrArchiveFile *
+fetched_copy(HTAB *h, PitrArchiveFile *f)
+{
+	char		base[MAXPGPATH];
+	int			baselen;
+	FetchEntry *e;
+
+	(void) pitr_compression_of_name(f->name, &baselen);
+	memset(base, 0, sizeof(base));
+	memcpy(base, f->name, Min(baselen, MAXPGPATH - 1));
+	e = hash_search(h, base, HASH_FIND, NULL);
+	return e ? e->file : f;
+}
+
+/* Cheap fingerprint of a backup directory: its top-level names, sizes, times. */
+static int
+name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+static char *
+backup_signature(const char *path)
+{
+	StringInfoData s;
+	DIR		   *d;
+	struct dirent *de;
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	initStringInfo(&s);
+	d = AllocateDir(path);
+	if (d == NULL)
+		return pstrdup("");
+	while ((de = ReadDir(d, path)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (de->d_name[0] != '.')
+			names = lappend(names, pstrdup(de->d_name));
+	}
+	FreeDir(d);
+	list_sort(names, name_cmp);
+	foreach(lc, names)
+	{
+		char	   *fpath = psprintf("%s/%s", path, (char *) lfirst(lc));
+		struct stat stb;
+
+		/* lstat: never follows what the backup holds, never opens it */
+		if (lstat(fpath, &stb) == 0)
+			appendStringInfo(&s, "%s:%o:%lld:%lld;", (char *) lfirst(lc),
+							 (unsigned) (stb.st_mode & S_IFMT),
+							 (long long) stb.st_size, (long long) stb.st_mtime);
+	}
+	return s.data;
+}
+
+/*
+ * Bring pitr_restore.base_backup up to date with backup_dir; backups whose
+ * files did not change are not read again.
+ */
+static void
+refresh_backup_dir(void)
+{
+	DIR		   *d;
+	struct dirent *de;
+	List	   *sigs = NIL;
+	List	   *stored;
+	bool		changed = false;
+	char	   *dir;
+	ListCell   *lc;
+
+	if (pitr_backup_dir == NULL || pitr_backup_dir[0] == '\0')
+		return;
+	dir = pstrdup(pitr_backup_dir);
+	canonicalize_path(dir);
+
+	d = AllocateDir(dir);
+	if (d == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open base backup directory \"%s\": %m", dir)));
+	while ((de = ReadDir(d, dir)) != NULL)
+	{
+		char	   *path;
+		struct stat stb;
+
+		CHECK_FOR_INTERRUPTS();
+		if (de->d_name[0] == '.')
+			continue;
+		path = psprintf("%s/%s", dir, de->d_name);
+		if (stat(path, &stb) != 0 || !S_ISDIR(stb.st_mode))
+			continue;
+		sigs = lappend(sigs, list_make2(path, backup_signature(path)));
+	}
+	FreeDir(d);
+
+	/* Anything added, changed or gone? */
+	stored = pitr_store_backup_signatures();
+	if (list_length(stored) != list_length(sigs))
+		changed = true;
+	foreach(lc, stored)
+	{
+		List	   *s = lfirst(lc);
+		ListCell   *lc2;
+		bool		match = false;
+
+		if (changed)
+			break;
+		foreach(lc2, sigs)
+		{
+			List	   *p = lfirst(lc2);
+
+			if (strcmp(linitial(p), linitial(s)) == 0 &&
+				strcmp(lsecond(p), lsecond(s)) == 0)
+				match = true;
+		}
+		if (!match)
+			changed = true;
+	}
+	if (changed)
+		pitr_store_replace_backups(dir, pitr_scan_backup_dir(dir), sigs);
+}
+
+/* A directory's mtime, to the nanosecond, as text. */
+static char *
+dir_mtime(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open WAL archive directory \"%s\": %m", dir)));
+	return psprintf("%lld.%09ld", (long long) st.st_mtim.tv_sec,
+					(long) st.st_mtim.tv_nsec);
+}
+
+/* Scan, the archive's lock being held.  dir is canonical. */
+static void
+scan_locked(ArchiveScan *st, PitrScanResult *res)
+{
+	const char *dir = st->store.dir;
+	List	   *files;
+	ListCell   *lc;
+	HASH_SEQ_STATUS hs;
+	PitrKnownFile *k;
+	SegmentToScan *segs;
+	int			nsegs = 0;
+	List	   *others = NIL;
+	List	   *unused = NIL;
+	HTAB	   *fetched;
+	MemoryContext filecxt;
+	char	   *mtime;
+
+	st->next_progress = PROGRESS_BYTES;
+	st->reader = pitr_file_reader_create();
+	mtime = dir_mtime(dir);
+	st->known = pitr_store_known_files(&st->store);
+	files = pitr_list_archive(dir);
+	fetched = fetched_copies(files);
+
+	/*
+	 * Unchanged files stay, except what failed for a reason that may have
+	 * passed; changed ones are dropped, to be read again.
+	 */
+	segs = palloc0(sizeof(SegmentToScan) * (list_length(files) + 1));
+	foreach(lc, files)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+		bool		is_unused = fetched_copy(fetched, f) != f;
+		bool		found;
+
+		k = hash_search(st->known, f->name, HASH_ENTER, &found);
+		if (found && k->size == f->size && k->mtime == f->mtime &&
+			!k->retry && k->unused == is_unused)
+		{
+			k->seen = true;
+			continue;
+		}
+		if (found)
+			pitr_store_delete_file(&st->store, f->name);
+		k->size = f->size;
+		k->mtime = f->mtime;
+		k->seen = true;
+		k->complete = false;
+		k->next_lsn = InvalidXLogRecPtr;
+		if (is_unused)
+			unused = lappend(unused, f);
+		else if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
+			segs[nsegs++].file = f;
+		else
+			others = lappend(others, f);	/* history and backup files */
+	}
+
+	/* Files that vanished from the directory leave the index. */
+	hash_seq_init(&hs, st->known);
+	while ((k = hash_seq_search(&hs)) != NULL)
+		if (!k->seen)
+			pitr_store_delete_file(&st->store, k->name);
+
+	/* New history and backup history files first: lookups need them. */
+	foreach(lc, others)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (f->kind == PITR_FILE_HISTORY)
+			index_history_file(st, f);
+		else
+			index_backup_history_file(st, f);
+	}
+
+	/* First pages tell the archive's system and segment size. */
+	st->src = pitr_segsrc_create(dir, XLOG_BLCKSZ);
+	for (int i = 0; i < nsegs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		read_head(st, &segs[i]);
+	}
+	st->bytes_read += pitr_segsrc_bytes_read(st->src);
+	settle_identity(st, segs, nsegs);
+
+	foreach(lc, unused)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+		StringInfoData order;
+
+		initStringInfo(&order);
+		for (int i = 0; i < PITR_NUM_COMPRESSIONS; i++)
+			appendStringInfo(&order, "%s%s", i ? ", " : "", pitr_fetch_order[i].name);
+		insert_row(st, f, "unused",
+				   psprintf("recovery fetches \"%s\" instead: restore_command tries the copies of a file in the order %s",
+							fetched_copy(fetched, f)->name, order.data),
+				   NULL, NULL);
+	}
+
+	if (st->store.segsize == 0)
+	{
+		/* Nothing that looks like WAL: record every file as such. */
+		for (int i = 0; i < nsegs; i++)
+			(void) head_acceptable(st, &segs[i]);
+	}
+	else
+	{
+		st->src = pitr_segsrc_create(dir, st->store.segsize);
+		foreach(lc, files)
+		{
+			PitrArchiveFile *f = lfirst(lc);
+
+			if (f->kind == PITR_FILE_SEGMENT)
+				pitr_segsrc_add(st->src, f);
+		}
+		pitr_store_load_histories(&st->store, st->src);
+
+		qsort(segs, nsegs, sizeof(SegmentToScan), seg_cmp);
+		filecxt = AllocSetContextCreate(CurrentMemoryContext,
+										"pitr_restore segment scan",
+										ALLOCSET_DEFAULT_SIZES);
+		for (int i = 0; i < nsegs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			scan_segment(st, &segs[i], filecxt);
+			MemoryContextReset(filecxt);
+			progress(st);
+		}
+		st->bytes_read += pitr_segsrc_bytes_read(st->src);
+		pitr_segsrc_close(st->src);
+	}
+
+	refresh_backup_dir();
+	pitr_store_finish_scan(&st->store, mtime);
+
+	res->archive_id = st->store.archive_id;
+	res->segments_scanned = st->segments_scanned;
+	res->bytes_read = st->bytes_read;
+	res->system_identifier = st->store.sysid;
+	res->segment_size = st->store.segsize;
+	foreach(lc, files)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+
+		if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
+			res->segments_total++;
+	}
+}
+
+void
+pitr_refresh_archive(const char *dir, PitrScanResult *res)
+{
+	ArchiveScan st;
+
+	memset(&st, 0, sizeof(st));
+	memset(res, 0, sizeof(*res));
+	(void) pitr_store_open(&st.store, pitr_canonical_archive(dir), true);
+	scan_locked(&st, res);
+}
+
+/*
+ * scan_archive(archive_dir text DEFAULT NULL)
+ */
+Datum
+pitr_scan_archive(PG_FUNCTION_ARGS)
+{
+	char	   *dir;
+	PitrScanResult res;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {0};
+
+	pitr_check_read_privilege();
+	dir = pitr_canonical_archive(pitr_archive_dir_arg(PG_ARGISNULL(0) ? NULL :
+													  PG_GETARG_TEXT_PP(0)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	SPI_connect();
+	pitr_refresh_archive(dir, &res);
+	pitr_store_counts(dir, &values[3], &values[4], &values[5]);
+	SPI_finish();
+
+	values[0] = Int64GetDatum(res.segments_total);
+	values[1] = Int64GetDatum(res.segments_scanned);
+	values[2] = Int64GetDatum(res.bytes_read);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
+ * archive_path(archive_dir text DEFAULT NULL): the canonical real path of
+ * the archive a call speaks of.
+ */
+Datum
+pitr_archive_path(PG_FUNCTION_ARGS)
+{
+	pitr_check_read_privilege();
+	PG_RETURN_TEXT_P(cstring_to_text(pitr_canonical_archive(pitr_archive_dir_arg(PG_ARGISNULL(0) ? NULL :
+																				 PG_GETARG_TEXT_PP(0)))));
+}
+
+/*
+ * refresh_archive(archive_dir text DEFAULT NULL) returns the archive's id,
+ * after a scan if the directory changed since the last one.  If another
+ * session is scanning it right now, the index it committed last is used
+ * (with a NOTICE saying so) rather than waiting for that scan's
+ * transaction; an archive never indexed is waited for, within
+ * lock_timeout.
+ */
+Datum
+pitr_refresh_archive_sql(PG_FUNCTION_ARGS)
+{
+	char	   *dir;
+	int			id;
+
+	pitr_check_read_privilege();
+	dir = pitr_canonical_archive(pitr_archive_dir_arg(PG_ARGISNULL(0) ? NULL :
+													  PG_GETARG_TEXT_PP(0)));
+
+	SPI_connect();
+	id = pitr_store_unchanged_id(dir, dir_mtime(dir));
+	if (id == 0)
+	{
+		ArchiveScan st;
+		PitrScanResult res;
+
+		memset(&st, 0, sizeof(st));
+		if (pitr_store_open(&st.store, dir, false))
+		{
+			scan_locked(&st, &res);
+			id = res.archive_id;
+		}
+		else if ((id = pitr_store_indexed_id(dir)) != 0)
+			ereport(NOTICE,
+					(errmsg("WAL archive \"%s\" is being scanned by another session; using its index as last committed", dir),
+					 errdetail("Files archived since that index was committed are not taken into account."),
+					 errhint("Run pitr_restore.scan_archive() once the other scan has finished to include them.")));
+		else
+		{
+			(void) pitr_store_open(&st.store, dir, true);
+			scan_locked(&st, &res);
+			id = res.archive_id;
+		}
+	}
+	SPI_finish();
+	PG_RETURN_INT32(id);
+}

@@ -1,0 +1,585 @@
+/*-------------------------------------------------------------------------
+ *
+ * index_store.c
+ *	  The SPI store of the archive index (index_store.h).  Every query on
+ *	  the index tables the scanner runs lives here; all are executed as
+ *	  non-read-only SPI calls, so each sees what other scans committed
+ *	  after this one took the archive's lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/pg_lsn.h"
+#include "utils/timestamp.h"
+
+#include "history.h"
+#include "index_store.h"
+
+/* The advisory lock space of archive scans ("pitr" in ASCII). */
+#define PITR_LOCK_CLASS 0x70697472
+
+void
+pitr_spi_check(int ret, int expected, const char *what)
+{
+	if (ret != expected)
+		elog(ERROR, "SPI failed while %s: %s", what, SPI_result_code_string(ret));
+}
+
+static Datum
+text_datum(const char *s)
+{
+	return CStringGetTextDatum(s);
+}
+
+static Datum
+uint64_datum(uint64 v)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), UINT64_FORMAT, v);
+	return CStringGetTextDatum(buf);
+}
+
+static int
+first_int(void)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_processed == 0)
+		return 0;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+bool
+pitr_store_open(PitrStore *store, const char *dir, bool wait)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		v[2];
+	bool		isnull;
+	char	   *s;
+	Datum		d;
+
+	memset(store, 0, sizeof(*store));
+	store->dir = pstrdup(dir);
+
+	/* One scan of an archive at a time; the lock is released at commit. */
+	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
+	v[1] = text_datum(dir);
+	if (wait)
+		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))",
+											 2, types, v, NULL, false, 0),
+					   SPI_OK_SELECT, "locking the archive");
+	else
+	{
+		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))",
+											 2, types, v, NULL, false, 0),
+					   SPI_OK_SELECT, "locking the archive");
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										SPI_tuptable->tupdesc, 1, &isnull)))
+			return false;
+	}
+
+	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.archive (directory) "
+										 "VALUES ($2) ON CONFLICT (directory) DO NOTHING",
+										 2, types, v, NULL, false, 0),
+				   SPI_OK_INSERT, "registering the archive");
+	pitr_spi_check(SPI_execute_with_args("SELECT archive_id, system_identifier::text, segment_size "
+										 "FROM pitr_restore.archive "
+										 "WHERE directory OPERATOR(pg_catalog.=) $2",
+										 2, types, v, NULL, false, 0),
+				   SPI_OK_SELECT, "reading the archive");
+	if (SPI_processed != 1)
+		elog(ERROR, "archive row for \"%s\" vanished", dir);
+
+	store->archive_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull));
+	s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	store->sysid = s ? strtou64(s, NULL, 10) : 0;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	store->segsize = isnull ? 0 : DatumGetInt32(d);
+	return true;
+}
+
+int
+pitr_store_indexed_id(const char *dir)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+
+	v[0] = text_datum(dir);
+	pitr_spi_check(SPI_execute_with_args("SELECT archive_id FROM pitr_restore.archive "
+										 "WHERE directory OPERATOR(pg_catalog.=) $1 "
+										 "AND last_scan IS NOT NULL",
+										 1, types, v, NULL, false, 1),
+				   SPI_OK_SELECT, "looking up the archive");
+	return first_int();
+}
+
+int
+pitr_store_unchanged_id(const char *dir, const char *mtime)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+
+	v[0] = text_datum(dir);
+	v[1] = text_datum(mtime);
+	pitr_spi_check(SPI_execute_with_args("SELECT archive_id FROM pitr_restore.archive "
+										 "WHERE directory OPERATOR(pg_catalog.=) $1 "
+										 "AND dir_mtime OPERATOR(pg_catalog.=) $2 "
+										 "AND last_scan IS NOT NULL",
+										 2, types, v, NULL, false, 1),
+				   SPI_OK_SELECT, "checking the archive");
+	return first_int();
+}
+
+HTAB *
+pitr_store_known_files(PitrStore *store)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+	HASHCTL		ctl;
+	HTAB	   *known;
+
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = sizeof(PitrKnownFile);
+	ctl.hcxt = CurrentMemoryContext;
+	known = hash_create("pitr_restore known files", 1024, &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	values[0] = Int32GetDatum(store->archive_id);
+	pitr_spi_check(SPI_execute_with_args("SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+										 "status = 'ok' AND kind = 'segment', "
+										 "next_lsn, status = 'unreadable', status = 'unused' "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
+										 1, types, values, NULL, false, 0),
+				   SPI_OK_SELECT, "reading the index");
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *name = SPI_getvalue(tup, desc, 1);
+		PitrKnownFile *k;
+		bool		isnull;
+		Datum		d;
+
+		if (strlen(name) >= MAXPGPATH)
+			continue;
+		k = hash_search(known, name, HASH_ENTER, NULL);
+		k->size = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		k->mtime = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		k->seen = false;
+		k->complete = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		d = SPI_getbinval(tup, desc, 5, &isnull);
+		k->next_lsn = isnull ? InvalidXLogRecPtr : DatumGetLSN(d);
+		k->retry = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		k->unused = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+	}
+	return known;
+}
+
+void
+pitr_store_delete_file(PitrStore *store, const char *name)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = Int32GetDatum(store->archive_id);
+	values[1] = text_datum(name);
+	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.archive_file "
+										 "WHERE archive_id = $1 AND file_name = $2",
+										 2, types, values, NULL, false, 0),
+				   SPI_OK_DELETE, "dropping a file from the index");
+}
+
+#define FILE_COLS 25
+
+void
+pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
+{
+	PitrArchiveFile *f = row->file;
+	const PitrSegmentHead *head = row->head;
+	const PitrSegmentSummary *sum = row->sum;
+	Datum		v[FILE_COLS];
+	char		n[FILE_COLS];
+
+	if (store->insert_file == NULL)
+	{
+		Oid			types[FILE_COLS] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, INT8OID,
+			TIMESTAMPTZOID, INT4OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
+			LSNOID, LSNOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
+			TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID,
+		BOOLOID, BOOLOID};
+
+		store->insert_file =
+			SPI_prepare("INSERT INTO pitr_restore.archive_file (archive_id, "
+						"file_name, kind, compression, file_size, file_mtime, "
+						"timeline, segno, status, detail, system_identifier, "
+						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
+						"first_commit_time, last_commit_time, min_commit_time, "
+						"max_commit_time, min_xid, max_xid, has_switch, "
+						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
+						"$19, $20, $21, $22, $23, $24, $25)",
+						FILE_COLS, types);
+		if (store->insert_file == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(store->insert_file);
+	}
+
+	memset(n, 'n', sizeof(n));
+	v[0] = Int32GetDatum(store->archive_id);
+	v[1] = text_datum(f->name);
+	v[2] = text_datum(pitr_file_kind_name(f->kind));
+	v[3] = text_datum(pitr_compression_name(f->compression));
+	v[4] = Int64GetDatum(f->size);
+	v[5] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) f->mtime));
+	v[6] = Int32GetDatum((int32) f->tli);
+	memset(n, ' ', 7);
+	if ((f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL) &&
+		store->segsize > 0)
+	{
+		v[7] = Int64GetDatum((int64) pitr_file_segno(f, store->segsize));
+		n[7] = ' ';
+	}
+	v[8] = text_datum(row->status);
+	n[8] = ' ';
+	if (row->detail)
+	{
+		v[9] = text_datum(row->detail);
+		n[9] = ' ';
+	}
+	if (head)
+	{
+		v[10] = uint64_datum(head->sysid);
+		v[11] = Int32GetDatum(head->magic);
+		n[10] = n[11] = ' ';
+	}
+	if (sum && sum->records > 0)
+	{
+		v[12] = LSNGetDatum(sum->first_lsn);
+		v[13] = LSNGetDatum(sum->next_lsn);
+		n[12] = n[13] = ' ';
+	}
+	if (sum)
+	{
+		v[14] = Int64GetDatum(sum->records);
+		v[15] = Int64GetDatum(sum->commits);
+		v[16] = Int64GetDatum(sum->aborts);
+		n[14] = n[15] = n[16] = ' ';
+		if (sum->has_xact_time)
+		{
+			v[17] = TimestampTzGetDatum(sum->first_xact_time);
+			v[18] = TimestampTzGetDatum(sum->last_xact_time);
+			v[19] = TimestampTzGetDatum(sum->min_xact_time);
+			v[20] = TimestampTzGetDatum(sum->max_xact_time);
+			n[17] = n[18] = n[19] = n[20] = ' ';
+		}
+		if (sum->has_xid)
+		{
+			v[21] = Int64GetDatum((int64) sum->min_xid);
+			v[22] = Int64GetDatum((int64) sum->max_xid);
+			n[21] = n[22] = ' ';
+		}
+		v[23] = BoolGetDatum(sum->has_switch);
+		v[24] = BoolGetDatum(sum->wal_level_minimal);
+		n[23] = n[24] = ' ';
+	}
+
+	pitr_spi_check(SPI_execute_plan(store->insert_file, v, n, false, 0),
+				   SPI_OK_INSERT, "adding a file to the index");
+}
+
+#define EVENT_COLS 13
+
+void
+pitr_store_insert_event(PitrStore *store, PitrArchiveFile *f, PitrWalEvent *ev)
+{
+	Datum		v[EVENT_COLS];
+	char		n[EVENT_COLS];
+
+	if (store->insert_event == NULL)
+	{
+		Oid			types[EVENT_COLS] = {INT4OID, TEXTOID, INT4OID, TEXTOID, LSNOID,
+			LSNOID, TEXTOID, INT8OID, TIMESTAMPTZOID, LSNOID, INT4OID, INT4OID,
+		TEXTOID};
+
+		store->insert_event =
+			SPI_prepare("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
+						"timeline, kind, lsn, end_lsn, name, xid, event_time, "
+						"ref_lsn, event_timeline, prev_timeline, outcome) VALUES ($1, $2, "
+						"$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+						EVENT_COLS, types);
+		if (store->insert_event == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(store->insert_event);
+	}
+
+	memset(n, ' ', sizeof(n));
+	v[0] = Int32GetDatum(store->archive_id);
+	v[1] = text_datum(f->name);
+	v[2] = Int32GetDatum((int32) f->tli);
+	v[3] = text_datum(pitr_event_kind_name(ev->kind));
+	v[4] = LSNGetDatum(ev->lsn);
+	v[5] = LSNGetDatum(ev->end_lsn);
+	v[6] = ev->name ? text_datum(ev->name) : (n[6] = 'n', (Datum) 0);
+	v[7] = TransactionIdIsValid(ev->xid) ? Int64GetDatum((int64) ev->xid) : (n[7] = 'n', (Datum) 0);
+	v[8] = ev->has_time ? TimestampTzGetDatum(ev->time) : (n[8] = 'n', (Datum) 0);
+	v[9] = !XLogRecPtrIsInvalid(ev->ref_lsn) ? LSNGetDatum(ev->ref_lsn) : (n[9] = 'n', (Datum) 0);
+	if (ev->tli)
+	{
+		v[10] = Int32GetDatum((int32) ev->tli);
+		v[11] = Int32GetDatum((int32) ev->prev_tli);
+	}
+	else
+		n[10] = n[11] = 'n';
+	v[12] = ev->outcome ? text_datum(ev->outcome) : (n[12] = 'n', (Datum) 0);
+
+	pitr_spi_check(SPI_execute_plan(store->insert_event, v, n, false, 0),
+				   SPI_OK_INSERT, "adding a WAL event to the index");
+}
+
+void
+pitr_store_insert_history(PitrStore *store, PitrArchiveFile *f, List *entries)
+{
+	int			pos = 0;
+	ListCell   *lc;
+
+	foreach(lc, entries)
+	{
+		PitrHistoryEntry *e = lfirst(lc);
+		Oid			types[7] = {INT4OID, TEXTOID, INT4OID, INT4OID, INT4OID, LSNOID, TEXTOID};
+		Datum		v[7];
+
+		v[0] = Int32GetDatum(store->archive_id);
+		v[1] = text_datum(f->name);
+		v[2] = Int32GetDatum((int32) f->tli);
+		v[3] = Int32GetDatum(++pos);
+		v[4] = Int32GetDatum((int32) e->tli);
+		v[5] = LSNGetDatum(e->switchpoint);
+		v[6] = text_datum(e->reason);
+		pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.timeline_history "
+											 "(archive_id, file_name, timeline, position, "
+											 "parent, branch_lsn, reason) "
+											 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+											 7, types, v, NULL, false, 0),
+					   SPI_OK_INSERT, "adding a timeline history");
+	}
+}
+
+void
+pitr_store_insert_backup_history(PitrStore *store, PitrArchiveFile *f,
+								 PitrBackup *b)
+{
+	Oid			types[11] = {INT4OID, TEXTOID, TEXTOID, INT4OID, INT4OID, LSNOID,
+	LSNOID, LSNOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
+	Datum		v[11];
+	char		n[11];
+
+	memset(n, ' ', sizeof(n));
+	v[0] = Int32GetDatum(store->archive_id);
+	v[1] = text_datum(f->name);
+	v[2] = b->label ? text_datum(b->label) : (n[2] = 'n', (Datum) 0);
+	v[3] = Int32GetDatum((int32) b->start_tli);
+	v[4] = b->stop_tli ? Int32GetDatum((int32) b->stop_tli) : (n[4] = 'n', (Datum) 0);
+	v[5] = LSNGetDatum(b->start_lsn);
+	v[6] = LSNGetDatum(b->checkpoint_lsn);
+	v[7] = !XLogRecPtrIsInvalid(b->stop_lsn) ? LSNGetDatum(b->stop_lsn) : (n[7] = 'n', (Datum) 0);
+	v[8] = b->has_start_time ? TimestampTzGetDatum(b->start_time) : (n[8] = 'n', (Datum) 0);
+	v[9] = b->has_stop_time ? TimestampTzGetDatum(b->stop_time) : (n[9] = 'n', (Datum) 0);
+	v[10] = b->backup_from ? text_datum(b->backup_from) : (n[10] = 'n', (Datum) 0);
+	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.backup_history "
+										 "(archive_id, file_name, label, start_timeline, "
+										 "stop_timeline, start_lsn, checkpoint_lsn, stop_lsn, "
+										 "start_time, stop_time, backup_from) "
+										 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+										 11, types, v, n, false, 0),
+				   SPI_OK_INSERT, "adding a backup history file");
+}
+
+void
+pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	TimeLineID	cur = 0;
+	List	   *entries = NIL;
+
+	v[0] = Int32GetDatum(store->archive_id);
+	pitr_spi_check(SPI_execute_with_args("SELECT timeline, parent, branch_lsn "
+										 "FROM pitr_restore.timeline_history "
+										 "WHERE archive_id = $1 ORDER BY timeline, position",
+										 1, types, v, NULL, false, 0),
+				   SPI_OK_SELECT, "reading timeline histories");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		TimeLineID	tli = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		PitrHistoryEntry *e = palloc(sizeof(PitrHistoryEntry));
+
+		if (tli != cur && entries != NIL)
+		{
+			pitr_segsrc_set_history(src, cur, entries);
+			entries = NIL;
+		}
+		cur = tli;
+		e->tli = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		e->switchpoint = DatumGetLSN(SPI_getbinval(tup, desc, 3, &isnull));
+		e->reason = NULL;
+		entries = lappend(entries, e);
+	}
+	if (entries != NIL)
+		pitr_segsrc_set_history(src, cur, entries);
+}
+
+void
+pitr_store_set_identity(PitrStore *store, uint64 sysid, int segsize)
+{
+	Oid			types[3] = {INT4OID, TEXTOID, INT4OID};
+	Datum		v[3];
+
+	store->sysid = sysid;
+	store->segsize = segsize;
+	v[0] = Int32GetDatum(store->archive_id);
+	v[1] = uint64_datum(sysid);
+	v[2] = Int32GetDatum(segsize);
+	pitr_spi_check(SPI_execute_with_args("UPDATE pitr_restore.archive "
+										 "SET system_identifier = $2::pg_catalog.numeric, segment_size = $3 "
+										 "WHERE archive_id = $1",
+										 3, types, v, NULL, false, 0),
+				   SPI_OK_UPDATE, "recording the archive's system");
+}
+
+void
+pitr_store_finish_scan(PitrStore *store, const char *dir_mtime)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		v[2];
+
+	v[0] = Int32GetDatum(store->archive_id);
+	v[1] = text_datum(dir_mtime);
+
+	/* Runs of consecutive usable segments per timeline (lo to hi). */
+	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.segment_run WHERE archive_id = $1",
+										 1, types, v, NULL, false, 0),
+				   SPI_OK_DELETE, "recording runs of segments");
+	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.segment_run (archive_id, timeline, lo, hi) "
+										 "SELECT $1, s.timeline, pg_catalog.min(s.segno), pg_catalog.max(s.segno) "
+										 "FROM (SELECT d.timeline, d.segno, "
+										 "d.segno OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER "
+										 "(PARTITION BY d.timeline ORDER BY d.segno) AS grp "
+										 "FROM (SELECT DISTINCT f.timeline, f.segno FROM pitr_restore.archive_file f "
+										 "WHERE f.archive_id = $1 AND f.kind = 'segment' AND f.status = 'ok') d) s "
+										 "GROUP BY s.timeline, s.grp",
+										 1, types, v, NULL, false, 0),
+				   SPI_OK_INSERT, "recording runs of segments");
+	pitr_spi_check(SPI_execute_with_args("UPDATE pitr_restore.archive SET last_scan = pg_catalog.now(), "
+										 "dir_mtime = $2, compressions = ARRAY("
+										 "SELECT DISTINCT compression FROM pitr_restore.archive_file "
+										 "WHERE archive_id = $1) WHERE archive_id = $1",
+										 2, types, v, NULL, false, 0),
+				   SPI_OK_UPDATE, "recording the scan");
+}
+
+List *
+pitr_store_backup_signatures(void)
+{
+	List	   *sigs = NIL;
+
+	pitr_spi_check(SPI_execute("SELECT location, signature FROM pitr_restore.base_backup",
+							   false, 0), SPI_OK_SELECT, "reading base backups");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		sigs = lappend(sigs,
+					   list_make2(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+								  SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2)));
+	return sigs;
+}
+
+void
+pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
+{
+	ListCell   *lc;
+
+	pitr_spi_check(SPI_execute("DELETE FROM pitr_restore.base_backup", false, 0),
+				   SPI_OK_DELETE, "clearing base backups");
+	foreach(lc, backups)
+	{
+		PitrBackup *b = lfirst(lc);
+		Oid			types[18] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+			INT4OID, INT4OID, LSNOID, LSNOID, LSNOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, BOOLOID, TEXTOID};
+		Datum		v[18];
+		char		n[18];
+		char	   *sig = "";
+		ListCell   *lc2;
+
+		CHECK_FOR_INTERRUPTS();
+		foreach(lc2, sigs)
+		{
+			List	   *p = lfirst(lc2);
+
+			if (b->location && strcmp(linitial(p), b->location) == 0)
+				sig = lsecond(p);
+		}
+		memset(n, ' ', sizeof(n));
+		v[0] = text_datum(b->location ? b->location : psprintf("%s/%s", dir, b->name));
+		v[1] = text_datum(sig);
+		v[2] = text_datum(b->name);
+		v[3] = b->format ? text_datum(b->format) : (n[3] = 'n', (Datum) 0);
+		v[4] = b->label ? text_datum(b->label) : (n[4] = 'n', (Datum) 0);
+		v[5] = b->backup_from ? text_datum(b->backup_from) : (n[5] = 'n', (Datum) 0);
+		v[6] = b->start_tli ? Int32GetDatum(b->start_tli) : (n[6] = 'n', (Datum) 0);
+		v[7] = b->stop_tli ? Int32GetDatum(b->stop_tli) : (n[7] = 'n', (Datum) 0);
+		v[8] = b->start_lsn ? LSNGetDatum(b->start_lsn) : (n[8] = 'n', (Datum) 0);
+		v[9] = b->checkpoint_lsn ? LSNGetDatum(b->checkpoint_lsn) : (n[9] = 'n', (Datum) 0);
+		v[10] = b->stop_lsn ? LSNGetDatum(b->stop_lsn) : (n[10] = 'n', (Datum) 0);
+		v[11] = b->has_start_time ? TimestampTzGetDatum(b->start_time) : (n[11] = 'n', (Datum) 0);
+		v[12] = b->has_stop_time ? TimestampTzGetDatum(b->stop_time) : (n[12] = 'n', (Datum) 0);
+		v[13] = b->pg_version ? Int32GetDatum(b->pg_version) : (n[13] = 'n', (Datum) 0);
+		v[14] = b->system_identifier ? uint64_datum(b->system_identifier) : (n[14] = 'n', (Datum) 0);
+		v[15] = Int64GetDatum(b->bytes);
+		v[16] = BoolGetDatum(b->has_manifest);
+		v[17] = b->problem ? text_datum(b->problem) : (n[17] = 'n', (Datum) 0);
+		pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.base_backup "
+											 "(location, signature, name, format, label, "
+											 "backup_from, start_timeline, stop_timeline, "
+											 "start_lsn, checkpoint_lsn, stop_lsn, start_time, "
+											 "stop_time, pg_version, system_identifier, bytes, "
+											 "has_manifest, problem) VALUES ($1, $2, $3, $4, $5, "
+											 "$6, $7, $8, $9, $10, $11, $12, $13, $14, "
+											 "$15::pg_catalog.numeric, $16, $17, $18) "
+											 "ON CONFLICT (location) DO NOTHING",
+											 18, types, v, n, false, 0),
+					   SPI_OK_INSERT, "adding a base backup");
+	}
+}
+
+void
+pitr_store_counts(const char *dir, Datum *restore_points, Datum *timelines,
+				  Datum *backups)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		arg[1];
+	bool		isnull;
+
+	arg[0] = text_datum(dir);
+	pitr_spi_check(SPI_execute_with_args("SELECT "
+										 "(SELECT pg_catalog.count(*) FROM pitr_restore.restore_points($1)), "
+										 "(SELECT pg_catalog.count(*) FROM pitr_restore.timelines($1))::int, "
+										 "(SELECT pg_catalog.count(*) FROM pitr_restore.backups($1))::int",
+										 1, types, arg, NULL, false, 0),
+				   SPI_OK_SELECT, "counting");
+	*restore_points = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*timelines = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	*backups = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+}
