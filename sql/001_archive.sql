@@ -12,10 +12,18 @@ SET pitr_restore.archive_dir = '';
 SELECT * FROM pitr_restore.scan_archive();
 RESET pitr_restore.archive_dir;
 
+-- A file is not an archive directory.
+SELECT * FROM pitr_restore.scan_archive('/etc/hostname');
+
 -- An empty archive scans to zeros.
 \set empty `mktemp -d`
 SELECT * FROM pitr_restore.scan_archive(:'empty');
 SELECT count(*) FROM pitr_restore.segments(:'empty');
+
+-- Aliases of a directory are one archive: its canonical real path.
+SELECT pitr_restore.archive_path(:'empty' || '/') = pitr_restore.archive_path('/proc/self/root' || :'empty');
+SELECT segments_total FROM pitr_restore.scan_archive(:'empty' || '/./');
+SELECT count(*) FROM pitr_restore.archive;
 
 -- The settings are for superusers only.
 CREATE ROLE pitr_plain LOGIN;
@@ -43,6 +51,15 @@ REVOKE USAGE ON SCHEMA pitr_restore FROM pitr_plain;
 GRANT pg_read_server_files TO pitr_plain;
 SET ROLE pitr_plain;
 SELECT segments_total FROM pitr_restore.scan_archive(:'empty');
+SELECT count(*) FROM pitr_restore.segments(:'empty');
+-- ... through the public functions only: internals and writes are closed.
+SELECT pitr_restore.refresh_archive(:'empty');
+SELECT pitr_restore.indexed_archive(:'empty');
+SELECT pitr_restore.archive_path(:'empty');
+SELECT pitr_restore.timeline_begin(1, 1);
+DELETE FROM pitr_restore.archive;
+INSERT INTO pitr_restore.archive (directory) VALUES ('/x');
+SELECT count(*) FROM pitr_restore.archive WHERE directory = :'empty';
 RESET ROLE;
 REVOKE pg_read_server_files FROM pitr_plain;
 
