@@ -352,7 +352,7 @@ read_whole_file(const char *path, size_t maxlen, char **data, size_t *len,
 	char	   *buf;
 	size_t		done = 0;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 	{
 		*err = psprintf("could not open file \"%s\": %m", path);

@@ -185,6 +185,17 @@ is($node->safe_psql('postgres', qq{
 	 WHERE a.directory = '$odd' AND f.file_name = '00000002.history'}),
 	'not_regular', 'a FIFO named like a history file is reported');
 
+# A FIFO named PG_VERSION in a backup directory hangs neither scan_archive()
+# nor backups().
+my $fifo_backup = $node->backup_dir . '/fifo_backup';
+mkdir($fifo_backup) or die;
+mkfifo("$fifo_backup/PG_VERSION", 0600) or die "mkfifo: $!";
+($ret, $out, $err) = $node->psql('postgres',
+	"SET statement_timeout = '60s'; SELECT count(*) > 0 FROM pitr_restore.backups('$odd')");
+is($ret, 0, 'a FIFO named PG_VERSION in a backup hangs nothing') or diag($err);
+unlink("$fifo_backup/PG_VERSION");
+rmdir($fifo_backup);
+
 # ---------------------------------------------------------------------
 # Aliases of one directory share one index.
 # ---------------------------------------------------------------------
