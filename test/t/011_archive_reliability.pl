@@ -189,11 +189,14 @@ is($node->safe_psql('postgres', qq{
 # nor backups().
 my $fifo_backup = $node->backup_dir . '/fifo_backup';
 mkdir($fifo_backup) or die;
+spew_bin("$fifo_backup/backup_label", "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n");
 mkfifo("$fifo_backup/PG_VERSION", 0600) or die "mkfifo: $!";
 ($ret, $out, $err) = $node->psql('postgres',
-	"SET statement_timeout = '60s'; SELECT count(*) > 0 FROM pitr_restore.backups('$odd')");
+	"SET statement_timeout = '60s'; SELECT * FROM pitr_restore.scan_archive('$odd'); SELECT count(*) > 0 FROM pitr_restore.backups('$odd')");
 is($ret, 0, 'a FIFO named PG_VERSION in a backup hangs nothing') or diag($err);
-unlink("$fifo_backup/PG_VERSION");
+like($node->safe_psql('postgres', "SELECT problem FROM pitr_restore.base_backup WHERE name = 'fifo_backup'"),
+	qr/PG_VERSION/, 'and the backup is reported with a problem naming PG_VERSION');
+unlink("$fifo_backup/PG_VERSION", "$fifo_backup/backup_label");
 rmdir($fifo_backup);
 
 # ---------------------------------------------------------------------
