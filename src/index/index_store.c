@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "executor/spi.h"
@@ -72,18 +73,29 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 	/* One scan of an archive at a time; the lock is released at commit. */
 	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
 	v[1] = text_datum(dir);
-	if (wait)
+	pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))",
+										 2, types, v, NULL, false, 0),
+				   SPI_OK_SELECT, "locking the archive");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									SPI_tuptable->tupdesc, 1, &isnull)))
+	{
+		if (!wait)
+			return false;
+
+		/*
+		 * A transaction-wide snapshot taken before the other scan commits
+		 * would not see what it indexed: refuse plainly rather than fail
+		 * on a duplicate key.
+		 */
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to WAL archive \"%s\" due to a concurrent scan", dir),
+					 errhint("Scan the archive in a READ COMMITTED transaction, or retry.")));
+		/* Waiting respects lock_timeout. */
 		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))",
 											 2, types, v, NULL, false, 0),
 					   SPI_OK_SELECT, "locking the archive");
-	else
-	{
-		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))",
-											 2, types, v, NULL, false, 0),
-					   SPI_OK_SELECT, "locking the archive");
-		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-										SPI_tuptable->tupdesc, 1, &isnull)))
-			return false;
 	}
 
 	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.archive (directory) "
