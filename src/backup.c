@@ -3,7 +3,7 @@
  * backup.c
  *	  Base backups: parse backup_label and backup history files, and scan
  *	  the backup directory, one pg_basebackup run per subdirectory, plain
- *	  or tar (optionally gzip or zstd compressed).
+ *	  or tar (optionally gzip, lz4 or zstd compressed).
  *
  * A backup that cannot be used is still listed, with a reason, so that a
  * DBA sees why it was passed over; only an unreadable backup directory
@@ -352,7 +352,18 @@ read_whole_file(const char *path, size_t maxlen, char **data, size_t *len,
 	char	   *buf;
 	size_t		done = 0;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	/* lstat first and open non-blocking: a FIFO must never hang a scan */
+	if (lstat(path, &st) < 0)
+	{
+		*err = psprintf("could not stat file \"%s\": %m", path);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		*err = psprintf("\"%s\" is not a regular file", path);
+		return false;
+	}
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
 	if (fd < 0)
 	{
 		*err = psprintf("could not open file \"%s\": %m", path);
@@ -411,7 +422,8 @@ is_regular_file(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	/* lstat: a link or a FIFO in its place is not taken for the file */
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /*
@@ -586,6 +598,7 @@ scan_one_backup(const char *parent, const char *name)
 		{"base.tar", "tar", "none"},
 		{"base.tar.gz", "tar.gz", "gzip"},
 		{"base.tar.zst", "tar.zst", "zstd"},
+		{"base.tar.lz4", "tar.lz4", "lz4"},
 	};
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext scancxt;
@@ -661,10 +674,8 @@ scan_one_backup(const char *parent, const char *name)
 				}
 			}
 		}
-		else if (is_regular_file(psprintf("%s/base.tar.lz4", b->location)))
-			set_problem(b, "base.tar.lz4 is compressed with lz4, which is not supported");
 		else
-			set_problem(b, "no backup_label, base.tar, base.tar.gz or base.tar.zst found");
+			set_problem(b, "no backup_label, base.tar, base.tar.gz, base.tar.lz4 or base.tar.zst found");
 	}
 
 	if (md.data[BM_VERSION] != NULL)
