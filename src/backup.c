@@ -608,6 +608,7 @@ scan_one_backup(const char *parent, const char *name)
 	char	   *path;
 	char	   *err = NULL;
 	int64		bytes = 0;
+	struct stat st;
 
 	b = palloc0(sizeof(PitrBackup));
 	b->name = pstrdup(name);
@@ -710,7 +711,12 @@ scan_one_backup(const char *parent, const char *name)
 	}
 
 	path = psprintf("%s/backup_manifest", b->location);
-	if (is_regular_file(path))
+	if (!is_regular_file(path) && lstat(path, &st) == 0)
+	{
+		err = psprintf("\"%s\" is not a regular file", path);
+		set_problem(b, err);
+	}
+	else if (is_regular_file(path))
 	{
 		char	   *data;
 		size_t		len;

@@ -82,8 +82,8 @@ my $last = xid_of($primary, 'b10');
 # Build a restore of one backup with prepare_restore and start it.
 sub restore_from
 {
-	my ($name, $extra) = @_;
-	my $node = PostgreSQL::Test::Cluster->new("from_$name");
+	my ($name, $extra, $node_name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($node_name // "from_$name");
 	my $dir = $node->data_dir;
 	my ($ret, $row, $err) = $primary->psql('postgres', qq{
 		SELECT backup_format, end_lsn, last_xid, next_xid
@@ -124,7 +124,8 @@ sub archive_listing
 	return join(',', @files);
 }
 
-my ($copy) = restore_from('tar_stream', ", archive_mode => 'off', recovery_action => 'promote'");
+my ($copy) = restore_from('tar_stream',
+	", archive_mode => 'off', recovery_action => 'promote'", 'copy');
 my $before = archive_listing();
 like(slurp_file($copy->data_dir . '/postgresql.auto.conf'), qr/\narchive_mode = off\n/,
 	'archive_mode = off is written into postgresql.auto.conf');
@@ -140,7 +141,8 @@ is($copy->safe_psql('postgres', 'SELECT archived_count FROM pg_stat_archiver'), 
 is(archive_listing(), $before, 'and the archive is unchanged');
 $copy->stop;
 
-my ($control) = restore_from('tar_fetch', ", recovery_action => 'promote'");
+my ($control) = restore_from('tar_fetch', ", recovery_action => 'promote'",
+	'control');
 $control->start;
 $control->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
   or die 'the control restore was not promoted';
