@@ -33,6 +33,7 @@
 #include "archive_files.h"
 #include "archive_index.h"
 #include "backup.h"
+#include "backup_dir.h"
 #include "history.h"
 #include "pitr_restore.h"
 #include "segment_source.h"
