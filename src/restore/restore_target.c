@@ -362,6 +362,8 @@ not_ours(int parentfd, const char *name, long pid)
 	close(sfd);
 	if (n < 0)
 		return "its stamp cannot be read";
+	if (n == 0)
+		return "its stamp is empty";
 	buf[n] = '\0';
 	expect = psprintf(STAMP_HEADER "pid %ld\n", pid);
 	match = strncmp(buf, expect, strlen(expect)) == 0;
@@ -410,6 +412,19 @@ restore_sweep_stale(const char *parent)
 		if (pid != MyProcPid && !(kill((pid_t) pid, 0) != 0 && errno == ESRCH))
 			continue;
 		why = not_ours(pfd, de->d_name, pid);
+
+		/*
+		 * A backend killed between mkdir and writing the stamp leaves an
+		 * empty directory: rmdir removes only an empty directory, never
+		 * through a link, so that needs no proof.
+		 */
+		if (why != NULL && unlinkat(pfd, de->d_name, AT_REMOVEDIR) == 0)
+		{
+			ereport(NOTICE,
+					(errmsg("removed empty stale temporary directory \"%s/%s\"",
+							parent, de->d_name)));
+			continue;
+		}
 		if (why != NULL)
 		{
 			ereport(WARNING,

@@ -252,9 +252,9 @@ ok(!-e "$bkdir/plain/restore" && !-e "$tsdir/restore" && !-e "$archive/restore",
 	'nothing was written by the refused targets');
 
 # A build that is cancelled, or whose backend is killed, in the middle.  The
-# backend is stopped (SIGSTOP) as soon as its temporary directory appears,
-# so the build is surely under way; should it have finished first, the
-# attempt is repeated.
+# backend is stopped (SIGSTOP) as soon as its temporary directory has its
+# stamp, so the build is surely under way; should it have finished first,
+# the attempt is repeated.
 sub start_build
 {
 	my ($backup, $target) = @_;
@@ -270,8 +270,9 @@ sub start_build
 		my ($tmp, $pid);
 		for (my $i = 0; $i < 1000 * $PostgreSQL::Test::Utils::timeout_default; $i++)
 		{
+			# the stamp written: past mkdir, the build proper has begun
 			($tmp) = glob("$target.pitr_restore_tmp.*");
-			last if defined $tmp;
+			last if defined $tmp && -s "$tmp/pitr_restore.building";
 			usleep(1_000);
 		}
 		die 'no temporary directory appeared' unless defined $tmp;
@@ -324,6 +325,7 @@ append_to_file("$victim/precious", 'keep me');
 symlink($victim, "$parent/x.pitr_restore_tmp.$dead[0]") or die "symlink: $!";
 mkdir("$parent/y.pitr_restore_tmp.$dead[1]");
 append_to_file("$parent/y.pitr_restore_tmp.$dead[1]/file", 'keep me');
+mkdir("$parent/w.pitr_restore_tmp.$dead[3]");
 mkdir("$parent/z.pitr_restore_tmp.$dead[2]");
 append_to_file("$parent/z.pitr_restore_tmp.$dead[2]/pitr_restore.building",
 	"pitr_restore temporary directory\npid 1\n");
@@ -344,6 +346,9 @@ ok(-f "$parent/y.pitr_restore_tmp.$dead[1]/file", 'and left alone');
 like($err, qr/not removing ".*z\.pitr_restore_tmp\.$dead[2]": its stamp names another process/,
 	'a stamp naming another process is reported');
 ok(-d "$parent/z.pitr_restore_tmp.$dead[2]", 'and left alone');
+like($err, qr/removed empty stale temporary directory ".*w\.pitr_restore_tmp\.$dead[3]"/,
+	'an empty one (a build killed before its stamp) is removed');
+ok(!-e "$parent/w.pitr_restore_tmp.$dead[3]", 'and is gone');
 
 # An existing target is refused.
 ($ret, $out, $err) = materialise('tar', 'tar', $target);

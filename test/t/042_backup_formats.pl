@@ -16,6 +16,9 @@ use PitrTest;
 
 my ($primary, $archive) = new_primary(name => 'formats');
 my $bkdir = $primary->backup_dir;
+# -X fetch needs the backup's WAL still in pg_wal when the backup ends
+$primary->append_conf('postgresql.conf', "wal_keep_size = '256MB'\n");
+$primary->reload;
 
 workload($primary, 'a', 20);
 my %backups = (
