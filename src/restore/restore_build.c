@@ -5,19 +5,19 @@
  *	  base backup, with recovery.signal, the recovery settings and the
  *	  marker that makes the cleanup hooks run once after the restore.
  *
- * The directory is built in a sibling "<target_dir>.pitr_restore_tmp.<pid>"
- * and renamed into place at the end, so target_dir either does not exist
- * or is complete.  On ERROR or FATAL the temporary directory is removed;
- * one left by a backend killed with SIGKILL is recognised by its name and
- * removed by the next call, once its pid is gone.  The backup itself and
- * the running cluster are only ever read.
+ * The target is judged by real path (restore_target.c).  The directory is
+ * built in a stamped sibling "<target_dir>.pitr_restore_tmp.<pid>" and
+ * renamed into place at the end, so target_dir either does not exist or is
+ * complete.  On ERROR or FATAL the temporary directory is removed; one left
+ * by a backend killed with SIGKILL is removed by the next call once its pid
+ * is gone and its stamp proves it ours.  The backup itself and the running
+ * cluster are only ever read.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
