@@ -36,10 +36,12 @@ SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'zip', '/tmp/pi
 SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/tmp/pitr_restore_x', '', E'two\nlines');
 SELECT * FROM pitr_restore.materialise_backup('relative/bk', 'tar', '/tmp/pitr_restore_x', '', 'm');
 SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/nonexistent/bk/restore', '', 'm');
+SELECT * FROM pitr_restore.materialise_backup('/etc', 'tar', '/etc/restore', '', 'm');
 -- No manifest, no restore: nothing can be verified.
-SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'plain', '/tmp/pitr_restore_x', '', 'm');
--- A manifest that is not one.
 \set bk `mktemp -d`
+SELECT pg_temp.try(format($q$SELECT * FROM pitr_restore.materialise_backup(%L, 'plain', %L, '', 'm')$q$,
+	:'bk', :'bk' || '_restore'), :'bk');
+-- A manifest that is not one.
 \set bad :bk/backup_manifest
 \setenv BADMANIFEST :bad
 \! echo '{"PostgreSQL-Backup-Manifest-Version": 1}' > "$BADMANIFEST"
@@ -47,7 +49,12 @@ SELECT pg_temp.try(format($q$SELECT * FROM pitr_restore.materialise_backup(%L, '
 	:'bk', :'bk' || '_restore'), :'bk');
 \! rm -r "$(dirname "$BADMANIFEST")"
 
+-- archive_mode is 'keep' or 'off', nothing else.
+SELECT * FROM pitr_restore.prepare_restore('/tmp/pitr_restore_x', target => 'immediate', archive_mode => 'on');
+SELECT * FROM pitr_restore.prepare_restore('/tmp/pitr_restore_x', target => 'immediate', archive_mode => NULL);
+
 -- No function is open to a plain role.
+SELECT current_setting('data_directory') AS datadir \gset
 CREATE ROLE pitr_restore_plain LOGIN;
 SET ROLE pitr_restore_plain;
 SELECT * FROM pitr_restore.prepare_restore('/tmp/pitr_restore_x', target => 'immediate');
@@ -55,30 +62,30 @@ SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/tmp/pi
 SELECT pitr_restore.check_restore_target('/tmp/pitr_restore_x');
 RESET ROLE;
 
--- EXECUTE alone is not enough: writing server files needs the role.
-GRANT USAGE ON SCHEMA pitr_restore TO pitr_restore_plain;
-GRANT EXECUTE ON FUNCTION pitr_restore.materialise_backup(text, text, text, text, text) TO pitr_restore_plain;
-GRANT EXECUTE ON FUNCTION pitr_restore.check_restore_target(text) TO pitr_restore_plain;
+-- Reading server files alone does not open prepare_restore.
+GRANT pg_read_server_files TO pitr_restore_plain;
 SET ROLE pitr_restore_plain;
+SELECT * FROM pitr_restore.prepare_restore('/tmp/pitr_restore_x', target => 'immediate');
+RESET ROLE;
+REVOKE pg_read_server_files FROM pitr_restore_plain;
+
+-- Writing them alone runs it, but a restore reads the backup and the
+-- archive too: refused.  Its internal functions stay closed.
+GRANT pg_write_server_files TO pitr_restore_plain;
+SET ROLE pitr_restore_plain;
+SELECT * FROM pitr_restore.prepare_restore('/tmp/pitr_restore_x', target => 'immediate');
 SELECT * FROM pitr_restore.materialise_backup('/nonexistent/bk', 'tar', '/tmp/pitr_restore_x', '', 'm');
 SELECT pitr_restore.check_restore_target('/tmp/pitr_restore_x');
+SELECT pitr_restore.shell_quote('x');
 RESET ROLE;
 
--- pg_write_server_files may build restores, but only of backups under
--- pitr_restore.backup_dir unless it may also read server files.
-GRANT pg_write_server_files TO pitr_restore_plain;
-SET pitr_restore.backup_dir = '/nonexistent/backups';
+-- Both: it goes on to check the target (here inside the data directory).
+GRANT pg_read_server_files TO pitr_restore_plain;
 SET ROLE pitr_restore_plain;
-SELECT pitr_restore.check_restore_target('/tmp/pitr_restore_x');
-SELECT * FROM pitr_restore.materialise_backup('/nonexistent/elsewhere', 'tar', '/tmp/pitr_restore_x', '', 'm');
-SELECT * FROM pitr_restore.materialise_backup('/nonexistent/backups/../elsewhere', 'tar', '/tmp/pitr_restore_x', '', 'm');
-SELECT * FROM pitr_restore.materialise_backup('/nonexistent/backups/bk1', 'tar', '/tmp/pitr_restore_x', '', 'm');
+SELECT pg_temp.try(format($q$SELECT * FROM pitr_restore.prepare_restore(%L, target => 'immediate')$q$,
+	:'datadir' || '/restore'), :'datadir');
 RESET ROLE;
-RESET pitr_restore.backup_dir;
 
-REVOKE pg_write_server_files FROM pitr_restore_plain;
-REVOKE EXECUTE ON FUNCTION pitr_restore.materialise_backup(text, text, text, text, text) FROM pitr_restore_plain;
-REVOKE EXECUTE ON FUNCTION pitr_restore.check_restore_target(text) FROM pitr_restore_plain;
-REVOKE USAGE ON SCHEMA pitr_restore FROM pitr_restore_plain;
+REVOKE pg_read_server_files, pg_write_server_files FROM pitr_restore_plain;
 DROP ROLE pitr_restore_plain;
 DROP EXTENSION pitr_restore;

@@ -37,6 +37,7 @@
 #include "archive_files.h"
 #include "archive_index.h"
 #include "backup.h"
+#include "backup_dir.h"
 #include "history.h"
 #include "index_store.h"
 #include "pitr_restore.h"

@@ -1,8 +1,11 @@
 # The restore builder, materialise_backup(): plain, tar, tar.gz and tar.zst
 # backups become data directories that start and recover to a restore
 # point; a tampered file, an escaping or linked tar entry are refused; a
-# cancelled or killed build leaves nothing a later call trips on; the
-# source cluster, its backups and the archive are never written.
+# target inside the running server's data directory, a tablespace, the
+# archive or the backups is refused by real path, symbolic links or not; a
+# cancelled or killed build leaves nothing a later call trips on, and the
+# stale-directory sweep removes only what it provably made; the source
+# cluster, its backups and the archive are never written.
 use strict;
 use warnings;
 use Archive::Tar;
@@ -11,7 +14,6 @@ use File::Copy;
 use File::Find;
 use File::Path qw(rmtree);
 use IPC::Run;
-use POSIX qw(mkfifo);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::RecursiveCopy;
 use PostgreSQL::Test::Utils;
@@ -50,9 +52,11 @@ $primary->stop;
 my $builder = PostgreSQL::Test::Cluster->new('builder');
 $builder->init;
 $builder->append_conf('postgresql.conf',
-	"pitr_restore.backup_dir = '$bkdir'\nrestart_after_crash = on\n");
+	"pitr_restore.backup_dir = '$bkdir'\npitr_restore.archive_dir = '$archive'\n"
+	  . "restart_after_crash = on\n");
 $builder->start;
-$builder->safe_psql('postgres', 'CREATE EXTENSION pitr_restore');
+my $tsdir = PostgreSQL::Test::Utils::tempdir('tablespace');
+$builder->safe_psql('postgres', "CREATE EXTENSION pitr_restore; CREATE TABLESPACE ts LOCATION '$tsdir'");
 
 sub tree_checksum
 {
@@ -202,99 +206,155 @@ is(leftovers($target), '', 'refused link leaves nothing behind');
 
 sub dirname_of { my ($p) = @_; $p =~ s{/[^/]+$}{}; return $p; }
 
-# A build that is cancelled, or whose backend is killed, in the middle.
-# base.tar is a FIFO fed slowly, so the build is surely under way.
-sub slow_backup
+# Targets the builder must never write, judged by real path: through a
+# symbolic link to the running server's data directory, in its tablespace
+# (directly and through a link), in the archive, in the backup directory,
+# and in the backup itself.
+my $links = PostgreSQL::Test::Utils::tempdir('links');
+symlink($builder->data_dir, "$links/datadir") or die "symlink: $!";
+symlink($tsdir, "$links/ts") or die "symlink: $!";
+symlink($archive, "$links/archive") or die "symlink: $!";
+symlink("$bkdir/plain", "$links/backup") or die "symlink: $!";
+foreach my $case (
+	[ "$links/datadir/restore", 'the data directory of the running server' ],
+	[ "$links/datadir/base/restore", 'the data directory of the running server' ],
+	[ "$tsdir/restore", 'a tablespace of the running server' ],
+	[ "$links/ts/restore", 'a tablespace of the running server' ],
+	[ "$links/archive/restore", 'the archive' ],
+	[ "$bkdir/restore", 'the base backup directory' ],
+	[ "$links/backup/restore", 'the base backup directory' ])
 {
-	my ($name) = @_;
-	mkdir("$bkdir/$name");
-	copy("$bkdir/tar/backup_manifest", "$bkdir/$name/backup_manifest") or die;
-	my $fifo = "$bkdir/$name/base.tar";
-	mkfifo($fifo, 0600) or die "mkfifo: $!";
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-	if ($pid == 0)
-	{
-		$SIG{PIPE} = 'DEFAULT';
-		open(my $in, '<', "$bkdir/tar/base.tar") or POSIX::_exit(1);
-		open(my $out, '>', $fifo) or POSIX::_exit(1);
-		binmode $in;
-		binmode $out;
-		my $buf;
-		while (read($in, $buf, 64 * 1024))
-		{
-			syswrite($out, $buf) or last;
-			usleep(100_000);
-		}
-		POSIX::_exit(0);
-	}
-	return $pid;
+	my ($dir, $what) = @$case;
+	($ret, $out, $err) = materialise('plain', 'plain', $dir);
+	like($err, qr/target directory "[^"]*" overlaps \Q$what\E/,
+		"materialise_backup refuses $dir: $what");
+	($ret, $out, $err) = $builder->psql('postgres',
+		"SELECT pitr_restore.check_restore_target('$dir')");
+	like($err, qr/overlaps \Q$what\E/, "check_restore_target refuses $dir");
+	ok(!-e $dir, "nothing created at $dir");
 }
+# The backup itself, when it lies outside backup_dir.
+($ret, $out, $err) = $builder->psql('postgres', qq{
+SET pitr_restore.backup_dir = '$links';
+SELECT * FROM pitr_restore.materialise_backup('$bkdir/plain', 'plain',
+	'$links/backup/restore', '', 'm')});
+like($err, qr/overlaps the backup "\Q$bkdir\E\/plain"/,
+	'a target inside the backup itself is refused, through a link');
+# An archive named by argument counts as well as the setting.
+my $other_archive = PostgreSQL::Test::Utils::tempdir('other_archive');
+($ret, $out, $err) = $builder->psql('postgres',
+	"SELECT pitr_restore.check_restore_target('$other_archive/restore', '$other_archive')");
+like($err, qr/overlaps the archive/, 'a target inside the archive argument is refused');
+is($builder->safe_psql('postgres',
+	"SELECT pitr_restore.check_restore_target('$links/elsewhere')"),
+	"$links/elsewhere", 'a target clear of all of them is its real path');
+ok(!-e "$bkdir/plain/restore" && !-e "$tsdir/restore" && !-e "$archive/restore",
+	'nothing was written by the refused targets');
 
+# A build that is cancelled, or whose backend is killed, in the middle.  The
+# backend is stopped (SIGSTOP) as soon as its temporary directory has its
+# stamp, so the build is surely under way; should it have finished first,
+# the attempt is repeated.
 sub start_build
 {
 	my ($backup, $target) = @_;
-	my ($stdout, $stderr) = ('', '');
-	my $h = IPC::Run::start(
-		[
-			'psql', '-XAtq', '-d', $builder->connstr('postgres'), '-c',
-			"SELECT * FROM pitr_restore.materialise_backup('$bkdir/$backup', 'tar', '$target', '', 'slow')"
-		],
-		'>', \$stdout, '2>', \$stderr);
-	# under way: the temporary directory has files in it
-	my $tmp;
-	for (my $i = 0; $i < 100 * $PostgreSQL::Test::Utils::timeout_default; $i++)
+	for (my $attempt = 0; $attempt < 20; $attempt++)
 	{
-		($tmp) = glob("$target.pitr_restore_tmp.*");
-		last if defined $tmp && -e "$tmp/PG_VERSION";
-		usleep(10_000);
+		my ($stdout, $stderr) = ('', '');
+		my $h = IPC::Run::start(
+			[
+				'psql', '-XAtq', '-d', $builder->connstr('postgres'), '-c',
+				"SELECT * FROM pitr_restore.materialise_backup('$bkdir/$backup', 'tar', '$target', '', 'slow')"
+			],
+			'>', \$stdout, '2>', \$stderr);
+		my ($tmp, $pid);
+		for (my $i = 0; $i < 1000 * $PostgreSQL::Test::Utils::timeout_default; $i++)
+		{
+			# the stamp written: past mkdir, the build proper has begun
+			($tmp) = glob("$target.pitr_restore_tmp.*");
+			last if defined $tmp && -s "$tmp/pitr_restore.building";
+			usleep(1_000);
+		}
+		die 'no temporary directory appeared' unless defined $tmp;
+		($pid) = $tmp =~ /\.(\d+)$/;
+		kill 'STOP', $pid;
+		return ($h, \$stdout, \$stderr, $tmp, $pid) unless -e $target;
+		kill 'CONT', $pid;
+		$h->finish;
+		rmtree($target);
 	}
-	return ($h, \$stdout, \$stderr, $tmp);
+	die 'every build finished before it could be stopped';
 }
 
-sub build_pid
+my ($h, $stdout, $stderr, $tmp, $pid);
+for (;;)
 {
-	return $builder->safe_psql('postgres', q{
-SELECT pid FROM pg_stat_activity
- WHERE query LIKE '%materialise_backup%' AND pid <> pg_backend_pid()});
+	($h, $stdout, $stderr, $tmp, $pid) = start_build('tar', $target);
+	$builder->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+	kill 'CONT', $pid;
+	$h->finish;
+	# stopped past its last interrupt check: it completed, try again
+	last unless -e $target;
+	rmtree($target);
 }
-
-my $writer = slow_backup('slow');
-my ($h, $stdout, $stderr, $tmp) = start_build('slow', $target);
-ok(defined $tmp && -d $tmp, 'slow build is under way in a temporary directory');
-$builder->safe_psql('postgres', 'SELECT pg_cancel_backend(' . build_pid() . ')');
-$h->finish;
 like($$stderr, qr/canceling statement due to user request/, 'the build was cancelled');
 is(leftovers($target), '', 'a cancelled build leaves no target and no temporary directory');
-kill 'KILL', $writer;
-waitpid($writer, 0);
 
-# kill -9: no cleanup can run; the temporary directory is obviously named
-# and the next call removes it.
-unlink("$bkdir/slow/base.tar");
-$writer = slow_backup('slow');
-($h, $stdout, $stderr, $tmp) = start_build('slow', $target);
-my $pid = build_pid();
+# kill -9: no cleanup can run; the temporary directory is obviously named,
+# carries its stamp, and the next call removes it.
+($h, $stdout, $stderr, $tmp, $pid) = start_build('tar', $target);
+ok(-f "$tmp/pitr_restore.building", 'the temporary directory carries a stamp');
+like(slurp_file("$tmp/pitr_restore.building"),
+	qr/^pitr_restore temporary directory\npid $pid\nstarted .*\ntoken [0-9a-f]{32}\n$/,
+	'the stamp names the backend, the time and a random token');
 kill 'KILL', $pid;
 $h->finish;
-kill 'KILL', $writer;
-waitpid($writer, 0);
 $builder->poll_query_until('postgres', 'SELECT true')
   or die 'builder did not restart';
 is(leftovers($target), "restore.pitr_restore_tmp.$pid",
 	'a killed build leaves only its obviously named temporary directory');
+
+# Next to it, things that look like stale temporary directories but cannot
+# prove they are ours: a symbolic link to a directory with files in it, a
+# directory without a stamp, one whose stamp names another process.  Their
+# names use pids that are not running.
+my @dead = grep { !kill(0, $_) } (999990 .. 999999);
+my $parent = dirname_of($target);
+my $victim = PostgreSQL::Test::Utils::tempdir('victim');
+append_to_file("$victim/precious", 'keep me');
+symlink($victim, "$parent/x.pitr_restore_tmp.$dead[0]") or die "symlink: $!";
+mkdir("$parent/y.pitr_restore_tmp.$dead[1]");
+append_to_file("$parent/y.pitr_restore_tmp.$dead[1]/file", 'keep me');
+mkdir("$parent/w.pitr_restore_tmp.$dead[3]");
+mkdir("$parent/z.pitr_restore_tmp.$dead[2]");
+append_to_file("$parent/z.pitr_restore_tmp.$dead[2]/pitr_restore.building",
+	"pitr_restore temporary directory\npid 1\n");
+
 ($ret, $out, $err) = materialise('tar', 'tar', $target);
 is($ret, 0, 'the next build succeeds') or diag($err);
 like($err, qr/removing stale temporary directory ".*restore\.pitr_restore_tmp\.$pid"/,
 	'and removes the stale temporary directory');
 is(leftovers($target), 'restore', 'only the new target is left');
+ok(!-e "$target/pitr_restore.building", 'the finished restore carries no stamp');
+like($err, qr/not removing ".*x\.pitr_restore_tmp\.$dead[0]": it is a symbolic link/,
+	'a symbolic link named like a temporary directory is reported');
+is(slurp_file("$victim/precious"), 'keep me', 'and its target is left alone');
+ok(-l "$parent/x.pitr_restore_tmp.$dead[0]", 'the link itself is left too');
+like($err, qr/not removing ".*y\.pitr_restore_tmp\.$dead[1]": it has no pitr_restore stamp/,
+	'a directory without a stamp is reported');
+ok(-f "$parent/y.pitr_restore_tmp.$dead[1]/file", 'and left alone');
+like($err, qr/not removing ".*z\.pitr_restore_tmp\.$dead[2]": its stamp names another process/,
+	'a stamp naming another process is reported');
+ok(-d "$parent/z.pitr_restore_tmp.$dead[2]", 'and left alone');
+like($err, qr/removed empty stale temporary directory ".*w\.pitr_restore_tmp\.$dead[3]"/,
+	'an empty one (a build killed before its stamp) is removed');
+ok(!-e "$parent/w.pitr_restore_tmp.$dead[3]", 'and is gone');
 
 # An existing target is refused.
 ($ret, $out, $err) = materialise('tar', 'tar', $target);
 like($err, qr/target directory ".*restore" already exists/, 'an existing target is refused');
 
-unlink("$bkdir/slow/base.tar");
-rmtree("$bkdir/$_") foreach qw(tampered grown missing dotdot nested symlink slow);
+rmtree("$bkdir/$_") foreach qw(tampered grown missing dotdot nested symlink);
 is(tree_checksum(@source_dirs), $sums_before,
 	'the source cluster, its backups and the archive are unchanged');
 

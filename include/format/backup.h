@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * backup.h
- *	  Base backups: backup_label, backup history files (*.backup),
- *	  backup_manifest, and the directory of pg_basebackup runs.
+ *	  Base backups: what is known of one (PitrBackup), and the parsers of
+ *	  backup_label, backup history files (*.backup) and backup_manifest
+ *	  (backup_label.c, backup_manifest.c).
  *
  * The parsers take a buffer and fill in structs; they never raise an ERROR
  * for bad content, so they can be fed anything.
@@ -69,14 +70,6 @@ extern bool pitr_parse_backup_label(const char *buf, size_t len,
 extern bool pitr_parse_backup_manifest(const char *buf, size_t len,
 									   PitrBackup *b, List **files,
 									   char **err);
-
-/*
- * One PitrBackup per immediate subdirectory of "dir" (names starting with a
- * dot are skipped), sorted by name.  A subdirectory that is not a usable
- * backup still gets an entry, with "problem" set.  ERRORs only when "dir"
- * itself cannot be read.  A relative "dir" is taken from the data directory.
- */
-extern List *pitr_scan_backup_dir(const char *dir);
 
 /* Strictly parse a non-negative decimal integer and nothing else. */
 extern bool pitr_backup_parse_uint64(const char *str, uint64 *result);

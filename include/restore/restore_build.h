@@ -2,7 +2,7 @@
  *
  * restore_build.h
  *	  Restore building: materialise a base backup (plain, tar, tar.gz,
- *	  tar.zst) into a new data directory, verified against its
+ *	  tar.lz4, tar.zst) into a new data directory, verified against its
  *	  backup_manifest while it is written.
  *
  * restore_build.c owns the SQL function, the temporary directory, the
@@ -15,9 +15,6 @@
 #define PITR_RESTORE_BUILD_H
 
 #include "backup.h"
-
-/* Suffix of the temporary sibling of a target directory: "<dir>" SUFFIX "<pid>" */
-#define RESTORE_TMP_SUFFIX ".pitr_restore_tmp."
 
 /* Where a restore is being built, and what it has written so far. */
 typedef struct RestoreState
@@ -53,8 +50,8 @@ extern bool restore_skipped_file(const char *relpath);
 extern void restore_copy_plain(RestoreState *st, const char *srcdir);
 
 /*
- * Extract one tar of a tar-format backup.  "compression" is "none", "gzip"
- * or "zstd"; every entry goes under "prefix" ("" for base.tar,
+ * Extract one tar of a tar-format backup.  "compression" is "none", "gzip",
+ * "lz4" or "zstd"; every entry goes under "prefix" ("" for base.tar,
  * "pg_tblspc/<oid>/" for a tablespace, "pg_wal/" for pg_wal.tar); entries
  * are checked against the manifest when "verify" is true.
  */

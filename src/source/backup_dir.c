@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
- * backup.c
- *	  Base backups: parse backup_label and backup history files, and scan
- *	  the backup directory, one pg_basebackup run per subdirectory, plain
- *	  or tar (optionally gzip or zstd compressed).
+ * backup_dir.c
+ *	  The directory of base backups (pitr_restore.backup_dir): one
+ *	  pg_basebackup run per subdirectory, plain or tar (optionally gzip,
+ *	  lz4 or zstd compressed), described from its backup_label, PG_VERSION,
+ *	  pg_control and backup_manifest (parsed by format/).
  *
  * A backup that cannot be used is still listed, with a reason, so that a
  * DBA sees why it was passed over; only an unreadable backup directory
@@ -20,14 +21,12 @@
 
 #include "catalog/pg_control.h"
 #include "miscadmin.h"
-#include "pgtime.h"
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
-#include "utils/datetime.h"
 #include "utils/memutils.h"
-#include "utils/timestamp.h"
 
 #include "backup.h"
+#include "backup_dir.h"
 #include "tar_reader.h"
 
 /* Size limits for the files we read whole. */
@@ -41,33 +40,6 @@
 
 /* read() size for the files read whole */
 #define FILE_READ_CHUNK		(256 * 1024)
-
-/* Lines of a backup_label or backup history file we understand. */
-typedef enum LabelKey
-{
-	LK_START_WAL,
-	LK_STOP_WAL,
-	LK_CHECKPOINT,
-	LK_BACKUP_FROM,
-	LK_START_TIME,
-	LK_STOP_TIME,
-	LK_LABEL,
-	LK_START_TLI,
-	LK_STOP_TLI,
-	LK_COUNT
-} LabelKey;
-
-static const char *const label_keys[LK_COUNT] = {
-	"START WAL LOCATION:",
-	"STOP WAL LOCATION:",
-	"CHECKPOINT LOCATION:",
-	"BACKUP FROM:",
-	"START TIME:",
-	"STOP TIME:",
-	"LABEL:",
-	"START TIMELINE:",
-	"STOP TIMELINE:",
-};
 
 /* The members of a base backup we read. */
 typedef enum BackupMember
@@ -96,241 +68,6 @@ typedef struct MemberData
 	size_t		len[BM_COUNT];
 } MemberData;
 
-bool
-pitr_backup_parse_lsn(const char *str, XLogRecPtr *lsn, const char **end)
-{
-	uint64		parts[2] = {0, 0};
-	const char *p = str;
-
-	for (int i = 0; i < 2; i++)
-	{
-		int			ndigits = 0;
-
-		if (i == 1)
-		{
-			if (*p != '/')
-				return false;
-			p++;
-		}
-		while (ndigits < 9)
-		{
-			int			d;
-
-			if (*p >= '0' && *p <= '9')
-				d = *p - '0';
-			else if (*p >= 'a' && *p <= 'f')
-				d = *p - 'a' + 10;
-			else if (*p >= 'A' && *p <= 'F')
-				d = *p - 'A' + 10;
-			else
-				break;
-			parts[i] = parts[i] * 16 + d;
-			ndigits++;
-			p++;
-		}
-		if (ndigits == 0 || ndigits > 8)
-			return false;
-	}
-	*lsn = (parts[0] << 32) | parts[1];
-	if (end != NULL)
-		*end = p;
-	return true;
-}
-
-/* A decimal timeline ID, 1 or more, and nothing else. */
-static bool
-parse_tli(const char *str, TimeLineID *tli)
-{
-	uint64		v;
-
-	if (!pitr_backup_parse_uint64(str, &v) || v == 0 || v > PG_UINT32_MAX)
-		return false;
-	*tli = (TimeLineID) v;
-	return true;
-}
-
-/*
- * "X/X (file TTTTTTTTXXXXXXXXYYYYYYYY)": the LSN, and the timeline from the
- * file name when there is one (*tli is left alone otherwise).
- */
-static bool
-parse_wal_location(const char *str, XLogRecPtr *lsn, TimeLineID *tli)
-{
-	const char *rest;
-	TimeLineID	ftli;
-
-	if (!pitr_backup_parse_lsn(str, lsn, &rest))
-		return false;
-	if (strncmp(rest, " (file ", 7) == 0 && strlen(rest) == 7 + 24 + 1 &&
-		strspn(rest + 7, "0123456789ABCDEF") == 24 && rest[7 + 24] == ')' &&
-		sscanf(rest + 7, "%08X", &ftli) == 1 && ftli != 0)
-		*tli = ftli;
-	else if (*rest != '\0' && *rest != ' ')
-		return false;
-	return true;
-}
-
-/*
- * "%Y-%m-%d %H:%M:%S %Z" as the server writes it, the zone being an
- * abbreviation (UTC, CEST) or an offset (+01).  Uses the datetime input
- * routines directly because timestamptz_in would ERROR on bad input.
- */
-static bool
-parse_label_time(const char *str, TimestampTz *result)
-{
-	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
-	char	   *field[MAXDATEFIELDS];
-	int			ftype[MAXDATEFIELDS];
-	int			nf;
-	int			dtype;
-	int			tz;
-	struct pg_tm tt;
-	fsec_t		fsec;
-
-	if (strlen(str) >= MAXDATELEN)
-		return false;
-	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
-					  MAXDATEFIELDS, &nf) != 0)
-		return false;
-	/* date, time and zone: without a zone the session's would be assumed */
-	if (nf < 3)
-		return false;
-	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
-		dtype != DTK_DATE)
-		return false;
-	if (tm2timestamp(&tt, fsec, &tz, result) != 0 ||
-		!IS_VALID_TIMESTAMP(*result))
-		return false;
-	return true;
-}
-
-/*
- * See backup.h.  Recovery itself reads backup_label with fscanf in a fixed
- * order; we are more forgiving since we only report what we find.
- */
-bool
-pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
-						char **err)
-{
-	const char *p = buf;
-	const char *end = buf + len;
-	bool		seen[LK_COUNT] = {false};
-	bool		start_ok = false;
-	TimeLineID	start_file_tli = 0;
-	TimeLineID	stop_file_tli = 0;
-	bool		start_tli_line = false;
-	bool		stop_tli_line = false;
-
-	*err = NULL;
-
-	while (p < end)
-	{
-		const char *nl = memchr(p, '\n', end - p);
-		size_t		linelen = (nl ? nl : end) - p;
-		char	   *line;
-		char	   *value = NULL;
-		int			key;
-
-		if (linelen > 0 && p[linelen - 1] == '\r')
-			linelen--;
-		line = pnstrdup(p, linelen);
-		p = nl ? nl + 1 : end;
-
-		for (key = 0; key < LK_COUNT; key++)
-		{
-			size_t		klen = strlen(label_keys[key]);
-
-			if (strncmp(line, label_keys[key], klen) == 0)
-			{
-				value = line + klen;
-				if (*value == ' ')
-					value++;
-				break;
-			}
-		}
-		/* unknown lines, and repeats that a LABEL could have forged */
-		if (key == LK_COUNT || seen[key])
-		{
-			pfree(line);
-			continue;
-		}
-		seen[key] = true;
-
-		switch ((LabelKey) key)
-		{
-			case LK_START_WAL:
-				{
-					XLogRecPtr	lsn;
-
-					start_ok = parse_wal_location(value, &lsn,
-												  &start_file_tli);
-					if (start_ok)
-						b->start_lsn = lsn;
-					break;
-				}
-			case LK_STOP_WAL:
-				{
-					XLogRecPtr	lsn;
-
-					if (parse_wal_location(value, &lsn, &stop_file_tli))
-						b->stop_lsn = lsn;
-					break;
-				}
-			case LK_CHECKPOINT:
-				{
-					XLogRecPtr	lsn;
-					const char *rest;
-
-					if (pitr_backup_parse_lsn(value, &lsn, &rest) &&
-						*rest == '\0')
-						b->checkpoint_lsn = lsn;
-					break;
-				}
-			case LK_BACKUP_FROM:
-				b->backup_from = pstrdup(value);
-				break;
-			case LK_START_TIME:
-				b->has_start_time = parse_label_time(value, &b->start_time);
-				break;
-			case LK_STOP_TIME:
-				b->has_stop_time = parse_label_time(value, &b->stop_time);
-				break;
-			case LK_LABEL:
-				b->label = pstrdup(value);
-				break;
-			case LK_START_TLI:
-				start_tli_line = parse_tli(value, &b->start_tli);
-				break;
-			case LK_STOP_TLI:
-				stop_tli_line = parse_tli(value, &b->stop_tli);
-				break;
-			case LK_COUNT:
-				break;
-		}
-		pfree(line);
-	}
-
-	if (!seen[LK_START_WAL])
-	{
-		*err = pstrdup("missing \"START WAL LOCATION\" line");
-		return false;
-	}
-	if (!start_ok)
-	{
-		*err = pstrdup("invalid \"START WAL LOCATION\" line");
-		return false;
-	}
-
-	/* before PostgreSQL 11 the timelines were only in the file names */
-	if (!start_tli_line && start_file_tli != 0)
-		b->start_tli = start_file_tli;
-	if (!stop_tli_line && stop_file_tli != 0 &&
-		b->stop_lsn != InvalidXLogRecPtr)
-		b->stop_tli = stop_file_tli;
-
-	return true;
-}
-
 /* Record why a backup cannot be used; the first reason found wins. */
 static void
 set_problem(PitrBackup *b, const char *msg)
@@ -352,7 +89,18 @@ read_whole_file(const char *path, size_t maxlen, char **data, size_t *len,
 	char	   *buf;
 	size_t		done = 0;
 
-	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
+	/* lstat first and open non-blocking: a FIFO must never hang a scan */
+	if (lstat(path, &st) < 0)
+	{
+		*err = psprintf("could not stat file \"%s\": %m", path);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		*err = psprintf("\"%s\" is not a regular file", path);
+		return false;
+	}
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
 	if (fd < 0)
 	{
 		*err = psprintf("could not open file \"%s\": %m", path);
@@ -411,7 +159,8 @@ is_regular_file(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	/* lstat: a link or a FIFO in its place is not taken for the file */
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /*
@@ -586,6 +335,7 @@ scan_one_backup(const char *parent, const char *name)
 		{"base.tar", "tar", "none"},
 		{"base.tar.gz", "tar.gz", "gzip"},
 		{"base.tar.zst", "tar.zst", "zstd"},
+		{"base.tar.lz4", "tar.lz4", "lz4"},
 	};
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext scancxt;
@@ -595,6 +345,7 @@ scan_one_backup(const char *parent, const char *name)
 	char	   *path;
 	char	   *err = NULL;
 	int64		bytes = 0;
+	struct stat st;
 
 	b = palloc0(sizeof(PitrBackup));
 	b->name = pstrdup(name);
@@ -661,10 +412,8 @@ scan_one_backup(const char *parent, const char *name)
 				}
 			}
 		}
-		else if (is_regular_file(psprintf("%s/base.tar.lz4", b->location)))
-			set_problem(b, "base.tar.lz4 is compressed with lz4, which is not supported");
 		else
-			set_problem(b, "no backup_label, base.tar, base.tar.gz or base.tar.zst found");
+			set_problem(b, "no backup_label, base.tar, base.tar.gz, base.tar.lz4 or base.tar.zst found");
 	}
 
 	if (md.data[BM_VERSION] != NULL)
@@ -699,7 +448,12 @@ scan_one_backup(const char *parent, const char *name)
 	}
 
 	path = psprintf("%s/backup_manifest", b->location);
-	if (is_regular_file(path))
+	if (!is_regular_file(path) && lstat(path, &st) == 0)
+	{
+		err = psprintf("\"%s\" is not a regular file", path);
+		set_problem(b, err);
+	}
+	else if (is_regular_file(path))
 	{
 		char	   *data;
 		size_t		len;

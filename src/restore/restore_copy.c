@@ -2,7 +2,7 @@
  *
  * restore_copy.c
  *	  Write a base backup into the directory a restore is built in: copy a
- *	  plain backup, or extract the tars of a tar backup (gzip or zstd
+ *	  plain backup, or extract the tars of a tar backup (gzip, lz4 or zstd
  *	  compressed or not) with tar_reader.c, checking every file against the
  *	  backup_manifest while it is written.
  *
@@ -369,7 +369,8 @@ copy_file(RestoreState *st, const char *src, const char *relpath, bool verify)
 	int			fd;
 
 	sink_open(st, &sink, relpath, verify);
-	fd = OpenTransientFile(src, O_RDONLY | PG_BINARY);
+	/* lstat said regular; non-blocking in case it was swapped for a FIFO */
+	fd = OpenTransientFile(src, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),

@@ -5,19 +5,19 @@
  *	  base backup, with recovery.signal, the recovery settings and the
  *	  marker that makes the cleanup hooks run once after the restore.
  *
- * The directory is built in a sibling "<target_dir>.pitr_restore_tmp.<pid>"
- * and renamed into place at the end, so target_dir either does not exist
- * or is complete.  On ERROR or FATAL the temporary directory is removed;
- * one left by a backend killed with SIGKILL is recognised by its name and
- * removed by the next call, once its pid is gone.  The backup itself and
- * the running cluster are only ever read.
+ * The target is judged by real path (restore_target.c).  The directory is
+ * built in a stamped sibling "<target_dir>.pitr_restore_tmp.<pid>" and
+ * renamed into place at the end, so target_dir either does not exist or is
+ * complete.  On ERROR or FATAL the temporary directory is removed; one left
+ * by a backend killed with SIGKILL is removed by the next call once its pid
+ * is gone and its stamp proves it ours.  The backup itself and the running
+ * cluster are only ever read.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -38,6 +38,7 @@
 #include "cleanup.h"
 #include "pitr_restore.h"
 #include "restore_build.h"
+#include "restore_target.h"
 
 PG_FUNCTION_INFO_V1(pitr_materialise_backup);
 PG_FUNCTION_INFO_V1(pitr_check_restore_target);
@@ -57,7 +58,7 @@ remove_building_dir(int code, Datum arg)
 {
 	if (building_dir[0] != '\0')
 	{
-		rmtree(building_dir, true);
+		restore_remove_tree(building_dir);
 		building_dir[0] = '\0';
 	}
 }
@@ -78,7 +79,8 @@ read_whole_file(const char *path, size_t *len)
 	char	   *buf;
 	size_t		done = 0;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	/* non-blocking: a FIFO in place of the file must not hang us */
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0 && errno == ENOENT)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -92,6 +94,10 @@ read_whole_file(const char *path, size_t *len)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat file \"%s\": %m", path)));
+	if (!S_ISREG(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("\"%s\" is not a regular file", path)));
 	if ((size_t) st.st_size >= MAX_MANIFEST_SIZE)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -158,53 +164,6 @@ file_exists(const char *dir, const char *name)
 	return lstat(path, &st) == 0;
 }
 
-/*
- * Remove temporary directories of earlier calls whose backend is gone (a
- * backend killed with SIGKILL runs no cleanup), and one of our own pid,
- * which is stale by definition.
- */
-static void
-sweep_stale_dirs(const char *parent)
-{
-	DIR		   *dir;
-	struct dirent *de;
-
-	dir = AllocateDir(parent);
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", parent)));
-	while ((de = ReadDir(dir, parent)) != NULL)
-	{
-		char	   *suffix = strstr(de->d_name, RESTORE_TMP_SUFFIX);
-		char	   *end;
-		long		pid;
-		char	   *path;
-
-		CHECK_FOR_INTERRUPTS();
-		if (suffix == NULL)
-			continue;
-		suffix += strlen(RESTORE_TMP_SUFFIX);
-		errno = 0;
-		pid = strtol(suffix, &end, 10);
-		if (errno != 0 || end == suffix || *end != '\0' || pid <= 0 ||
-			pid > INT_MAX)
-			continue;
-		if (pid != MyProcPid && !(kill((pid_t) pid, 0) != 0 && errno == ESRCH))
-			continue;
-		path = psprintf("%s/%s", parent, de->d_name);
-		ereport(NOTICE,
-				(errmsg("removing stale temporary directory \"%s\"", path)));
-		if (!rmtree(path, true))
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not remove stale temporary directory \"%s\"",
-							path)));
-		pfree(path);
-	}
-	FreeDir(dir);
-}
-
 /* fsync every file and directory under "path", then "path" itself. */
 static void
 fsync_tree(const char *path)
@@ -241,7 +200,8 @@ fsync_tree(const char *path)
 }
 
 /*
- * Extract the tars of a tar-format backup: base.tar first, then each
+ * Extract the tars of a tar-format backup (none, gzip, lz4 or zstd
+ * compressed): base.tar first, then each
  * tablespace's <oid>.tar into pg_tblspc/<oid>, then pg_wal.tar.  Each may
  * be compressed its own way (pg_basebackup compresses pg_wal.tar on the
  * client side only).
@@ -254,7 +214,8 @@ extract_tars(RestoreState *st, const char *location)
 		const char *suffix;
 		const char *compression;
 	}			kinds[] = {
-		{".tar", "none"}, {".tar.gz", "gzip"}, {".tar.zst", "zstd"}
+		{".tar", "none"}, {".tar.gz", "gzip"}, {".tar.zst", "zstd"},
+		{".tar.lz4", "lz4"}
 	};
 	DIR		   *dir;
 	struct dirent *de;
@@ -302,18 +263,13 @@ extract_tars(RestoreState *st, const char *location)
 			}
 			pfree(stem);
 		}
-		if (len > 8 && strcmp(de->d_name + len - 8, ".tar.lz4") == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("backup file \"%s/%s\" is compressed with lz4, which is not supported",
-							location, de->d_name)));
 	}
 	FreeDir(dir);
 
 	if (base == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("backup \"%s\" has no base.tar, base.tar.gz or base.tar.zst",
+				 errmsg("backup \"%s\" has no base.tar, base.tar.gz, base.tar.lz4 or base.tar.zst",
 						location)));
 	restore_extract_tar(st, base, basecomp, "", true);
 	forboth(lc, tablespaces, lc2, tscompression)
@@ -336,8 +292,13 @@ check_all_written(RestoreState *st)
 	{
 		const char *path = st->mf[i]->path;
 
+		/*
+		 * WAL is left to recovery, as pg_verifybackup leaves it to its own
+		 * WAL check: with -X fetch the manifest lists pg_wal's segments and
+		 * archive_status files, which a backup need not carry as listed.
+		 */
 		if (st->seen[i] || restore_skipped_file(path) ||
-			restore_unverified_file(path))
+			restore_unverified_file(path) || strncmp(path, "pg_wal/", 7) == 0)
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -412,7 +373,8 @@ static int64
 needed_bytes(RestoreState *st, const char *location, const char *format)
 {
 	int64		need = st->expected_bytes;
-	static const char *const wal[] = {"pg_wal.tar", "pg_wal.tar.gz", "pg_wal.tar.zst"};
+	static const char *const wal[] = {"pg_wal.tar", "pg_wal.tar.gz",
+	"pg_wal.tar.lz4", "pg_wal.tar.zst"};
 
 	/* compressed WAL is counted at its compressed size: a lower bound */
 	if (strcmp(format, "plain") != 0)
@@ -448,74 +410,88 @@ check_free_space(const char *parent, int64 need)
 						   avail / (1024 * 1024))));
 }
 
-/* Canonical absolute path from a text argument, or an ERROR naming it. */
-static char *
-absolute_arg(text *arg, const char *what)
+/*
+ * The real path of the backup location argument, or an ERROR naming it.
+ * Not inlined: its locals must not live in the caller's frame, which
+ * PG_ENSURE_ERROR_CLEANUP longjmps through.
+ */
+static pg_noinline char *
+backup_location_arg(text *arg)
 {
 	char	   *path = text_to_cstring(arg);
+	char	   *real;
+	char	   *result;
 
 	if (!is_absolute_path(path))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s \"%s\" is not an absolute path", what, path)));
+				 errmsg("backup location \"%s\" is not an absolute path", path)));
 	canonicalize_path(path);
-	if (strlen(path) >= MAXPGPATH - 64)
+	real = realpath(path, NULL);
+	if (real == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not resolve the real path of backup \"%s\": %m",
+						path)));
+	result = pstrdup(real);
+	free(real);
+	if (strlen(result) >= MAXPGPATH - 64)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("%s \"%s\" is too long", what, path)));
-	return path;
-}
-
-static bool
-path_within(const char *path, const char *dir)
-{
-	return strcmp(path, dir) == 0 || path_is_prefix_of_path(dir, path);
+				 errmsg("backup location \"%s\" is too long", result)));
+	return result;
 }
 
 /*
- * The checks on a target directory; returns its parent.  The running
- * cluster is never written, and an existing directory is never reused.
+ * The caller of prepare_restore reads server files (the backup, the
+ * archive) and writes them (the restore): it must have the privileges of
+ * both roles.  GetOuterUserId(), because inside the SECURITY DEFINER
+ * prepare_restore GetUserId() is the extension's owner.
  */
-static char *
-check_target(const char *target)
+static void
+check_caller(void)
 {
-	struct stat sb;
-	char	   *parent;
+	Oid			caller = GetOuterUserId();
 
-	if (strcmp(target, "/") == 0 || path_within(target, DataDir) ||
-		path_within(DataDir, target))
+	if (!has_privs_of_role(caller, ROLE_PG_READ_SERVER_FILES))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target directory \"%s\" overlaps the data directory of the running server",
-						target)));
-	if (lstat(target, &sb) == 0)
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to build a restore"),
+				 errdetail("Building a restore reads the base backup and the archive."),
+				 errhint("Grant the role privileges of both \"%s\" and \"%s\".",
+						 "pg_read_server_files", "pg_write_server_files")));
+	if (!has_privs_of_role(caller, ROLE_PG_WRITE_SERVER_FILES))
 		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_FILE),
-				 errmsg("target directory \"%s\" already exists", target),
-				 errhint("Give a directory that does not exist yet; it is created complete or not at all.")));
-	else if (errno != ENOENT)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat \"%s\": %m", target)));
-	parent = pstrdup(target);
-	get_parent_directory(parent);
-	if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("parent directory \"%s\" of the target directory does not exist",
-						parent)));
-	return parent;
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to build a restore"),
+				 errdetail("Building a restore writes a new data directory."),
+				 errhint("Grant the role privileges of both \"%s\" and \"%s\".",
+						 "pg_read_server_files", "pg_write_server_files")));
 }
 
-/* check_restore_target(target_dir): the checks alone; the canonical path. */
+/*
+ * check_restore_target(target_dir [, archive_dir]): the checks on a target
+ * directory alone, made before anything is resolved or read; returns its
+ * real path, which the restore is then built at.  The running cluster, the
+ * archive and the backups are never written, and an existing directory is
+ * never reused.
+ */
 Datum
 pitr_check_restore_target(PG_FUNCTION_ARGS)
 {
 	char	   *target;
+	char	   *parent;
+	char	   *archive = NULL;
 
-	pitr_check_write_privilege();
-	target = absolute_arg(PG_GETARG_TEXT_PP(0), "target directory");
-	check_target(target);
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target_dir must not be NULL")));
+	check_caller();
+	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
+		archive = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	target = restore_real_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), &parent);
+	restore_check_target_clear(target, archive, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(target));
 }
 
@@ -545,50 +521,28 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	pitr_check_write_privilege();
+	check_caller();
 
-	location = absolute_arg(PG_GETARG_TEXT_PP(0), "backup location");
 	format = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	target = absolute_arg(PG_GETARG_TEXT_PP(2), "target directory");
 	recovery_conf = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	marker = text_to_cstring(PG_GETARG_TEXT_PP(4));
 
 	if (strcmp(format, "plain") != 0 && strcmp(format, "tar") != 0 &&
-		strcmp(format, "tar.gz") != 0 && strcmp(format, "tar.zst") != 0)
+		strcmp(format, "tar.gz") != 0 && strcmp(format, "tar.zst") != 0 &&
+		strcmp(format, "tar.lz4") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized backup format \"%s\"", format),
-				 errhint("Valid formats are \"plain\", \"tar\", \"tar.gz\" and \"tar.zst\".")));
+				 errhint("Valid formats are \"plain\", \"tar\", \"tar.gz\", \"tar.lz4\" and \"tar.zst\".")));
 	if (strchr(marker, '\n') != NULL || strchr(marker, '\r') != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("restore marker must be a single line")));
 
-	/* writing server files is not reading them: stay within backup_dir */
-	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
-	{
-		char	   *bdir = NULL;
-
-		if (pitr_backup_dir != NULL && is_absolute_path(pitr_backup_dir))
-		{
-			bdir = pstrdup(pitr_backup_dir);
-			canonicalize_path(bdir);
-		}
-		if (bdir == NULL || !path_within(location, bdir) ||
-			strcmp(location, bdir) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to read backup \"%s\"", location),
-					 errdetail("Roles without privileges of the \"%s\" role may only restore backups under \"pitr_restore.backup_dir\".",
-							   "pg_read_server_files")));
-	}
-
-	if (path_within(target, location) || path_within(location, target))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target directory \"%s\" overlaps the backup \"%s\"",
-						target, location)));
-	parent = check_target(target);
+	/* real paths decide: the target, and what it must stay clear of */
+	location = backup_location_arg(PG_GETARG_TEXT_PP(0));
+	target = restore_real_target(text_to_cstring(PG_GETARG_TEXT_PP(2)), &parent);
+	restore_check_target_clear(target, NULL, location);
 
 	/* the manifest first: nothing is written for a backup we cannot check */
 	manifest = read_whole_file(psprintf("%s/backup_manifest", location),
@@ -615,19 +569,15 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 	st.next_notice = st.expected_bytes / 10;
 	st.buf = palloc(RESTORE_BUFSIZE);
 
-	sweep_stale_dirs(parent);
+	restore_sweep_stale(parent);
 	check_free_space(parent, needed_bytes(&st, location, format));
 
 	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
 			 RESTORE_TMP_SUFFIX, MyProcPid);
 	st.tmpdir = pstrdup(building_dir);
-	if (mkdir(st.tmpdir, pg_dir_create_mode) != 0)
-	{
-		building_dir[0] = '\0';
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create directory \"%s\": %m", st.tmpdir)));
-	}
+	building_dir[0] = '\0';
+	restore_make_tmpdir(st.tmpdir);
+	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
 
 	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
 	{
@@ -638,6 +588,7 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 		check_all_written(&st);
 		write_recovery_files(&st, recovery_conf, marker);
 
+		restore_unstamp(st.tmpdir);
 		fsync_tree(st.tmpdir);
 		/* RENAME_NOREPLACE: a target created meanwhile is never replaced */
 		if (renameat2(AT_FDCWD, st.tmpdir, AT_FDCWD, target,

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * tar_reader.h
- *	  Reading a tar file, gzip or zstd compressed or not, with libarchive:
+ *	  Reading a tar file, gzip, lz4 or zstd compressed or not, with libarchive:
  *	  the one reader behind backup scanning and restore building.
  *
  * libarchive's objects live outside memory contexts; the reader frees them
@@ -27,7 +27,8 @@ typedef struct PitrTarReader PitrTarReader;
 									 * pitr_tar_error, not as an ERROR */
 
 /*
- * Open the tar at "path"; "compression" is "none", "gzip" or "zstd".  A
+ * Open the tar at "path"; "compression" is "none", "gzip", "lz4" or
+ * "zstd".  A
  * failure is an ERROR, or with PITR_TAR_NOERROR a reader that returns no
  * entries and whose pitr_tar_error says why.  A pending cancel is always
  * an ERROR, as is running out of memory.

@@ -5,8 +5,8 @@
  *	  members of a base backup that backup.c scans, and the entries that
  *	  restore_copy.c extracts.
  *
- * Only the tar format and the built-in gzip and zstd filters are enabled;
- * libarchive is never allowed to run an external decompressor.  See
+ * Only the tar format and the built-in gzip, lz4 and zstd filters are
+ * enabled; libarchive is never allowed to run an external decompressor.  See
  * tar_reader.h for how memory, errors and cancels are handled.
  *
  *-------------------------------------------------------------------------
@@ -156,6 +156,14 @@ tar_more(PitrTarReader *r, int rc)
 	return false;
 }
 
+static bool
+is_regular_fd(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* See tar_reader.h. */
 PitrTarReader *
 pitr_tar_open(const char *path, const char *compression, int flags)
@@ -178,7 +186,21 @@ pitr_tar_open(const char *path, const char *compression, int flags)
 	r->cleanup.arg = r;
 	MemoryContextRegisterResetCallback(cxt, &r->cleanup);
 
-	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	/* non-blocking, and only a regular file: a FIFO must not hang us */
+	r->fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
+	if (r->fd >= 0 && !is_regular_fd(r->fd))
+	{
+		CloseTransientFile(r->fd);
+		r->fd = -1;
+		if (flags & PITR_TAR_NOERROR)
+		{
+			tar_give_up(r, psprintf("\"%s\" is not a regular file", path));
+			return r;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("\"%s\" is not a regular file", path)));
+	}
 	if (r->fd < 0)
 	{
 		if (flags & PITR_TAR_NOERROR)
@@ -201,7 +223,9 @@ pitr_tar_open(const char *path, const char *compression, int flags)
 	if ((strcmp(compression, "gzip") == 0 &&
 		 archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
 		(strcmp(compression, "zstd") == 0 &&
-		 archive_read_support_filter_zstd(a) != ARCHIVE_OK))
+		 archive_read_support_filter_zstd(a) != ARCHIVE_OK) ||
+		(strcmp(compression, "lz4") == 0 &&
+		 archive_read_support_filter_lz4(a) != ARCHIVE_OK))
 	{
 		if (flags & PITR_TAR_NOERROR)
 		{

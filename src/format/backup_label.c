@@ -1,0 +1,279 @@
+/*-------------------------------------------------------------------------
+ *
+ * backup_label.c
+ *	  Parse a backup_label or a backup history file (*.backup): a pure
+ *	  parser over a buffer, with no file access and no ERROR for bad
+ *	  content, so it can be fed anything (and fuzzed).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pgtime.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "backup.h"
+
+/* Lines of a backup_label or backup history file we understand. */
+typedef enum LabelKey
+{
+	LK_START_WAL,
+	LK_STOP_WAL,
+	LK_CHECKPOINT,
+	LK_BACKUP_FROM,
+	LK_START_TIME,
+	LK_STOP_TIME,
+	LK_LABEL,
+	LK_START_TLI,
+	LK_STOP_TLI,
+	LK_COUNT
+} LabelKey;
+
+static const char *const label_keys[LK_COUNT] = {
+	"START WAL LOCATION:",
+	"STOP WAL LOCATION:",
+	"CHECKPOINT LOCATION:",
+	"BACKUP FROM:",
+	"START TIME:",
+	"STOP TIME:",
+	"LABEL:",
+	"START TIMELINE:",
+	"STOP TIMELINE:",
+};
+
+bool
+pitr_backup_parse_lsn(const char *str, XLogRecPtr *lsn, const char **end)
+{
+	uint64		parts[2] = {0, 0};
+	const char *p = str;
+
+	for (int i = 0; i < 2; i++)
+	{
+		int			ndigits = 0;
+
+		if (i == 1)
+		{
+			if (*p != '/')
+				return false;
+			p++;
+		}
+		while (ndigits < 9)
+		{
+			int			d;
+
+			if (*p >= '0' && *p <= '9')
+				d = *p - '0';
+			else if (*p >= 'a' && *p <= 'f')
+				d = *p - 'a' + 10;
+			else if (*p >= 'A' && *p <= 'F')
+				d = *p - 'A' + 10;
+			else
+				break;
+			parts[i] = parts[i] * 16 + d;
+			ndigits++;
+			p++;
+		}
+		if (ndigits == 0 || ndigits > 8)
+			return false;
+	}
+	*lsn = (parts[0] << 32) | parts[1];
+	if (end != NULL)
+		*end = p;
+	return true;
+}
+
+/* A decimal timeline ID, 1 or more, and nothing else. */
+static bool
+parse_tli(const char *str, TimeLineID *tli)
+{
+	uint64		v;
+
+	if (!pitr_backup_parse_uint64(str, &v) || v == 0 || v > PG_UINT32_MAX)
+		return false;
+	*tli = (TimeLineID) v;
+	return true;
+}
+
+/*
+ * "X/X (file TTTTTTTTXXXXXXXXYYYYYYYY)": the LSN, and the timeline from the
+ * file name when there is one (*tli is left alone otherwise).
+ */
+static bool
+parse_wal_location(const char *str, XLogRecPtr *lsn, TimeLineID *tli)
+{
+	const char *rest;
+	TimeLineID	ftli;
+
+	if (!pitr_backup_parse_lsn(str, lsn, &rest))
+		return false;
+	if (strncmp(rest, " (file ", 7) == 0 && strlen(rest) == 7 + 24 + 1 &&
+		strspn(rest + 7, "0123456789ABCDEF") == 24 && rest[7 + 24] == ')' &&
+		sscanf(rest + 7, "%08X", &ftli) == 1 && ftli != 0)
+		*tli = ftli;
+	else if (*rest != '\0' && *rest != ' ')
+		return false;
+	return true;
+}
+
+/*
+ * "%Y-%m-%d %H:%M:%S %Z" as the server writes it, the zone being an
+ * abbreviation (UTC, CEST) or an offset (+01).  Uses the datetime input
+ * routines directly because timestamptz_in would ERROR on bad input.
+ */
+static bool
+parse_label_time(const char *str, TimestampTz *result)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	int			tz;
+	struct pg_tm tt;
+	fsec_t		fsec;
+
+	if (strlen(str) >= MAXDATELEN)
+		return false;
+	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0)
+		return false;
+	/* date, time and zone: without a zone the session's would be assumed */
+	if (nf < 3)
+		return false;
+	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
+		dtype != DTK_DATE)
+		return false;
+	if (tm2timestamp(&tt, fsec, &tz, result) != 0 ||
+		!IS_VALID_TIMESTAMP(*result))
+		return false;
+	return true;
+}
+
+/*
+ * See backup.h.  Recovery itself reads backup_label with fscanf in a fixed
+ * order; we are more forgiving since we only report what we find.
+ */
+bool
+pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
+						char **err)
+{
+	const char *p = buf;
+	const char *end = buf + len;
+	bool		seen[LK_COUNT] = {false};
+	bool		start_ok = false;
+	TimeLineID	start_file_tli = 0;
+	TimeLineID	stop_file_tli = 0;
+	bool		start_tli_line = false;
+	bool		stop_tli_line = false;
+
+	*err = NULL;
+
+	while (p < end)
+	{
+		const char *nl = memchr(p, '\n', end - p);
+		size_t		linelen = (nl ? nl : end) - p;
+		char	   *line;
+		char	   *value = NULL;
+		int			key;
+
+		if (linelen > 0 && p[linelen - 1] == '\r')
+			linelen--;
+		line = pnstrdup(p, linelen);
+		p = nl ? nl + 1 : end;
+
+		for (key = 0; key < LK_COUNT; key++)
+		{
+			size_t		klen = strlen(label_keys[key]);
+
+			if (strncmp(line, label_keys[key], klen) == 0)
+			{
+				value = line + klen;
+				if (*value == ' ')
+					value++;
+				break;
+			}
+		}
+		/* unknown lines, and repeats that a LABEL could have forged */
+		if (key == LK_COUNT || seen[key])
+		{
+			pfree(line);
+			continue;
+		}
+		seen[key] = true;
+
+		switch ((LabelKey) key)
+		{
+			case LK_START_WAL:
+				{
+					XLogRecPtr	lsn;
+
+					start_ok = parse_wal_location(value, &lsn,
+												  &start_file_tli);
+					if (start_ok)
+						b->start_lsn = lsn;
+					break;
+				}
+			case LK_STOP_WAL:
+				{
+					XLogRecPtr	lsn;
+
+					if (parse_wal_location(value, &lsn, &stop_file_tli))
+						b->stop_lsn = lsn;
+					break;
+				}
+			case LK_CHECKPOINT:
+				{
+					XLogRecPtr	lsn;
+					const char *rest;
+
+					if (pitr_backup_parse_lsn(value, &lsn, &rest) &&
+						*rest == '\0')
+						b->checkpoint_lsn = lsn;
+					break;
+				}
+			case LK_BACKUP_FROM:
+				b->backup_from = pstrdup(value);
+				break;
+			case LK_START_TIME:
+				b->has_start_time = parse_label_time(value, &b->start_time);
+				break;
+			case LK_STOP_TIME:
+				b->has_stop_time = parse_label_time(value, &b->stop_time);
+				break;
+			case LK_LABEL:
+				b->label = pstrdup(value);
+				break;
+			case LK_START_TLI:
+				start_tli_line = parse_tli(value, &b->start_tli);
+				break;
+			case LK_STOP_TLI:
+				stop_tli_line = parse_tli(value, &b->stop_tli);
+				break;
+			case LK_COUNT:
+				break;
+		}
+		pfree(line);
+	}
+
+	if (!seen[LK_START_WAL])
+	{
+		*err = pstrdup("missing \"START WAL LOCATION\" line");
+		return false;
+	}
+	if (!start_ok)
+	{
+		*err = pstrdup("invalid \"START WAL LOCATION\" line");
+		return false;
+	}
+
+	/* before PostgreSQL 11 the timelines were only in the file names */
+	if (!start_tli_line && start_file_tli != 0)
+		b->start_tli = start_file_tli;
+	if (!stop_tli_line && stop_file_tli != 0 &&
+		b->stop_lsn != InvalidXLogRecPtr)
+		b->stop_tli = stop_file_tli;
+
+	return true;
+}
+
