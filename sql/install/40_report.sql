@@ -594,8 +594,7 @@ BEGIN
 			   left_m + (px - left_m - right_m) * extract(epoch FROM coalesce(i.t1, i.t0) - tmin)::numeric / span::numeric AS x1
 		  FROM unnest(items) i
 		 WHERE i.t0 IS NOT NULL AND i.lane IS NOT NULL
-		 ORDER BY array_position(ARRAY['wal', 'window', 'gap', 'branch', 'backup',
-									   'restore_point', 'mark'], i.kind), i.t0
+		 ORDER BY coalesce(array_position(ARRAY['wal', 'window', 'gap', 'branch'], i.kind), 5), i.t0
 	LOOP
 		x0 := round(it.x0, 1);
 		x1 := round(greatest(it.x1, it.x0), 1);
@@ -611,7 +610,7 @@ BEGIN
 			out := out || format('<g stroke="#cf222e" stroke-width="3"><title>%s</title><line x1="%s" y1="%s" x2="%s" y2="%s"/><line x1="%s" y1="%s" x2="%s" y2="%s"/></g>
 <text x="%s" y="%s" fill="#cf222e" font-size="10">%s</text>',
 				pitr_restore.xml_text(it.label), x0 - 6, y - 6, x0 + 6, y + 6, x0 - 6, y + 6, x0 + 6, y - 6,
-				x0 + 8, y + 20, pitr_restore.xml_text(it.label));
+				x0 + 8, y + 22, pitr_restore.xml_text(it.label));
 		ELSIF it.kind = 'branch' AND it.pi IS NOT NULL THEN
 			yp := top_m + (it.pi - 0.5) * lane_h;
 			out := out || format('<path d="M %s %s C %s %s, %s %s, %s %s" fill="none" stroke="#57606a" stroke-width="2"><title>%s</title></path><circle cx="%s" cy="%s" r="3.5" fill="#57606a"/>',
@@ -626,9 +625,9 @@ BEGIN
 				ELSE format('<polygon points="%s,%s %s,%s %s,%s" fill="#8250df" stroke="#ffffff" stroke-width="1"><title>mark %s (%s)</title></polygon>',
 					x0, y - 7, x0 + 7, y + 6, x0 - 7, y + 6, pitr_restore.xml_text(it.label), it.t0)
 				END
-				-- labels alternate above and below the lane so neighbours do not collide
+				-- labels alternate between two heights so neighbours do not collide
 				|| format('<text x="%s" y="%s" text-anchor="middle" font-size="10" fill="#1b1f24">%s</text>',
-					x0, CASE WHEN k % 2 = 1 THEN y - 12 ELSE y + 21 END, pitr_restore.xml_text(it.label));
+					x0, CASE WHEN k % 2 = 1 THEN y - 12 ELSE y - 24 END, pitr_restore.xml_text(it.label));
 		END IF;
 	END LOOP;
 
@@ -643,23 +642,23 @@ BEGIN
 			to_char(tmin + (tmax - tmin) * pos / 4.0, fmt));
 	END LOOP;
 
-	-- The legend.
+	-- The legend, two rows of symbols with their meaning.
 	y := axis_y + 50;
 	out := out || format('<rect x="%s" y="%s" width="24" height="10" rx="3" fill="#2da44e"/><text x="%s" y="%s">restorable window</text>
 <line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#8c959f" stroke-width="2" stroke-dasharray="4 3"/><text x="%s" y="%s">WAL no usable backup reaches</text>
 <g stroke="#cf222e" stroke-width="3"><line x1="%s" y1="%s" x2="%s" y2="%s"/><line x1="%s" y1="%s" x2="%s" y2="%s"/></g><text x="%s" y="%s">missing or corrupt segment</text>',
-		left_m, y - 5, left_m + 30, y + 4,
-		left_m + 160, y, left_m + 184, y, left_m + 190, y + 4,
-		left_m + 380, y - 6, left_m + 392, y + 6, left_m + 380, y + 6, left_m + 392, y - 6, left_m + 398, y + 4);
+		left_m, y - 5, left_m + 32, y + 4,
+		left_m + 200, y, left_m + 224, y, left_m + 232, y + 4,
+		left_m + 440, y - 6, left_m + 452, y + 6, left_m + 440, y + 6, left_m + 452, y - 6, left_m + 462, y + 4);
 	y := y + 24;
 	out := out || format('<circle cx="%s" cy="%s" r="6" fill="#0969da"/><text x="%s" y="%s">base backup (consistent)</text>
 <polygon points="%s,%s %s,%s %s,%s %s,%s" fill="#bc4c00"/><text x="%s" y="%s">restore point</text>
 <polygon points="%s,%s %s,%s %s,%s" fill="#8250df"/><text x="%s" y="%s">mark</text>
 <path d="M %s %s C %s %s, %s %s, %s %s" fill="none" stroke="#57606a" stroke-width="2"/><text x="%s" y="%s">branch: a new timeline</text>',
-		left_m + 12, y, left_m + 30, y + 4,
-		left_m + 172, y - 7, left_m + 179, y, left_m + 172, y + 7, left_m + 165, y, left_m + 190, y + 4,
-		left_m + 292, y - 7, left_m + 299, y + 6, left_m + 285, y + 6, left_m + 310, y + 4,
-		left_m + 380, y - 10, left_m + 380, y + 4, left_m + 380, y + 4, left_m + 394, y + 4, left_m + 398, y + 4);
+		left_m + 12, y, left_m + 32, y + 4,
+		left_m + 212, y - 7, left_m + 219, y, left_m + 212, y + 7, left_m + 205, y, left_m + 232, y + 4,
+		left_m + 446, y - 7, left_m + 453, y + 6, left_m + 439, y + 6, left_m + 462, y + 4,
+		left_m + 560, y - 10, left_m + 560, y + 4, left_m + 560, y + 4, left_m + 574, y + 4, left_m + 582, y + 4);
 	out := out || '</svg>'::text;
 	RETURN array_to_string(out, E'\n') || E'\n';
 END
