@@ -243,14 +243,17 @@ BEGIN
 	SELECT tp.tlis INTO live_path FROM pitr_restore.timeline_path(arch, live) tp;
 
 	-- Holes that cut a window short.
-	FOR r IN SELECT w.* FROM pitr_restore.recovery_windows(dir) w
+	FOR r IN SELECT w.* FROM (
+				SELECT w.*, lead(w.from_time) OVER (PARTITION BY w.timeline ORDER BY w.from_lsn) AS next_from
+				  FROM pitr_restore.recovery_windows(dir) w) w
 			  WHERE w.ended_by LIKE '% segment %' ORDER BY w.timeline, w.from_lsn
 	LOOP
 		RETURN QUERY SELECT
 			CASE WHEN r.timeline = ANY (live_path) THEN 'critical' ELSE 'warning' END,
 			'wal_gap'::text,
-			format('WAL on timeline %s is not continuous: %s, so no time between %s and the next restorable point can be restored on that timeline.',
-				   r.timeline, r.ended_by, r.to_time);
+			format('WAL on timeline %s is not continuous: %s, so times from %s %s cannot be restored on that timeline.',
+				   r.timeline, r.ended_by, r.to_time,
+				   coalesce('to ' || r.next_from, 'on'));
 	END LOOP;
 
 	usable := ARRAY(SELECT DISTINCT u FROM pitr_restore.recovery_windows(dir) w,
@@ -487,7 +490,7 @@ BEGIN
 	END LOOP;
 	RETURN NEXT repeat(' ', 7) || g[8] || array_to_string(axis, '');
 	RETURN NEXT rtrim(labels);
-	RETURN NEXT format('%s UTC offset %s; %s to %s', 'times in', to_char(tmin, 'OF'), tmin, tmax);
+	RETURN NEXT format('from %s to %s', tmin, tmax);
 	RETURN NEXT '';
 	RETURN NEXT format('legend: %s restorable window   %s WAL no usable backup reaches   %s missing or corrupt segment',
 					   g[1] || g[1], g[2] || g[2], g[3]);
