@@ -198,6 +198,21 @@ like($problems, qr/^critical wal_gap: WAL on timeline 1 is not continuous: missi
 	'check_archive reports the gap in the live timeline\'s history');
 is(scalar(split /\n/, $problems), 1, 'and nothing else');
 
+# The README's monitoring job fails on a critical problem, naming it.
+my ($rc, $o, $e) = $node->psql('postgres', qq{
+	DO \$check\$
+	DECLARE p text;
+	BEGIN
+	  SELECT string_agg(c.problem || ': ' || c.detail, E'\\n') INTO p
+		FROM pitr_restore.check_archive('$holed', max_age => '30 minutes') c
+	   WHERE c.severity = 'critical';
+	  IF p IS NOT NULL THEN
+		RAISE EXCEPTION 'WAL archive check failed: %', p;
+	  END IF;
+	END
+	\$check\$});
+like($e, qr/ERROR:  WAL archive check failed: wal_gap: WAL on timeline 1/, 'the monitoring job fails on the gap');
+
 # A copy without the segment where b2 starts: b2 cannot be made consistent.
 my $nob2 = copy_archive('nob2');
 my $b2_first = $node->safe_psql('postgres', q{
