@@ -224,6 +224,7 @@ DECLARE
 	newest_file text;
 	r record;
 	usable text[];
+	live_ok boolean;
 BEGIN
 	IF max_age IS NULL OR max_backup_age IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -242,12 +243,18 @@ BEGIN
 	SELECT max(t.timeline) INTO live FROM pitr_restore.timeline_list(arch) t;
 	SELECT tp.tlis INTO live_path FROM pitr_restore.timeline_path(arch, live) tp;
 
-	-- Holes that cut a window short.
-	FOR r IN SELECT w.* FROM (
-				SELECT w.*, lead(w.from_time) OVER (PARTITION BY w.timeline ORDER BY w.from_lsn) AS next_from
-				  FROM pitr_restore.recovery_windows(dir) w) w
-			  WHERE w.ended_by LIKE '% segment %' ORDER BY w.timeline, w.from_lsn
+	-- Holes that cut a window short (one pass over the windows, which
+	-- also tells which backups are usable and whether the live timeline
+	-- has a window).
+	usable := '{}';
+	live_ok := false;
+	FOR r IN SELECT w.*, lead(w.from_time) OVER (PARTITION BY w.timeline ORDER BY w.from_lsn) AS next_from
+			   FROM pitr_restore.recovery_windows(dir) w
+			  ORDER BY w.timeline, w.from_lsn
 	LOOP
+		usable := usable || r.backups;
+		live_ok := live_ok OR r.timeline = live;
+		CONTINUE WHEN r.ended_by NOT LIKE '% segment %';
 		RETURN QUERY SELECT
 			CASE WHEN r.timeline = ANY (live_path) THEN 'critical' ELSE 'warning' END,
 			'wal_gap'::text,
@@ -255,10 +262,7 @@ BEGIN
 				   r.timeline, r.ended_by, r.to_time,
 				   coalesce('to ' || r.next_from, 'on'));
 	END LOOP;
-
-	usable := ARRAY(SELECT DISTINCT u FROM pitr_restore.recovery_windows(dir) w,
-						   unnest(w.backups) u);
-	IF NOT EXISTS (SELECT 1 FROM pitr_restore.recovery_windows(dir) w WHERE w.timeline = live) THEN
+	IF NOT live_ok THEN
 		RETURN QUERY SELECT 'critical'::text, 'no_window'::text,
 			format('No time on timeline %s, the live timeline, can be restored: no usable base backup has continuous WAL into it.', live);
 	END IF;
@@ -446,15 +450,16 @@ BEGIN
 
 	FOREACH ln IN ARRAY lanes LOOP
 		line := array_fill(' '::text, ARRAY[cols]);
-		-- Ranges first, then points over them, so markers stay visible.
+		-- Ranges first, then points over them, so markers stay visible;
+		-- a hole last, as it matters most.
 		FOR it IN
 			SELECT i.*, 1 + round((cols - 1) * extract(epoch FROM i.t0 - tmin) / span)::integer AS c0,
 				   1 + round((cols - 1) * extract(epoch FROM coalesce(i.t1, i.t0) - tmin) / span)::integer AS c1
 			  FROM unnest(items) i
 			 WHERE i.t0 IS NOT NULL
 			   AND (i.lane = ln OR (i.kind = 'branch' AND i.parent = ln))
-			 ORDER BY array_position(ARRAY['wal', 'window', 'gap', 'branch', 'backup',
-										   'restore_point', 'mark'], i.kind), i.t0
+			 ORDER BY array_position(ARRAY['wal', 'window', 'branch', 'backup',
+										   'restore_point', 'mark', 'gap'], i.kind), i.t0
 		LOOP
 			c0 := it.c0;
 			c1 := greatest(it.c1, it.c0);

@@ -198,6 +198,25 @@ like($problems, qr/^critical wal_gap: WAL on timeline 1 is not continuous: missi
 	'check_archive reports the gap in the live timeline\'s history');
 is(scalar(split /\n/, $problems), 1, 'and nothing else');
 
+# A copy with that segment cut short instead: the window ends at it, as
+# a corrupt segment, and check_archive names the file too.
+my $cut = copy_archive('cut');
+truncate("$cut/$victim", 8192) or die;
+@w = windows($cut);
+is_deeply([ map { [ $_->{tl}, $_->{backups}, $_->{ended_by} ] } @w ],
+	[ [ 1, 'b1', "corrupt segment $victim" ], [ 1, 'b2', 'branch to timeline 2' ],
+	  [ 2, 'b2', 'end of archive' ] ],
+	'an unusable segment splits the window at its name');
+$r = resolve_at($w[0]{to_time}, 1, $cut);
+is($r->{reachable}, 'f', 'the end of the window before an unusable segment is unreachable');
+$problems = $node->safe_psql('postgres',
+	qq{SELECT string_agg(severity || ' ' || problem || ': ' || detail, E'\n' ORDER BY problem)
+		 FROM pitr_restore.check_archive('$cut')});
+like($problems, qr/^warning truncated_file: \Q$victim\E \(timeline 1\) is truncated: /m,
+	'check_archive names the unusable file');
+like($problems, qr/^critical wal_gap: WAL on timeline 1 is not continuous: corrupt segment \Q$victim\E/m,
+	'and the gap it makes');
+
 # The README's monitoring job fails on a critical problem, naming it.
 my ($rc, $o, $e) = $node->psql('postgres', qq{
 	DO \$check\$
@@ -256,11 +275,12 @@ note(join("\n", @chart));
 	ok(grep({ /^TL 1 .*backups: b1, b2 +ended by branch to timeline 2$/ } @chart), 'the windows are listed');
 	my @holed = chart("'$holed', 80");
 	utf8::decode($_) for @holed;
-	ok(grep({ /^TL 1 .*━✕/ } @holed), 'a hole ends a window with a cross');
+	note(join("\n", @holed));
+	ok(grep({ /^TL 1 .*[━BRM]✕/ } @holed), 'a hole ends a window with a cross');
 	my @ascii = chart("'$holed', 80, ascii => true");
 	ok(!grep({ /[^\x00-\x7f]/ } @ascii), 'ascii => true draws in plain ASCII');
 	ok(grep({ /^TL 2 +\| +\\=/ } @ascii), 'with the branch and window in ASCII');
-	ok(grep({ /^TL 1 .*=x/ } @ascii), 'and the hole');
+	ok(grep({ /^TL 1 .*[=BRM]x/ } @ascii), 'and the hole');
 }
 
 # Only members of pg_read_server_files may look.
