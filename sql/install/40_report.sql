@@ -268,9 +268,12 @@ BEGIN
 	END IF;
 
 	-- Archiving stalled?
-	SELECT s.file_mtime, s.file_name INTO newest, newest_file
-	  FROM pitr_restore.segments(dir) s
-	 ORDER BY s.file_mtime DESC LIMIT 1;
+	-- (the index rows themselves: segments() would count each one's
+	-- restore points, which costs seconds at a terabyte of WAL)
+	SELECT f.file_mtime, f.file_name INTO newest, newest_file
+	  FROM pitr_restore.archive_file f
+	 WHERE f.archive_id = arch AND f.kind IN ('segment', 'partial')
+	 ORDER BY f.file_mtime DESC LIMIT 1;
 	IF newest < now() - max_age THEN
 		RETURN QUERY SELECT 'critical'::text, 'archive_stale'::text,
 			format('The newest archived WAL file, %s, was written at %s, more than %s ago: is archiving working?',
@@ -310,12 +313,12 @@ BEGIN
 
 	-- Files that are not WAL of this archive.
 	RETURN QUERY
-		SELECT 'warning'::text, s.status || '_file',
-			   format('%s (timeline %s) is %s: %s.', s.file_name, s.timeline,
-					  replace(s.status, '_', ' '), rtrim(coalesce(s.detail, 'no detail'), '.'))
-		  FROM pitr_restore.segments(dir) s
-		 WHERE s.status NOT IN ('ok', 'partial')
-		 ORDER BY s.start_lsn, s.file_name;
+		SELECT 'warning'::text, f.status || '_file',
+			   format('%s (timeline %s) is %s: %s.', f.file_name, f.timeline,
+					  replace(f.status, '_', ' '), rtrim(coalesce(f.detail, 'no detail'), '.'))
+		  FROM pitr_restore.archive_file f
+		 WHERE f.archive_id = arch AND f.status NOT IN ('ok', 'partial')
+		 ORDER BY f.segno NULLS LAST, f.file_name;
 
 	-- Restore points whose name recovery_target_name cannot tell apart.
 	RETURN QUERY
