@@ -19,8 +19,8 @@ RETURNS TABLE (ident text, label text, location text, timeline integer,
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
-	SELECT CASE WHEN count(*) OVER (PARTITION BY b.label) = 1 THEN b.label
-				ELSE regexp_replace(b.location, '^.*/', '') END,
+	SELECT CASE WHEN b.label IS NOT NULL AND count(*) OVER (PARTITION BY b.label) = 1
+				THEN b.label ELSE regexp_replace(b.location, '^.*/', '') END,
 		   b.label, b.location, b.timeline, b.start_lsn, b.stop_lsn,
 		   b.stop_time, b.problem
 	  FROM pitr_restore.backups(archive_dir) b
@@ -480,7 +480,7 @@ BEGIN
 										 WHEN 'restore_point' THEN 'R' ELSE 'M' END;
 			END IF;
 		END LOOP;
-		RETURN NEXT rpad('TL ' || ln, 7) || g[8] || array_to_string(line, '');
+		RETURN NEXT rpad('TL ' || ln, greatest(7, length('TL ' || ln))) || g[8] || array_to_string(line, '');
 	END LOOP;
 
 	-- The time axis: ticks at the ends and three between, labelled.
