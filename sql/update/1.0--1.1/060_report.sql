@@ -1,0 +1,1 @@
+../../install/40_report.sql
