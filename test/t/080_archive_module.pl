@@ -204,6 +204,35 @@ is($not_ok, '0', 'after the kill every segment in the archive is good');
 @segs = grep { /^[0-9A-F]{24}\.zst$/ } map { basename($_) } glob("$archive/*");
 sidecars_equal_index('after the kill');
 
+# A segment archived again (its .done lost, as after a crash between the
+# rename and the archiver's bookkeeping) is found identical: success, the
+# file is left as it was, and its missing sidecar is written again.
+my $again = $node->safe_psql('postgres', 'SELECT last_archived_wal FROM pg_stat_archiver');
+my $status_dir = $node->data_dir . '/pg_wal/archive_status';
+ok(-f "$status_dir/$again.done" && -f $node->data_dir . "/pg_wal/$again",
+	"$again is still in pg_wal, archived");
+my @before = stat("$archive/$again.zst");
+unlink("$archive/$again.zst.pitrsum");
+rename("$status_dir/$again.done", "$status_dir/$again.ready") or die;
+$log_offset = -s $node->logfile;
+$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
+$node->wait_for_log(qr/archive file "\Q$archive\/$again.zst\E" already exists with identical contents/,
+	$log_offset);
+$node->poll_query_until('postgres', 'SELECT true')
+  or die;
+for (1 .. 600)
+{
+	last if -f "$archive/$again.zst.pitrsum";
+	usleep(50_000);
+}
+my @after = stat("$archive/$again.zst");
+is("$after[1] $after[9] $after[7]", "$before[1] $before[9] $before[7]",
+	'an identical file already archived is left as it was');
+is($node->safe_psql('postgres',
+	"SELECT matches FROM pitr_restore.sidecar_summary('$archive/$again.zst.pitrsum')"),
+	't', 'and its sidecar is written again');
+sidecars_equal_index('after archiving a segment again');
+
 # An edited sidecar, one moved to another file, or a changed archived file
 # no longer match.
 my $victim = $segs[1];
