@@ -15,8 +15,9 @@
  * (nothing is overwritten); ERRORs are caught and reported, and the
  * archiver retries the file later.
  *
- * Records that cross into a segment from its predecessor are decoded from
- * the predecessor's bytes: kept in memory from the previous call when it
+ * Records that cross into a segment from its predecessor (chosen as the
+ * scan chooses it, by the timeline's history) are decoded from the
+ * predecessor's bytes: kept in memory from the previous call when it
  * archived that segment (and the archived file is unchanged since), else
  * read back from the archive when its own sidecar vouches for it.  See
  * doc/archive_module.md.
@@ -44,6 +45,7 @@
 #include "archive_files.h"
 #include "archive_module/archive_module.h"
 #include "format/sidecar.h"
+#include "history.h"
 #include "pitr_restore.h"
 #include "walscan.h"
 
@@ -464,20 +466,17 @@ same_file(const struct stat *st, const PrevSegment *p)
 }
 
 /*
- * The predecessor of segment (tli, segno), as the scan of a one-timeline
- * archive chooses it: the same timeline's segno - 1, plain copy first.
- * Fills prev_buf and *start when its summary says where the first record
- * ending in our segment begins; false when that cannot be known.
+ * Segment segno - 1 of timeline "tli" as the predecessor: 1 when usable
+ * (prev_buf holds its bytes, *start its summary's next_lsn), 0 when the
+ * file is there but its summary cannot be had, -1 when there is no file.
  */
-static bool
-find_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
-				 XLogRecPtr *start, char **prev_name)
+static int
+use_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
+				XLogRecPtr *start, char **prev_name)
 {
 	char		name[MAXFNAMELEN];
 	XLogRecPtr	prevstart;
 
-	if (segno == 0)
-		return false;
 	XLogFileName(name, tli, segno - 1, wal_segment_size);
 	XLogSegNoOffsetToRecPtr(segno - 1, 0, wal_segment_size, prevstart);
 
@@ -502,16 +501,16 @@ find_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 			strcmp(prev.path, path) == 0 && same_file(&st, &prev))
 		{
 			if (XLogRecPtrIsInvalid(prev.next_lsn))
-				return false;
+				return 0;
 			*start = prev.next_lsn;
 			*prev_name = pstrdup(file);
-			return true;
+			return 1;
 		}
 
 		/* Else read it back, if its own sidecar vouches for it. */
 		prev.valid = false;
 		if (lstat(scpath, &st) != 0 || st.st_size > PITR_SIDECAR_MAX_SIZE)
-			return false;
+			return 0;
 		buf = palloc(st.st_size + 1);
 		len = read_source(scpath, buf, st.st_size + 1);
 		if (pitr_sidecar_parse(buf, len, &sc, &why) != PITR_SIDECAR_OK ||
@@ -519,10 +518,10 @@ find_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 		{
 			ereport(LOG,
 					(errmsg("not using the summary of \"%s\": %s", file, why)));
-			return false;
+			return 0;
 		}
 		if (!sc.sum.complete || sc.sum.records == 0 || sc.sum.next_lsn < prevstart)
-			return false;
+			return 0;
 		r = pitr_file_reader_create();
 		if (pitr_read_file(r, path, i == 0 ? PITR_COMPRESS_NONE : PITR_COMPRESS_ZSTD,
 						   prev_buf, wal_segment_size, true, &disk, &why) !=
@@ -531,11 +530,90 @@ find_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 			ereport(LOG,
 					(errmsg("not using \"%s\" to decode records crossing into the next segment: %s",
 							file, why ? why : "short file")));
-			return false;
+			return 0;
 		}
 		*start = sc.sum.next_lsn;
 		*prev_name = pstrdup(file);
-		return true;
+		return 1;
+	}
+	return -1;
+}
+
+
+/* The parsed history of a timeline, from the archive (NIL if none). */
+static List *
+archived_history(const char *dir, TimeLineID tli)
+{
+	char		name[MAXFNAMELEN];
+	char	   *path;
+	struct stat st;
+	char	   *buf;
+	size_t		len;
+	List	   *entries = NIL;
+	char	   *err = NULL;
+
+	if (tli <= 1)
+		return NIL;
+	TLHistoryFileName(name, tli);
+	path = psprintf("%s/%s", dir, name);
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SMALL_FILE_MAX)
+		return NIL;
+	buf = palloc(st.st_size + 1);
+	len = read_source(path, buf, st.st_size + 1);
+	if (!pitr_parse_history(buf, len, tli, &entries, &err))
+	{
+		ereport(LOG,
+				(errmsg("not using timeline history file \"%s\": %s", path, err)));
+		return NIL;
+	}
+	return entries;
+}
+
+/*
+ * The predecessor of segment (tli, segno), chosen as scan_archive chooses
+ * it (segment_source.c): the segment of the timeline itself if it began
+ * before, else of its ancestors, newest first, by the timeline's history
+ * file in the archive.  True when the summary of our segment can start at
+ * the predecessor's next_lsn with its pages in prev_buf.
+ */
+static bool
+find_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
+				 XLogRecPtr *start, char **prev_name, TimeLineID *prev_tli)
+{
+	List	   *entries;
+	XLogRecPtr	begin;
+	XLogSegNo	beginseg;
+	int			r;
+
+	if (segno == 0)
+		return false;
+	entries = archived_history(dir, tli);
+	begin = entries ? ((PitrHistoryEntry *) llast(entries))->switchpoint : 0;
+	XLByteToSeg(begin, beginseg, wal_segment_size);
+	if (segno - 1 >= beginseg)
+	{
+		r = use_predecessor(dir, tli, segno, start, prev_name);
+		if (r >= 0)
+		{
+			*prev_tli = tli;
+			return r == 1;
+		}
+	}
+	for (int i = list_length(entries) - 1; i >= 0; i--)
+	{
+		PitrHistoryEntry *e = list_nth(entries, i);
+
+		begin = i > 0 ? ((PitrHistoryEntry *) list_nth(entries, i - 1))->switchpoint : 0;
+		XLByteToSeg(begin, beginseg, wal_segment_size);
+		if (segno - 1 >= beginseg)
+		{
+			r = use_predecessor(dir, e->tli, segno, start, prev_name);
+			if (r >= 0)
+			{
+				*prev_tli = e->tli;
+				return r == 1;
+			}
+		}
 	}
 	return false;
 }
@@ -649,11 +727,9 @@ archive_segment(const char *dir, const char *file, const char *path,
 	pages.segno = segno;
 	pages.tli = f->tli;
 	pages.data = cur_buf;
-	if (find_predecessor(dir, f->tli, segno, &sc.start, &sc.prev_file))
-	{
+	if (find_predecessor(dir, f->tli, segno, &sc.start, &sc.prev_file,
+						 &pages.prev_tli))
 		pages.prev_data = prev_buf;
-		pages.prev_tli = f->tli;
-	}
 	pitr_summarize_segment(wal_segment_size, sc.sysid, mem_get_page, &pages,
 						   segno, sc.start, &sc.sum);
 

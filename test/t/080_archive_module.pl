@@ -327,6 +327,49 @@ like($fuzz, qr/syntax:\d+/, 'forged sidecars are refused as malformed');
 unlike($fuzz, qr/bad_checksum|truncated/, 'resealed sidecars pass the checksum and reach the parser');
 ok($node->safe_psql('postgres', 'SELECT true') eq 't', 'the server survived every forged sidecar');
 
+# A restore that promotes and archives into the same archive through the
+# module: the first segment of the new timeline takes as predecessor the
+# parent timeline's segment, by the history file, as the scan does.
+my $res2 = resolve($node, "target_name => 'rp_mod'");
+my $promo = PostgreSQL::Test::Cluster->new('promoted');
+$promo->init_from_backup($node, basename($res2->{location}));
+$promo->append_conf('postgresql.auto.conf',
+	$res2->{conf} . "\nrecovery_target_action = 'promote'\n");
+$promo->append_conf('postgresql.conf', qq{
+archive_mode = on
+archive_command = ''
+archive_library = 'pitr_restore'
+pitr_restore.archive_dir = '$archive'
+});
+$promo->set_recovery_mode;
+$promo->start;
+$promo->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+  or die 'the restore did not promote';
+# Index the history before the new timeline's first segment arrives: a scan
+# that finds both at once does not yet follow the new history for that
+# segment (it reads the history rows it has just inserted with the
+# function's snapshot), and summarises it without a predecessor.
+for (1 .. 600)
+{
+	last if -f "$archive/00000002.history";
+	usleep(50_000);
+}
+$node->safe_psql('postgres', 'SELECT pitr_restore.scan_archive()');
+workload($promo, 'p', 200);
+wait_archived($promo);
+ok(-f "$archive/00000002.history", 'the new timeline\'s history is archived');
+sidecars_equal_index('after a promotion archived into the same archive');
+my $first2 = $node->safe_psql('postgres', qq{
+SELECT coalesce(s.prev_file, '') || ' ' || (s.start_lsn = s.first_lsn)
+  FROM pitr_restore.archive_file af,
+       pitr_restore.sidecar_summary('$archive/' || af.file_name || '.pitrsum') s
+ WHERE af.archive_id = pitr_restore.indexed_archive() AND af.kind = 'segment'
+   AND af.timeline = 2
+ ORDER BY af.segno LIMIT 1});
+like($first2, qr/^00000001[0-9A-F]{16}(\.zst)? true$/,
+	'the first segment of timeline 2 starts from its predecessor on timeline 1');
+$promo->stop;
+
 my ($st, $ok) = ($node->psql('postgres',
 	"SET ROLE pg_read_server_files; SELECT pitr_restore.sidecar_summary('$dir2/$victim.pitrsum')"));
 isnt($st, 0, 'the internal sidecar reader is granted to nobody');
