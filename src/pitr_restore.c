@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "archive_module/archive_module.h"
 #include "cleanup.h"
 #include "pitr_restore.h"
 
@@ -47,6 +48,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 
 	pitr_cleanup_init();
+	pitr_archive_module_define_gucs();
 
 	MarkGUCPrefixReserved("pitr_restore");
 }
