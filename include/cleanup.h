@@ -38,6 +38,12 @@ extern int64 cleanup_execute(const char *action, Jsonb *options,
 							 bool dry_run, char **detail);
 extern bool cleanup_stop_on_error(Jsonb *options);
 
+/* The options with "table" qualified by schema, as search_path finds it now. */
+extern Jsonb *cleanup_qualify_options(Jsonb *options);
+
+/* The search_path of pitr_restore's own queries. */
+#define PITR_SEARCH_PATH "pg_catalog, pitr_restore, pg_temp"
+
 /*
  * cleanup_trigger.c: the restore this cluster came from, as a stable key, or
  * NULL.  *trigger gets what kind of restore it was.

@@ -200,7 +200,7 @@ pending_restore(MemoryContext cxt, const char **trigger)
 	{
 		values[0] = CStringGetTextDatum(key);
 		if (SPI_execute_with_args("SELECT 1 FROM pitr_restore.cleanup_runs "
-								  "WHERE restore_key = $1 AND finished_at IS NOT NULL",
+								  "WHERE restore_key OPERATOR(pg_catalog.=) $1 AND finished_at IS NOT NULL",
 								  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed");
 		if (SPI_processed == 0)
@@ -210,7 +210,7 @@ pending_restore(MemoryContext cxt, const char **trigger)
 	types[0] = INT8OID;
 	values[0] = Int64GetDatum((int64) GetSystemIdentifier());
 	if (SPI_execute_with_args("SELECT min(system_identifier) FROM pitr_restore.cluster_identity "
-							  "WHERE system_identifier <> $1",
+							  "WHERE system_identifier OPERATOR(pg_catalog.<>) $1",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	old = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -235,6 +235,13 @@ pitr_cleanup_db_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
 	pgstat_report_appname("pitr_restore cleanup");
+
+	/*
+	 * The worker is a superuser: no object a database owner put on the
+	 * database's search_path (ALTER DATABASE ... SET search_path) may be
+	 * reached from its queries.  This beats the database's setting.
+	 */
+	SetConfigOption("search_path", PITR_SEARCH_PATH, PGC_SUSET, PGC_S_SESSION);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
