@@ -441,7 +441,7 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	dbname = MemoryContextStrdup(cxt, get_database_name(MyDatabaseId));
 	values[0] = CStringGetTextDatum(restore_key);
 	spi_check(SPI_execute_with_args("SELECT run_id, finished_at IS NOT NULL "
-									"FROM pitr_restore.cleanup_runs WHERE restore_key = $1",
+									"FROM pitr_restore.cleanup_runs WHERE restore_key OPERATOR(pg_catalog.=) $1",
 									1, &types[1], values, NULL, false, 0),
 			  "SPI_execute_with_args");
 	if (SPI_processed > 0 &&
@@ -480,7 +480,7 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 		values[0] = Int64GetDatum(run_id);
 		values[1] = CStringGetTextDatum(h->name);
 		spi_check(SPI_execute_with_args("SELECT status FROM pitr_restore.cleanup_run_hooks "
-										"WHERE run_id = $1 AND hook = $2",
+										"WHERE run_id OPERATOR(pg_catalog.=) $1 AND hook OPERATOR(pg_catalog.=) $2",
 										2, types, values, NULL, false, 0),
 				  "SPI_execute_with_args");
 		if (SPI_processed > 0)
@@ -515,12 +515,12 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	finish_run(run_id);
 	values[0] = Int64GetDatum((int64) GetSystemIdentifier());
 	spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.cluster_identity "
-									"WHERE system_identifier <> $1",
+									"WHERE system_identifier OPERATOR(pg_catalog.<>) $1",
 									1, types, values, NULL, false, 0),
 			  "SPI_execute_with_args");
 	spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cluster_identity (system_identifier) "
 									"SELECT $1 WHERE NOT EXISTS (SELECT FROM pitr_restore.cluster_identity "
-									"WHERE system_identifier = $1)",
+									"WHERE system_identifier OPERATOR(pg_catalog.=) $1)",
 									1, types, values, NULL, false, 0),
 			  "SPI_execute_with_args");
 	end_xact();
