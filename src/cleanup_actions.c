@@ -82,6 +82,8 @@ typedef struct ColumnInfo
 
 /* The search_path user code of a hook runs with (PostgreSQL 17's choice). */
 #define CLEANUP_RESTRICTED_SEARCH_PATH "pg_catalog, pg_temp"
+/* A sql hook's statement, unless its options say otherwise. */
+#define CLEANUP_SQL_SEARCH_PATH "pg_catalog, public, pg_temp"
 
 /* Who ran before a hook switched to a table owner or run_as role. */
 typedef struct RunAs
@@ -285,13 +287,13 @@ check_keys(JsonbContainer *c, const char *action, const char *const *allowed)
  * the user and the settings; otherwise run_as_end does.
  */
 static void
-run_as_begin(RunAs *ra, Oid role)
+run_as_begin(RunAs *ra, Oid role, const char *search_path)
 {
 	GetUserIdAndSecContext(&ra->save_userid, &ra->save_sec_context);
 	SetUserIdAndSecContext(role,
 						   ra->save_sec_context | SECURITY_RESTRICTED_OPERATION);
 	ra->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", CLEANUP_RESTRICTED_SEARCH_PATH,
+	(void) set_config_option("search_path", search_path,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 }
@@ -598,7 +600,7 @@ action_set_column(JsonbContainer *opts, CleanupMode mode, char **detail)
 	check_keys(opts, "set_column", keys);
 	table = opt_text(opts, "table", "set_column");
 	relid = resolve_table(table, &quoted);
-	run_as_begin(&ra, table_owner(relid));
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql, "UPDATE %s SET ", quoted);
 	append_assignments(&b, relid, table,
@@ -637,7 +639,7 @@ action_expect_rows(JsonbContainer *opts, CleanupMode mode, char **detail)
 		opt_missing("expected", "expect_rows");
 	table = opt_text(opts, "table", "expect_rows");
 	relid = resolve_table(table, &quoted);
-	run_as_begin(&ra, table_owner(relid));
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql, "SELECT pg_catalog.count(*) FROM %s", quoted);
 	append_where(&b, relid, table, opts);
@@ -687,7 +689,7 @@ jobs_waiting_pg_cron(JsonbContainer *opts, CleanupMode mode, char **detail)
 	if (pause)
 		jobs_relid = resolve_table("cron.job", &jobs);
 
-	run_as_begin(&ra, table_owner(runs_relid));
+	run_as_begin(&ra, table_owner(runs_relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql,
 					 "UPDATE %s SET status = 'failed', return_message = $%d, "
@@ -698,7 +700,7 @@ jobs_waiting_pg_cron(JsonbContainer *opts, CleanupMode mode, char **detail)
 	run_as_end(&ra);
 	if (pause)
 	{
-		run_as_begin(&ra, table_owner(jobs_relid));
+		run_as_begin(&ra, table_owner(jobs_relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 		build_init(&b);
 		appendStringInfo(&b.sql, "UPDATE %s SET active = false WHERE active", jobs);
 		paused = build_exec(&b, mode);
@@ -743,7 +745,7 @@ action_jobs_waiting(JsonbContainer *opts, CleanupMode mode, char **detail)
 
 	table = opt_text(opts, "table", "jobs_waiting");
 	relid = resolve_table(table, &quoted);
-	run_as_begin(&ra, table_owner(relid));
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	status = opt_text(opts, "status_column", NULL);
 	resolve_column(relid, table, status ? status : "status", &ci);
 	if ((to = opt_get(opts, "to")) == NULL)
@@ -863,7 +865,7 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 	if (settings == NULL && set == NULL)
 		opt_missing("settings", "reset_admin");
 
-	run_as_begin(&ra, table_owner(relid));
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql, "UPDATE %s SET ", quoted);
 	if (settings != NULL)
@@ -973,15 +975,17 @@ action_disable_subscriptions(JsonbContainer *opts, CleanupMode mode, char **deta
 }
 
 /*
- * sql: {"statement", "run_as"}: one statement, run as is by role run_as
- * (default: the database owner), never implicitly as whoever runs the hooks.
+ * sql: {"statement", "run_as", "search_path"}: one statement, run as is by
+ * role run_as (default: the database owner), never implicitly as whoever
+ * runs the hooks, with search_path (default pg_catalog, public, pg_temp).
  */
 static int64
 action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"statement", "run_as", NULL};
+	static const char *const keys[] = {"statement", "run_as", "search_path", NULL};
 	const char *stmt;
 	const char *run_as;
+	const char *search_path;
 	Oid			role;
 	List	   *parsed;
 	int			rc;
@@ -991,6 +995,9 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 	stmt = opt_text(opts, "statement", "sql");
 	run_as = opt_text(opts, "run_as", NULL);
 	role = run_as ? get_role_oid(run_as, false) : database_owner();
+	search_path = opt_text(opts, "search_path", NULL);
+	if (search_path == NULL)
+		search_path = CLEANUP_SQL_SEARCH_PATH;
 	parsed = raw_parser(stmt, RAW_PARSE_DEFAULT);
 	if (list_length(parsed) != 1)
 		ereport(ERROR,
@@ -1003,7 +1010,7 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 	if (mode == CLEANUP_VALIDATE)
 	{
 		/* catches unknown tables and columns now rather than at 3 a.m. */
-		run_as_begin(&ra, role);
+		run_as_begin(&ra, role, search_path);
 		if (SPI_prepare(stmt, 0, NULL) == NULL)
 			elog(ERROR, "SPI_prepare failed: %s",
 				 SPI_result_code_string(SPI_result));
@@ -1016,7 +1023,7 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 		*detail = pstrdup("statement not run in a dry run");
 		return -1;
 	}
-	run_as_begin(&ra, role);
+	run_as_begin(&ra, role, search_path);
 	rc = SPI_execute(stmt, false, 0);
 	run_as_end(&ra);
 	if (rc < 0)
