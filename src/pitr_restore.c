@@ -63,8 +63,7 @@ pitr_check_read_privilege(void)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to read the WAL archive or base backups"),
 				 errdetail("Only roles with privileges of the \"%s\" role may read server files.",
-						   "pg_read_server_files"),
-				 errhint("GRANT pg_read_server_files TO the role that calls this function.")));
+						   "pg_read_server_files")));
 }
 
 void
@@ -75,8 +74,7 @@ pitr_check_write_privilege(void)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to write server files"),
 				 errdetail("Only roles with privileges of the \"%s\" role may write server files.",
-						   "pg_write_server_files"),
-				 errhint("GRANT pg_write_server_files TO the role that calls this function.")));
+						   "pg_write_server_files")));
 }
 
 char *
