@@ -38,9 +38,27 @@ extern int64 cleanup_execute(const char *action, Jsonb *options,
 							 bool dry_run, char **detail);
 extern bool cleanup_stop_on_error(Jsonb *options);
 
+/* The options with "table" qualified by schema, as search_path finds it now. */
+extern Jsonb *cleanup_qualify_options(Jsonb *options);
+
+/* The search_path of pitr_restore's own queries. */
+#define PITR_SEARCH_PATH "pg_catalog, pitr_restore, pg_temp"
+
+#define CLEANUP_TRIGGER_MARKER "restore built by pitr_restore"
+#define CLEANUP_TRIGGER_PITR "point-in-time recovery"
+
 /*
  * cleanup_trigger.c: the restore this cluster came from, as a stable key, or
- * NULL.  *trigger gets what kind of restore it was.
+ * NULL.  *fresh tells whether this server's own state shows that restore:
+ * its current timeline was created by a recovery that ended since the
+ * postmaster started (and, for the marker, after the marker was written).
+ */
+extern char *cleanup_marker_key(bool *fresh);
+extern char *cleanup_pitr_key(bool *fresh);
+
+/*
+ * The key of a fresh marker, else of a point-in-time recovery (fresh or
+ * not), else NULL; *trigger gets what kind of restore it was.
  */
 extern char *cleanup_file_restore_key(const char **trigger);
 

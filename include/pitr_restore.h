@@ -12,10 +12,10 @@
 extern char *pitr_archive_dir;
 extern char *pitr_backup_dir;
 
-/* Raise an ERROR unless the current user may read server files. */
+/* Raise an ERROR unless the caller (GetOuterUserId()) may read server files. */
 extern void pitr_check_read_privilege(void);
 
-/* Raise an ERROR unless the current user may write server files. */
+/* Raise an ERROR unless the caller (GetOuterUserId()) may write server files. */
 extern void pitr_check_write_privilege(void);
 
 /*

@@ -14,6 +14,11 @@ SELECT pitr_restore.create_mark('');
 SELECT pitr_restore.create_mark(NULL);
 SELECT pitr_restore.create_mark(repeat('x', 64));
 SELECT pitr_restore.create_mark(repeat('x', 63)) IS NOT NULL AS longest_name_ok;
+-- No control characters: the name lands in postgresql.auto.conf.
+SELECT pitr_restore.create_mark(E'before\nimport');
+SELECT pitr_restore.create_mark(E'before\rimport');
+SELECT pitr_restore.mark_transaction(E'before\timport');
+SELECT count(*) AS marks_with_control_characters FROM pitr_restore.marks WHERE name ~ '[[:cntrl:]]';
 
 -- A marked transaction: the mark is part of the transaction.
 BEGIN;
@@ -44,6 +49,14 @@ SELECT pitr_restore.create_mark('by app') IS NOT NULL AS created_by_app;
 SELECT pitr_restore.mark_transaction('tx by app');
 -- ... and still cannot read or write the marks table directly.
 SELECT count(*) FROM pitr_restore.marks;
+INSERT INTO pitr_restore.marks (name, kind) VALUES ('forged', 'restore_point');
+RESET ROLE;
+-- Readers see the marks but cannot forge one either.
+SET ROLE pg_read_server_files;
+SELECT count(*) > 0 AS reader_sees_marks FROM pitr_restore.marks;
+INSERT INTO pitr_restore.marks (name, kind) VALUES ('forged', 'restore_point');
+UPDATE pitr_restore.marks SET description = 'forged';
+DELETE FROM pitr_restore.marks;
 RESET ROLE;
 SELECT name, created_by FROM pitr_restore.marks WHERE name = 'by app';
 REVOKE ALL ON FUNCTION pitr_restore.create_mark(text, text) FROM pitr_app;

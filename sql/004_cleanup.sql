@@ -1,5 +1,5 @@
 -- Post-restore cleanup hooks: registry, actions, runs, privileges.
-CREATE EXTENSION IF NOT EXISTS pitr_restore;
+CREATE EXTENSION pitr_restore;
 SET client_min_messages = warning;
 
 -- Fixtures: what an application database looks like after a restore.
@@ -167,13 +167,18 @@ SELECT * FROM pitr_restore.run_cleanup();
 INSERT INTO pitr_restore.cleanup_hook (name, run_order, action) VALUES ('x', 1, 'sql');
 SELECT count(*) FROM pitr_restore.cleanup_runs;
 RESET ROLE;
--- pg_write_server_files members run the hooks, as themselves; they still
--- cannot add one.
+-- pg_write_server_files members run the hooks (each as its table's owner
+-- or run_as role); they still cannot add one, nor write the audit.
 GRANT pg_write_server_files TO regress_cleanup_user;
 SET ROLE regress_cleanup_user;
 SELECT count(*) FROM pitr_restore.run_cleanup();
+SELECT count(*) > 0 AS sees_runs FROM pitr_restore.cleanup_runs;
 SELECT pitr_restore.add_cleanup_hook('x', 'sql', '{"statement": "SELECT 1"}');
 INSERT INTO pitr_restore.cleanup_hook (name, run_order, action) VALUES ('x', 1, 'sql');
+INSERT INTO pitr_restore.cleanup_runs (trigger, restore_key) VALUES ('forged', 'timeline 9: forged');
+UPDATE pitr_restore.cleanup_runs SET run_by = 'someone else';
+DELETE FROM pitr_restore.cleanup_run_hooks;
+SELECT nextval('pitr_restore.cleanup_runs_run_id_seq');
 RESET ROLE;
 DROP ROLE regress_cleanup_user;
 SELECT count(*) AS public_grants FROM information_schema.role_table_grants
@@ -185,3 +190,4 @@ SELECT pitr_restore.cleanup_restore_key();
 DROP TABLE before;
 DROP SCHEMA app CASCADE;
 DROP SCHEMA cron CASCADE;
+DROP EXTENSION pitr_restore;

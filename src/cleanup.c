@@ -10,6 +10,10 @@
  * in cleanup_run_hooks: after a crash the run is resumed and a hook that
  * has an outcome row is never run again.
  *
+ * Only this code writes the extension's cleanup tables: run_cleanup is
+ * SECURITY DEFINER, add_cleanup_hook is for superusers, and the worker is
+ * one.  Queries here run with search_path pinned to pitr_restore's.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -24,6 +28,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -50,6 +55,18 @@ typedef struct HookOutcome
 	char	   *detail;
 	Datum		duration;		/* interval */
 } HookOutcome;
+
+/* Pin search_path for pitr_restore's own queries; undo with AtEOXact_GUC. */
+static int
+pin_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", PITR_SEARCH_PATH,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
 
 static void
 spi_check(int rc, const char *what)
@@ -247,6 +264,7 @@ pitr_add_cleanup_hook(PG_FUNCTION_ARGS)
 	HeapTuple	result;
 	Datum		cols[16];
 	bool		colnulls[16];
+	int			nestlevel;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -268,12 +286,15 @@ pitr_add_cleanup_hook(PG_FUNCTION_ARGS)
 	if (tupdesc->natts > lengthof(cols))
 		elog(ERROR, "unexpected cleanup_hook row type");
 
+	/* names as the caller sees them, then our own search_path */
+	options = cleanup_qualify_options(options);
+	nestlevel = pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	cleanup_validate(action, options);
 
 	values[0] = CStringGetTextDatum(name);
-	spi_check(SPI_execute_with_args("SELECT 1 FROM pitr_restore.cleanup_hook WHERE name = $1",
+	spi_check(SPI_execute_with_args("SELECT 1 FROM pitr_restore.cleanup_hook WHERE name OPERATOR(pg_catalog.=) $1",
 									1, types, values, NULL, false, 0),
 			  "SPI_execute_with_args");
 	if (SPI_processed > 0)
@@ -303,6 +324,7 @@ pitr_add_cleanup_hook(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_DATUM(HeapTupleGetDatum(result));
 }
 
@@ -419,7 +441,7 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	dbname = MemoryContextStrdup(cxt, get_database_name(MyDatabaseId));
 	values[0] = CStringGetTextDatum(restore_key);
 	spi_check(SPI_execute_with_args("SELECT run_id, finished_at IS NOT NULL "
-									"FROM pitr_restore.cleanup_runs WHERE restore_key = $1",
+									"FROM pitr_restore.cleanup_runs WHERE restore_key OPERATOR(pg_catalog.=) $1",
 									1, &types[1], values, NULL, false, 0),
 			  "SPI_execute_with_args");
 	if (SPI_processed > 0 &&
@@ -458,7 +480,7 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 		values[0] = Int64GetDatum(run_id);
 		values[1] = CStringGetTextDatum(h->name);
 		spi_check(SPI_execute_with_args("SELECT status FROM pitr_restore.cleanup_run_hooks "
-										"WHERE run_id = $1 AND hook = $2",
+										"WHERE run_id OPERATOR(pg_catalog.=) $1 AND hook OPERATOR(pg_catalog.=) $2",
 										2, types, values, NULL, false, 0),
 				  "SPI_execute_with_args");
 		if (SPI_processed > 0)
@@ -493,12 +515,12 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	finish_run(run_id);
 	values[0] = Int64GetDatum((int64) GetSystemIdentifier());
 	spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.cluster_identity "
-									"WHERE system_identifier <> $1",
+									"WHERE system_identifier OPERATOR(pg_catalog.<>) $1",
 									1, types, values, NULL, false, 0),
 			  "SPI_execute_with_args");
 	spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cluster_identity (system_identifier) "
 									"SELECT $1 WHERE NOT EXISTS (SELECT FROM pitr_restore.cluster_identity "
-									"WHERE system_identifier = $1)",
+									"WHERE system_identifier OPERATOR(pg_catalog.=) $1)",
 									1, types, values, NULL, false, 0),
 			  "SPI_execute_with_args");
 	end_xact();

@@ -12,6 +12,16 @@
  * checks a hook when it is added (mode CLEANUP_VALIDATE: build and prepare,
  * do not run) and runs it.
  *
+ * Hooks never run user code with the privileges of whoever runs the hooks
+ * (the worker is a superuser): a table action runs as the table's owner
+ * inside a security-restricted operation with search_path pinned to
+ * pg_catalog, pg_temp, as VACUUM and ANALYZE do, so the table's triggers,
+ * defaults, domain checks and policies run with their owner's rights; a
+ * "sql" hook runs as its run_as role (the database owner by default) the
+ * same way.  reset_admin in role mode and disable_subscriptions stay with
+ * the caller's rights and do catalog work only (ALTER ROLE, ALTER
+ * SUBSCRIPTION ... DISABLE), which runs no user code.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,6 +29,7 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -31,10 +42,12 @@
 #include "utils/builtins.h"
 #include "utils/formatting.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 
 #include "cleanup.h"
 
@@ -66,6 +79,19 @@ typedef struct ColumnInfo
 	Oid			typid;
 	int32		typmod;
 } ColumnInfo;
+
+/* The search_path user code of a hook runs with (PostgreSQL 17's choice). */
+#define CLEANUP_RESTRICTED_SEARCH_PATH "pg_catalog, pg_temp"
+/* A sql hook's statement, unless its options say otherwise. */
+#define CLEANUP_SQL_SEARCH_PATH "pg_catalog, public, pg_temp"
+
+/* Who ran before a hook switched to a table owner or run_as role. */
+typedef struct RunAs
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} RunAs;
 
 /* Options every action accepts. */
 static const char *const common_options[] = {"stop_on_error", NULL};
@@ -251,6 +277,58 @@ check_keys(JsonbContainer *c, const char *action, const char *const *allowed)
 					 errmsg("unknown option \"%s\" for cleanup action \"%s\"",
 							key, action)));
 	}
+}
+
+/* ---- running as someone else ---- */
+
+/*
+ * Become role for what follows, in a security-restricted operation with a
+ * pinned search_path.  An error aborts the (sub)transaction, which restores
+ * the user and the settings; otherwise run_as_end does.
+ */
+static void
+run_as_begin(RunAs *ra, Oid role, const char *search_path)
+{
+	GetUserIdAndSecContext(&ra->save_userid, &ra->save_sec_context);
+	SetUserIdAndSecContext(role,
+						   ra->save_sec_context | SECURITY_RESTRICTED_OPERATION);
+	ra->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", search_path,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+run_as_end(RunAs *ra)
+{
+	AtEOXact_GUC(false, ra->save_nestlevel);
+	SetUserIdAndSecContext(ra->save_userid, ra->save_sec_context);
+}
+
+static Oid
+table_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+static Oid
+database_owner(void)
+{
+	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
+	owner = ((Form_pg_database) GETSTRUCT(tup))->datdba;
+	ReleaseSysCache(tup);
+	return owner;
 }
 
 /* ---- names and values ---- */
@@ -517,10 +595,12 @@ action_set_column(JsonbContainer *opts, CleanupMode mode, char **detail)
 	const char *quoted;
 	Oid			relid;
 	uint64		n;
+	RunAs		ra;
 
 	check_keys(opts, "set_column", keys);
 	table = opt_text(opts, "table", "set_column");
 	relid = resolve_table(table, &quoted);
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql, "UPDATE %s SET ", quoted);
 	append_assignments(&b, relid, table,
@@ -529,6 +609,7 @@ action_set_column(JsonbContainer *opts, CleanupMode mode, char **detail)
 		opt_type_error("set", "a non-empty object");
 	append_where(&b, relid, table, opts);
 	n = build_exec(&b, mode);
+	run_as_end(&ra);
 	*detail = psprintf("%llu rows of %s %s", (unsigned long long) n, table,
 					   verb(mode, "updated"));
 	return (int64) n;
@@ -551,16 +632,19 @@ action_expect_rows(JsonbContainer *opts, CleanupMode mode, char **detail)
 	bool		has_min = opt_int(opts, "min", &min);
 	bool		has_max = opt_int(opts, "max", &max);
 	bool		isnull;
+	RunAs		ra;
 
 	check_keys(opts, "expect_rows", keys);
 	if (!has_expected && !has_min && !has_max)
 		opt_missing("expected", "expect_rows");
 	table = opt_text(opts, "table", "expect_rows");
 	relid = resolve_table(table, &quoted);
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql, "SELECT pg_catalog.count(*) FROM %s", quoted);
 	append_where(&b, relid, table, opts);
 	build_exec(&b, mode);
+	run_as_end(&ra);
 	if (mode == CLEANUP_VALIDATE)
 		return 0;
 
@@ -591,6 +675,9 @@ jobs_waiting_pg_cron(JsonbContainer *opts, CleanupMode mode, char **detail)
 	SqlBuild	b;
 	uint64		closed;
 	uint64		paused = 0;
+	Oid			runs_relid;
+	Oid			jobs_relid = InvalidOid;
+	RunAs		ra;
 
 	if (message == NULL)
 		message = "interrupted by a point-in-time restore; closed by pitr_restore cleanup";
@@ -598,10 +685,11 @@ jobs_waiting_pg_cron(JsonbContainer *opts, CleanupMode mode, char **detail)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cleanup option \"pg_cron\" cannot be combined with \"table\" or \"from\"")));
-	resolve_table("cron.job_run_details", &runs);
+	runs_relid = resolve_table("cron.job_run_details", &runs);
 	if (pause)
-		resolve_table("cron.job", &jobs);
+		jobs_relid = resolve_table("cron.job", &jobs);
 
+	run_as_begin(&ra, table_owner(runs_relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql,
 					 "UPDATE %s SET status = 'failed', return_message = $%d, "
@@ -609,11 +697,14 @@ jobs_waiting_pg_cron(JsonbContainer *opts, CleanupMode mode, char **detail)
 					 "WHERE status IN ('running', 'starting')",
 					 runs, bind_value(&b, TEXTOID, -1, message));
 	closed = build_exec(&b, mode);
+	run_as_end(&ra);
 	if (pause)
 	{
+		run_as_begin(&ra, table_owner(jobs_relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 		build_init(&b);
 		appendStringInfo(&b.sql, "UPDATE %s SET active = false WHERE active", jobs);
 		paused = build_exec(&b, mode);
+		run_as_end(&ra);
 	}
 	*detail = psprintf("%llu pg_cron runs %s, %llu jobs %s",
 					   (unsigned long long) closed, verb(mode, "closed as failed"),
@@ -642,6 +733,7 @@ action_jobs_waiting(JsonbContainer *opts, CleanupMode mode, char **detail)
 	ListCell   *lc;
 	bool		first = true;
 	uint64		n;
+	RunAs		ra;
 
 	check_keys(opts, "jobs_waiting", keys);
 	if (opt_bool(opts, "pg_cron", false))
@@ -653,6 +745,7 @@ action_jobs_waiting(JsonbContainer *opts, CleanupMode mode, char **detail)
 
 	table = opt_text(opts, "table", "jobs_waiting");
 	relid = resolve_table(table, &quoted);
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	status = opt_text(opts, "status_column", NULL);
 	resolve_column(relid, table, status ? status : "status", &ci);
 	if ((to = opt_get(opts, "to")) == NULL)
@@ -675,6 +768,7 @@ action_jobs_waiting(JsonbContainer *opts, CleanupMode mode, char **detail)
 	}
 	appendStringInfoChar(&b.sql, ')');
 	n = build_exec(&b, mode);
+	run_as_end(&ra);
 	*detail = psprintf("%llu jobs of %s %s", (unsigned long long) n, table,
 					   verb(mode, "set back to waiting"));
 	return (int64) n;
@@ -751,6 +845,7 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 			   *lv;
 	bool		first = true;
 	uint64		n;
+	RunAs		ra;
 
 	check_keys(opts, "reset_admin", keys);
 	if (opt_get(opts, "role") != NULL)
@@ -770,6 +865,7 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 	if (settings == NULL && set == NULL)
 		opt_missing("settings", "reset_admin");
 
+	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
 	build_init(&b);
 	appendStringInfo(&b.sql, "UPDATE %s SET ", quoted);
 	if (settings != NULL)
@@ -803,6 +899,7 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 						 bind_column(&b, &ci, scalar_text(lfirst(lv), "key")));
 	}
 	n = build_exec(&b, mode);
+	run_as_end(&ra);
 	if (mode != CLEANUP_VALIDATE && n == 0 && opt_bool(opts, "require_row", true))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -877,17 +974,30 @@ action_disable_subscriptions(JsonbContainer *opts, CleanupMode mode, char **deta
 	return n;
 }
 
-/* sql: {"statement"}: one statement, run as is. */
+/*
+ * sql: {"statement", "run_as", "search_path"}: one statement, run as is by
+ * role run_as (default: the database owner), never implicitly as whoever
+ * runs the hooks, with search_path (default pg_catalog, public, pg_temp).
+ */
 static int64
 action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"statement", NULL};
+	static const char *const keys[] = {"statement", "run_as", "search_path", NULL};
 	const char *stmt;
+	const char *run_as;
+	const char *search_path;
+	Oid			role;
 	List	   *parsed;
 	int			rc;
+	RunAs		ra;
 
 	check_keys(opts, "sql", keys);
 	stmt = opt_text(opts, "statement", "sql");
+	run_as = opt_text(opts, "run_as", NULL);
+	role = run_as ? get_role_oid(run_as, false) : database_owner();
+	search_path = opt_text(opts, "search_path", NULL);
+	if (search_path == NULL)
+		search_path = CLEANUP_SQL_SEARCH_PATH;
 	parsed = raw_parser(stmt, RAW_PARSE_DEFAULT);
 	if (list_length(parsed) != 1)
 		ereport(ERROR,
@@ -900,9 +1010,11 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 	if (mode == CLEANUP_VALIDATE)
 	{
 		/* catches unknown tables and columns now rather than at 3 a.m. */
+		run_as_begin(&ra, role, search_path);
 		if (SPI_prepare(stmt, 0, NULL) == NULL)
 			elog(ERROR, "SPI_prepare failed: %s",
 				 SPI_result_code_string(SPI_result));
+		run_as_end(&ra);
 		return 0;
 	}
 	if (mode == CLEANUP_DRY_RUN)
@@ -911,7 +1023,9 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 		*detail = pstrdup("statement not run in a dry run");
 		return -1;
 	}
+	run_as_begin(&ra, role, search_path);
 	rc = SPI_execute(stmt, false, 0);
+	run_as_end(&ra);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	*detail = psprintf("%s, %llu rows", SPI_result_code_string(rc) + strlen("SPI_OK_"),
@@ -948,6 +1062,35 @@ dispatch(const char *action, Jsonb *options, CleanupMode mode, char **detail)
 			 errmsg("unknown cleanup action \"%s\"", action),
 			 errhint("Known actions are reset_admin, jobs_waiting, disable_subscriptions, set_column, expect_rows and sql.")));
 	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * The options with their "table" named by schema, as the caller's
+ * search_path finds it now: hooks run with a pinned search_path, where an
+ * unqualified name would find nothing (or, unpinned, someone else's table).
+ */
+Jsonb *
+cleanup_qualify_options(Jsonb *options)
+{
+	JsonbValue *v;
+	const char *quoted;
+	char	   *table;
+	StringInfoData json;
+
+	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
+		return options;
+	v = opt_get(&options->root, "table");
+	if (v == NULL || v->type != jbvString)
+		return options;
+	table = pnstrdup(v->val.string.val, v->val.string.len);
+	(void) resolve_table(table, &quoted);
+	initStringInfo(&json);
+	appendStringInfoString(&json, "{\"table\": ");
+	escape_json(&json, quoted);
+	appendStringInfoChar(&json, '}');
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(options),
+											  DirectFunctionCall1(jsonb_in,
+																  CStringGetDatum(json.data))));
 }
 
 /* Needs SPI connected: the statement is prepared to check it. */

@@ -24,6 +24,7 @@
 #include "access/xlog.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -183,6 +184,57 @@ pitr_cleanup_launcher_main(Datum main_arg)
 	proc_exit(0);
 }
 
+typedef enum RunState
+{
+	RUN_NONE,
+	RUN_UNFINISHED,
+	RUN_FINISHED
+} RunState;
+
+/* Whether this database has a run for the restore key.  SPI is connected. */
+static RunState
+run_state(const char *key)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(key);
+	if (SPI_execute_with_args("SELECT finished_at IS NOT NULL FROM pitr_restore.cleanup_runs "
+							  "WHERE restore_key OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed == 0)
+		return RUN_NONE;
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  1, &isnull)) ? RUN_FINISHED : RUN_UNFINISHED;
+}
+
+/*
+ * Whether to run (or resume) the hooks for a restore key: a fresh one that
+ * has not been cleaned up after, or one whose run was interrupted.  Stale
+ * evidence (a marker or history file this server's recovery did not
+ * produce, maybe written by anyone who may write server files) is logged
+ * and ignored.
+ */
+static bool
+key_pending(const char *key, bool fresh, const char *what)
+{
+	RunState	state = run_state(key);
+
+	if (state == RUN_UNFINISHED || (state == RUN_NONE && fresh))
+		return true;
+	if (state == RUN_NONE)
+		ereport(LOG,
+				(errmsg("pitr_restore: ignoring %s in database \"%s\": no recovery of this server shows it",
+						what, get_database_name(MyDatabaseId)),
+				 errdetail("Restore key: %s.", key),
+				 errhint("The hooks run after a restore only when the server's current timeline was "
+						 "created by a recovery that ended after the server started and after the "
+						 "marker was written; run pitr_restore.run_cleanup() to run them by hand.")));
+	return false;
+}
+
 /*
  * The restore this database has not been cleaned up after, or NULL.  SPI is
  * connected; the result is allocated in cxt.
@@ -190,27 +242,29 @@ pitr_cleanup_launcher_main(Datum main_arg)
 static char *
 pending_restore(MemoryContext cxt, const char **trigger)
 {
-	Oid			types[1] = {TEXTOID};
+	Oid			types[1] = {INT8OID};
 	Datum		values[1];
-	char	   *key = cleanup_file_restore_key(trigger);
+	bool		fresh;
 	bool		isnull;
+	char	   *key;
 	Datum		old;
 
-	if (key != NULL)
+	if ((key = cleanup_marker_key(&fresh)) != NULL &&
+		key_pending(key, fresh, "marker file \"" PITR_RESTORE_MARKER_FILE "\""))
 	{
-		values[0] = CStringGetTextDatum(key);
-		if (SPI_execute_with_args("SELECT 1 FROM pitr_restore.cleanup_runs "
-								  "WHERE restore_key = $1 AND finished_at IS NOT NULL",
-								  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_with_args failed");
-		if (SPI_processed == 0)
-			return MemoryContextStrdup(cxt, key);
+		*trigger = CLEANUP_TRIGGER_MARKER;
+		return MemoryContextStrdup(cxt, key);
+	}
+	if ((key = cleanup_pitr_key(&fresh)) != NULL &&
+		key_pending(key, fresh, "the current timeline's history file"))
+	{
+		*trigger = CLEANUP_TRIGGER_PITR;
+		return MemoryContextStrdup(cxt, key);
 	}
 
-	types[0] = INT8OID;
 	values[0] = Int64GetDatum((int64) GetSystemIdentifier());
 	if (SPI_execute_with_args("SELECT min(system_identifier) FROM pitr_restore.cluster_identity "
-							  "WHERE system_identifier <> $1",
+							  "WHERE system_identifier OPERATOR(pg_catalog.<>) $1",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	old = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -235,6 +289,13 @@ pitr_cleanup_db_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
 	pgstat_report_appname("pitr_restore cleanup");
+
+	/*
+	 * The worker is a superuser: no object a database owner put on the
+	 * database's search_path (ALTER DATABASE ... SET search_path) may be
+	 * reached from its queries.  This beats the database's setting.
+	 */
+	SetConfigOption("search_path", PITR_SEARCH_PATH, PGC_SUSET, PGC_S_SESSION);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();

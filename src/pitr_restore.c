@@ -53,6 +53,10 @@ _PG_init(void)
 	MarkGUCPrefixReserved("pitr_restore");
 }
 
+/*
+ * The public functions are SECURITY DEFINER, so GetUserId() is the
+ * extension's owner there: check the role that called them.
+ */
 void
 pitr_check_read_privilege(void)
 {
@@ -67,7 +71,7 @@ pitr_check_read_privilege(void)
 void
 pitr_check_write_privilege(void)
 {
-	if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
+	if (!has_privs_of_role(GetOuterUserId(), ROLE_PG_WRITE_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to write server files"),

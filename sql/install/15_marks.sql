@@ -24,12 +24,20 @@ GRANT SELECT ON pitr_restore.marks TO pg_read_server_files;
 CREATE FUNCTION pitr_restore.check_mark_name(mark_name text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 BEGIN
 	IF mark_name IS NULL OR mark_name = '' THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'mark name must not be empty';
+	END IF;
+	-- a newline or tab in recovery_target_name breaks postgresql.auto.conf
+	IF mark_name ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'mark name must not contain control characters',
+			DETAIL = format('Character %s of the name is a newline, tab or other control character.',
+							length(substring(mark_name from '^[^[:cntrl:]]*')) + 1),
+			HINT = 'A restored server reads the name back from postgresql.auto.conf, one setting a line: use printable characters only.';
 	END IF;
 	IF octet_length(mark_name) >= 64 THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -51,6 +59,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.check_mark_name FROM PUBLIC;
 CREATE FUNCTION pitr_restore.invoker()
 RETURNS name
 LANGUAGE sql STABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
 				ELSE current_setting('role')::name END
@@ -65,7 +74,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.invoker FROM PUBLIC;
 CREATE FUNCTION pitr_restore.create_mark(name text, description text DEFAULT NULL)
 RETURNS pg_lsn
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	mark_lsn pg_lsn;
@@ -91,7 +100,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.create_mark FROM PUBLIC;
 CREATE FUNCTION pitr_restore.mark_transaction(name text, description text DEFAULT NULL)
 RETURNS xid8
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	msg_lsn pg_lsn;
@@ -120,8 +129,8 @@ CREATE FUNCTION pitr_restore.restore_points(archive_dir text DEFAULT NULL)
 RETURNS TABLE (name text, lsn pg_lsn, end_lsn pg_lsn, timeline integer,
 			   created timestamptz, kind text, description text,
 			   occurrence bigint, xid bigint)
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	-- Index first, in a statement of its own: the query below must see it.
 	SELECT pitr_restore.indexed_archive(archive_dir);

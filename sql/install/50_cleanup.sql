@@ -1,8 +1,10 @@
 
 -- Post-restore cleanup (issue 5): an ordered registry of hooks, run by hand
 -- or by the background worker once per restore, and the audit of each run.
--- Only superusers write hooks or run them: the worker runs hooks as the
--- bootstrap superuser, so being able to add one is as good as being one.
+-- Only superusers add hooks (a hook names the role it runs as); a table
+-- action runs as the table's owner and a sql hook as its run_as role, never
+-- as whoever runs the hooks.  Only the extension's own code writes the
+-- audit: nobody is granted INSERT, UPDATE or DELETE on these tables.
 
 CREATE TABLE pitr_restore.cleanup_hook (
 	name		text PRIMARY KEY,
@@ -40,6 +42,8 @@ CREATE TABLE pitr_restore.cleanup_runs (
 COMMENT ON TABLE pitr_restore.cleanup_runs IS
 	'audit of cleanup runs: when, why (manual or which restore), per-hook outcome in results';
 REVOKE ALL ON pitr_restore.cleanup_runs FROM PUBLIC;
+-- explicit, as in an updated 1.0 whose grant on it was revoked
+REVOKE ALL ON SEQUENCE pitr_restore.cleanup_runs_run_id_seq FROM PUBLIC;
 
 -- Per-hook outcome, committed together with the hook's own effects: what
 -- makes an interrupted automatic run resume without repeating a hook.
@@ -73,6 +77,7 @@ INSERT INTO pitr_restore.cluster_identity (system_identifier)
 CREATE FUNCTION pitr_restore.cleanup_restore_key()
 RETURNS text
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS 'MODULE_PATHNAME', 'pitr_cleanup_restore_key';
 REVOKE EXECUTE ON FUNCTION pitr_restore.cleanup_restore_key() FROM PUBLIC;
 
@@ -84,6 +89,9 @@ INSERT INTO pitr_restore.cleanup_runs (trigger, restore_key, finished_at,
 	FROM pitr_restore.cleanup_restore_key() AS k
 	WHERE k IS NOT NULL;
 
+-- For superusers only (no grant): not SECURITY DEFINER, so that unqualified
+-- table names are resolved with the caller's search_path; the C code stores
+-- them schema-qualified and pins search_path for its own queries.
 CREATE FUNCTION pitr_restore.add_cleanup_hook(
 	name text,
 	action text,
@@ -111,13 +119,13 @@ CREATE FUNCTION pitr_restore.run_cleanup(
 	OUT detail text,
 	OUT duration interval)
 RETURNS SETOF record
-LANGUAGE C STRICT VOLATILE
+LANGUAGE C STRICT VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS 'MODULE_PATHNAME', 'pitr_run_cleanup';
 REVOKE EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) FROM PUBLIC;
--- Running the hooks (with the caller's own privileges) is for superusers and
--- pg_write_server_files, as the design says; adding them stays superuser-only.
+-- Running the hooks is for pg_write_server_files: each hook runs as its
+-- table's owner or run_as role, and the audit is written as the owner.
+-- Adding hooks stays superuser-only.
 GRANT EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) TO pg_write_server_files;
-GRANT SELECT ON pitr_restore.cleanup_hook TO pg_write_server_files;
-GRANT SELECT, INSERT, UPDATE ON pitr_restore.cleanup_runs, pitr_restore.cleanup_run_hooks
-	TO pg_write_server_files;
-GRANT USAGE ON SEQUENCE pitr_restore.cleanup_runs_run_id_seq TO pg_write_server_files;
+GRANT SELECT ON pitr_restore.cleanup_hook, pitr_restore.cleanup_runs,
+	pitr_restore.cleanup_run_hooks TO pg_write_server_files;
