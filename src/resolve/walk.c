@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * resolve_walk.c
+ * walk.c
  *	  Find the record at which recovery stops, by replaying the decision of
  *	  recoveryStopsBefore() / recoveryStopsAfter() (xlogrecovery.c, 15) over
  *	  the archive's WAL along one timeline's history, and the transactions
@@ -29,6 +29,7 @@
 
 #include "archive_files.h"
 #include "pitr_restore.h"
+#include "resolve/walk.h"
 #include "segment_source.h"
 #include "walscan.h"
 
@@ -363,6 +364,7 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 		Oid			types[1] = {INT4OID};
 		Datum		v[1];
 		bool		isnull;
+		char	   *sysid_text;
 
 		v[0] = Int32GetDatum(ps.archive_id);
 		if (SPI_execute_with_args("SELECT directory, system_identifier::text, segment_size "
@@ -373,13 +375,15 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("archive %d is not indexed", ps.archive_id)));
 		dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		sysid = strtou64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), NULL, 10);
+		sysid_text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 		ps.segsize = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 3, &isnull));
-		if (isnull)
+		/* An archive without a readable segment has neither. */
+		if (isnull || sysid_text == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("archive \"%s\" holds no readable WAL segment", dir)));
+		sysid = strtou64(sysid_text, NULL, 10);
 	}
 	s.segsize = ps.segsize;
 
