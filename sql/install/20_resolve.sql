@@ -748,6 +748,11 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'inclusive must not be null';
 	END IF;
+	-- An empty name would mean no target at all to recovery.
+	IF coalesce(target_name, target_mark) = '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'recovery target name must not be empty';
+	END IF;
 
 	arch := pitr_restore.refresh_archive(archive_dir);
 	SELECT * INTO a FROM pitr_restore.archive WHERE archive_id = arch;
