@@ -30,6 +30,15 @@ CREATE TYPE pitr_restore.resolution AS (
 	tool_command text			-- archive tool's fetch command; NULL for a flat archive
 );
 
+-- The resolver's searches by commit time and by xid look only at segments
+-- in which a transaction ends.
+CREATE INDEX archive_file_xact_time ON pitr_restore.archive_file
+	(archive_id, timeline, max_commit_time)
+	WHERE kind = 'segment' AND commits + aborts > 0;
+CREATE INDEX archive_file_xact_xid ON pitr_restore.archive_file
+	(archive_id, timeline, max_xid)
+	WHERE kind = 'segment' AND commits + aborts > 0;
+
 -- Replays recovery's stop decision over the archive (resolve_walk.c).
 CREATE FUNCTION pitr_restore.walk_to_stop(arch integer, path_tli integer[],
 	path_begin pg_lsn[], start_lsn pg_lsn, kind text,
@@ -236,6 +245,7 @@ AS $$
 DECLARE
 	p record;
 	f pitr_restore.archive_file;
+	q text;
 BEGIN
 	FOR p IN
 		SELECT * FROM pitr_restore.path_ranges(arch, tlis, begins) r
@@ -243,13 +253,38 @@ BEGIN
 	LOOP
 		IF forward THEN
 			CONTINUE WHEN p.hi IS NOT NULL AND p.hi <= s;
-			SELECT * INTO f FROM pitr_restore.archive_file af
-			 WHERE af.archive_id = arch AND af.timeline = p.tli AND af.kind = 'segment'
-			   AND af.segno >= greatest(s, p.lo) AND (p.hi IS NULL OR af.segno < p.hi)
-			   AND af.status IN ('ok', 'corrupt') AND af.commits + af.aborts > 0
-			   AND (t IS NULL OR CASE WHEN incl THEN af.max_commit_time > t
-									  ELSE af.max_commit_time >= t END)
-			 ORDER BY af.segno LIMIT 1;
+			IF t IS NULL THEN
+				SELECT * INTO f FROM pitr_restore.archive_file af
+				 WHERE af.archive_id = arch AND af.timeline = p.tli AND af.kind = 'segment'
+				   AND af.segno >= greatest(s, p.lo) AND (p.hi IS NULL OR af.segno < p.hi)
+				   AND af.status IN ('ok', 'corrupt') AND af.commits + af.aborts > 0
+				 ORDER BY af.segno LIMIT 1;
+			ELSE
+				/*
+				 * The nearest 1024 segments in order first (commit times
+				 * are past t from some point on, usually soon); beyond
+				 * them, the index by commit time finds the few segments
+				 * that end transactions past t, whatever the archive's size.
+				 */
+				q := 'SELECT * FROM pitr_restore.archive_file af'
+					' WHERE af.archive_id OPERATOR(pg_catalog.=) $1'
+					' AND af.timeline OPERATOR(pg_catalog.=) $2'
+					' AND af.kind OPERATOR(pg_catalog.=) ''segment'''
+					' AND af.segno OPERATOR(pg_catalog.>=) $3'
+					' AND ($4 IS NULL OR af.segno OPERATOR(pg_catalog.<) $4)'
+					' AND af.status IN (''ok'', ''corrupt'')'
+					' AND af.commits OPERATOR(pg_catalog.+) af.aborts OPERATOR(pg_catalog.>) 0'
+					' AND af.max_commit_time '
+					|| CASE WHEN incl THEN 'OPERATOR(pg_catalog.>)' ELSE 'OPERATOR(pg_catalog.>=)' END
+					|| ' $5';
+				EXECUTE q || ' AND af.segno OPERATOR(pg_catalog.<) $6 ORDER BY af.segno LIMIT 1'
+				  INTO f USING arch, p.tli, greatest(s, p.lo), p.hi, t, greatest(s, p.lo) + 1024;
+				IF f.file_name IS NULL THEN
+					-- segno + 0: not in segment order, which would read them all
+					EXECUTE q || ' ORDER BY af.segno OPERATOR(pg_catalog.+) 0 LIMIT 1'
+					  INTO f USING arch, p.tli, greatest(s, p.lo) + 1024, p.hi, t;
+				END IF;
+			END IF;
 		ELSE
 			CONTINUE WHEN p.lo >= s;
 			SELECT * INTO f FROM pitr_restore.archive_file af
