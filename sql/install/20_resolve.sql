@@ -26,8 +26,7 @@ CREATE TYPE pitr_restore.resolution AS (
 	wal_bytes bigint,			-- WAL bytes recovery replays (whole segments)
 	recovery_conf text,			-- lines for postgresql.auto.conf
 	warnings text[],
-	why text,					-- how the backup and timeline were chosen
-	tool_command text			-- archive tool's fetch command; NULL for a flat archive
+	why text					-- how the backup and timeline were chosen
 );
 
 -- The resolver's searches by commit time and by xid look only at segments

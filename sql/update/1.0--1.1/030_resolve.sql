@@ -2,7 +2,6 @@
  * resolve (1.0 -> 1.1): the objects of sql/install/20_resolve.sql as 1.1
  * has them; keep the two in step.
  *
- * - resolution gains tool_command (the archive tool's fetch command).
  * - resolve_target is SECURITY DEFINER with a pinned search_path; the
  *   internal helpers are granted to nobody (1.0 granted them to
  *   pg_read_server_files) and pin search_path too, except the three
@@ -15,8 +14,6 @@
  *   to the backup's start, the first one lost forward past the stop;
  *   target_mark prefers the marks table's own record.
  */
-
-ALTER TYPE pitr_restore.resolution ADD ATTRIBUTE tool_command text;
 
 -- The resolver's searches by commit time and by xid look only at segments
 -- in which a transaction ends.
