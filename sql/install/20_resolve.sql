@@ -29,6 +29,15 @@ CREATE TYPE pitr_restore.resolution AS (
 	why text					-- how the backup and timeline were chosen
 );
 
+-- The resolver's searches by commit time and by xid look only at segments
+-- in which a transaction ends.
+CREATE INDEX archive_file_xact_time ON pitr_restore.archive_file
+	(archive_id, timeline, max_commit_time)
+	WHERE kind = 'segment' AND commits + aborts > 0;
+CREATE INDEX archive_file_xact_xid ON pitr_restore.archive_file
+	(archive_id, timeline, max_xid)
+	WHERE kind = 'segment' AND commits + aborts > 0;
+
 -- Replays recovery's stop decision over the archive (resolve_walk.c).
 CREATE FUNCTION pitr_restore.walk_to_stop(arch integer, path_tli integer[],
 	path_begin pg_lsn[], start_lsn pg_lsn, kind text,
@@ -42,24 +51,24 @@ CREATE FUNCTION pitr_restore.walk_to_stop(arch integer, path_tli integer[],
 	OUT walk_end pg_lsn, OUT problem text, OUT records bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pitr_walk_to_stop'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.walk_to_stop FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.walk_to_stop TO pg_read_server_files;
 
 -- The segment number of an LSN.
 CREATE FUNCTION pitr_restore.lsn_segno(lsn pg_lsn, segment_size integer)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$ SELECT floor((lsn - '0/0'::pg_lsn) / segment_size)::bigint $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.lsn_segno FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.lsn_segno TO pg_read_server_files;
 
 -- A timeline's path: its ancestors and itself, oldest first, each with the
 -- LSN where it begins and where the next one branched off it.
 CREATE FUNCTION pitr_restore.timeline_path(arch integer, tli integer,
 	OUT tlis integer[], OUT begins pg_lsn[], OUT ends pg_lsn[])
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	SELECT coalesce(array_agg(h.parent ORDER BY h.position), '{}') || tli,
 		   ARRAY['0/0'::pg_lsn] || coalesce(array_agg(h.branch_lsn ORDER BY h.position), '{}'),
@@ -68,11 +77,12 @@ AS $$
 	 WHERE h.archive_id = arch AND h.timeline = tli
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_path FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.timeline_path TO pg_read_server_files;
 
 -- path_ranges, path_files and path_events have no SET clause, so that the
 -- planner inlines them and a lookup of one segment is an index scan; every
--- name in them is schema-qualified.
+-- name in them is schema-qualified.  Like every internal function they are
+-- granted to nobody: only resolve_target (SECURITY DEFINER, search_path
+-- pinned) calls them.
 
 -- A path as ranges: each timeline with the LSN where it begins, where the
 -- next one branched off it (NULL for the last), and the segment numbers it
@@ -91,7 +101,6 @@ AS $$
 	 WHERE a.archive_id = arch
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_ranges FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.path_ranges TO pg_read_server_files;
 
 -- The segments recovery reads when following a path.
 CREATE FUNCTION pitr_restore.path_files(arch integer, tlis integer[],
@@ -105,7 +114,6 @@ AS $$
 	   AND f.segno >= p.lo AND (p.hi IS NULL OR f.segno < p.hi)
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_files FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.path_files TO pg_read_server_files;
 
 -- Index events that lie on a path (a record copied into a timeline's first
 -- segment belongs to its parent).
@@ -122,7 +130,6 @@ AS $$
 	 ORDER BY ev.lsn, ev.file_name
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_events FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.path_events TO pg_read_server_files;
 
 /*
  * The first segment missing (or unusable) that recovery would need between
@@ -132,7 +139,7 @@ CREATE FUNCTION pitr_restore.path_gap(arch integer, tlis integer[],
 	begins pg_lsn[], from_lsn pg_lsn, to_lsn pg_lsn)
 RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	sz numeric;
@@ -186,54 +193,40 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_gap FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.path_gap TO pg_read_server_files;
 
 CREATE FUNCTION pitr_restore.segment_file_name(tli integer, segno bigint,
 	segment_size integer)
 RETURNS text
 LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	SELECT upper(lpad(to_hex(tli), 8, '0') ||
 				 lpad(to_hex(segno / (4294967296 / segment_size)), 8, '0') ||
 				 lpad(to_hex(segno % (4294967296 / segment_size)), 8, '0'))
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.segment_file_name FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.segment_file_name TO pg_read_server_files;
 
 
--- A single-quoted literal for postgresql.conf.
+-- A literal for postgresql.conf (quote.c: quotes and backslashes doubled,
+-- control characters escaped).
 CREATE FUNCTION pitr_restore.conf_literal(v text)
 RETURNS text
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT '''' || replace(replace(v, '\', '\\'), '''', '''''') || '''' $$;
+AS 'MODULE_PATHNAME', 'pitr_conf_literal'
+LANGUAGE C IMMUTABLE STRICT
+SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.conf_literal FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.conf_literal TO pg_read_server_files;
 
 /*
- * restore_command for the archive as it is: plain copy, or decompression
- * for the compressed files it holds.
+ * restore_command for the archive as it is (settings.c): each file's copies
+ * tried in the order the scanner chose the one it indexed, the directory
+ * quoted as a shell word with its '%' doubled.
  */
 CREATE FUNCTION pitr_restore.restore_command(arch integer)
 RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore
-AS $$
-	SELECT CASE WHEN NOT c.zstd AND NOT c.gzip THEN
-				format('cp "%s/%%f" "%%p"', a.directory)
-		   ELSE
-				concat_ws(' ',
-					CASE WHEN c.zstd THEN format('if [ -f "%s/%%f.zst" ]; then zstd -dq -c "%s/%%f.zst" > "%%p";', a.directory, a.directory) END,
-					CASE WHEN c.gzip THEN format('%s [ -f "%s/%%f.gz" ]; then gzip -dc "%s/%%f.gz" > "%%p";',
-												 CASE WHEN c.zstd THEN 'elif' ELSE 'if' END, a.directory, a.directory) END,
-					format('else cp "%s/%%f" "%%p"; fi', a.directory))
-		   END
-	  FROM pitr_restore.archive a,
-		   LATERAL (SELECT coalesce('zstd' = ANY (a.compressions), false) AS zstd,
-						   coalesce('gzip' = ANY (a.compressions), false) AS gzip) c
-	 WHERE a.archive_id = arch
-$$;
+AS 'MODULE_PATHNAME', 'pitr_restore_command'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.restore_command FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.restore_command TO pg_read_server_files;
 
 /*
  * The nearest segment on a path, from segment s on (forward) or before it
@@ -246,11 +239,12 @@ CREATE FUNCTION pitr_restore.path_xact_segment(arch integer, tlis integer[],
 	incl boolean DEFAULT true)
 RETURNS pitr_restore.archive_file
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	p record;
 	f pitr_restore.archive_file;
+	q text;
 BEGIN
 	FOR p IN
 		SELECT * FROM pitr_restore.path_ranges(arch, tlis, begins) r
@@ -258,13 +252,38 @@ BEGIN
 	LOOP
 		IF forward THEN
 			CONTINUE WHEN p.hi IS NOT NULL AND p.hi <= s;
-			SELECT * INTO f FROM pitr_restore.archive_file af
-			 WHERE af.archive_id = arch AND af.timeline = p.tli AND af.kind = 'segment'
-			   AND af.segno >= greatest(s, p.lo) AND (p.hi IS NULL OR af.segno < p.hi)
-			   AND af.status IN ('ok', 'corrupt') AND af.commits + af.aborts > 0
-			   AND (t IS NULL OR CASE WHEN incl THEN af.max_commit_time > t
-									  ELSE af.max_commit_time >= t END)
-			 ORDER BY af.segno LIMIT 1;
+			IF t IS NULL THEN
+				SELECT * INTO f FROM pitr_restore.archive_file af
+				 WHERE af.archive_id = arch AND af.timeline = p.tli AND af.kind = 'segment'
+				   AND af.segno >= greatest(s, p.lo) AND (p.hi IS NULL OR af.segno < p.hi)
+				   AND af.status IN ('ok', 'corrupt') AND af.commits + af.aborts > 0
+				 ORDER BY af.segno LIMIT 1;
+			ELSE
+				/*
+				 * The nearest 1024 segments in order first (commit times
+				 * are past t from some point on, usually soon); beyond
+				 * them, the index by commit time finds the few segments
+				 * that end transactions past t, whatever the archive's size.
+				 */
+				q := 'SELECT * FROM pitr_restore.archive_file af'
+					' WHERE af.archive_id OPERATOR(pg_catalog.=) $1'
+					' AND af.timeline OPERATOR(pg_catalog.=) $2'
+					' AND af.kind OPERATOR(pg_catalog.=) ''segment'''
+					' AND af.segno OPERATOR(pg_catalog.>=) $3'
+					' AND ($4 IS NULL OR af.segno OPERATOR(pg_catalog.<) $4)'
+					' AND af.status IN (''ok'', ''corrupt'')'
+					' AND af.commits OPERATOR(pg_catalog.+) af.aborts OPERATOR(pg_catalog.>) 0'
+					' AND af.max_commit_time '
+					|| CASE WHEN incl THEN 'OPERATOR(pg_catalog.>)' ELSE 'OPERATOR(pg_catalog.>=)' END
+					|| ' $5';
+				EXECUTE q || ' AND af.segno OPERATOR(pg_catalog.<) $6 ORDER BY af.segno LIMIT 1'
+				  INTO f USING arch, p.tli, greatest(s, p.lo), p.hi, t, greatest(s, p.lo) + 1024;
+				IF f.file_name IS NULL THEN
+					-- segno + 0: not in segment order, which would read them all
+					EXECUTE q || ' ORDER BY af.segno OPERATOR(pg_catalog.+) 0 LIMIT 1'
+					  INTO f USING arch, p.tli, greatest(s, p.lo) + 1024, p.hi, t;
+				END IF;
+			END IF;
 		ELSE
 			CONTINUE WHEN p.lo >= s;
 			SELECT * INTO f FROM pitr_restore.archive_file af
@@ -281,7 +300,6 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_xact_segment FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.path_xact_segment TO pg_read_server_files;
 
 /*
  * Does a base backup's data already hold a transaction that ended after a
@@ -292,7 +310,7 @@ CREATE FUNCTION pitr_restore.backup_holds_after(arch integer, tlis integer[],
 	begins pg_lsn[], start_lsn pg_lsn, t timestamptz, incl boolean)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	sz integer;
@@ -317,20 +335,21 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.backup_holds_after FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.backup_holds_after TO pg_read_server_files;
 
 /*
  * Resolve a target along one timeline's history: try base backups from the
  * latest back, and take the first that recovery can bring to the stop.
  * kind is time, lsn, xid, name (want_lsn: the restore point's record) or
- * immediate.
+ * immediate.  emit_lsn: the settings must name the restore point's record
+ * by its LSN, because recovery_target_name would stop at an earlier point
+ * of the same name.
  */
 CREATE FUNCTION pitr_restore.resolve_on_timeline(arch integer, tli integer,
 	kind text, t timestamptz, l pg_lsn, x bigint, n text, incl boolean,
-	pin_backup text, want_lsn pg_lsn)
-RETURNS pitr_restore.resolution
+	pin_backup text, want_lsn pg_lsn,
+	OUT res pitr_restore.resolution, OUT emit_lsn boolean)
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	r pitr_restore.resolution;
@@ -351,11 +370,11 @@ DECLARE
 	tried integer := 0;
 	s0 bigint;
 	s1 bigint;
-	emit text := kind;
 	walked boolean;
 	no_stop boolean;
 	bname text;
 BEGIN
+	emit_lsn := false;
 	SELECT * INTO a FROM pitr_restore.archive WHERE archive_id = arch;
 	SELECT * INTO path FROM pitr_restore.timeline_path(arch, tli);
 	r.timeline := tli;
@@ -374,6 +393,8 @@ BEGIN
 		bname := format('"%s" in %s', b.label, b.location);
 		fail := NULL;
 		walked := false;
+		emit_lsn := false;
+		start := NULL;			-- where the walk starts: a record's start
 		idx := array_position(path.tlis, b.timeline);
 		IF idx IS NULL OR b.start_lsn < path.begins[idx]
 		   OR (path.ends[idx] IS NOT NULL AND b.start_lsn >= path.ends[idx]) THEN
@@ -413,8 +434,9 @@ BEGIN
 				   AND pf.min_xid <= x AND pf.max_xid >= x
 				 ORDER BY pf.segno LIMIT 64
 			LOOP
+				start := greatest(f.first_lsn, b.start_lsn);
 				w := pitr_restore.walk_to_stop(arch, path.tlis, path.begins,
-											   greatest(f.first_lsn, b.start_lsn), 'xid',
+											   start, 'xid',
 											   target_xid => x, inclusive => incl,
 											   limit_lsn => f.next_lsn);
 				walked := true;
@@ -447,15 +469,16 @@ BEGIN
 				-- recovery_target_name stops after the first one replayed;
 				-- if that is not the one wanted, an LSN target reaches it.
 				IF want_lsn IS NOT NULL AND ev.lsn <> want_lsn THEN
-					emit := 'name_lsn';
+					emit_lsn := true;
 				ELSE
 					want_lsn := ev.lsn;
 				END IF;
 				SELECT greatest(af.first_lsn, b.start_lsn) INTO start
 				  FROM pitr_restore.archive_file af
 				 WHERE af.archive_id = arch AND af.file_name = ev.file_name;
+				start := coalesce(start, b.start_lsn);
 				w := pitr_restore.walk_to_stop(arch, path.tlis, path.begins,
-											   coalesce(start, b.start_lsn), 'lsn',
+											   start, 'lsn',
 											   target_lsn => want_lsn, inclusive => true);
 				walked := true;
 			END IF;
@@ -467,13 +490,15 @@ BEGIN
 				SELECT greatest(af.first_lsn, b.start_lsn) INTO start
 				  FROM pitr_restore.archive_file af
 				 WHERE af.archive_id = arch AND af.file_name = ev.file_name;
+				start := coalesce(start, b.start_lsn);
 				w := pitr_restore.walk_to_stop(arch, path.tlis, path.begins,
-											   coalesce(start, b.start_lsn), 'lsn',
+											   start, 'lsn',
 											   target_lsn => ev.lsn, inclusive => true);
 				walked := true;
 			ELSE
+				start := b.start_lsn;
 				w := pitr_restore.walk_to_stop(arch, path.tlis, path.begins,
-											   b.start_lsn, 'lsn',
+											   start, 'lsn',
 											   target_lsn => b.stop_lsn, inclusive => false);
 				walked := true;
 			END IF;
@@ -538,21 +563,56 @@ BEGIN
 		r.stop_lsn := w.stop_lsn;
 		r.stop_before := w.stop_before;
 		r.end_lsn := stop_point;
-		r.next_xid := w.next_xid::text::xid;
-		r.next_commit_time := w.next_time;
 		IF w.last_xid IS NULL THEN
-			-- No transaction ended in the stretch walked: look further back.
-			f := pitr_restore.path_xact_segment(arch, path.tlis, path.begins,
-				lsn_segno(start, a.segment_size), false);
-			IF f.file_name IS NOT NULL THEN
+			/*
+			 * No transaction ended between the walk's start and the stop:
+			 * look back from the walk's start, segment by segment (the index
+			 * counts the transactions that end in each, and a segment's
+			 * first_lsn is where the first record ending in it begins), down
+			 * to the backup's start.  The segment holding the walk's start
+			 * is searched too: records before it may end there.
+			 */
+			s0 := lsn_segno(start, a.segment_size) + 1;
+			LOOP
+				f := pitr_restore.path_xact_segment(arch, path.tlis, path.begins,
+													s0, false);
+				EXIT WHEN f.file_name IS NULL OR f.next_lsn <= b.start_lsn;
 				lw := pitr_restore.walk_to_stop(arch, path.tlis, path.begins,
-												f.first_lsn, 'none', limit_lsn => f.next_lsn);
-				w.last_xid := lw.last_xid;
-				w.last_time := lw.last_time;
-			END IF;
+					greatest(f.first_lsn, b.start_lsn), 'none',
+					limit_lsn => least(f.next_lsn, start));
+				IF lw.last_xid IS NOT NULL THEN
+					w.last_xid := lw.last_xid;
+					w.last_time := lw.last_time;
+					EXIT;
+				END IF;
+				s0 := f.segno;
+			END LOOP;
 		END IF;
 		r.last_xid := w.last_xid::text::xid;
 		r.last_commit_time := w.last_time;
+		IF w.next_xid IS NULL THEN
+			/*
+			 * The walk looks a few segments past the stop; past a long run
+			 * of records without a transaction end, the index finds the
+			 * next segment where one ends.
+			 */
+			s0 := lsn_segno(stop_point, a.segment_size);
+			LOOP
+				f := pitr_restore.path_xact_segment(arch, path.tlis, path.begins,
+													s0, true);
+				EXIT WHEN f.file_name IS NULL;
+				lw := pitr_restore.walk_to_stop(arch, path.tlis, path.begins,
+					f.first_lsn, 'lsn', target_lsn => stop_point, inclusive => false);
+				IF lw.next_xid IS NOT NULL THEN
+					w.next_xid := lw.next_xid;
+					w.next_time := lw.next_time;
+					EXIT;
+				END IF;
+				s0 := f.segno + 1;
+			END LOOP;
+		END IF;
+		r.next_xid := w.next_xid::text::xid;
+		r.next_commit_time := w.next_time;
 
 		s0 := lsn_segno(b.start_lsn, a.segment_size);
 		s1 := lsn_segno(w.stop_end_lsn - 1, a.segment_size);
@@ -581,15 +641,18 @@ BEGIN
 								WHERE q.kind = 'finish_prepared' AND q.xid = p.xid
 								  AND q.lsn > p.lsn AND q.lsn < stop_point)
 			 ORDER BY p.lsn);
-		IF emit = 'name_lsn' THEN
+		IF w.last_xid IS NULL THEN
+			r.why := r.why || format('; no transaction ended between the start of base backup %s (%s) and the stop point, so last_xid is NULL',
+									 bname, b.start_lsn);
+		END IF;
+		IF emit_lsn THEN
 			r.warnings := r.warnings || format('restore point "%s" occurs earlier after the start of base backup %s: recovery_target_name would stop there, so the settings use recovery_target_lsn',
 											   n, bname);
 			r.why := r.why || '; recovery_target_lsn stands for the restore point';
 		END IF;
 		r.reason := NULL;
-		-- The caller turns the emitted kind into settings.
-		r.recovery_conf := emit || ':' || coalesce(want_lsn::text, '');
-		RETURN r;
+		res := r;
+		RETURN;
 	END LOOP;
 
 	IF tried = 0 THEN
@@ -602,11 +665,11 @@ BEGIN
 		-- a reason other than consistency (that one says more).
 		r.reason := coalesce(fail_first, fail_last);
 	END IF;
-	RETURN r;
+	res := r;
+	RETURN;
 END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.resolve_on_timeline FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.resolve_on_timeline TO pg_read_server_files;
 
 /*
  * The archive's timelines, cheaply (whatever the number of segments): the
@@ -617,7 +680,7 @@ GRANT EXECUTE ON FUNCTION pitr_restore.resolve_on_timeline TO pg_read_server_fil
 CREATE FUNCTION pitr_restore.timeline_list(arch integer)
 RETURNS TABLE (timeline integer, parent integer, branch_lsn pg_lsn, created timestamptz)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 	WITH t AS (
 		SELECT min(f.timeline) AS timeline FROM pitr_restore.archive_file f
@@ -643,7 +706,6 @@ AS $$
 	 WHERE t.timeline IS NOT NULL
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_list FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.timeline_list TO pg_read_server_files;
 
 /*
  * resolve_target: exactly one target kind; ERROR on malformed arguments,
@@ -663,8 +725,8 @@ CREATE FUNCTION pitr_restore.resolve_target(
 	archive_dir text DEFAULT NULL,
 	recovery_action text DEFAULT 'pause')
 RETURNS pitr_restore.resolution
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pitr_restore
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
 DECLARE
 	r pitr_restore.resolution;
@@ -675,14 +737,14 @@ DECLARE
 	cand integer[];
 	tl integer;
 	occ record;
-	occurrences integer;
+	occurrences integer; own_marks integer;
 	live integer;
 	live_since timestamptz;
 	x bigint;
 	want pg_lsn;
 	first_r pitr_restore.resolution;
 	note text;
-	emit text;
+	o record; emit_lsn boolean;
 	conf text[];
 BEGIN
 	kinds := num_nonnulls(target_time, target_name, target_lsn, target_xid,
@@ -719,6 +781,11 @@ BEGIN
 	IF inclusive IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'inclusive must not be null';
+	END IF;
+	-- An empty name would mean no target at all to recovery.
+	IF coalesce(target_name, target_mark) = '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'recovery target name must not be empty';
 	END IF;
 
 	arch := pitr_restore.refresh_archive(archive_dir);
@@ -769,8 +836,10 @@ BEGIN
 			   AND (target_timeline IS NULL OR rp.timeline = target_timeline)
 			 ORDER BY rp.created, rp.lsn
 		LOOP
-			r := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'name', NULL,
+			o := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'name', NULL,
 				NULL, NULL, target_name, true, backup_label, occ.lsn);
+			r := o.res;
+			emit_lsn := o.emit_lsn;
 			first_r := coalesce(first_r, r);
 			EXIT WHEN r.reachable;
 		END LOOP;
@@ -796,24 +865,34 @@ BEGIN
 					   WHERE coalesce(t.branch_lsn, '0/0') <= target_lsn
 					   ORDER BY t.timeline DESC);
 	ELSIF kind = 'mark' THEN
-		SELECT count(*) INTO occurrences FROM pitr_restore.restore_points(a.directory) rp
+		SELECT count(*), count(*) FILTER (WHERE rp.kind <> 'restore_point')
+		  INTO occurrences, own_marks
+		  FROM pitr_restore.restore_points(a.directory) rp
 		 WHERE rp.name = target_mark;
 		-- The first occurrence (after mark_after) that recovery can reach:
 		-- a transaction mark keeps (inclusive) or loses its transaction, a
-		-- restore-point mark stops after its record.
+		-- restore-point mark stops after its own record (by its LSN when a
+		-- restore point of the same name comes first).  A plain restore
+		-- point of that name counts only when the marks table has no
+		-- record of the mark (a restore rolled it back).
 		FOR occ IN
 			SELECT rp.* FROM pitr_restore.restore_points(a.directory) rp
 			 WHERE rp.name = target_mark AND (mark_after IS NULL OR rp.created > mark_after)
 			   AND (target_timeline IS NULL OR rp.timeline = target_timeline)
+			   AND (own_marks = 0 OR rp.kind <> 'restore_point')
 			 ORDER BY rp.created, rp.lsn
 		LOOP
 			IF occ.kind = 'transaction_mark' THEN
 				x := occ.xid;
-				r := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'mark', NULL,
+				o := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'mark', NULL,
 					NULL, x, target_mark, inclusive, backup_label, NULL);
+				r := o.res;
+				emit_lsn := o.emit_lsn;
 			ELSE
-				r := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'name', NULL,
+				o := pitr_restore.resolve_on_timeline(arch, occ.timeline, 'name', NULL,
 					NULL, NULL, target_mark, true, backup_label, occ.lsn);
+				r := o.res;
+				emit_lsn := o.emit_lsn;
 			END IF;
 			first_r := coalesce(first_r, r);
 			EXIT WHEN r.reachable;
@@ -848,9 +927,11 @@ BEGIN
 	END IF;
 
 	FOREACH tl IN ARRAY cand LOOP
-		r := pitr_restore.resolve_on_timeline(arch, tl,
+		o := pitr_restore.resolve_on_timeline(arch, tl,
 			CASE WHEN kind = 'mark' THEN 'xid' ELSE kind END,
 			target_time, target_lsn, x, target_name, inclusive, backup_label, want);
+		r := o.res;
+		emit_lsn := o.emit_lsn;
 		-- An xid or LSN target belongs to the timeline whose own stretch
 		-- holds the stop point.
 		IF r.reachable AND kind IN ('xid', 'lsn') AND array_length(cand, 1) > 1
@@ -891,12 +972,11 @@ BEGIN
 	END IF;
 
 	-- The settings that produce exactly this.
-	emit := split_part(r.recovery_conf, ':', 1);
 	conf := ARRAY[format('restore_command = %s', conf_literal(pitr_restore.restore_command(arch)))];
 	IF kind = 'time' THEN
 		conf := conf || format('recovery_target_time = %s',
 			conf_literal(to_char(target_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'));
-	ELSIF kind = 'name' AND emit = 'name' THEN
+	ELSIF kind = 'name' AND NOT emit_lsn THEN
 		conf := conf || format('recovery_target_name = %s', conf_literal(target_name));
 	ELSIF kind = 'name' THEN
 		conf := conf || format('recovery_target_lsn = %s', conf_literal(want::text));
@@ -907,9 +987,9 @@ BEGIN
 	ELSE
 		conf := conf || 'recovery_target = ''immediate'''::text;
 	END IF;
-	IF kind IN ('time', 'lsn', 'xid', 'mark') OR emit = 'name_lsn' THEN
+	IF kind IN ('time', 'lsn', 'xid', 'mark') OR emit_lsn THEN
 		conf := conf || format('recovery_target_inclusive = %s',
-			CASE WHEN inclusive OR emit = 'name_lsn' THEN '''on''' ELSE '''off''' END);
+			CASE WHEN inclusive OR emit_lsn THEN '''on''' ELSE '''off''' END);
 	END IF;
 	conf := conf || format('recovery_target_timeline = ''%s''', r.timeline)
 				 || format('recovery_target_action = %s', conf_literal(recovery_action));

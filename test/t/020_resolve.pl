@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use File::Basename;
 use File::Copy;
+use File::Find;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -170,5 +171,128 @@ like($err, qr/more than one recovery target given/, 'two targets are an error');
 ($ret, $out, $err) = $primary->psql('postgres',
 	"SELECT * FROM pitr_restore.resolve_target()");
 like($err, qr/no recovery target given/, 'no target is an error');
+
+# Bad arguments: a clear error or a documented answer, never a crash or a
+# long loop.
+for my $case (
+	[ "target_name => ''", qr/recovery target name must not be empty/ ],
+	[ "target_mark => ''", qr/recovery target name must not be empty/ ],
+	[ "target_name => repeat('n', 100000)", qr/recovery target name is too long/ ],
+	[ "target_timeline => -1, target => 'immediate'", qr/invalid timeline -1/ ],
+	[ "target => 'soon'", qr/invalid recovery target "soon"/ ],
+	[ "target => 'immediate', inclusive => NULL", qr/inclusive must not be null/ ],
+	[ "target => 'immediate', recovery_action => NULL", qr/invalid recovery_action/ ],
+	[ "target_time => now(), mark_after => now()", qr/mark_after applies only/ ],
+	[ "target => 'immediate', archive_dir => 'relative/dir'", qr/is not an absolute path/ ],
+	[ "target_name => NULL", qr/no recovery target given/ ])
+{
+	($ret, $out, $err) = $primary->psql('postgres',
+		"SELECT reachable FROM pitr_restore.resolve_target($case->[0])");
+	like($err, $case->[1], "resolve_target($case->[0]) is an error");
+}
+for my $case (
+	[ "target_lsn => 'FFFFFFFF/FFFFFFFF'", qr/would end before reaching the target/ ],
+	[ "target_lsn => '0/0'", qr/./ ],
+	[ "target_xid => '18446744073709551615'", qr/does not end/ ],
+	[ "target_time => 'infinity'", qr/no transaction ended after infinity/ ],
+	[ "target_time => '-infinity'", qr/already holds transactions/ ],
+	[ "target => 'immediate', target_timeline => 2147483647", qr/timeline 2147483647 is not in the archive/ ],
+	[ "target_mark => 'no such mark', mark_after => 'infinity'", qr/no mark named/ ],
+	[ "target => 'immediate', backup_label => 'no such backup'", qr/no usable base backup no such backup/ ])
+{
+	my $started = time;
+	$res = resolve($primary, $case->[0]);
+	is($res->{reachable}, 'f', "resolve_target($case->[0]) is unreachable");
+	like($res->{reason}, $case->[1], "resolve_target($case->[0]): and says why");
+	cmp_ok(time - $started, '<', 30, "resolve_target($case->[0]) answers at once");
+}
+# Internal helpers are not callable by the reading role.
+$primary->safe_psql('postgres', q{
+CREATE ROLE reader LOGIN; GRANT pg_read_server_files TO reader;
+GRANT USAGE ON SCHEMA pitr_restore TO reader});
+($ret, $out, $err) = $primary->psql('postgres',
+	q{SELECT * FROM pitr_restore.walk_to_stop(1, '{1}', '{0/0}', '0/0', 'none')},
+	extra_params => [ '-U', 'reader' ]);
+like($err, qr/permission denied for function walk_to_stop/, 'walk_to_stop is internal');
+($ret, $out, $err) = $primary->psql('postgres',
+	q{SELECT pitr_restore.path_gap(1, '{1}', '{0/0}', '0/0', 'FFFFFFFF/FFFFFFFF')},
+	extra_params => [ '-U', 'reader' ]);
+like($err, qr/permission denied for function path_gap/, 'path_gap is internal');
+$res = $primary->safe_psql('postgres',
+	q{SELECT reachable FROM pitr_restore.resolve_target(target => 'immediate')},
+	extra_params => [ '-U', 'reader' ]);
+is($res, 't', 'the reading role resolves');
+unlike(slurp_file($primary->logfile), qr/terminated by signal/, 'no backend crashed');
+
+# An archive whose directory name would run a command if it reached a
+# shell unquoted, and whose "%p" recovery would expand: a restore from it
+# works by a real recovery, and nothing is executed.  On the same primary,
+# a restore point made first under a mark's name does not capture the mark.
+my $base = PostgreSQL::Test::Utils::tempdir('quoted');
+my $qarchive = "$base/dir with 'quote\" \$(touch pwned) %p";
+mkdir $qarchive or die "mkdir: $!";
+chmod 0777, $base, $qarchive;
+(my $sh = $qarchive) =~ s/'/'\\''/g;
+$sh = "'$sh'";
+(my $cmd = "cp %p $sh/%f") =~ s/%(?!p |f$)/%%/g;
+# postgresql.conf literals: backslashes and quotes doubled.
+(my $conf_cmd = $cmd) =~ s/(['\\])/$1$1/g;
+(my $conf_dir = $qarchive) =~ s/(['\\])/$1$1/g;
+my $quoted = PostgreSQL::Test::Cluster->new('quoted');
+$quoted->init(has_archiving => 1, allows_streaming => 1);
+$quoted->append_conf('postgresql.conf', qq{
+archive_command = '$conf_cmd'
+track_commit_timestamp = on
+autovacuum = off
+pitr_restore.archive_dir = '$conf_dir'
+pitr_restore.backup_dir = '@{[ $quoted->backup_dir ]}'
+});
+$quoted->start;
+$quoted->safe_psql('postgres', q{
+CREATE EXTENSION pitr_restore;
+CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
+CREATE ROLE rp_maker LOGIN;
+GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO rp_maker;
+});
+workload($quoted, 'q', 10);
+$quoted->safe_psql('postgres', 'SELECT pg_switch_wal()');
+$quoted->backup('qb1');
+workload($quoted, 'r', 10);
+$quoted->safe_psql('postgres', q{SELECT pg_create_restore_point('before import 42')},
+	extra_params => [ '-U', 'rp_maker' ]);
+workload($quoted, 'between', 5);
+$quoted->safe_psql('postgres', q{SELECT pitr_restore.create_mark('before import 42')});
+workload($quoted, 'after', 5);
+wait_archived($quoted);
+# The directory as one shell word, its % doubled, in a conf literal.
+(my $want = $sh) =~ s/%/%%/g;
+$want = "cp $want/%f '%p'";
+$want =~ s/(['\\])/$1$1/g;
+$res = resolve($quoted, "target_xid => '@{[ xid_of($quoted, 'r5') ]}'");
+is($res->{reachable}, 't', 'a target in the quoted archive is reachable') or diag($res->{reason});
+like($res->{conf}, qr/^restore_command = \Q'$want'\E\n/m,
+	'restore_command quotes the directory as a shell word and doubles its %');
+$node = recover($quoted, $res);
+is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'), $res->{end_lsn},
+	'recovery from the quoted archive stops at the predicted point');
+is(row_count($node, q{tag = 'r5'}), '1', 'and keeps the target transaction');
+is(row_count($node, q{tag = 'r6'}), '0', 'and not the next one');
+$node->stop('immediate');
+
+# The mark, not the restore point of the same name made before it.
+$res = resolve($quoted, "target_mark => 'before import 42'");
+is($res->{reachable}, 't', 'the mark is reachable') or diag($res->{reason});
+like($res->{conf}, qr/recovery_target_lsn = /,
+	'the mark is reached by its LSN, since its name would stop at the earlier restore point');
+$node = recover($quoted, $res);
+is(row_count($node, q{tag LIKE 'between%'}), '5', 'the mark keeps what came before it');
+is(row_count($node, q{tag LIKE 'after%'}), '0', 'and not what came after');
+$node->stop('immediate');
+
+my @pwned;
+File::Find::find(sub { push @pwned, $File::Find::name if $_ eq 'pwned' },
+	$PostgreSQL::Test::Utils::tmp_check, $base);
+is(scalar(@pwned), 0, 'nothing in a directory name was executed') or diag("@pwned");
+$quoted->stop;
 
 done_testing();

@@ -81,10 +81,17 @@ $res = resolve($primary, "target_mark => 'ghost'");
 is($res->{reachable}, 'f', 'an aborted marked transaction leaves no mark');
 like($res->{reason}, qr/no mark named "ghost" in the archive/, 'and the reason says so');
 
-# A name made twice: the first by default, the second with mark_after.
-$res = resolve($primary, "target_mark => 'weekly'");
+# A name made twice: target_name stops at the first restore point of the
+# name, as recovery does; target_mark at the mark the marks table records
+# (issue 9: a restore point of the same name made earlier never wins), and
+# mark_after picks among marks.
+$res = resolve($primary, "target_name => 'weekly'");
 $node = recover($primary, $res);
 is(row_count($node, q{tag LIKE 'between%'}), '0', 'the first "weekly" comes before the rows between');
+$node->stop('immediate');
+$res = resolve($primary, "target_mark => 'weekly'");
+$node = recover($primary, $res);
+is(row_count($node, q{tag LIKE 'between%'}), '5', 'target_mark restores to the "weekly" the marks table records');
 $node->stop('immediate');
 $res = resolve($primary, "target_mark => 'weekly', mark_after => '$t_between'");
 is($res->{reachable}, 't', 'mark_after picks the second "weekly"');

@@ -1,19 +1,21 @@
 /*-------------------------------------------------------------------------
  *
- * resolve_walk.c
+ * walk.c
  *	  Find the record at which recovery stops, by replaying the decision of
  *	  recoveryStopsBefore() / recoveryStopsAfter() (xlogrecovery.c, 15) over
  *	  the archive's WAL along one timeline's history, and the transactions
  *	  on either side of it.
  *
  * Segments are looked up in the index as they are needed, so a walk reads
- * only the segments it passes through.
+ * only the segments it passes through; the source is kept for the next
+ * walk of the same resolution (see path_source_get).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/rmgr.h"
+#include "access/xact.h"
 #include "access/xlog_internal.h"
 #include "catalog/pg_control.h"
 #include "catalog/pg_type.h"
@@ -21,14 +23,17 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
 #include "archive_files.h"
 #include "pitr_restore.h"
+#include "resolve/walk.h"
 #include "segment_source.h"
 #include "walscan.h"
 
@@ -87,8 +92,25 @@ typedef struct PathSource
 	XLogSegNo  *beginseg;
 	PitrSegmentSource *src;
 	HTAB	   *files;			/* segno -> PitrArchiveFile * */
-	SPIPlanPtr	lookup;
+	SPIPlanPtr	lookup;			/* prepared anew in each call's SPI */
+	MemoryContext cxt;			/* holds all of the above */
+	uint64		sysid;
+	char	   *dir;
 } PathSource;
+
+/*
+ * One resolution calls the walk several times along the same path (the
+ * stop, the transactions before and after it, the backup's own segment):
+ * the source, with the segments it has read and decompressed, is kept for
+ * the next call as long as nothing was written meanwhile (same transaction,
+ * same command id), so each segment is read at most once per resolution.
+ * The key lives outside the cached memory, which the end of the transaction
+ * frees; an ERROR in the middle of a walk leaves it invalid.
+ */
+static PathSource *cached_ps = NULL;
+static bool cached_valid = false;
+static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
+static CommandId cached_cid = InvalidCommandId;
 
 typedef struct PathFile
 {
@@ -101,11 +123,13 @@ path_file(PathSource *ps, XLogSegNo segno)
 {
 	PathFile   *pf;
 	bool		found;
+	MemoryContext oldcxt;
 
 	pf = hash_search(ps->files, &segno, HASH_ENTER, &found);
 	if (found)
 		return pf->file;
 	pf->file = NULL;
+	oldcxt = CurrentMemoryContext;
 
 	/* As recovery does: newest timeline first, if it began by then. */
 	for (int i = ps->npath - 1; i >= 0 && pf->file == NULL; i--)
@@ -125,7 +149,14 @@ path_file(PathSource *ps, XLogSegNo segno)
 		{
 			char	   *name = SPI_getvalue(SPI_tuptable->vals[0],
 											SPI_tuptable->tupdesc, 1);
-			PitrArchiveFile *f = palloc(sizeof(PitrArchiveFile));
+			PitrArchiveFile *f;
+
+			/*
+			 * SPI returns in its own procedure context, which ends with
+			 * this call: what the cached source keeps goes in its context.
+			 */
+			MemoryContextSwitchTo(ps->cxt);
+			f = palloc(sizeof(PitrArchiveFile));
 
 			if (pitr_classify_file_name(name, f))
 			{
@@ -134,6 +165,7 @@ path_file(PathSource *ps, XLogSegNo segno)
 			}
 		}
 	}
+	MemoryContextSwitchTo(oldcxt);
 	return pf->file;
 }
 
@@ -296,6 +328,102 @@ parse_kind(const char *kind)
 }
 
 /*
+ * The path source for this call: the cached one when it serves the same
+ * archive and path and nothing was written since it was made, else a new
+ * one (which becomes the cached one).  Runs inside SPI.
+ */
+static PathSource *
+path_source_get(int archive_id, Datum *tli_d, Datum *begin_d, int ntli)
+{
+	PathSource *ps;
+	MemoryContext oldcxt;
+	HASHCTL		ctl;
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	bool		isnull;
+	char	   *dir;
+	char	   *sysid_text;
+	int			segsize;
+
+	if (cached_valid && cached_lxid == MyProc->lxid &&
+		cached_cid == GetCurrentCommandId(false) &&
+		cached_ps->archive_id == archive_id && cached_ps->npath == ntli)
+	{
+		bool		same = true;
+
+		for (int i = 0; i < ntli && same; i++)
+		{
+			XLogSegNo	b;
+
+			XLByteToSeg(DatumGetLSN(begin_d[i]), b, cached_ps->segsize);
+			same = cached_ps->tli[i] == (TimeLineID) DatumGetInt32(tli_d[i]) &&
+				cached_ps->beginseg[i] == b;
+		}
+		if (same)
+			return cached_ps;
+	}
+
+	v[0] = Int32GetDatum(archive_id);
+	if (SPI_execute_with_args("SELECT directory, system_identifier::text, segment_size "
+							  "FROM pitr_restore.archive "
+							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
+							  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("archive %d is not indexed", archive_id)));
+	dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	sysid_text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	segsize = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 3, &isnull));
+	/* An archive without a readable segment has neither. */
+	if (isnull || sysid_text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("archive \"%s\" holds no readable WAL segment", dir)));
+
+	/* Replace the cached source; the old one goes with its context. */
+	if (cached_valid && cached_lxid == MyProc->lxid)
+		MemoryContextDelete(cached_ps->cxt);
+	cached_valid = false;
+	cached_ps = NULL;
+
+	{
+		MemoryContext cxt = AllocSetContextCreate(TopTransactionContext,
+												  "pitr_restore walk source",
+												  ALLOCSET_DEFAULT_SIZES);
+
+		oldcxt = MemoryContextSwitchTo(cxt);
+		ps = palloc0(sizeof(PathSource));
+		ps->cxt = cxt;
+	}
+	ps->archive_id = archive_id;
+	ps->segsize = segsize;
+	ps->dir = pstrdup(dir);
+	ps->sysid = strtou64(sysid_text, NULL, 10);
+	ps->npath = ntli;
+	ps->tli = palloc(sizeof(TimeLineID) * ntli);
+	ps->beginseg = palloc(sizeof(XLogSegNo) * ntli);
+	for (int i = 0; i < ntli; i++)
+	{
+		ps->tli[i] = DatumGetInt32(tli_d[i]);
+		XLByteToSeg(DatumGetLSN(begin_d[i]), ps->beginseg[i], ps->segsize);
+	}
+	ps->src = pitr_segsrc_create(ps->dir, ps->segsize);
+	ctl.keysize = sizeof(XLogSegNo);
+	ctl.entrysize = sizeof(PathFile);
+	ctl.hcxt = ps->cxt;
+	ps->files = hash_create("pitr_restore path files", 64, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	MemoryContextSwitchTo(oldcxt);
+
+	cached_ps = ps;
+	cached_lxid = MyProc->lxid;
+	cached_cid = GetCurrentCommandId(false);
+	return ps;
+}
+
+/*
  * walk_to_stop(archive_id, path_tli int[], path_begin pg_lsn[], start_lsn,
  *				kind, target_time, target_lsn, target_xid, target_name,
  *				inclusive, limit_lsn)
@@ -306,7 +434,8 @@ parse_kind(const char *kind)
 Datum
 pitr_walk_to_stop(PG_FUNCTION_ARGS)
 {
-	PathSource	ps;
+	PathSource *ps;
+	int			archive_id;
 	StopSearch	s;
 	PitrWalk	walk;
 	ArrayType  *tli_arr;
@@ -316,12 +445,9 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 	int			ntli;
 	int			nbegin;
 	XLogRecPtr	start;
-	char	   *dir;
-	uint64		sysid;
 	TupleDesc	tupdesc;
 	Datum		values[15];
 	bool		nulls[15];
-	HASHCTL		ctl;
 	char	   *problem = NULL;
 
 	pitr_check_read_privilege();
@@ -334,8 +460,7 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 
 	memset(&s, 0, sizeof(s));
-	memset(&ps, 0, sizeof(ps));
-	ps.archive_id = PG_GETARG_INT32(0);
+	archive_id = PG_GETARG_INT32(0);
 	tli_arr = PG_GETARG_ARRAYTYPE_P(1);
 	begin_arr = PG_GETARG_ARRAYTYPE_P(2);
 	start = PG_GETARG_LSN(3);
@@ -359,70 +484,39 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 				 errmsg("timeline path and its begin points must have the same, non-zero length")));
 
 	SPI_connect();
-	{
-		Oid			types[1] = {INT4OID};
-		Datum		v[1];
-		bool		isnull;
-
-		v[0] = Int32GetDatum(ps.archive_id);
-		if (SPI_execute_with_args("SELECT directory, system_identifier::text, segment_size "
-								  "FROM pitr_restore.archive WHERE archive_id = $1",
-								  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("archive %d is not indexed", ps.archive_id)));
-		dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		sysid = strtou64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), NULL, 10);
-		ps.segsize = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 3, &isnull));
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("archive \"%s\" holds no readable WAL segment", dir)));
-	}
-	s.segsize = ps.segsize;
-
-	ps.npath = ntli;
-	ps.tli = palloc(sizeof(TimeLineID) * ntli);
-	ps.beginseg = palloc(sizeof(XLogSegNo) * ntli);
-	for (int i = 0; i < ntli; i++)
-	{
-		ps.tli[i] = DatumGetInt32(tli_d[i]);
-		XLByteToSeg(DatumGetLSN(begin_d[i]), ps.beginseg[i], ps.segsize);
-	}
-	ps.src = pitr_segsrc_create(dir, ps.segsize);
-	ctl.keysize = sizeof(XLogSegNo);
-	ctl.entrysize = sizeof(PathFile);
-	ctl.hcxt = CurrentMemoryContext;
-	ps.files = hash_create("pitr_restore path files", 64, &ctl,
-						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ps = path_source_get(archive_id, tli_d, begin_d, ntli);
+	s.segsize = ps->segsize;
 	{
 		Oid			types[3] = {INT4OID, INT4OID, INT8OID};
 
-		ps.lookup = SPI_prepare("SELECT file_name FROM pitr_restore.archive_file "
-								"WHERE archive_id = $1 AND timeline = $2 AND segno = $3 "
-								"AND kind = 'segment' AND status IN ('ok', 'corrupt') "
-								"ORDER BY compression = 'none' DESC LIMIT 1",
-								3, types);
-		if (ps.lookup == NULL)
+		ps->lookup = SPI_prepare("SELECT file_name FROM pitr_restore.archive_file "
+								 "WHERE archive_id = $1 AND timeline = $2 AND segno = $3 "
+								 "AND kind = 'segment' AND status IN ('ok', 'corrupt') "
+								 "ORDER BY compression = 'none' DESC LIMIT 1",
+								 3, types);
+		if (ps->lookup == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	}
 
-	pitr_wal_walk(ps.segsize, sysid, path_get, &ps, start, false,
+	cached_valid = false;
+	pitr_wal_walk(ps->segsize, ps->sysid, path_get, ps, start, false,
 				  stop_visit, &s, &walk);
-	pitr_segsrc_close(ps.src);
+	pitr_segsrc_close(ps->src);
+	ps->lookup = NULL;
+	cached_valid = (ps == cached_ps);
 
 	if (!s.found && s.kind != STOP_NONE)
 	{
 		if (walk.missing)
 			problem = psprintf("WAL segment %s is missing from the archive",
-							   path_segment_name(&ps, walk.missing_segno));
+							   path_segment_name(ps, walk.missing_segno));
 		else if (walk.error)
 			problem = psprintf("valid WAL ends at %X/%X: %s",
 							   LSN_FORMAT_ARGS(walk.last_end), walk.error);
 	}
 
+	elog(LOG, "DBG walk start %X/%X kind %d limit %X/%X found %d last %u valid %d cached %d recs %lld err %s missing %d first %X/%X",
+		 LSN_FORMAT_ARGS(start), s.kind, LSN_FORMAT_ARGS(s.limit_lsn), s.found, s.last.xid, s.last.valid, ps == cached_ps, (long long) s.records, walk.error ? walk.error : "-", walk.missing, LSN_FORMAT_ARGS(walk.first_lsn));
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = BoolGetDatum(s.found);
 	values[1] = LSNGetDatum(s.stop_lsn);
