@@ -57,4 +57,18 @@ extern PitrParseStatus pitr_parse_pgbackrest_manifest(const char *buf,
 extern bool pitr_pgbackrest_file_name(const char *name, char *wal_name,
 									  char *sha1, const char **ext);
 
+/* One entry of "pgbackrest repo-ls --output=json --recurse". */
+typedef struct PitrRepoLsEntry
+{
+	char	   *path;			/* relative to the listed directory */
+	bool		is_file;
+	int64		size;
+	int64		mtime;			/* seconds since the epoch */
+} PitrRepoLsEntry;
+
+extern PitrParseStatus pitr_parse_pgbackrest_repo_ls(const char *buf,
+													 size_t len,
+													 PitrRepoLsEntry **entries,
+													 int *n, char **msg);
+
 #endif							/* PITR_PGBACKREST_INFO_H */

@@ -41,6 +41,11 @@ typedef struct PitrArchiveSource
 	int			repo;			/* repo= of the keyword form, 0 if not given */
 	bool		via_config;		/* given as "pgbackrest:...", so the tool's
 								 * own configuration finds it */
+	bool		through_binary; /* not a local unencrypted posix repository:
+								 * listed and fetched with pgbackrest
+								 * repo-ls/repo-get; wal_dir, backup_dir and
+								 * file paths are then relative to the
+								 * repository */
 	PitrPgbrArchiveInfo archive_info;
 
 	/*

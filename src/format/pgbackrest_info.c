@@ -16,7 +16,9 @@
 #include "postgres.h"
 
 #include "access/xlog_internal.h"
+#include "common/jsonapi.h"
 #include "common/string.h"
+#include "mb/pg_wchar.h"
 
 #include "format/pgbackrest_info.h"
 
@@ -368,4 +370,108 @@ pitr_pgbackrest_file_name(const char *name, char *wal_name, char *sha1,
 		*ext = dot;
 	}
 	return true;
+}
+
+/* repo-ls JSON: {"<path>":{"type":"file","size":N,"time":N}, ...} */
+typedef struct RepoLsState
+{
+	int			depth;
+	char	   *attr;
+	PitrRepoLsEntry *entries;
+	int			n;
+	int			cap;
+	bool		bad;
+} RepoLsState;
+
+static void
+rl_object_start(void *arg)
+{
+	((RepoLsState *) arg)->depth++;
+}
+
+static void
+rl_object_end(void *arg)
+{
+	((RepoLsState *) arg)->depth--;
+}
+
+static void
+rl_array_start(void *arg)
+{
+	((RepoLsState *) arg)->bad = true;	/* repo-ls has no arrays */
+}
+
+static void
+rl_field_start(void *arg, char *fname, bool isnull)
+{
+	RepoLsState *st = arg;
+
+	if (st->depth == 1)
+	{
+		if (st->n == st->cap)
+		{
+			st->cap = st->cap ? st->cap * 2 : 64;
+			st->entries = st->entries ?
+				repalloc(st->entries, sizeof(PitrRepoLsEntry) * st->cap) :
+				palloc(sizeof(PitrRepoLsEntry) * st->cap);
+		}
+		memset(&st->entries[st->n], 0, sizeof(PitrRepoLsEntry));
+		st->entries[st->n].path = fname;
+		st->n++;
+	}
+	else if (st->depth == 2)
+		st->attr = fname;
+}
+
+static void
+rl_scalar(void *arg, char *token, JsonTokenType type)
+{
+	RepoLsState *st = arg;
+	PitrRepoLsEntry *e;
+
+	if (st->depth != 2 || st->n == 0 || st->attr == NULL)
+	{
+		st->bad = true;
+		return;
+	}
+	e = &st->entries[st->n - 1];
+	if (strcmp(st->attr, "type") == 0)
+		e->is_file = (strcmp(token, "file") == 0);
+	else if (strcmp(st->attr, "size") == 0 && type == JSON_TOKEN_NUMBER)
+		e->size = strtoi64(token, NULL, 10);
+	else if (strcmp(st->attr, "time") == 0 && type == JSON_TOKEN_NUMBER)
+		e->mtime = strtoi64(token, NULL, 10);
+	st->attr = NULL;
+}
+
+PitrParseStatus
+pitr_parse_pgbackrest_repo_ls(const char *buf, size_t len,
+							  PitrRepoLsEntry **entries, int *n, char **msg)
+{
+	RepoLsState st = {0};
+	JsonSemAction sem = {0};
+	JsonLexContext *lex;
+	JsonParseErrorType rc;
+
+	sem.semstate = &st;
+	sem.object_start = rl_object_start;
+	sem.object_end = rl_object_end;
+	sem.array_start = rl_array_start;
+	sem.object_field_start = rl_field_start;
+	sem.scalar = rl_scalar;
+	lex = makeJsonLexContextCstringLen(pnstrdup(buf, len), len, PG_UTF8, true);
+	rc = pg_parse_json(lex, &sem);
+	if (rc != JSON_SUCCESS)
+	{
+		*msg = psprintf("invalid repo-ls output: %s", json_errdetail(rc, lex));
+		return PITR_PARSE_SYNTAX;
+	}
+	if (st.bad)
+	{
+		*msg = pstrdup("repo-ls output is not an object of path entries");
+		return PITR_PARSE_SYNTAX;
+	}
+	*entries = st.entries;
+	*n = st.n;
+	return PITR_PARSE_OK;
 }

@@ -27,6 +27,7 @@
 #include "format/barman_info.h"
 #include "source/archive_source.h"
 #include "source/pgbackrest_config.h"
+#include "source/pgbackrest_exec.h"
 
 /* Files larger than this are not info files (pgBackRest's are small). */
 #define MAX_INFO_FILE (64 * 1024 * 1024)
@@ -118,6 +119,34 @@ read_small_file(const char *path, size_t *len, char **err)
 	return buf.data;
 }
 
+static PitrPgbrCommand
+pgbr_command(const PitrArchiveSource *src)
+{
+	PitrPgbrCommand cmd;
+
+	cmd.stanza = src->stanza;
+	cmd.config = src->config;
+	cmd.repo = src->repo;
+	return cmd;
+}
+
+/* A repository file, read directly or fetched with repo-get. */
+static char *
+read_repo_file(const PitrArchiveSource *src, const char *path, size_t *len,
+			   char **err)
+{
+	if (src->through_binary)
+	{
+		PitrPgbrCommand cmd = pgbr_command(src);
+
+		return pitr_pgbackrest_capture(&cmd,
+									   psprintf("repo-get %s",
+												pitr_shell_quote(path)),
+									   len, err);
+	}
+	return read_small_file(path, len, err);
+}
+
 /*
  * pgBackRest keeps every info file twice (name and name.copy); read the
  * first that parses.
@@ -133,7 +162,7 @@ read_archive_info(PitrArchiveSource *src)
 		char	   *path = psprintf("%s/%s", src->wal_dir, names[i]);
 		size_t		len;
 		char	   *err = NULL;
-		char	   *buf = read_small_file(path, &len, &err);
+		char	   *buf = read_repo_file(src, path, &len, &err);
 
 		if (buf != NULL &&
 			pitr_parse_pgbackrest_archive_info(buf, len, &src->archive_info,
@@ -316,15 +345,17 @@ pitr_source_open(const char *location)
 		src->config = repo.config;
 		src->repo = repo.repo;
 		src->via_config = true;
-		if (!repo.local)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("pgBackRest repository %d of stanza \"%s\" is not a local unencrypted posix repository",
-							repo.repo_index, repo.stanza),
-					 errdetail("Its type is \"%s\" and its cipher \"%s\".",
-							   repo.type, repo.cipher),
-					 errhint("Reading such repositories through the pgbackrest binary is not implemented yet; mount or copy the repository and give its archive directory.")));
 		src->layout = PITR_LAYOUT_PGBACKREST;
+		if (!repo.local)
+		{
+			/* S3, Azure, GCS, SFTP or encrypted: pgBackRest reads it. */
+			pitr_pgbackrest_check_privilege();
+			src->through_binary = true;
+			src->wal_dir = psprintf("archive/%s", repo.stanza);
+			src->backup_dir = psprintf("backup/%s", repo.stanza);
+			read_archive_info(src);
+			return src;
+		}
 		src->wal_dir = psprintf("%s/archive/%s", repo.path, repo.stanza);
 		src->backup_dir = psprintf("%s/backup/%s", repo.path, repo.stanza);
 		if (!is_dir(src->wal_dir))
@@ -488,6 +519,93 @@ list_pgbackrest(PitrArchiveSource *src)
 	return files;
 }
 
+/* The archive ids whose WAL belongs to this system (see list_pgbackrest). */
+static bool
+wanted_archive_id(const PitrPgbrArchiveInfo *ai, const char *id)
+{
+	if (strcmp(id, ai->current.archive_id) == 0)
+		return true;
+	for (int i = 0; i < ai->n_history; i++)
+		if (ai->history[i].system_identifier == ai->current.system_identifier &&
+			strcmp(ai->history[i].archive_id, id) == 0)
+			return true;
+	return false;
+}
+
+static List *
+list_pgbackrest_binary(PitrArchiveSource *src)
+{
+	PitrPgbrCommand cmd = pgbr_command(src);
+	size_t		len;
+	char	   *err;
+	char	   *out;
+	PitrRepoLsEntry *entries;
+	int			n;
+	List	   *files = NIL;
+
+	out = pitr_pgbackrest_capture(&cmd,
+								  psprintf("repo-ls --output=json --recurse %s",
+										   pitr_shell_quote(src->wal_dir)),
+								  &len, &err);
+	if (out == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not list pgBackRest archive of stanza \"%s\"",
+						src->stanza),
+				 errdetail("%s", err)));
+	if (pitr_parse_pgbackrest_repo_ls(out, len, &entries, &n, &err) != PITR_PARSE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not list pgBackRest archive of stanza \"%s\"",
+						src->stanza),
+				 errdetail("%s", err)));
+
+	for (int i = 0; i < n; i++)
+	{
+		PitrRepoLsEntry *e = &entries[i];
+		char	   *rel = pstrdup(e->path);
+		char	   *slash = strchr(rel, '/');
+		char	   *name;
+		char		wal[MAXPGPATH];
+		char		sha1[41];
+		const char *ext;
+		PitrSourceFile *sf;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!e->is_file || slash == NULL)
+			continue;
+		*slash = '\0';
+		if (!wanted_archive_id(&src->archive_info, rel))
+			continue;
+		name = slash + 1;
+		/* <archive id>/<16 hex>/<file> or <archive id>/<history file> */
+		if (strchr(name, '/'))
+		{
+			char	   *sub = strchr(name, '/');
+
+			*sub = '\0';
+			if (!is_hex16(name) || strchr(sub + 1, '/'))
+				continue;
+			name = sub + 1;
+		}
+		if (strlen(name) >= MAXPGPATH ||
+			!pitr_pgbackrest_file_name(name, wal, sha1, &ext))
+			continue;
+		sf = palloc0(sizeof(PitrSourceFile));
+		if (!pitr_classify_file_name(wal, &sf->f) ||
+			pitr_compression_of_name(wal, NULL) != PITR_COMPRESS_NONE)
+			continue;
+		sf->f.name = pstrdup(wal);
+		sf->f.compression = pitr_compression_of_name(name, NULL);
+		sf->f.size = e->size;
+		sf->f.mtime = e->mtime;
+		sf->path = psprintf("%s/%s", src->wal_dir, e->path);
+		strlcpy(sf->sha1, sha1, sizeof(sf->sha1));
+		files = lappend(files, sf);
+	}
+	return files;
+}
+
 /*
  * Barman keeps the plain name whatever the compression; the first bytes
  * say which it is.
@@ -576,7 +694,8 @@ pitr_source_list(PitrArchiveSource *src)
 			}
 			break;
 		case PITR_LAYOUT_PGBACKREST:
-			files = list_pgbackrest(src);
+			files = src->through_binary ? list_pgbackrest_binary(src) :
+				list_pgbackrest(src);
 			break;
 		case PITR_LAYOUT_BARMAN:
 			files = list_barman_dir(NIL, psprintf("%s/wals", src->wal_dir), true);
@@ -591,8 +710,22 @@ pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 				 const PitrSourceFile *sf, char *buf, int64 want, bool exact,
 				 int64 *disk_bytes, char **err)
 {
-	int64		got = pitr_read_file(r, sf->path, sf->f.compression, buf, want,
-									 exact, disk_bytes, err);
+	int64		got;
+
+	if (src->through_binary)
+	{
+		PitrPgbrCommand cmd = pgbr_command(src);
+		char	   *tmp = pitr_pgbackrest_get_to_temp(&cmd, sf->path, err);
+
+		if (tmp == NULL)
+			return -1;
+		got = pitr_read_file(r, tmp, sf->f.compression, buf, want, exact,
+							 disk_bytes, err);
+		unlink(tmp);			/* now, not when the context goes */
+	}
+	else
+		got = pitr_read_file(r, sf->path, sf->f.compression, buf, want,
+							 exact, disk_bytes, err);
 
 	if (got >= 0 && exact && sf->sha1[0] != '\0')
 	{
@@ -622,18 +755,18 @@ pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 
 /* A pgBackRest backup's manifest, falling back to the .copy. */
 static PitrRepoBackup *
-read_manifest(const char *backup_dir, const PitrRepoBackup *listed)
+read_manifest(const PitrArchiveSource *src, const PitrRepoBackup *listed)
 {
 	const char *names[] = {"backup.manifest", "backup.manifest.copy"};
 	char	   *first_err = NULL;
 
 	for (int i = 0; i < lengthof(names); i++)
 	{
-		char	   *path = psprintf("%s/%s/%s", backup_dir, listed->label,
+		char	   *path = psprintf("%s/%s/%s", src->backup_dir, listed->label,
 									names[i]);
 		size_t		len;
 		char	   *err = NULL;
-		char	   *buf = read_small_file(path, &len, &err);
+		char	   *buf = read_repo_file(src, path, &len, &err);
 		PitrRepoBackup *b = palloc0(sizeof(PitrRepoBackup));
 
 		if (buf != NULL &&
@@ -675,14 +808,14 @@ backups_pgbackrest(PitrArchiveSource *src)
 
 	if (src->backup_dir == NULL)
 		return NIL;
-	if (!is_dir(src->backup_dir))
+	if (!src->through_binary && !is_dir(src->backup_dir))
 		return NIL;				/* no backup taken yet */
 	for (int i = 0; i < lengthof(names) && n < 0; i++)
 	{
 		char	   *path = psprintf("%s/%s", src->backup_dir, names[i]);
 		size_t		len;
 		char	   *err = NULL;
-		char	   *buf = read_small_file(path, &len, &err);
+		char	   *buf = read_repo_file(src, path, &len, &err);
 
 		if (buf != NULL &&
 			pitr_parse_pgbackrest_backup_info(buf, len, &listed, &n, &err) == PITR_PARSE_OK)
@@ -700,7 +833,7 @@ backups_pgbackrest(PitrArchiveSource *src)
 	for (int i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		out = lappend(out, read_manifest(src->backup_dir, listed[i]));
+		out = lappend(out, read_manifest(src, listed[i]));
 	}
 	return out;
 }

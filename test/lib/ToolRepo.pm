@@ -15,7 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(pgbackrest_setup pgbackrest_run pgbackrest_archive_command
-  pgbackrest_backup pgbackrest_info pgbackrest_restore
+  pgbackrest_backup pgbackrest_backups pgbackrest_info pgbackrest_restore
   barman_setup barman_run barman_archive_command barman_archive_wal
   barman_backup barman_show_backup barman_recover
   tool_node_start);
@@ -33,8 +33,10 @@ sub run_tool
 # ---- pgBackRest -------------------------------------------------------
 
 # A posix repository with zstd compression for $node, stanza "demo" unless
-# told otherwise.  Returns a hash: conf, repo, stanza, archive (the stanza's
-# archive directory).  The node's archive_command is not changed here: use
+# told otherwise; with encrypted_repo2, a second, encrypted posix repository
+# archive-push also fills (readable only through pgbackrest itself).
+# Returns a hash: conf, repo, repo2, stanza, archive (the stanza's archive
+# directory), backup.  The node's archive_command is not changed here: use
 # pgbackrest_archive_command() in it (possibly next to others).
 sub pgbackrest_setup
 {
@@ -47,10 +49,18 @@ sub pgbackrest_setup
 	my $pgdata = $node->data_dir;
 	my $port = $node->port;
 	my $host = $node->host;
+	my $repo2 = '';
+	if ($opt{encrypted_repo2})
+	{
+		make_path("$base/repo2");
+		$repo2 = "repo2-path=$base/repo2\nrepo2-retention-full=2\n"
+		  . "repo2-cipher-type=aes-256-cbc\n"
+		  . "repo2-cipher-pass=pitr-restore-test-passphrase\n";
+	}
 	open my $fh, '>', $conf or die "$conf: $!";
 	print $fh <<"EOF";
 [global]
-repo1-path=$repo
+${repo2}repo1-path=$repo
 repo1-retention-full=2
 compress-type=zst
 log-path=$base/log
@@ -65,7 +75,7 @@ pg1-port=$port
 pg1-socket-path=$host
 EOF
 	close $fh;
-	return { conf => $conf, repo => $repo, stanza => $stanza,
+	return { conf => $conf, repo => $repo, repo2 => "$base/repo2", stanza => $stanza,
 		archive => "$repo/archive/$stanza", backup => "$repo/backup/$stanza",
 		base => $base };
 }
@@ -88,13 +98,23 @@ sub pgbackrest_archive_command
 	return "$cmd archive-push %p";
 }
 
-# A backup (full, diff or incr); returns its label.
+# A backup (full, diff or incr) into repository $repo (default 1);
+# returns its label.
 sub pgbackrest_backup
 {
-	my ($pb, $type) = @_;
-	pgbackrest_run($pb, "--type=$type", 'backup');
-	my $info = pgbackrest_info($pb);
-	return $info->[0]{backup}[-1]{label};
+	my ($pb, $type, $repo) = @_;
+	$repo //= 1;
+	pgbackrest_run($pb, "--repo=$repo", "--type=$type", 'backup');
+	my @b = pgbackrest_backups($pb, $repo);
+	return $b[-1]{label};
+}
+
+# The backups of one repository, as pgbackrest info lists them.
+sub pgbackrest_backups
+{
+	my ($pb, $repo) = @_;
+	return grep { $_->{database}{'repo-key'} == $repo }
+	  @{ pgbackrest_info($pb)->[0]{backup} };
 }
 
 # pgbackrest info --output=json, decoded.

@@ -18,7 +18,7 @@ use ToolRepo;
 my $node = PostgreSQL::Test::Cluster->new('primary');
 $node->init(has_archiving => 1, allows_streaming => 1);
 my $flat = $node->archive_dir;
-my $pb = pgbackrest_setup($node);
+my $pb = pgbackrest_setup($node, encrypted_repo2 => 1);
 my $bm = barman_setup($node);
 my $cmd = join(' && ', "cp %p $flat/%f", pgbackrest_archive_command($pb),
 	barman_archive_command($bm));
@@ -50,6 +50,14 @@ my $sysid = $node->safe_psql('postgres',
 	'SELECT system_identifier FROM pg_control_system()');
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
+
+sub error_of
+{
+	my ($loc) = @_;
+	my ($ok, $out, $err) = $node->psql('postgres',
+		"SELECT * FROM pitr_restore._source_info('$loc')");
+	return $err;
+}
 
 # ---- layouts ----------------------------------------------------------
 
@@ -98,6 +106,20 @@ is(sql("SELECT count(*) FROM pitr_restore._source_files('$pgbr')
 is(digests($pgbr, "kind = 'segment'"), digests($flat, "kind = 'segment'"),
 	'pgBackRest segments decompress to the flat copy\'s bytes, SHA-1 checked');
 
+# An encrypted repository is read through pgbackrest itself (repo-ls,
+# repo-get decrypt), exactly as for S3, Azure, GCS or SFTP.
+my $pgenc = "pgbackrest:stanza=demo config=$pb->{conf} repo=2";
+is(sql("SELECT layout, wal_dir, system_identifier, restore_command
+		FROM pitr_restore._source_info('$pgenc')"),
+	"pgbackrest|archive/demo|$sysid|pgbackrest '--stanza=demo' '--config=$pb->{conf}' --repo=2 archive-get %f \"%p\"",
+	'an encrypted repository is recognised through the pgbackrest binary');
+is(files($pgenc), $flat_files,
+	'the encrypted repository lists the same WAL files as the flat copy');
+is(digests($pgenc, "kind = 'segment'"), digests($flat, "kind = 'segment'"),
+	'and repo-get gives the same bytes, SHA-1 checked');
+like(error_of("$pb->{repo2}/archive/demo"), qr/could not read pgBackRest archive\.info/,
+	'an encrypted repository read as a directory is an error, not garbage');
+
 # Barman drops WAL older than its first backup.
 my $bm_first = sql("SELECT min(name) FROM pitr_restore._source_files('$bmdir') WHERE kind = 'segment'");
 ok($bm_first, "Barman holds segments from $bm_first");
@@ -123,7 +145,7 @@ is(digests($bmdir), digests($flat, "name >= '$bm_first'"),
 
 # ---- backups, as the tools report them --------------------------------
 
-my $info = pgbackrest_info($pb)->[0]{backup};
+my $info = [ pgbackrest_backups($pb, 1) ];
 my $expect = join("\n", map {
 	join('|', $_->{label}, 'pgbackrest', $_->{type}, $_->{prior} // '',
 		$_->{lsn}{start}, $_->{lsn}{stop}, $_->{archive}{start},
@@ -174,6 +196,16 @@ like($expect, qr/\|incr\|$full\|/, 'the incremental backup depends on the full o
 		'a failed full backup makes its incremental unusable');
 }
 
+# Backups of the encrypted repository, through repo-get of backup.info and
+# the manifests.
+{
+	my $enc_full = pgbackrest_backup($pb, 'full', 2);
+	my @b = pgbackrest_backups($pb, 2);
+	is(sql("SELECT label, type, start_lsn, stop_lsn, usable FROM pitr_restore._source_backups('$pgenc')"),
+		join("\n", map { join('|', $_->{label}, $_->{type}, $_->{lsn}{start}, $_->{lsn}{stop}, 't') } @b),
+		'encrypted repository backups agree with pgbackrest info');
+}
+
 my $show = barman_show_backup($bm, $bid);
 note explain $show;
 is(sql("SELECT label, format, type, timeline, wal_start, wal_stop, status, usable, system_identifier
@@ -219,13 +251,6 @@ is(digests($pgbr, "kind IN ('segment', 'history')"),
 
 # ---- what is not an archive -------------------------------------------
 
-sub error_of
-{
-	my ($loc) = @_;
-	my ($ok, $out, $err) = $node->psql('postgres',
-		"SELECT * FROM pitr_restore._source_info('$loc')");
-	return $err;
-}
 like(error_of("$pgbr/15-1/0000000100000000"),
 	qr/holds \d+ files named like pgBackRest archive files but no archive\.info/,
 	'a pgBackRest hash directory is an error saying what it holds');
