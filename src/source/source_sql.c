@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "source/archive_source.h"
+#include "source/tool_command.h"
 
 PG_FUNCTION_INFO_V1(pitr_source_info_sql);
 PG_FUNCTION_INFO_V1(pitr_source_files_sql);
@@ -260,4 +261,56 @@ pitr_source_backups_sql(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pitr_source_tool_command_sql);
+
+/*
+ * _source_tool_command(location, backup_label, target_kind, target,
+ * inclusive, timeline, action, destination, barman_config): the tool's own
+ * restore command for a target.
+ */
+Datum
+pitr_source_tool_command_sql(PG_FUNCTION_ARGS)
+{
+	PitrArchiveSource *src;
+	PitrToolTarget t = {0};
+	char	   *label;
+	char	   *dest;
+	char	   *kind;
+
+	for (int i = 0; i < 8; i++)
+		if (PG_ARGISNULL(i) && i != 3 && i != 5 && i != 7)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d must not be null", i + 1)));
+	src = pitr_source_open(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	label = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!pitr_tool_target_kind(kind, &t.kind))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid target kind \"%s\"", kind)));
+	t.value = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	t.inclusive = PG_GETARG_BOOL(4);
+	t.tli = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
+	t.action = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	dest = PG_ARGISNULL(7) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(7));
+
+	switch (src->layout)
+	{
+		case PITR_LAYOUT_PGBACKREST:
+			PG_RETURN_TEXT_P(cstring_to_text(pitr_pgbackrest_restore_command(src, label, &t, dest)));
+		case PITR_LAYOUT_BARMAN:
+			if (dest == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("barman recover needs a destination directory")));
+			PG_RETURN_TEXT_P(cstring_to_text(pitr_barman_recover_command(src,
+																		 PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8)),
+																		 label, &t, dest)));
+		case PITR_LAYOUT_FLAT:
+			break;
+	}
+	PG_RETURN_NULL();
 }

@@ -18,7 +18,7 @@ our @EXPORT = qw(pgbackrest_setup pgbackrest_run pgbackrest_archive_command
   pgbackrest_backup pgbackrest_backups pgbackrest_info pgbackrest_restore
   barman_setup barman_run barman_archive_command barman_archive_wal
   barman_backup barman_show_backup barman_recover
-  tool_node_start);
+  tool_node_configure tool_node_start);
 
 # Run a command, die with its output if it fails; returns stdout.
 sub run_tool

@@ -36,6 +36,7 @@ pgbackrest_run($pb, 'check');
 my $full = pgbackrest_backup($pb, 'full');
 my $bid = barman_backup($bm);
 workload($node, 'a', 200);
+my $lsn_a = $node->safe_psql('postgres', 'SELECT pg_current_wal_insert_lsn()');
 $node->safe_psql('postgres', "SELECT pg_create_restore_point('rp1')");
 workload($node, 'b', 200);
 my $incr = pgbackrest_backup($pb, 'incr');
@@ -248,6 +249,52 @@ is(files($pgbr), $flat_files,
 is(digests($pgbr, "kind IN ('segment', 'history')"),
 	digests($flat, "kind IN ('segment', 'history')"),
 	'and the same bytes, on both timelines');
+
+# ---- the tools' own restore commands ---------------------------------
+
+# Restore with the command pitr_restore builds for the tool, start the
+# cluster, and leave it paused at the target.
+sub restore_with
+{
+	my ($name, $loc, $label, $kind, $target, $tli, $barman_conf) = @_;
+	my $n = PostgreSQL::Test::Cluster->new($name);
+	my $dir = $n->data_dir;
+	make_path($dir);
+	chmod 0700, $dir;
+	my $conf = defined $barman_conf ? "'$barman_conf'" : 'NULL';
+	my $cmd = sql("SELECT pitr_restore._source_tool_command('$loc', '$label',
+		'$kind', '$target', true, $tli, 'pause', '$dir', $conf)");
+	note $cmd;
+	system('bash', '-c', $cmd) == 0 or die "tool command failed: $cmd";
+	tool_node_configure($n);
+	tool_node_start($n);
+	$n->poll_query_until('postgres',
+		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die "$name did not pause at its target";
+	return $n;
+}
+
+my $byl = restore_with('pgbr_lsn', $pgkw, $full, 'lsn', $lsn_a, 1);
+is($byl->safe_psql('postgres', "SELECT count(*) FILTER (WHERE tag LIKE 'a%'), count(*) FILTER (WHERE tag LIKE 'b%'), pg_last_wal_replay_lsn() >= '$lsn_a' FROM ledger"),
+	'200|0|t', 'pgbackrest restore --type=lsn built by pitr_restore stops at the LSN');
+$byl->stop;
+
+# A time on the abandoned timeline 1: only a numeric timeline reaches it,
+# PostgreSQL's default (latest) would follow timeline 2.
+my $t_c100 = commit_time_of($node, 'c100');
+my $byt = restore_with('pgbr_time', $pgkw, $incr, 'time', $t_c100, 1);
+is($byt->safe_psql('postgres', "SELECT count(*) FILTER (WHERE tag LIKE 'c%'), count(*) FILTER (WHERE tag LIKE 'd%') FROM ledger"),
+	'100|0', 'pgbackrest restore --type=time --target-timeline=1 from the incremental reaches a time on the abandoned branch');
+$byt->stop;
+
+my $x_a100 = xid_of($node, 'a100');
+my $byx = restore_with('barman_xid', $bmdir, $bid, 'xid', $x_a100, 1, $bm->{conf});
+is($byx->safe_psql('postgres', "SELECT count(*) FILTER (WHERE tag LIKE 'a%'), max(xid) FROM ledger"),
+	"100|$x_a100", 'barman recover --target-xid built by pitr_restore keeps exactly that transaction');
+$byx->stop;
+
+is(sql("SELECT pitr_restore._source_tool_command('$flat', 'x', 'lsn', '0/1', true, 1, 'pause', '/tmp/x') IS NULL"),
+	't', 'a flat archive has no tool command');
 
 # ---- what is not an archive -------------------------------------------
 

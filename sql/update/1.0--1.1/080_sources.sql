@@ -40,3 +40,14 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pitr_source_backups_sql'
 LANGUAGE C STRICT VOLATILE;
 REVOKE ALL ON FUNCTION pitr_restore._source_backups(text) FROM PUBLIC;
+
+-- The tool's own restore command for a target (NULL for a flat archive).
+CREATE FUNCTION pitr_restore._source_tool_command(location text,
+	backup_label text, target_kind text, target text, inclusive boolean,
+	timeline integer, action text, destination text,
+	barman_config text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_source_tool_command_sql'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION pitr_restore._source_tool_command(text, text, text,
+	text, boolean, integer, text, text, text) FROM PUBLIC;
