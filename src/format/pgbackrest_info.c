@@ -13,7 +13,12 @@
  *
  *-------------------------------------------------------------------------
  */
+/* Frontend too, for the fuzzing harness (test/fuzz/). */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
 #include "postgres.h"
+#endif
 
 #include "access/xlog_internal.h"
 #include "common/jsonapi.h"

@@ -7,7 +7,12 @@
  *
  *-------------------------------------------------------------------------
  */
+/* Frontend too, for the fuzzing harness (test/fuzz/). */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
 #include "postgres.h"
+#endif
 
 #include "format/repo_backup.h"
 
