@@ -96,11 +96,15 @@ extern List *pitr_source_backups(PitrArchiveSource *src);
 
 /*
  * The restore_command that fetches this archive's WAL with the tool
- * itself (pgBackRest archive-get): words shell-quoted, literal '%' doubled,
- * %f and %p left for the server; the caller quotes it for
- * postgresql.conf.  NULL for layouts read from their files, and for a
- * pgBackRest stanza given as a directory (no configuration names it).
+ * itself: "pgbackrest ... archive-get %f "%p"" for a pgBackRest stanza
+ * given in the keyword form, "barman [-c <barman_config>] get-wal <server>
+ * %f > "%p"" for a Barman server directory (barman_config NULL: Barman's
+ * default).  Words shell-quoted, literal '%' doubled, %f and %p left for
+ * the server; the caller quotes it for postgresql.conf.  NULL for a flat
+ * archive and for a pgBackRest stanza given as a directory (no
+ * configuration names it).
  */
-extern char *pitr_source_tool_restore_command(const PitrArchiveSource *src);
+extern char *pitr_source_tool_restore_command(const PitrArchiveSource *src,
+											  const char *barman_config);
 
 #endif							/* PITR_ARCHIVE_SOURCE_H */

@@ -934,13 +934,32 @@ append_restore_word(StringInfo buf, const char *s)
 }
 
 char *
-pitr_source_tool_restore_command(const PitrArchiveSource *src)
+pitr_source_tool_restore_command(const PitrArchiveSource *src,
+								 const char *barman_config)
 {
 	StringInfoData buf;
 
+	initStringInfo(&buf);
+	if (src->layout == PITR_LAYOUT_BARMAN)
+	{
+		const char *server = strrchr(src->wal_dir, '/');
+
+		server = server ? server + 1 : src->wal_dir;
+		/* get-wal decompresses whatever Barman stored. */
+		appendStringInfoString(&buf, "barman ");
+		if (barman_config)
+		{
+			appendStringInfoString(&buf, "-c ");
+			append_restore_word(&buf, barman_config);
+			appendStringInfoChar(&buf, ' ');
+		}
+		appendStringInfoString(&buf, "get-wal ");
+		append_restore_word(&buf, server);
+		appendStringInfoString(&buf, " %f > \"%p\"");
+		return buf.data;
+	}
 	if (src->layout != PITR_LAYOUT_PGBACKREST || !src->via_config)
 		return NULL;
-	initStringInfo(&buf);
 	appendStringInfoString(&buf, "pgbackrest ");
 	append_restore_word(&buf, psprintf("--stanza=%s", src->stanza));
 	if (src->config)

@@ -44,19 +44,25 @@ text_or_null(const char *s, bool *isnull)
 }
 
 /*
- * _source_info(location): the layout recognised, where it reads WAL and
- * backups, the system identifier the repository states, and the tool's
- * restore_command.
+ * _source_info(location, barman_config): the layout recognised, where it
+ * reads WAL and backups, the system identifier the repository states, and
+ * the tool's restore_command.
  */
 Datum
 pitr_source_info_sql(PG_FUNCTION_ARGS)
 {
-	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	PitrArchiveSource *src = pitr_source_open(location);
+	char	   *location;
+	char	   *barman_config;
+	PitrArchiveSource *src;
 	TupleDesc	tupdesc;
 	Datum		values[7];
 	bool		nulls[7] = {0};
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	location = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	barman_config = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	src = pitr_source_open(location);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	values[0] = CStringGetTextDatum(pitr_source_layout_name(src->layout));
@@ -70,7 +76,8 @@ pitr_source_info_sql(PG_FUNCTION_ARGS)
 	values[5] = text_or_null(src->layout == PITR_LAYOUT_PGBACKREST ?
 							 src->archive_info.current.archive_id : NULL,
 							 &nulls[5]);
-	values[6] = text_or_null(pitr_source_tool_restore_command(src), &nulls[6]);
+	values[6] = text_or_null(pitr_source_tool_restore_command(src, barman_config),
+							 &nulls[6]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -70,8 +70,9 @@ is(sql("SELECT layout, wal_dir = '$pgbr', backup_dir = '$pb->{backup}', restore_
 		FROM pitr_restore._source_info('$pgkw')"),
 	"pgbackrest|t|t|pgbackrest '--stanza=demo' '--config=$pb->{conf}' archive-get %f \"%p\"",
 	'the keyword form finds the repository through pgBackRest\'s own configuration');
-is(sql("SELECT layout, backup_dir FROM pitr_restore._source_info('$bmdir')"),
-	"barman|$bmdir/base", 'a Barman server directory is recognised');
+is(sql("SELECT layout, backup_dir, restore_command FROM pitr_restore._source_info('$bmdir', '$bm->{conf}')"),
+	"barman|$bmdir/base|barman -c '$bm->{conf}' get-wal 'pg' %f > \"%p\"",
+	'a Barman server directory is recognised');
 is(sql("SELECT layout FROM pitr_restore._source_info('$flat')"), 'flat',
 	'a flat archive is still a flat archive');
 
@@ -292,6 +293,29 @@ my $byx = restore_with('barman_xid', $bmdir, $bid, 'xid', $x_a100, 1, $bm->{conf
 is($byx->safe_psql('postgres', "SELECT count(*) FILTER (WHERE tag LIKE 'a%'), max(xid) FROM ledger"),
 	"100|$x_a100", 'barman recover --target-xid built by pitr_restore keeps exactly that transaction');
 $byx->stop;
+
+# Barman's get-wal as restore_command: a plain copy of the Barman backup
+# recovered by PostgreSQL itself with pitr_restore's settings.
+{
+	my $n = barman_recover($bm, $bid, 'barman_getwal');
+	my $rc = sql("SELECT restore_command FROM pitr_restore._source_info('$bmdir', '$bm->{conf}')");
+	$rc =~ s/'/''/g;
+	my $x = xid_of($node, 'a150');
+	$n->append_conf('postgresql.auto.conf', qq{
+restore_command = '$rc'
+recovery_target_xid = '$x'
+recovery_target_timeline = 1
+recovery_target_action = pause
+});
+	open my $sig, '>', $n->data_dir . '/recovery.signal' or die;
+	close $sig;
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die 'barman get-wal recovery did not pause';
+	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE tag LIKE 'a%'), max(xid) FROM ledger"),
+		"150|$x", 'barman get-wal as restore_command replays to the target');
+	$n->stop;
+}
 
 is(sql("SELECT pitr_restore._source_tool_command('$flat', 'x', 'lsn', '0/1', true, 1, 'pause', '/tmp/x') IS NULL"),
 	't', 'a flat archive has no tool command');

@@ -7,13 +7,13 @@
  * EXECUTE, only the extension owner (a superuser) runs them.
  */
 CREATE FUNCTION pitr_restore._source_info(location text,
-	OUT layout text, OUT wal_dir text, OUT backup_dir text, OUT stanza text,
+	barman_config text DEFAULT NULL, OUT layout text, OUT wal_dir text, OUT backup_dir text, OUT stanza text,
 	OUT system_identifier numeric, OUT archive_id text,
 	OUT restore_command text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pitr_source_info_sql'
-LANGUAGE C STRICT VOLATILE;
-REVOKE ALL ON FUNCTION pitr_restore._source_info(text) FROM PUBLIC;
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION pitr_restore._source_info(text, text) FROM PUBLIC;
 
 CREATE FUNCTION pitr_restore._source_files(location text,
 	OUT name text, OUT kind text, OUT compression text, OUT timeline integer,
