@@ -130,9 +130,9 @@ best()
 }
 ours=$(best ours_once)
 peer=$(best peer_once)
-# Same bytes on both sides.
-got=$(as_postgres bash -c "cat $T/get/* | md5sum | cut -d' ' -f1")
-want=$(sql "SELECT md5(string_agg(pitr_restore._source_read('$loc', name), ''::bytea ORDER BY name)) FROM pitr_restore._source_files('$loc') WHERE kind = 'segment'")
+# Same bytes on both sides, segment by segment.
+got=$(as_postgres bash -c "cd $T/get && md5sum * | awk '{ print \$2 \" \" \$1 }'")
+want=$(sql "SELECT string_agg(name || ' ' || md5(pitr_restore._source_read('$loc', name)), E'\\n' ORDER BY name) FROM pitr_restore._source_files('$loc') WHERE kind = 'segment'")
 [ "$got" = "$want" ] || { echo "archive-get and pitr_restore read different bytes" >&2; exit 1; }
 
 printf '\n%-34s %10s %10s %8s\n' "read $segs segments (zst)" "ours (s)" "peer (s)" "ratio"
