@@ -2,9 +2,10 @@
  *
  * archive_source.c
  *	  Archive locations: recognising a flat directory, a pgBackRest stanza
- *	  archive or a Barman server directory, listing their WAL files under
- *	  the names PostgreSQL gave them, reading them (checking pgBackRest's
- *	  SHA-1), and listing the base backups the repository describes.
+ *	  archive or a Barman server directory, and the calls every layout
+ *	  answers (list the WAL files under the names PostgreSQL gave them,
+ *	  read one, checking pgBackRest's SHA-1, list the base backups).  The
+ *	  layouts themselves: pgbackrest_source.c, barman_source.c.
  *
  * A location that fits no layout is an ERROR that says what was found,
  * never an empty archive: an archive read wrongly would certify nothing.
@@ -24,10 +25,10 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 
-#include "format/barman_info.h"
 #include "source/archive_source.h"
 #include "source/pgbackrest_config.h"
 #include "source/pgbackrest_exec.h"
+#include "source/source_internal.h"
 
 /* Files larger than this are not info files (pgBackRest's are small). */
 #define MAX_INFO_FILE (64 * 1024 * 1024)
@@ -47,24 +48,24 @@ pitr_source_layout_name(PitrSourceLayout layout)
 	return "?";
 }
 
-static bool
-is_dir(const char *path)
+bool
+pitr_source_is_dir(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool
-is_file(const char *path)
+bool
+pitr_source_is_file(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static bool
-is_hex16(const char *s)
+bool
+pitr_source_is_hex16(const char *s)
 {
 	return strlen(s) == 16 && strspn(s, "0123456789ABCDEF") == 16;
 }
@@ -83,8 +84,8 @@ is_archive_id(const char *s)
  * Read a whole small file; NULL with *err set if it cannot be read.  The
  * caller decides whether that is an ERROR.
  */
-static char *
-read_small_file(const char *path, size_t *len, char **err)
+char *
+pitr_source_read_small_file(const char *path, size_t *len, char **err)
 {
 	FILE	   *f = AllocateFile(path, PG_BINARY_R);
 	StringInfoData buf;
@@ -119,67 +120,8 @@ read_small_file(const char *path, size_t *len, char **err)
 	return buf.data;
 }
 
-static PitrPgbrCommand
-pgbr_command(const PitrArchiveSource *src)
-{
-	PitrPgbrCommand cmd;
 
-	cmd.stanza = src->stanza;
-	cmd.config = src->config;
-	cmd.repo = src->repo;
-	return cmd;
-}
 
-/* A repository file, read directly or fetched with repo-get. */
-static char *
-read_repo_file(const PitrArchiveSource *src, const char *path, size_t *len,
-			   char **err)
-{
-	if (src->through_binary)
-	{
-		PitrPgbrCommand cmd = pgbr_command(src);
-
-		return pitr_pgbackrest_capture(&cmd,
-									   psprintf("repo-get %s",
-												pitr_shell_quote(path)),
-									   len, err);
-	}
-	return read_small_file(path, len, err);
-}
-
-/*
- * pgBackRest keeps every info file twice (name and name.copy); read the
- * first that parses.
- */
-static void
-read_archive_info(PitrArchiveSource *src)
-{
-	const char *names[] = {"archive.info", "archive.info.copy"};
-	char	   *first_err = NULL;
-
-	for (int i = 0; i < lengthof(names); i++)
-	{
-		char	   *path = psprintf("%s/%s", src->wal_dir, names[i]);
-		size_t		len;
-		char	   *err = NULL;
-		char	   *buf = read_repo_file(src, path, &len, &err);
-
-		if (buf != NULL &&
-			pitr_parse_pgbackrest_archive_info(buf, len, &src->archive_info,
-											   &err) == PITR_PARSE_OK)
-		{
-			src->system_identifier = src->archive_info.current.system_identifier;
-			return;
-		}
-		if (first_err == NULL)
-			first_err = psprintf("%s: %s", path, err);
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("could not read pgBackRest archive.info of \"%s\"",
-					src->wal_dir),
-			 errdetail("%s", first_err)));
-}
 
 /* What a directory that fits no layout holds, for the error message. */
 typedef struct DirCensus
@@ -234,7 +176,7 @@ take_census(const char *dir, DirCensus *c)
 			has_archive = true;
 		else if (strcmp(de->d_name, "backup") == 0)
 			has_backup = true;
-		else if (is_hex16(de->d_name))
+		else if (pitr_source_is_hex16(de->d_name))
 			c->hex_dirs++;
 		else if (is_archive_id(de->d_name))
 			c->archive_ids++;
@@ -254,7 +196,7 @@ open_directory(PitrArchiveSource *src, const char *dir)
 {
 	DirCensus	c;
 
-	if (!is_dir(dir))
+	if (!pitr_source_is_dir(dir))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("WAL archive location \"%s\" is not a directory", dir),
@@ -286,11 +228,11 @@ open_directory(PitrArchiveSource *src, const char *dir)
 				}
 			}
 		}
-		read_archive_info(src);
+		pitr_pgbackrest_read_archive_info(src);
 		return;
 	}
 	if (c.has_wals && (c.has_base || c.has_xlog_db ||
-					   is_file(psprintf("%s/wals/xlog.db", dir))))
+					   pitr_source_is_file(psprintf("%s/wals/xlog.db", dir))))
 	{
 		src->layout = PITR_LAYOUT_BARMAN;
 		src->backup_dir = psprintf("%s/base", dir);
@@ -353,19 +295,19 @@ pitr_source_open(const char *location)
 			src->through_binary = true;
 			src->wal_dir = psprintf("archive/%s", repo.stanza);
 			src->backup_dir = psprintf("backup/%s", repo.stanza);
-			read_archive_info(src);
+			pitr_pgbackrest_read_archive_info(src);
 			return src;
 		}
 		src->wal_dir = psprintf("%s/archive/%s", repo.path, repo.stanza);
 		src->backup_dir = psprintf("%s/backup/%s", repo.path, repo.stanza);
-		if (!is_dir(src->wal_dir))
+		if (!pitr_source_is_dir(src->wal_dir))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("pgBackRest stanza \"%s\" has no archive directory \"%s\"",
 							repo.stanza, src->wal_dir),
 					 errhint("Run \"pgbackrest --stanza=%s stanza-create\" first, or check repo%d-path.",
 							 repo.stanza, repo.repo_index)));
-		read_archive_info(src);
+		pitr_pgbackrest_read_archive_info(src);
 		return src;
 	}
 	open_directory(src, location);
@@ -386,9 +328,9 @@ source_file_cmp(const ListCell *a, const ListCell *b)
  * Add a stored file if "name" (PostgreSQL's name for it) is an archive
  * file; "stat" it for size and mtime.
  */
-static List *
-add_file(List *files, const char *name, const char *path, const char *sha1,
-		 PitrCompression compression)
+List *
+pitr_source_add_file(List *files, const char *name, const char *path,
+					 const char *sha1, PitrCompression compression)
 {
 	PitrSourceFile *sf;
 	struct stat st;
@@ -425,247 +367,11 @@ add_file(List *files, const char *name, const char *path, const char *sha1,
 	return lappend(files, sf);
 }
 
-/* The files of one pgBackRest archive id directory ("15-1"). */
-static List *
-list_pgbackrest_archive_id(List *files, const char *dir)
-{
-	DIR		   *d;
-	struct dirent *de;
 
-	d = AllocateDir(dir);
-	if (d == NULL)
-	{
-		if (errno == ENOENT)
-			return files;		/* no WAL pushed for this database yet */
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", dir)));
-	}
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		char	   *path;
 
-		CHECK_FOR_INTERRUPTS();
-		path = psprintf("%s/%s", dir, de->d_name);
-		if (is_hex16(de->d_name))
-		{
-			DIR		   *hd = AllocateDir(path);
-			struct dirent *he;
 
-			if (hd == NULL)
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not open directory \"%s\": %m", path)));
-			while ((he = ReadDir(hd, path)) != NULL)
-			{
-				char		wal[MAXPGPATH];
-				char		sha1[41];
-				const char *ext;
 
-				CHECK_FOR_INTERRUPTS();
-				if (strlen(he->d_name) >= MAXPGPATH ||
-					!pitr_pgbackrest_file_name(he->d_name, wal, sha1, &ext))
-					continue;
-				files = add_file(files, wal,
-								 psprintf("%s/%s", path, he->d_name), sha1,
-								 pitr_compression_of_name(he->d_name, NULL));
-			}
-			FreeDir(hd);
-		}
-		else
-		{
-			/* .history files sit next to the hash directories. */
-			char		wal[MAXPGPATH];
-			char		sha1[41];
-			const char *ext;
 
-			if (strlen(de->d_name) < MAXPGPATH &&
-				pitr_pgbackrest_file_name(de->d_name, wal, sha1, &ext))
-				files = add_file(files, wal, path, sha1,
-								 pitr_compression_of_name(de->d_name, NULL));
-		}
-		pfree(path);
-	}
-	FreeDir(d);
-	return files;
-}
-
-static List *
-list_pgbackrest(PitrArchiveSource *src)
-{
-	PitrPgbrArchiveInfo *ai = &src->archive_info;
-	List	   *files = NIL;
-	bool		current_seen = false;
-
-	/*
-	 * Every archive id of the same system: a stanza-upgrade to a new major
-	 * version starts a new id and a new system identifier, whose WAL
-	 * belongs to another cluster.
-	 */
-	for (int i = 0; i < ai->n_history; i++)
-	{
-		if (ai->history[i].system_identifier != ai->current.system_identifier)
-			continue;
-		if (strcmp(ai->history[i].archive_id, ai->current.archive_id) == 0)
-			current_seen = true;
-		files = list_pgbackrest_archive_id(files,
-										   psprintf("%s/%s", src->wal_dir,
-													ai->history[i].archive_id));
-	}
-	if (!current_seen)
-		files = list_pgbackrest_archive_id(files,
-										   psprintf("%s/%s", src->wal_dir,
-													ai->current.archive_id));
-	return files;
-}
-
-/* The archive ids whose WAL belongs to this system (see list_pgbackrest). */
-static bool
-wanted_archive_id(const PitrPgbrArchiveInfo *ai, const char *id)
-{
-	if (strcmp(id, ai->current.archive_id) == 0)
-		return true;
-	for (int i = 0; i < ai->n_history; i++)
-		if (ai->history[i].system_identifier == ai->current.system_identifier &&
-			strcmp(ai->history[i].archive_id, id) == 0)
-			return true;
-	return false;
-}
-
-static List *
-list_pgbackrest_binary(PitrArchiveSource *src)
-{
-	PitrPgbrCommand cmd = pgbr_command(src);
-	size_t		len;
-	char	   *err;
-	char	   *out;
-	PitrRepoLsEntry *entries;
-	int			n;
-	List	   *files = NIL;
-
-	out = pitr_pgbackrest_capture(&cmd,
-								  psprintf("repo-ls --output=json --recurse %s",
-										   pitr_shell_quote(src->wal_dir)),
-								  &len, &err);
-	if (out == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not list pgBackRest archive of stanza \"%s\"",
-						src->stanza),
-				 errdetail("%s", err)));
-	if (pitr_parse_pgbackrest_repo_ls(out, len, &entries, &n, &err) != PITR_PARSE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not list pgBackRest archive of stanza \"%s\"",
-						src->stanza),
-				 errdetail("%s", err)));
-
-	for (int i = 0; i < n; i++)
-	{
-		PitrRepoLsEntry *e = &entries[i];
-		char	   *rel = pstrdup(e->path);
-		char	   *slash = strchr(rel, '/');
-		char	   *name;
-		char		wal[MAXPGPATH];
-		char		sha1[41];
-		const char *ext;
-		PitrSourceFile *sf;
-
-		CHECK_FOR_INTERRUPTS();
-		if (!e->is_file || slash == NULL)
-			continue;
-		*slash = '\0';
-		if (!wanted_archive_id(&src->archive_info, rel))
-			continue;
-		name = slash + 1;
-		/* <archive id>/<16 hex>/<file> or <archive id>/<history file> */
-		if (strchr(name, '/'))
-		{
-			char	   *sub = strchr(name, '/');
-
-			*sub = '\0';
-			if (!is_hex16(name) || strchr(sub + 1, '/'))
-				continue;
-			name = sub + 1;
-		}
-		if (strlen(name) >= MAXPGPATH ||
-			!pitr_pgbackrest_file_name(name, wal, sha1, &ext))
-			continue;
-		sf = palloc0(sizeof(PitrSourceFile));
-		if (!pitr_classify_file_name(wal, &sf->f) ||
-			pitr_compression_of_name(wal, NULL) != PITR_COMPRESS_NONE)
-			continue;
-		sf->f.name = pstrdup(wal);
-		sf->f.compression = pitr_compression_of_name(name, NULL);
-		sf->f.size = e->size;
-		sf->f.mtime = e->mtime;
-		sf->path = psprintf("%s/%s", src->wal_dir, e->path);
-		strlcpy(sf->sha1, sha1, sizeof(sf->sha1));
-		files = lappend(files, sf);
-	}
-	return files;
-}
-
-/*
- * Barman keeps the plain name whatever the compression; the first bytes
- * say which it is.
- */
-static PitrCompression
-sniff_compression(const char *path)
-{
-	unsigned char magic[4] = {0};
-	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	ssize_t		n;
-
-	if (fd < 0)
-		return PITR_COMPRESS_NONE;	/* reading it later reports why */
-	n = read(fd, magic, sizeof(magic));
-	CloseTransientFile(fd);
-	if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
-		return PITR_COMPRESS_GZIP;
-	if (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
-		magic[3] == 0xfd)
-		return PITR_COMPRESS_ZSTD;
-	if (n == 4 && magic[0] == 0x04 && magic[1] == 0x22 && magic[2] == 0x4d &&
-		magic[3] == 0x18)
-		return PITR_COMPRESS_LZ4;
-	if (n >= 3 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h')
-		return PITR_COMPRESS_BZIP2;
-	return PITR_COMPRESS_NONE;
-}
-
-static List *
-list_barman_dir(List *files, const char *dir, bool top)
-{
-	DIR		   *d = AllocateDir(dir);
-	struct dirent *de;
-
-	if (d == NULL)
-	{
-		if (errno == ENOENT && top)
-			return files;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", dir)));
-	}
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		char	   *path;
-		PitrArchiveFile f;
-
-		CHECK_FOR_INTERRUPTS();
-		path = psprintf("%s/%s", dir, de->d_name);
-		if (top && is_hex16(de->d_name))
-			files = list_barman_dir(files, path, false);
-		else if (pitr_classify_file_name(de->d_name, &f) &&
-				 f.compression == PITR_COMPRESS_NONE)
-			files = add_file(files, de->d_name, path, NULL,
-							 sniff_compression(path));
-		pfree(path);
-	}
-	FreeDir(d);
-	return files;
-}
 
 List *
 pitr_source_list(PitrArchiveSource *src)
@@ -694,11 +400,10 @@ pitr_source_list(PitrArchiveSource *src)
 			}
 			break;
 		case PITR_LAYOUT_PGBACKREST:
-			files = src->through_binary ? list_pgbackrest_binary(src) :
-				list_pgbackrest(src);
+			files = pitr_pgbackrest_list(src);
 			break;
 		case PITR_LAYOUT_BARMAN:
-			files = list_barman_dir(NIL, psprintf("%s/wals", src->wal_dir), true);
+			files = pitr_barman_list(src);
 			break;
 	}
 	list_sort(files, source_file_cmp);
@@ -713,16 +418,8 @@ pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 	int64		got;
 
 	if (src->through_binary)
-	{
-		PitrPgbrCommand cmd = pgbr_command(src);
-		char	   *tmp = pitr_pgbackrest_get_to_temp(&cmd, sf->path, err);
-
-		if (tmp == NULL)
-			return -1;
-		got = pitr_read_file(r, tmp, sf->f.compression, buf, want, exact,
-							 disk_bytes, err);
-		unlink(tmp);			/* now, not when the context goes */
-	}
+		got = pitr_pgbackrest_read_binary(src, r, sf, buf, want, exact,
+										  disk_bytes, err);
 	else
 		got = pitr_read_file(r, sf->path, sf->f.compression, buf, want,
 							 exact, disk_bytes, err);
@@ -753,137 +450,8 @@ pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 	return got;
 }
 
-/* A pgBackRest backup's manifest, falling back to the .copy. */
-static PitrRepoBackup *
-read_manifest(const PitrArchiveSource *src, const PitrRepoBackup *listed)
-{
-	const char *names[] = {"backup.manifest", "backup.manifest.copy"};
-	char	   *first_err = NULL;
 
-	for (int i = 0; i < lengthof(names); i++)
-	{
-		char	   *path = psprintf("%s/%s/%s", src->backup_dir, listed->label,
-									names[i]);
-		size_t		len;
-		char	   *err = NULL;
-		char	   *buf = read_repo_file(src, path, &len, &err);
-		PitrRepoBackup *b = palloc0(sizeof(PitrRepoBackup));
 
-		if (buf != NULL &&
-			pitr_parse_pgbackrest_manifest(buf, len, b, &err) == PITR_PARSE_OK)
-		{
-			if (strcmp(b->label, listed->label) != 0)
-				err = psprintf("manifest is for backup %s", b->label);
-			else
-			{
-				/* backup.info knows of errors found after the manifest. */
-				b->error = b->error || listed->error;
-				b->status = pstrdup(b->error ? "error" : "ok");
-				return b;
-			}
-		}
-		if (first_err == NULL)
-			first_err = err;
-	}
-
-	/* Listed but unreadable: kept, in error, so no chain relies on it. */
-	{
-		PitrRepoBackup *b = palloc(sizeof(PitrRepoBackup));
-
-		*b = *listed;
-		b->error = true;
-		b->status = psprintf("manifest unreadable: %s", first_err);
-		return b;
-	}
-}
-
-static List *
-backups_pgbackrest(PitrArchiveSource *src)
-{
-	const char *names[] = {"backup.info", "backup.info.copy"};
-	char	   *first_err = NULL;
-	PitrRepoBackup **listed = NULL;
-	int			n = -1;
-	List	   *out = NIL;
-
-	if (src->backup_dir == NULL)
-		return NIL;
-	if (!src->through_binary && !is_dir(src->backup_dir))
-		return NIL;				/* no backup taken yet */
-	for (int i = 0; i < lengthof(names) && n < 0; i++)
-	{
-		char	   *path = psprintf("%s/%s", src->backup_dir, names[i]);
-		size_t		len;
-		char	   *err = NULL;
-		char	   *buf = read_repo_file(src, path, &len, &err);
-
-		if (buf != NULL &&
-			pitr_parse_pgbackrest_backup_info(buf, len, &listed, &n, &err) == PITR_PARSE_OK)
-			break;
-		n = -1;
-		if (first_err == NULL)
-			first_err = psprintf("%s: %s", path, err);
-	}
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("could not read pgBackRest backup.info of \"%s\"",
-						src->backup_dir),
-				 errdetail("%s", first_err)));
-	for (int i = 0; i < n; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		out = lappend(out, read_manifest(src, listed[i]));
-	}
-	return out;
-}
-
-static List *
-backups_barman(PitrArchiveSource *src)
-{
-	DIR		   *d = AllocateDir(src->backup_dir);
-	struct dirent *de;
-	List	   *out = NIL;
-
-	if (d == NULL)
-	{
-		if (errno == ENOENT)
-			return NIL;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", src->backup_dir)));
-	}
-	while ((de = ReadDir(d, src->backup_dir)) != NULL)
-	{
-		char	   *path;
-		size_t		len;
-		char	   *err = NULL;
-		char	   *buf;
-		PitrRepoBackup *b;
-
-		CHECK_FOR_INTERRUPTS();
-		if (de->d_name[0] == '.')
-			continue;
-		path = psprintf("%s/%s/backup.info", src->backup_dir, de->d_name);
-		if (!is_file(path))
-			continue;
-		b = palloc0(sizeof(PitrRepoBackup));
-		buf = read_small_file(path, &len, &err);
-		if (buf == NULL ||
-			pitr_parse_barman_backup_info(buf, len, de->d_name, b, &err) != PITR_PARSE_OK)
-		{
-			/* Shown in error rather than hidden: the DBA sees it exists. */
-			memset(b, 0, sizeof(*b));
-			b->format = "barman";
-			b->label = pstrdup(de->d_name);
-			b->error = true;
-			b->status = psprintf("backup.info unreadable: %s", err);
-		}
-		out = lappend(out, b);
-	}
-	FreeDir(d);
-	return out;
-}
 
 static int
 backup_cmp(const ListCell *a, const ListCell *b)
@@ -906,10 +474,10 @@ pitr_source_backups(PitrArchiveSource *src)
 		case PITR_LAYOUT_FLAT:
 			return NIL;
 		case PITR_LAYOUT_PGBACKREST:
-			out = backups_pgbackrest(src);
+			out = pitr_pgbackrest_backups(src);
 			break;
 		case PITR_LAYOUT_BARMAN:
-			out = backups_barman(src);
+			out = pitr_barman_backups(src);
 			break;
 	}
 	list_sort(out, backup_cmp);
@@ -917,8 +485,8 @@ pitr_source_backups(PitrArchiveSource *src)
 }
 
 /* A shell word in single quotes, with '%' doubled for restore_command. */
-static void
-append_restore_word(StringInfo buf, const char *s)
+void
+pitr_restore_command_word(StringInfo buf, const char *s)
 {
 	appendStringInfoChar(buf, '\'');
 	for (; *s; s++)
@@ -950,22 +518,22 @@ pitr_source_tool_restore_command(const PitrArchiveSource *src,
 		if (barman_config)
 		{
 			appendStringInfoString(&buf, "-c ");
-			append_restore_word(&buf, barman_config);
+			pitr_restore_command_word(&buf, barman_config);
 			appendStringInfoChar(&buf, ' ');
 		}
 		appendStringInfoString(&buf, "get-wal ");
-		append_restore_word(&buf, server);
+		pitr_restore_command_word(&buf, server);
 		appendStringInfoString(&buf, " %f > \"%p\"");
 		return buf.data;
 	}
 	if (src->layout != PITR_LAYOUT_PGBACKREST || !src->via_config)
 		return NULL;
 	appendStringInfoString(&buf, "pgbackrest ");
-	append_restore_word(&buf, psprintf("--stanza=%s", src->stanza));
+	pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
 	if (src->config)
 	{
 		appendStringInfoChar(&buf, ' ');
-		append_restore_word(&buf, psprintf("--config=%s", src->config));
+		pitr_restore_command_word(&buf, psprintf("--config=%s", src->config));
 	}
 	if (src->repo > 0)
 		appendStringInfo(&buf, " --repo=%d", src->repo);
