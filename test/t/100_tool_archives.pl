@@ -122,6 +122,27 @@ is(digests($pgenc, "kind = 'segment'"), digests($flat, "kind = 'segment'"),
 like(error_of("$pb->{repo2}/archive/demo"), qr/could not read pgBackRest archive\.info/,
 	'an encrypted repository read as a directory is an error, not garbage');
 
+# Running pgbackrest from the server needs pg_execute_server_program: a
+# public function (SECURITY DEFINER, as the README's are) checks the caller.
+sql(qq{
+CREATE FUNCTION public.source_layout(loc text) RETURNS text
+	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pitr_restore, pg_temp
+	AS \$\$ SELECT layout FROM pitr_restore._source_info(loc) \$\$;
+CREATE ROLE reader LOGIN IN ROLE pg_read_server_files;
+GRANT EXECUTE ON FUNCTION public.source_layout(text) TO reader;
+});
+{
+	my ($rc, $out, $err) = $node->psql('postgres',
+		"SET ROLE reader; SELECT public.source_layout('$pgenc')");
+	like($err, qr/permission denied to read a pgBackRest repository through the pgbackrest program/,
+		'reading through pgbackrest needs pg_execute_server_program');
+	is($node->safe_psql('postgres', "SET ROLE reader; SELECT public.source_layout('$pgkw')"),
+		'pgbackrest', 'a local posix repository needs no such privilege');
+	sql('GRANT pg_execute_server_program TO reader');
+	is($node->safe_psql('postgres', "SET ROLE reader; SELECT public.source_layout('$pgenc')"),
+		'pgbackrest', 'with pg_execute_server_program it is read');
+}
+
 # Barman drops WAL older than its first backup.
 my $bm_first = sql("SELECT min(name) FROM pitr_restore._source_files('$bmdir') WHERE kind = 'segment'");
 ok($bm_first, "Barman holds segments from $bm_first");
