@@ -37,6 +37,7 @@ typedef struct PitrArchiveSource
 
 	/* pgBackRest only */
 	char	   *stanza;
+	char	   *repo_path;		/* <repo> of a local repository, or NULL */
 	char	   *config;			/* config= of the keyword form, or NULL */
 	int			repo;			/* repo= of the keyword form, 0 if not given */
 	bool		via_config;		/* given as "pgbackrest:...", so the tool's
@@ -97,12 +98,13 @@ extern List *pitr_source_backups(PitrArchiveSource *src);
 /*
  * The restore_command that fetches this archive's WAL with the tool
  * itself: "pgbackrest ... archive-get %f "%p"" for a pgBackRest stanza
- * given in the keyword form, "barman [-c <barman_config>] get-wal <server>
- * %f > "%p"" for a Barman server directory (barman_config NULL: Barman's
- * default).  Words shell-quoted, literal '%' doubled, %f and %p left for
- * the server; the caller quotes it for postgresql.conf.  NULL for a flat
- * archive and for a pgBackRest stanza given as a directory (no
- * configuration names it).
+ * (its configuration for the keyword form; for a stanza given as a
+ * directory, no configuration but the repository path, and the restoring
+ * cluster's own directory as pg1-path), "barman [-c <barman_config>]
+ * get-wal <server> %f > "%p"" for a Barman server directory (barman_config
+ * NULL: Barman's default).  Words shell-quoted, literal '%' doubled, %f and
+ * %p left for the server; the caller quotes it for postgresql.conf.  NULL
+ * for a flat archive.
  */
 extern char *pitr_source_tool_restore_command(const PitrArchiveSource *src,
 											  const char *barman_config);

@@ -225,6 +225,7 @@ open_directory(PitrArchiveSource *src, const char *dir)
 					*parent = '\0';
 					src->backup_dir = psprintf("%s/backup/%s", repo_archive,
 											   src->stanza);
+					src->repo_path = pstrdup(repo_archive);
 				}
 			}
 		}
@@ -299,6 +300,7 @@ pitr_source_open(const char *location)
 			return src;
 		}
 		src->wal_dir = psprintf("%s/archive/%s", repo.path, repo.stanza);
+		src->repo_path = repo.path;
 		src->backup_dir = psprintf("%s/backup/%s", repo.path, repo.stanza);
 		if (!pitr_source_is_dir(src->wal_dir))
 			ereport(ERROR,
@@ -526,8 +528,25 @@ pitr_source_tool_restore_command(const PitrArchiveSource *src,
 		appendStringInfoString(&buf, " %f > \"%p\"");
 		return buf.data;
 	}
-	if (src->layout != PITR_LAYOUT_PGBACKREST || !src->via_config)
+	if (src->layout != PITR_LAYOUT_PGBACKREST)
 		return NULL;
+	if (!src->via_config)
+	{
+		/*
+		 * No configuration names this repository: give pgBackRest its path.
+		 * archive-get reads pg1-path's pg_control; restore_command runs in
+		 * the restoring cluster's data directory.
+		 */
+		if (src->repo_path == NULL)
+			return NULL;
+		appendStringInfoString(&buf, "pgbackrest '--config=/dev/null' ");
+		pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
+		appendStringInfoChar(&buf, ' ');
+		pitr_restore_command_word(&buf, psprintf("--repo1-path=%s", src->repo_path));
+		appendStringInfoString(&buf, " --pg1-path=\"$PWD\" --log-level-file=off"
+							   " archive-get %f \"%p\"");
+		return buf.data;
+	}
 	appendStringInfoString(&buf, "pgbackrest ");
 	pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
 	if (src->config)

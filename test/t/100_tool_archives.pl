@@ -62,10 +62,23 @@ sub error_of
 
 # ---- layouts ----------------------------------------------------------
 
-is(sql("SELECT layout, system_identifier, archive_id, restore_command IS NULL
+is(sql("SELECT layout, system_identifier, archive_id, restore_command
 		FROM pitr_restore._source_info('$pgbr')"),
-	"pgbackrest|$sysid|15-1|t",
+	"pgbackrest|$sysid|15-1|pgbackrest '--config=/dev/null' '--stanza=demo' '--repo1-path=$pb->{repo}' --pg1-path=\"\$PWD\" --log-level-file=off archive-get %f \"%p\"",
 	'a stanza archive directory is recognised, archive.info read');
+
+# That restore_command, run as the server runs it (in a data directory of
+# the same system), fetches a segment without any pgBackRest configuration.
+{
+	my $rc = sql("SELECT restore_command FROM pitr_restore._source_info('$pgbr')");
+	my $seg = sql("SELECT name FROM pitr_restore._source_files('$pgbr') WHERE kind = 'segment' ORDER BY name LIMIT 1");
+	my $out = PostgreSQL::Test::Utils::tempdir('fetched');
+	$rc =~ s/%f/$seg/; $rc =~ s/%p/$out\/$seg/; $rc =~ s/%%/%/g;
+	my $pgdata = $node->data_dir;
+	system('bash', '-c', "cd '$pgdata' && $rc") == 0 or die "restore_command failed: $rc";
+	is(`md5sum < '$out/$seg'`, `md5sum < '$flat/$seg'`,
+		'the directory form\'s restore_command fetches the segment with pgbackrest');
+}
 is(sql("SELECT layout, wal_dir = '$pgbr', backup_dir = '$pb->{backup}', restore_command
 		FROM pitr_restore._source_info('$pgkw')"),
 	"pgbackrest|t|t|pgbackrest '--stanza=demo' '--config=$pb->{conf}' archive-get %f \"%p\"",
