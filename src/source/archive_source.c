@@ -422,9 +422,9 @@ pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 	if (src->through_binary)
 		got = pitr_pgbackrest_read_binary(src, r, sf, buf, want, exact,
 										  disk_bytes, err);
-	else
-		got = pitr_read_file(r, sf->path, sf->f.compression, buf, want,
-							 exact, disk_bytes, err);
+	else if (pitr_read_file(r, sf->path, sf->f.compression, buf, want,
+							exact, disk_bytes, &got, err) != PITR_READ_OK)
+		got = -1;
 
 	if (got >= 0 && exact && sf->sha1[0] != '\0')
 	{

@@ -363,8 +363,9 @@ pitr_pgbackrest_read_binary(PitrArchiveSource *src, PitrFileReader *r,
 
 	if (tmp == NULL)
 		return -1;
-	got = pitr_read_file(r, tmp, sf->f.compression, buf, want, exact,
-						 disk_bytes, err);
+	if (pitr_read_file(r, tmp, sf->f.compression, buf, want, exact,
+					   disk_bytes, &got, err) != PITR_READ_OK)
+		got = -1;
 	unlink(tmp);				/* now, not when the context goes */
 	return got;
 }
