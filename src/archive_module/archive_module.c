@@ -491,6 +491,7 @@ use_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 		char	   *why = NULL;
 		size_t		len;
 		int64		disk = 0;
+		int64		got = 0;
 		PitrFileReader *r;
 
 		if (lstat(path, &st) != 0)
@@ -524,8 +525,8 @@ use_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 			return 0;
 		r = pitr_file_reader_create();
 		if (pitr_read_file(r, path, i == 0 ? PITR_COMPRESS_NONE : PITR_COMPRESS_ZSTD,
-						   prev_buf, wal_segment_size, true, &disk, &why) !=
-			wal_segment_size)
+						   prev_buf, wal_segment_size, true, &disk, &got, &why) !=
+			PITR_READ_OK || got != wal_segment_size)
 		{
 			ereport(LOG,
 					(errmsg("not using \"%s\" to decode records crossing into the next segment: %s",

@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -43,6 +44,7 @@
 #include "pitr_restore.h"
 #include "segment_head.h"
 #include "segment_source.h"
+#include "sidecar.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);
@@ -62,6 +64,7 @@ typedef struct SegmentToScan
 	PitrReadStatus read;		/* reading the first page */
 	char	   *error;
 	PitrSegmentHead head;
+	PitrSidecar *sidecar;		/* a sidecar matching the file, or NULL */
 } SegmentToScan;
 
 typedef struct ArchiveScan
@@ -190,12 +193,76 @@ index_backup_history_file(ArchiveScan *st, PitrArchiveFile *f)
 	pitr_store_insert_backup_history(&st->store, f, b);
 }
 
+static void
+ignore_sidecar(const char *path, const char *why)
+{
+	ereport(NOTICE,
+			(errmsg("ignoring sidecar \"%s\"", path),
+			 errdetail("%s", why),
+			 errhint("The segment is read instead.")));
+}
+
+/*
+ * The archive module's sidecar of a segment file, when there is one that
+ * parses and describes exactly this file (name, size, mtime, version):
+ * then its head stands for the file's first page, which is not read.
+ * Whether its predecessor is the scan's own is settled in scan_segment.
+ */
+static bool
+read_sidecar(ArchiveScan *st, SegmentToScan *s)
+{
+	char		path[MAXPGPATH];
+	char		scpath[MAXPGPATH];
+	struct stat stb;
+	PitrSidecar *sc;
+	PitrReadStatus status;
+	char	   *buf;
+	char	   *why;
+	int64		len;
+
+	if (!s->file->regular)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", st->store.dir, s->file->name);
+	snprintf(scpath, sizeof(scpath), "%s%s", path, PITR_SIDECAR_SUFFIX);
+	if (lstat(scpath, &stb) != 0 && errno == ENOENT)
+		return false;			/* archive_command's archives have none */
+
+	buf = pitr_read_small_file(st->reader, scpath, PITR_COMPRESS_NONE,
+							   PITR_SIDECAR_MAX_SIZE, &len, &st->bytes_read,
+							   &status, &why);
+	if (buf == NULL)
+	{
+		ignore_sidecar(scpath, psprintf("It could not be read: %s.", why));
+		return false;
+	}
+	sc = palloc0(sizeof(PitrSidecar));
+	if (pitr_sidecar_parse(buf, len, sc, &why) != PITR_SIDECAR_OK ||
+		!pitr_sidecar_matches(sc, path, PITR_SIDECAR_CHECK_STAT, &why))
+	{
+		ignore_sidecar(scpath, psprintf("It does not describe its file: %s.", why));
+		pfree(buf);
+		return false;
+	}
+	pfree(buf);
+	s->sidecar = sc;
+	s->read = PITR_READ_OK;
+	s->head.magic = sc->magic;
+	s->head.info = sc->info;
+	s->head.sysid = sc->sysid;
+	s->head.seg_size = sc->seg_size;
+	s->head.blcksz = sc->blcksz;
+	s->head.pageaddr = sc->pageaddr;
+	return true;
+}
+
 /* Read and decode the first page of a segment file. */
 static void
 read_head(ArchiveScan *st, SegmentToScan *s)
 {
 	char		page[XLOG_BLCKSZ];
 
+	if (read_sidecar(st, s))
+		return;
 	s->read = pitr_segsrc_read_head(st->src, s->file, page, &s->error);
 	if (s->read == PITR_READ_OK)
 		pitr_decode_head(page, &s->head);
@@ -291,6 +358,26 @@ head_acceptable(ArchiveScan *st, SegmentToScan *s)
 	return true;
 }
 
+/*
+ * Was the sidecar made from the predecessor the scan uses, ending where
+ * the scan says?  Only then is its summary the one the scan would make.
+ */
+static bool
+sidecar_predecessor_is(const PitrSidecar *sc, PitrArchiveFile *prev,
+					   XLogRecPtr start, char **why)
+{
+	if (sc->prev_file == NULL && XLogRecPtrIsInvalid(start))
+		return true;
+	if (sc->prev_file && prev && strcmp(sc->prev_file, prev->name) == 0 &&
+		sc->start == start)
+		return true;
+	*why = psprintf("The summary was made after \"%s\" ending at %X/%X; the scan's predecessor is \"%s\" ending at %X/%X.",
+					sc->prev_file ? sc->prev_file : "no segment",
+					LSN_FORMAT_ARGS(sc->start),
+					prev ? prev->name : "no segment", LSN_FORMAT_ARGS(start));
+	return false;
+}
+
 static void
 scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 {
@@ -311,18 +398,6 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 		return;
 
 	segno = pitr_file_segno(f, segsize);
-	old = MemoryContextSwitchTo(filecxt);
-
-	/* Check it now, so a bad file is reported as such. */
-	if ((rs = pitr_segsrc_check(st->src, f, &detail)) != PITR_READ_OK)
-	{
-		MemoryContextSwitchTo(old);
-		insert_row(st, f, pitr_read_status_name(rs == PITR_READ_TOO_LARGE ?
-												PITR_READ_CORRUPT : rs),
-				   psprintf("could not read segment \"%s\": %s", f->name, detail),
-				   &s->head, NULL);
-		return;
-	}
 
 	/* Start at the end of the predecessor's last record, when known. */
 	prev = segno > 0 ? pitr_segsrc_find(st->src, f->tli, segno - 1) : NULL;
@@ -336,12 +411,40 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 			start = pk->next_lsn;
 	}
 
-	pitr_segsrc_follow(st->src, f->tli);
-	pitr_segsrc_pin(st->src, f);
-	pitr_summarize_segment(segsize, st->store.sysid, pitr_segsrc_get, st->src,
-						   segno, start, &sum);
-	pitr_segsrc_pin(st->src, NULL);
-	MemoryContextSwitchTo(old);
+	if (s->sidecar && !sidecar_predecessor_is(s->sidecar, prev, start, &detail))
+	{
+		char	   *scpath = psprintf("%s/%s%s", st->store.dir, f->name,
+									  PITR_SIDECAR_SUFFIX);
+
+		ignore_sidecar(scpath, detail);
+		s->sidecar = NULL;
+		detail = NULL;
+	}
+
+	if (s->sidecar)
+		sum = s->sidecar->sum;	/* made from the same bytes, the same way */
+	else
+	{
+		old = MemoryContextSwitchTo(filecxt);
+
+		/* Check it now, so a bad file is reported as such. */
+		if ((rs = pitr_segsrc_check(st->src, f, &detail)) != PITR_READ_OK)
+		{
+			MemoryContextSwitchTo(old);
+			insert_row(st, f, pitr_read_status_name(rs == PITR_READ_TOO_LARGE ?
+													PITR_READ_CORRUPT : rs),
+					   psprintf("could not read segment \"%s\": %s", f->name, detail),
+					   &s->head, NULL);
+			return;
+		}
+
+		pitr_segsrc_follow(st->src, f->tli);
+		pitr_segsrc_pin(st->src, f);
+		pitr_summarize_segment(segsize, st->store.sysid, pitr_segsrc_get, st->src,
+							   segno, start, &sum);
+		pitr_segsrc_pin(st->src, NULL);
+		MemoryContextSwitchTo(old);
+	}
 
 	if (f->kind == PITR_FILE_PARTIAL)
 	{
