@@ -219,7 +219,7 @@ is($o3, $o0, 'a scan after the cancel indexes every segment');
 my @tl1 = sort grep { /^00000001[0-9A-F]{16}\.zst$/ } map { basename($_) } glob("$archive/*");
 my ($stale, $edited) = @tl1[1, 2];
 die 'too few segments' unless $edited;
-utime(undef, time() + 5, "$archive/$stale") or die;
+utime(time() + 5, time() + 5, "$archive/$stale") or die;
 my $text = slurp_file("$archive/$edited.pitrsum");
 $text =~ s/^(records )(\d+)/$1 . ($2 + 1)/me or die 'no records line';
 open(my $fh, '>', "$archive/$edited.pitrsum") or die;
