@@ -450,10 +450,17 @@ worker_scan(char *setup, char *items)
 				   UINT64_FORMAT " " UINT64_FORMAT,
 				   &idx, name, &size, &mtime, &magic, &info, &pageaddr, &hsysid) != 8)
 			elog(ERROR, "bad scan item");
-		f = make_file(name, size, mtime);	/* lives as long as "last" */
-		segno = pitr_file_segno(f, segsize);
-
 		old = MemoryContextSwitchTo(itemcxt);
+		f = make_file(name, size, mtime);
+		segno = pitr_file_segno(f, segsize);
+		if (f->kind == PITR_FILE_SEGMENT)
+		{
+			/* The source's own entry: its page cache is keyed by it. */
+			PitrArchiveFile *same = pitr_segsrc_find(src, f->tli, segno);
+
+			if (same && strcmp(same->name, f->name) == 0)
+				f = same;
+		}
 		prev = segno > 0 ? pitr_segsrc_find(src, f->tli, segno - 1) : NULL;
 		if (prev && last && strcmp(prev->name, last->name) == 0)
 			start = last_end;
@@ -466,11 +473,6 @@ worker_scan(char *setup, char *items)
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(itemcxt);
 			send_msg('S', pitr_segsrc_bytes_read(src) - bytes_before, NULL, 0);
-			if (last)
-			{
-				pfree(last->name);
-				pfree(last);
-			}
 			last = NULL;
 			continue;
 		}
@@ -498,15 +500,9 @@ worker_scan(char *setup, char *items)
 		pitr_segsrc_pin(src, NULL);
 
 		/* As the serial scan: only a complete segment gives its successor a start. */
-		if (last)
+		if (f->kind == PITR_FILE_SEGMENT && pitr_segsrc_is_fetched(src, f))
 		{
-			pfree(last->name);
-			pfree(last);
-			last = NULL;
-		}
-		if (f->kind == PITR_FILE_SEGMENT)
-		{
-			last = f;
+			last = f;			/* the source's, outlives the item */
 			last_end = (sc.sum.complete && sc.sum.records > 0) ?
 				sc.sum.next_lsn : InvalidXLogRecPtr;
 		}

@@ -252,7 +252,8 @@ for c in $cases; do
 	r=$(ours "$(case_dir $c)")
 	set -- $r
 	scanned[$c]="$4 segments, $(($5 / 1024)) kB read"
-	if [ "$4" != "$nseg" ]; then
+	# (the module's archive may hold one more: the segment ended by the restart)
+	if [ "$4" -lt "$nseg" ]; then
 		echo "scan_archive('$(case_dir $c)') scanned $4 segments, expected $nseg" >&2
 	fi
 	peer_of $c >/dev/null
