@@ -12,9 +12,16 @@
  * histories and backup rows go with it, by foreign key).  Scans of one
  * archive are serialised by a transaction-level advisory lock on its path.
  *
+ * A segment with an archive-module sidecar (<file>.pitrsum) that parses,
+ * matches the file's name, size and mtime and was made from the scan's own
+ * predecessor is stored from the sidecar, its WAL not read; any other
+ * sidecar is ignored with a NOTICE.  The other segments are summarised by
+ * background workers (scan_workers.c) when pitr_restore.scan_workers
+ * allows, else here; either way they are stored here, in WAL order.
+ *
  * What is read is classified by the format layer (archive_files.c,
- * segment_head.c, walscan.c, history.c); what is stored goes through
- * index_store.c.
+ * segment_head.c, walscan.c, history.c, sidecar.c); what is stored goes
+ * through index_store.c.
  *
  *-------------------------------------------------------------------------
  */
