@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "archive_module/archive_module.h"
+#include "index/scan_workers.h"
 #include "cleanup.h"
 #include "pitr_restore.h"
 
@@ -49,6 +50,7 @@ _PG_init(void)
 
 	pitr_cleanup_init();
 	pitr_archive_module_define_gucs();
+	pitr_scan_define_gucs();
 
 	MarkGUCPrefixReserved("pitr_restore");
 }
