@@ -675,17 +675,15 @@ for my $i (0 .. $n_mutants - 1)
 	  . join('', map { resolve_sql($_, $dir) } @targets);
 	my ($ret, $out, $err) = query($sql);
 	my $failed = 0;
-	if (my $sig = server_crashed())
+	# A lost connection is this mutant's crash: wait for the restart, so
+	# that the postmaster has logged the signal, before reading the log.
+	my $lost = ($ret == 2 || $err =~ /server closed the connection|connection to server .* lost/);
+	wait_server_up() or BAIL_OUT("the server did not come back after $desc") if $lost;
+	my $sig = server_crashed();
+	if ($sig || $lost)
 	{
-		push @crashes, "$desc => $sig";
+		push @crashes, "$desc => " . ($sig // "connection lost: $err");
 		$failed = 1;
-		wait_server_up() or BAIL_OUT("the server did not come back after $desc");
-	}
-	elsif ($ret == 2 || $err =~ /server closed the connection|connection to server .* lost/)
-	{
-		push @crashes, "$desc => connection lost: $err";
-		$failed = 1;
-		wait_server_up() or BAIL_OUT("the server did not come back after $desc");
 	}
 
 	my @res;
