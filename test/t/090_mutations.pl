@@ -384,6 +384,7 @@ my %mutations;
 		$name = $s . ($kind =~ /^zst/ ? '.zst' : '.gz');
 		unlink "$dir/$s";
 		spew("$dir/$name", $z);
+		$touched->{"valid:$name"} = 1 if $kind =~ /_valid$/ && !$touched->{$s};
 		$touched->{$s} = 1;
 		return "$s replaced by $name ($kind)";
 	},
@@ -544,7 +545,7 @@ is($n_base, scalar @targets, 'every target is reachable in the pristine archive'
 
 my $tmp = $PostgreSQL::Test::Utils::tmp_check;
 my $failed_dir = "$tmp/mutants_failed";
-my (@crashes, @false_ok, @false_reachable, %classes);
+my (@crashes, @false_ok, @false_reachable, @false_corrupt, %classes);
 my ($n_run, $n_reachable, $n_relevant, $n_verified, $n_ok_fetched) = (0) x 5;
 my $log_offset = -s $node->logfile;
 my $n_rec = 0;
@@ -715,6 +716,17 @@ for my $i (0 .. $n_mutants - 1)
 		}
 	}
 
+	# A segment only recompressed, validly, is as good as the original.
+	for my $v (grep { s/^valid:// } keys %touched)
+	{
+		next if $lost || $nops != 1;
+		my ($line) = grep { /^SEG\t\Q$v\E\t/ } split /\n/, $out;
+		my $status = defined $line ? (split /\t/, $line)[2] : 'missing';
+		push @false_corrupt, "$desc => a valid $v is indexed as $status"
+		  if $status ne 'ok';
+		$failed = 1 if $status ne 'ok';
+	}
+
 	# Targets still reachable after a change on their path: a sample is
 	# recovered for real.
 	for my $k (0 .. $#res)
@@ -767,7 +779,9 @@ is(scalar @crashes, 0, 'no mutant crashes the server') or diag(join("\n", @crash
 is(scalar @false_ok, 0, 'no damaged segment is called ok') or diag(join("\n", @false_ok));
 is(scalar @false_reachable, 0, 'no target is called reachable where recovery does not get there')
   or diag(join("\n", @false_reachable));
+is(scalar @false_corrupt, 0, 'a valid compressed copy of a segment is indexed ok')
+  or diag(join("\n", @false_corrupt));
 diag("failed mutants kept in $failed_dir; reproduce with SEED=$seed ONLY=<i>")
-  if @crashes || @false_ok || @false_reachable;
+  if @crashes || @false_ok || @false_reachable || @false_corrupt;
 
 done_testing();
