@@ -125,10 +125,35 @@ for h in $harnesses; do
 done
 printf '%s\n' "${report[@]}"
 
-# 5. The in-server mutation campaign (the WAL reader runs only in a server).
+# 5. The in-server mutation campaign (the WAL reader runs only in a server):
+#    first the mutants that failed before (regressions/mutations/<seed>
+#    lists their indices), then a new campaign.
+cd "$top"
+for f in "$here"/regressions/mutations/*; do
+	[ -f "$f" ] || continue
+	only=$(grep -v '^#' "$f" | tr -s ',\n ' ',' | sed 's/^,//; s/,$//')
+	[ -n "$only" ] || continue
+	last=$(echo "$only" | tr ',' '\n' | sort -n | tail -1)
+	echo "replaying mutants $only of SEED=$(basename "$f")"
+	SEED=$(basename "$f") ONLY=$only MUTATIONS=$((last + 1)) REGRESS= \
+		PROVE_TESTS=test/t/090_mutations.pl PROVE_FLAGS=-v bash test/run.sh || status=1
+done
 if [ "$MUTATIONS" -gt 0 ]; then
-	cd "$top"
+	rc=0
 	MUTATIONS=$MUTATIONS REGRESS= PROVE_TESTS=test/t/090_mutations.pl \
-		PROVE_FLAGS=-v bash test/run.sh || status=1
+		PROVE_FLAGS=-v bash test/run.sh 2>&1 | tee "$work/campaign.log" || rc=$?
+	# the failed mutants become regressions, replayed by every later run
+	seed=$(grep -o 'SEED=[0-9]*' "$work/campaign.log" | head -1 | cut -d= -f2)
+	failed=$(grep -oE '# mutant [0-9]+: .* => ' "$work/campaign.log" |
+		grep -oE '^# mutant [0-9]+' | grep -oE '[0-9]+$' | sort -un | paste -sd, || true)
+	if [ -n "$seed" ] && [ -n "$failed" ]; then
+		mkdir -p "$here/regressions/mutations"
+		{
+			echo "# 090_mutations.pl mutants that failed with SEED=$seed (see the run's log)"
+			echo "$failed"
+		} >"$here/regressions/mutations/$seed"
+		echo "failed mutants saved in test/fuzz/regressions/mutations/$seed"
+	fi
+	[ $rc -eq 0 ] || status=1
 fi
 exit $status

@@ -8,8 +8,8 @@
 #     restore_command (exit 0, exactly one segment), and a sample of the
 #     targets still called reachable after a relevant mutation is checked
 #     by a real recovery with the emitted settings.
-# MUTATIONS=n (default 200), SEED=s (printed; reproduces a run), ONLY=i
-# (just mutant i of that seed), VERIFY_MAX=n (real recoveries per run).
+# MUTATIONS=n (default 200), SEED=s (printed; reproduces a run), ONLY=i,j
+# (just those mutants of that seed), VERIFY_MAX=n (real recoveries per run).
 # Failed mutants are kept under tmp_check/mutants_failed/ (KEEP=1 keeps it).
 use strict;
 use warnings;
@@ -26,7 +26,7 @@ use PitrTest;
 
 my $n_mutants = $ENV{MUTATIONS} // 200;
 my $seed = $ENV{SEED} // int(rand(2**31));
-my $only = $ENV{ONLY};
+my %only = map { $_ => 1 } split /,/, ($ENV{ONLY} // '');
 my $verify_max = $ENV{VERIFY_MAX} // ($n_mutants > 1000 ? 60 : 10);
 my $SEGSIZE = 1024 * 1024;
 my $BLCKSZ = 8192;
@@ -646,7 +646,7 @@ sub real_recovery
 
 for my $i (0 .. $n_mutants - 1)
 {
-	next if defined $only && $i != $only;
+	next if %only && !$only{$i};
 	srand($seed + $i * 7919);
 	my $dir = "$tmp/mutant_$i";
 	my $bbase = "$tmp/mutant_${i}_b";
