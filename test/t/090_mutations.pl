@@ -768,6 +768,10 @@ for my $i (0 .. $n_mutants - 1)
 		}
 	}
 	remove_tree($dir, $bbase);
+	diag(sprintf('progress: %d mutants, %d crashes, %d false ok, %d false reachable, '
+		  . '%d false corrupt, %d real recoveries', $n_run, scalar @crashes,
+		scalar @false_ok, scalar @false_reachable, scalar @false_corrupt, $n_verified))
+	  if $n_run % 250 == 0;
 }
 
 diag(sprintf('%d mutants (%s); %d reachable results, %d after a change on their path, '
