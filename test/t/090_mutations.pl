@@ -743,7 +743,9 @@ for my $i (0 .. $n_mutants - 1)
 		}
 		next unless $relevant;
 		$n_relevant++;
+		# half the budget for the first ones, the rest spread over the run
 		next if $n_verified >= $verify_max;
+		next if $n_verified >= $verify_max / 2 && rand() >= $verify_max / $n_mutants;
 		$n_verified++;
 		my $outcome = real_recovery($r);
 		if ($outcome ne 'ok')
