@@ -242,6 +242,15 @@ ok(scalar(grep { ($_->[1]{info} & 0x70) == 0x10 } @xact_recs) > 0,
 
 sub pick { return $_[ int(rand(scalar @_)) ]; }
 
+# A segment still there as a plain file (an earlier operation on the same
+# mutant may have replaced it by a compressed copy).
+sub pick_plain
+{
+	my ($dir) = @_;
+	my @p = grep { -f "$dir/$_" } @segments;
+	return @p ? pick(@p) : undef;
+}
+
 sub flip_bits
 {
 	my ($data, $n, $offsets) = @_;
@@ -281,7 +290,7 @@ my %mutations;
 %mutations = (
 	bitflip_headers => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		my $n = 1 + int(rand(4));
 		spew("$dir/$s", flip_bits(slurp("$dir/$s"), $n, sub { header_offset($s) }));
 		$touched->{$s} = 1;
@@ -289,7 +298,7 @@ my %mutations;
 	},
 	bitflip_anywhere => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		my $n = 1 + int(rand(16));
 		spew("$dir/$s", flip_bits(slurp("$dir/$s"), $n, sub { int(rand($SEGSIZE)) }));
 		$touched->{$s} = 1;
@@ -297,7 +306,7 @@ my %mutations;
 	},
 	truncate => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		my $at = rand() < 0.5 ? int(rand($SEGSIZE / $BLCKSZ)) * $BLCKSZ : int(rand($SEGSIZE));
 		spew("$dir/$s", substr(slurp("$dir/$s"), 0, $at));
 		$touched->{$s} = 1;
@@ -305,7 +314,7 @@ my %mutations;
 	},
 	page_ops => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		my $d = slurp("$dir/$s");
 		my $np = $SEGSIZE / $BLCKSZ;
 		my ($a, $b) = (int(rand($np)), int(rand($np)));
@@ -332,14 +341,14 @@ my %mutations;
 	},
 	plain_trailing_garbage => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		spew("$dir/$s", slurp("$dir/$s") . join('', map { chr(rand(256)) } 1 .. 1 + int(rand(64))));
 		$touched->{$s} = 1;
 		return "trailing garbage after $s";
 	},
 	zst_damaged_beside_plain => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		my $z = squeeze('zstd -q -c', slurp("$dir/$s"));
 		if (rand() < 0.5) { $z = substr($z, 0, int(rand(length($z)))); }
 		else { $z = flip_bits($z, 1 + int(rand(4)), sub { int(rand(length($z))) }); }
@@ -349,7 +358,7 @@ my %mutations;
 	},
 	compressed_only => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		my $plain = slurp("$dir/$s");
 		my $kind = pick(qw(zst_damaged zst_concat gz_trailing gz_two_members
 			gz_split_members zst_valid gz_valid));
@@ -390,7 +399,7 @@ my %mutations;
 	},
 	plain_and_other_copy => sub {
 		my ($dir, $bdir, $touched) = @_;
-		my $s = pick(@segments);
+		my $s = pick_plain($dir) // return undef;
 		my $other = flip_bits($pristine{$s}, 1, sub { header_offset($s) });
 		my $suffix = pick('.zst', '.gz');
 		spew("$dir/$s$suffix", squeeze($suffix eq '.zst' ? 'zstd -q -c' : 'gzip -c', $other));
