@@ -698,9 +698,14 @@ tm2timestamp(struct pg_tm *tm, fsec_t fsec, int *tzp, Timestamp *result)
 	return 0;
 }
 
-/* ---------- JSON: Debian's frontend libpgcommon lacks json_errdetail ---------- */
+/*
+ * ---------- JSON: Debian's frontend libpgcommon lacks json_errdetail ----------
+ * Weak, so that a libpgcommon that has it wins.
+ */
 
 #include "common/jsonapi.h"
+
+char	   *json_errdetail(JsonParseErrorType error, JsonLexContext *lex) __attribute__((weak));
 
 char *
 json_errdetail(JsonParseErrorType error, JsonLexContext *lex)
