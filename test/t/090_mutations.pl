@@ -579,11 +579,13 @@ sub wait_server_up
 	return 0;
 }
 
-# The emitted restore_command, for one file name, into a scratch file:
-# did it exit 0 with exactly one segment?
+# The emitted restore_command, for one segment, into a scratch file: did
+# it exit 0 with exactly one segment, and the content of one of the copies
+# the index calls ok (@$files)?  Which copy counts is the extension's rule;
+# what recovery fetches must be one the index read and certified.
 sub fetch_with
 {
-	my ($conf, $dir, $seg) = @_;
+	my ($conf, $dir, $seg, $files) = @_;
 	my ($cmd) = $conf =~ /^restore_command = '((?:[^']|'')*)'/m or return undef;
 	$cmd =~ s/''/'/g;
 	my $dest = "$tmp/fetched.$$";
@@ -591,8 +593,17 @@ sub fetch_with
 	$cmd =~ s/%(.)/$1 eq 'f' ? $seg : $1 eq 'p' ? $dest : $1 eq '%' ? '%' : "%$1"/ge;
 	my $rc = system('sh', '-c', "$cmd 2>/dev/null");
 	my $size = -s $dest // -1;
+	my $fetched = $size > 0 ? slurp($dest) : '';
 	unlink $dest;
-	return ($rc == 0 && $size == $SEGSIZE) ? 'ok' : "exit $rc, $size bytes";
+	return "exit $rc, $size bytes" unless $rc == 0 && $size == $SEGSIZE;
+	for my $file (@$files)
+	{
+		my $read = $file =~ /\.zst$/ ? `zstd -q -d -c '$dir/$file' 2>/dev/null`
+		  : $file =~ /\.gz$/ ? `gzip -d -c '$dir/$file' 2>/dev/null`
+		  : slurp("$dir/$file");
+		return 'ok' if $read eq $fetched;
+	}
+	return 'other content than ' . join(' or ', @$files);
 }
 
 # A real recovery from the backup with the emitted settings: does it
@@ -709,17 +720,22 @@ for my $i (0 .. $n_mutants - 1)
 	# Segments called ok that were changed: fetch them as recovery would.
 	if (defined $any_conf)
 	{
+		my %ok_copies;
 		for my $l (split /\n/, $out)
 		{
 			my ($tag, $file, $status) = split /\t/, $l;
 			next unless $tag eq 'SEG' && $status eq 'ok';
 			my ($base) = $file =~ /^([0-9A-F]{24})/ or next;
-			next unless $touched{$base};
+			push @{ $ok_copies{$base} }, $file if $touched{$base};
+		}
+		for my $base (sort keys %ok_copies)
+		{
 			$n_ok_fetched++;
-			my $got = fetch_with($any_conf, $dir, $base);
+			my $got = fetch_with($any_conf, $dir, $base, $ok_copies{$base});
 			if (defined $got && $got ne 'ok')
 			{
-				push @false_ok, "$desc => $file is ok in the index, but restore_command gives $got";
+				push @false_ok, "$desc => " . join(', ', @{ $ok_copies{$base} })
+				  . " ok in the index, but restore_command gives $got";
 				$failed = 1;
 			}
 		}
