@@ -35,14 +35,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int exact = 0; exact < 2; exact++)
 	{
 		int64		disk = 0;
+		int64		got = -1;
 		char	   *err = NULL;
-		int64		n = pitr_read_file(r, path, c, buf, WANT, exact, &disk, &err);
+		PitrReadStatus st;
 
-		if (n < 0 ? err == NULL : n > WANT)
+		st = pitr_read_file(r, path, c, buf, WANT, exact, &disk, &got, &err);
+		/* every failure says why; success never overruns the buffer */
+		if (st != PITR_READ_OK && err == NULL)
+			abort();
+		if (st == PITR_READ_OK && (got < 0 || got > WANT))
+			abort();
+		if (pitr_read_status_name(st) == NULL)
 			abort();
 		/* plain files: the count is the file's, and exact refuses more */
-		if (c == PITR_COMPRESS_NONE && n >= 0 &&
-			(n != (int64) Min(size, WANT) || (exact && size > WANT)))
+		if (c == PITR_COMPRESS_NONE && st == PITR_READ_OK &&
+			(got != (int64) Min(size, WANT) || (exact && size > WANT)))
+			abort();
+		if (c == PITR_COMPRESS_NONE && exact && size > WANT &&
+			st != PITR_READ_TOO_LARGE)
+			abort();
+		/* whatever was read from disk, no more than the file holds */
+		if (disk < 0)
 			abort();
 	}
 	unlink(path);
