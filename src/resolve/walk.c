@@ -218,8 +218,10 @@ is_restore_point(XLogReaderState *r, const char *name)
 {
 	xl_restore_point *rp;
 
+	/* a record too short for its kind is never read past its end */
 	if (XLogRecGetRmid(r) != RM_XLOG_ID ||
-		(XLogRecGetInfo(r) & ~XLR_INFO_MASK) != XLOG_RESTORE_POINT)
+		(XLogRecGetInfo(r) & ~XLR_INFO_MASK) != XLOG_RESTORE_POINT ||
+		XLogRecGetDataLen(r) < sizeof(xl_restore_point))
 		return false;
 	rp = (xl_restore_point *) XLogRecGetData(r);
 	return strncmp(rp->rp_name, name, MAXFNAMELEN) == 0;

@@ -189,9 +189,11 @@ sub wal_records
 		last unless defined $bytes;
 		my $start = $p;
 		$start += ($p % $SEGSIZE == 0 ? 40 : 24) if $p % $BLCKSZ == 0;
+		# transaction records and restore points are kept for crafting
+		my $keep = $rmid == 1 || ($rmid == 0 && ($info & 0xF0) == 0x70);
 		push @recs, { start => $start, tot => $tot, info => $info,
-			rmid => $rmid, bytes => $rmid == 1 ? $bytes : undef,
-			offs => $rmid == 1 ? $offs : undef,
+			rmid => $rmid, bytes => $keep ? $bytes : undef,
+			offs => $keep ? $offs : undef,
 			crc_ok => $rmid == 1
 			  ? record_crc($bytes) == unpack('V', substr($bytes, 20, 4)) : 1 };
 		last if $rmid == 0 && ($info & 0xF0) == 0x40;    # XLOG_SWITCH
@@ -218,13 +220,19 @@ sub main_data
 }
 
 my %records = map { $_ => wal_records($pristine{$_}) } @segments;
-my @xact_recs;
+my (@xact_recs, @rp_recs);
 my $n_checked = 0;
 my $n_crc_ok = 0;
 for my $s (@segments)
 {
 	for my $r (@{ $records{$s} })
 	{
+		if ($r->{rmid} == 0 && defined $r->{bytes})
+		{
+			my ($m) = main_data($r->{bytes});
+			push @rp_recs, [ $s, $r ] if $m && ord(substr($r->{bytes}, $m - 2, 1)) == 255;
+			next;
+		}
 		next unless $r->{rmid} == 1;
 		$n_checked++;
 		$n_crc_ok++ if $r->{crc_ok};
@@ -235,6 +243,7 @@ ok($n_checked > 100 && $n_crc_ok == $n_checked,
 	"WAL walker: $n_crc_ok of $n_checked transaction records pass the recomputed CRC");
 ok(scalar(grep { ($_->[1]{info} & 0x70) == 0x10 } @xact_recs) > 0,
 	'the archive holds a PREPARE record to craft from');
+ok(scalar(@rp_recs) > 0, 'the archive holds a restore point record to craft from');
 
 # ---------------------------------------------------------------------
 # The mutations.  Each takes the mutant's archive and backup directories
@@ -516,13 +525,29 @@ my %mutations;
 		return sprintf('CRC-valid crafted PREPARE at %s+0x%X: %s', $s, $r->{start}, $lie->[3]);
 	},
 );
+$mutations{crafted_short_xlog} = sub {
+	my ($dir, $bdir, $touched) = @_;
+	# A restore point whose record (and main data) is cut short, CRC
+	# recomputed: the name must never be read past the record's end.
+	my ($s, $r) = @{ pick(@rp_recs) };
+	my ($m, $len) = main_data($r->{bytes});
+	my $keep = pick(0, 4, 8);
+	my $bytes = substr($r->{bytes}, 0, $m + $keep);
+	substr($bytes, 0, 4) = pack('V', length($bytes));
+	# the short form of the main data header: id 255, one length byte
+	substr($bytes, $m - 1, 1) = chr($keep);
+	write_crafted($dir, $s, $r, $bytes);
+	$touched->{$s} = 1;
+	return sprintf('CRC-valid restore point at %s+0x%X cut to %d bytes of data',
+		$s, $r->{start}, $keep);
+};
 my @weighted = (
 	('bitflip_headers') x 4, ('bitflip_anywhere') x 2, ('truncate') x 2,
 	('page_ops') x 2, 'wrong_name', 'plain_trailing_garbage',
 	('zst_damaged_beside_plain') x 2, ('compressed_only') x 4,
 	'plain_and_other_copy', 'bogus_history', 'bogus_backup_file',
 	'backup_label', 'backup_manifest', 'backup_tar',
-	('crafted_commit') x 3, ('crafted_prepare') x 2);
+	('crafted_commit') x 3, ('crafted_prepare') x 2, 'crafted_short_xlog');
 
 # ---------------------------------------------------------------------
 # The baseline: the pristine archive resolves every target.
