@@ -71,6 +71,13 @@ recovery_target_action = 'promote'
 EOF
 	$pg touch "$d/rec/recovery.signal"
 	$pg pg_ctl -D "$d/rec" -l "$d/reclog" -w start >/dev/null
+	# pg_ctl returns once hot standby accepts connections: wait for the
+	# promotion, which writes the history file
+	for _ in $(seq 60); do
+		[ "$($pg psql -X -At -h $d -p $port -U postgres -d postgres \
+			-c 'SELECT pg_is_in_recovery()')" = f ] && break
+		sleep 1
+	done
 	$pg psql -X -q -h $d -p $port -U postgres -d postgres -c "SELECT pg_switch_wal()" >/dev/null
 	sleep 2
 	$pg pg_ctl -D "$d/rec" -m fast -w stop >/dev/null
