@@ -29,11 +29,12 @@ declare -A MAP=(
 	[archive_read]="pitr_read_file pitr_compression_name"
 	[page_header]="pitr_classify_head pitr_classify_file_name pitr_compression_of_name pitr_compression_name"
 	[sidecar]="pitr_sidecar_parse pitr_event_kind_name pitr_compression_name"
+	[quote]="pitr_quote_shell"
 )
 # harness -> a static function whose file the harness #includes (none
 # today: every parser is reachable through its header)
 declare -A INCLUDE=()
-HARNESSES=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar"}
+HARNESSES=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar quote"}
 
 # The .c file under src/ that defines function $1 (PostgreSQL style: the
 # name starts its line).

@@ -30,7 +30,7 @@ done
 
 # 2. The harnesses.
 bash "$here/build.sh"
-harnesses=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar"}
+harnesses=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar quote"}
 
 work=$(mktemp -d /tmp/pitr_fuzz.XXXXXX)
 chmod 755 "$work"
