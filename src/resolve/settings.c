@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * settings.c
- *	  The recovery settings a resolution emits (see settings.h), and their
- *	  SQL entry points for the resolver.
+ *	  The recovery settings a resolution emits (see settings.h and
+ *	  resolution.h): restore_command, the postgresql.conf lines and the
+ *	  backup tool's own restore command.
  *
  * Every value is quoted for the language it lands in with format/quote.h:
  * the archive's path becomes a shell word whose '%' are doubled, and the
@@ -21,10 +22,8 @@
 
 #include "format/compression.h"
 #include "format/quote.h"
+#include "resolve/resolution.h"
 #include "resolve/settings.h"
-
-PG_FUNCTION_INFO_V1(pitr_restore_command);
-PG_FUNCTION_INFO_V1(pitr_conf_literal);
 
 char *
 pitr_flat_restore_command(const char *dir, const bool held[PITR_NUM_COMPRESSIONS])
@@ -70,11 +69,12 @@ pitr_flat_restore_command(const char *dir, const bool held[PITR_NUM_COMPRESSIONS
 }
 
 /*
- * restore_command(archive_id): the command for an indexed flat archive,
- * from the compressions the index saw in it.
+ * The restore_command for an indexed flat archive, from the compressions
+ * the index saw in it; NULL if the archive is not indexed.  Allocated in
+ * the caller's memory context.
  */
-Datum
-pitr_restore_command(PG_FUNCTION_ARGS)
+char *
+pitr_archive_restore_command(int archive_id)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
@@ -83,11 +83,8 @@ pitr_restore_command(PG_FUNCTION_ARGS)
 	char	   *cmd;
 	bool		isnull;
 	MemoryContext caller = CurrentMemoryContext;
-	text	   *result;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	v[0] = PG_GETARG_DATUM(0);
+	v[0] = Int32GetDatum(archive_id);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT directory, compressions FROM pitr_restore.archive "
 							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
@@ -96,7 +93,7 @@ pitr_restore_command(PG_FUNCTION_ARGS)
 	if (SPI_processed != 1)
 	{
 		SPI_finish();
-		PG_RETURN_NULL();
+		return NULL;
 	}
 	dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	{
@@ -124,17 +121,60 @@ pitr_restore_command(PG_FUNCTION_ARGS)
 			}
 		}
 	}
-	cmd = pitr_flat_restore_command(dir, held);
 	/* The result must outlive SPI's memory. */
 	MemoryContextSwitchTo(caller);
-	result = cstring_to_text(cmd);
+	cmd = pitr_flat_restore_command(dir, held);
 	SPI_finish();
-	PG_RETURN_TEXT_P(result);
+	return cmd;
 }
 
-/* conf_literal(text): a postgresql.conf string literal. */
-Datum
-pitr_conf_literal(PG_FUNCTION_ARGS)
+static const char *const setting_names[] = {
+	[PITR_SETTING_IMMEDIATE] = "recovery_target",
+	[PITR_SETTING_TIME] = "recovery_target_time",
+	[PITR_SETTING_NAME] = "recovery_target_name",
+	[PITR_SETTING_LSN] = "recovery_target_lsn",
+	[PITR_SETTING_XID] = "recovery_target_xid",
+};
+
+/*
+ * The lines for postgresql.auto.conf that make recovery stop exactly where
+ * the resolution says: restore_command, the target, its inclusiveness, a
+ * numeric timeline and the action.
+ */
+char *
+pitr_resolution_recovery_conf(const PitrResolution *res)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(pitr_quote_conf(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "restore_command = %s\n",
+					 pitr_quote_conf(res->restore_command ? res->restore_command : ""));
+	if (res->setting == PITR_SETTING_IMMEDIATE)
+		appendStringInfoString(&buf, "recovery_target = 'immediate'\n");
+	else
+		appendStringInfo(&buf, "%s = %s\n", setting_names[res->setting],
+						 pitr_quote_conf(res->setting_value));
+	if (res->emit_inclusive)
+		appendStringInfo(&buf, "recovery_target_inclusive = '%s'\n",
+						 res->inclusive ? "on" : "off");
+	appendStringInfo(&buf, "recovery_target_timeline = '%u'\n", res->timeline);
+	appendStringInfo(&buf, "recovery_target_action = %s\n",
+					 pitr_quote_conf(res->action));
+	return buf.data;
+}
+
+/*
+ * The backup tool's own restore command for a resolution, stopping at the
+ * same point as recovery_conf; NULL for a flat archive.  This is the one
+ * place where pgBackRest and Barman sources plug in their command builders
+ * (from the fields setting, setting_value, inclusive, timeline, action and
+ * backup_label).
+ */
+char *
+pitr_resolution_tool_command(const PitrResolution *res)
+{
+	if (!res->reachable)
+		return NULL;
+	/* Only flat archives so far: they have no tool of their own. */
+	return NULL;
 }
