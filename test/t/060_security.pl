@@ -180,18 +180,13 @@ is(app($node, 'SELECT count(*) FROM pitr_restore.cleanup_runs'),
 	$runs, 'the forged marker ran no hooks');
 unlink("$data/pitr_restore.restored");
 
-# ---- A superuser's scan_archive in the trapped database.  scan_archive
-# belongs to the archive index, made SECURITY DEFINER with a pinned
-# search_path in its own branch: until that is merged, this is a TODO.
+# ---- A superuser's scan_archive in the trapped database: it runs with a
+# pinned search_path, so the database owner's operators are never reached.
 app($node, 'SET ROLE app_owner; TRUNCATE public.trap_log');
 $node->safe_psql('app', 'SELECT segments_total > 0 FROM pitr_restore.scan_archive()');
-TODO:
-{
-	local $TODO = 'scan_archive pins its search_path in the archive index branch';
-	is(app($node, "SELECT count(*) FROM public.trap_log WHERE su = 'on'"),
-		'0', 'scan_archive by a superuser springs no operator trap');
-	is(is_superuser($node), 'f', 'app_owner did not become superuser through scan_archive');
-}
+is(app($node, "SELECT count(*) FROM public.trap_log WHERE su = 'on'"),
+	'0', 'scan_archive by a superuser springs no operator trap');
+is(is_superuser($node), 'f', 'app_owner did not become superuser through scan_archive');
 
 $node->stop;
 done_testing();

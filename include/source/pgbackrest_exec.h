@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgbackrest_exec.h
+ *	  Reading a pgBackRest repository through the pgbackrest binary
+ *	  (repo-ls, repo-get), for every repository type pitr_restore cannot
+ *	  read directly: S3, Azure, GCS, SFTP, encrypted.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PITR_PGBACKREST_EXEC_H
+#define PITR_PGBACKREST_EXEC_H
+
+typedef struct PitrPgbrCommand
+{
+	const char *stanza;
+	const char *config;			/* NULL: pgBackRest's default */
+	int			repo;			/* 0: not given */
+} PitrPgbrCommand;
+
+/*
+ * ERROR unless the calling user (not the function owner) has the
+ * privileges of pg_execute_server_program.
+ */
+extern void pitr_pgbackrest_check_privilege(void);
+
+/*
+ * Run "pgbackrest <options> <args>" and return its standard output; NULL
+ * with *err set (the exit status and what pgbackrest wrote on stderr) if
+ * it fails.  "args" is already shell-quoted.
+ */
+extern char *pitr_pgbackrest_capture(const PitrPgbrCommand *cmd,
+									 const char *args, size_t *len,
+									 char **err);
+
+/*
+ * repo-get a repository file (path relative to the repository) into a new
+ * temporary file, which is removed when the current memory context is
+ * reset; returns its path, or NULL with *err set.
+ */
+extern char *pitr_pgbackrest_get_to_temp(const PitrPgbrCommand *cmd,
+										 const char *repo_path, char **err);
+
+/* A shell word in single quotes. */
+extern char *pitr_shell_quote(const char *s);
+
+#endif							/* PITR_PGBACKREST_EXEC_H */

@@ -1,0 +1,561 @@
+/*-------------------------------------------------------------------------
+ *
+ * archive_source.c
+ *	  Archive locations: recognising a flat directory, a pgBackRest stanza
+ *	  archive or a Barman server directory, and the calls every layout
+ *	  answers (list the WAL files under the names PostgreSQL gave them,
+ *	  read one, checking pgBackRest's SHA-1, list the base backups).  The
+ *	  layouts themselves: pgbackrest_source.c, barman_source.c.
+ *
+ * A location that fits no layout is an ERROR that says what was found,
+ * never an empty archive: an archive read wrongly would certify nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "access/xlog_internal.h"
+#include "common/cryptohash.h"
+#include "common/sha1.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+
+#include "source/archive_source.h"
+#include "source/pgbackrest_config.h"
+#include "source/pgbackrest_exec.h"
+#include "source/source_internal.h"
+
+/* Files larger than this are not info files (pgBackRest's are small). */
+#define MAX_INFO_FILE (64 * 1024 * 1024)
+
+const char *
+pitr_source_layout_name(PitrSourceLayout layout)
+{
+	switch (layout)
+	{
+		case PITR_LAYOUT_FLAT:
+			return "flat";
+		case PITR_LAYOUT_PGBACKREST:
+			return "pgbackrest";
+		case PITR_LAYOUT_BARMAN:
+			return "barman";
+	}
+	return "?";
+}
+
+bool
+pitr_source_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool
+pitr_source_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool
+pitr_source_is_hex16(const char *s)
+{
+	return strlen(s) == 16 && strspn(s, "0123456789ABCDEF") == 16;
+}
+
+/* "15-1": a pgBackRest archive id directory. */
+static bool
+is_archive_id(const char *s)
+{
+	size_t		n = strspn(s, "0123456789");
+
+	return n > 0 && s[n] == '-' && s[n + 1] != '\0' &&
+		strspn(s + n + 1, "0123456789") == strlen(s + n + 1);
+}
+
+/*
+ * Read a whole small file; NULL with *err set if it cannot be read.  The
+ * caller decides whether that is an ERROR.
+ */
+char *
+pitr_source_read_small_file(const char *path, size_t *len, char **err)
+{
+	FILE	   *f = AllocateFile(path, PG_BINARY_R);
+	StringInfoData buf;
+	char		chunk[8192];
+	size_t		n;
+
+	if (f == NULL)
+	{
+		*err = psprintf("could not open file \"%s\": %m", path);
+		return NULL;
+	}
+	initStringInfo(&buf);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (buf.len + n > MAX_INFO_FILE)
+		{
+			FreeFile(f);
+			*err = psprintf("file \"%s\" is too large", path);
+			return NULL;
+		}
+		appendBinaryStringInfo(&buf, chunk, n);
+	}
+	if (ferror(f))
+	{
+		*err = psprintf("could not read file \"%s\": %m", path);
+		FreeFile(f);
+		return NULL;
+	}
+	FreeFile(f);
+	*len = buf.len;
+	return buf.data;
+}
+
+
+
+
+/* What a directory that fits no layout holds, for the error message. */
+typedef struct DirCensus
+{
+	int			entries;
+	int			wal_names;		/* named as PostgreSQL's archiver names */
+	int			pgbr_names;		/* <segment>-<sha1>[.ext] */
+	int			hex_dirs;		/* 16 hex digits: pgBackRest/Barman hash dirs */
+	int			archive_ids;	/* 15-1 */
+	bool		has_archive_info;
+	bool		has_wals;
+	bool		has_base;
+	bool		has_xlog_db;
+	bool		has_archive_and_backup;
+} DirCensus;
+
+static void
+take_census(const char *dir, DirCensus *c)
+{
+	DIR		   *d;
+	struct dirent *de;
+	bool		has_archive = false,
+				has_backup = false;
+
+	memset(c, 0, sizeof(*c));
+	d = AllocateDir(dir);
+	if (d == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open WAL archive directory \"%s\": %m", dir)));
+	while ((de = ReadDir(d, dir)) != NULL)
+	{
+		PitrArchiveFile f;
+		char		wal[MAXPGPATH];
+		char		sha1[41];
+		const char *ext;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		c->entries++;
+		if (strcmp(de->d_name, "archive.info") == 0 ||
+			strcmp(de->d_name, "archive.info.copy") == 0)
+			c->has_archive_info = true;
+		else if (strcmp(de->d_name, "wals") == 0)
+			c->has_wals = true;
+		else if (strcmp(de->d_name, "base") == 0)
+			c->has_base = true;
+		else if (strcmp(de->d_name, "xlog.db") == 0)
+			c->has_xlog_db = true;
+		else if (strcmp(de->d_name, "archive") == 0)
+			has_archive = true;
+		else if (strcmp(de->d_name, "backup") == 0)
+			has_backup = true;
+		else if (pitr_source_is_hex16(de->d_name))
+			c->hex_dirs++;
+		else if (is_archive_id(de->d_name))
+			c->archive_ids++;
+		else if (pitr_classify_file_name(de->d_name, &f))
+			c->wal_names++;
+		else if (strlen(de->d_name) < MAXPGPATH &&
+				 pitr_pgbackrest_file_name(de->d_name, wal, sha1, &ext) &&
+				 sha1[0] != '\0')
+			c->pgbr_names++;
+	}
+	FreeDir(d);
+	c->has_archive_and_backup = has_archive && has_backup;
+}
+
+static void
+open_directory(PitrArchiveSource *src, const char *dir)
+{
+	DirCensus	c;
+
+	if (!pitr_source_is_dir(dir))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("WAL archive location \"%s\" is not a directory", dir),
+				 errhint("Give a directory or \"pgbackrest:stanza=<name>\".")));
+	take_census(dir, &c);
+	src->wal_dir = pstrdup(dir);
+	canonicalize_path(src->wal_dir);
+
+	if (c.has_archive_info)
+	{
+		char	   *stanza = strrchr(src->wal_dir, '/');
+		char	   *repo_archive;
+
+		src->layout = PITR_LAYOUT_PGBACKREST;
+		src->stanza = pstrdup(stanza ? stanza + 1 : src->wal_dir);
+		/* <repo>/archive/<stanza> -> <repo>/backup/<stanza> */
+		repo_archive = pstrdup(src->wal_dir);
+		if (stanza)
+		{
+			repo_archive[stanza - src->wal_dir] = '\0';
+			{
+				char	   *parent = strrchr(repo_archive, '/');
+
+				if (parent && strcmp(parent, "/archive") == 0)
+				{
+					*parent = '\0';
+					src->backup_dir = psprintf("%s/backup/%s", repo_archive,
+											   src->stanza);
+					src->repo_path = pstrdup(repo_archive);
+				}
+			}
+		}
+		pitr_pgbackrest_read_archive_info(src);
+		return;
+	}
+	if (c.has_wals && (c.has_base || c.has_xlog_db ||
+					   pitr_source_is_file(psprintf("%s/wals/xlog.db", dir))))
+	{
+		src->layout = PITR_LAYOUT_BARMAN;
+		src->backup_dir = psprintf("%s/base", dir);
+		return;
+	}
+	if (c.pgbr_names > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("WAL archive location \"%s\" holds %d files named like pgBackRest archive files but no archive.info",
+						dir, c.pgbr_names),
+				 errhint("Give the stanza's archive directory, \"<repo>/archive/<stanza>\", or \"pgbackrest:stanza=<name>\".")));
+	if (c.archive_ids > 0 || c.hex_dirs > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("WAL archive location \"%s\" holds %d directories named like pgBackRest or Barman archive subdirectories but no archive.info or wals/",
+						dir, c.archive_ids + c.hex_dirs),
+				 errhint("Give a pgBackRest stanza's archive directory, \"<repo>/archive/<stanza>\", or a Barman server directory, \"<barman_home>/<server>\".")));
+	if (c.has_archive_and_backup)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("WAL archive location \"%s\" looks like a pgBackRest repository, not a stanza's archive",
+						dir),
+				 errhint("Give \"%s/archive/<stanza>\" or \"pgbackrest:stanza=<name>\".",
+						 dir)));
+	if (c.has_wals)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("WAL archive location \"%s\" holds a wals/ directory but neither base/ nor wals/xlog.db",
+						dir),
+				 errhint("A Barman server directory holds wals/, wals/xlog.db and base/.")));
+	if (c.entries > 0 && c.wal_names == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("WAL archive location \"%s\" holds %d entries but no WAL archive files",
+						dir, c.entries),
+				 errhint("Give a directory archive_command copies WAL files into, a pgBackRest stanza's archive directory or a Barman server directory.")));
+	src->layout = PITR_LAYOUT_FLAT;
+}
+
+PitrArchiveSource *
+pitr_source_open(const char *location)
+{
+	PitrArchiveSource *src = palloc0(sizeof(PitrArchiveSource));
+
+	src->location = pstrdup(location);
+	if (strncmp(location, "pgbackrest:", 11) == 0)
+	{
+		PitrPgbrRepo repo;
+
+		pitr_pgbackrest_resolve(location + 11, &repo);
+		src->stanza = repo.stanza;
+		src->config = repo.config;
+		src->repo = repo.repo;
+		src->via_config = true;
+		src->layout = PITR_LAYOUT_PGBACKREST;
+		if (!repo.local)
+		{
+			/* S3, Azure, GCS, SFTP or encrypted: pgBackRest reads it. */
+			pitr_pgbackrest_check_privilege();
+			src->through_binary = true;
+			src->wal_dir = psprintf("archive/%s", repo.stanza);
+			src->backup_dir = psprintf("backup/%s", repo.stanza);
+			pitr_pgbackrest_read_archive_info(src);
+			return src;
+		}
+		src->wal_dir = psprintf("%s/archive/%s", repo.path, repo.stanza);
+		src->repo_path = repo.path;
+		src->backup_dir = psprintf("%s/backup/%s", repo.path, repo.stanza);
+		if (!pitr_source_is_dir(src->wal_dir))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("pgBackRest stanza \"%s\" has no archive directory \"%s\"",
+							repo.stanza, src->wal_dir),
+					 errhint("Run \"pgbackrest --stanza=%s stanza-create\" first, or check repo%d-path.",
+							 repo.stanza, repo.repo_index)));
+		pitr_pgbackrest_read_archive_info(src);
+		return src;
+	}
+	open_directory(src, location);
+	return src;
+}
+
+static int
+source_file_cmp(const ListCell *a, const ListCell *b)
+{
+	const PitrSourceFile *fa = lfirst(a);
+	const PitrSourceFile *fb = lfirst(b);
+	int			c = strcmp(fa->f.name, fb->f.name);
+
+	return c != 0 ? c : strcmp(fa->path, fb->path);
+}
+
+/*
+ * Add a stored file if "name" (PostgreSQL's name for it) is an archive
+ * file; "stat" it for size and mtime.
+ */
+List *
+pitr_source_add_file(List *files, const char *name, const char *path,
+					 const char *sha1, PitrCompression compression)
+{
+	PitrSourceFile *sf;
+	struct stat st;
+
+	sf = palloc0(sizeof(PitrSourceFile));
+	if (!pitr_classify_file_name(name, &sf->f) ||
+		pitr_compression_of_name(name, NULL) != PITR_COMPRESS_NONE)
+	{
+		pfree(sf);
+		return files;
+	}
+	if (stat(path, &st) != 0)
+	{
+		if (errno == ENOENT)
+		{
+			pfree(sf);
+			return files;		/* removed while we looked (expire) */
+		}
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		pfree(sf);
+		return files;
+	}
+	sf->f.name = pstrdup(name);
+	sf->f.compression = compression;
+	sf->f.size = st.st_size;
+	sf->f.mtime = st.st_mtime;
+	sf->path = pstrdup(path);
+	strlcpy(sf->sha1, sha1 ? sha1 : "", sizeof(sf->sha1));
+	return lappend(files, sf);
+}
+
+
+
+
+
+
+
+List *
+pitr_source_list(PitrArchiveSource *src)
+{
+	List	   *files = NIL;
+
+	switch (src->layout)
+	{
+		case PITR_LAYOUT_FLAT:
+			{
+				List	   *flat = pitr_list_archive(src->wal_dir);
+				ListCell   *lc;
+
+				foreach(lc, flat)
+				{
+					PitrSourceFile *sf = palloc0(sizeof(PitrSourceFile));
+
+					sf->f = *(PitrArchiveFile *) lfirst(lc);
+					sf->path = psprintf("%s/%s", src->wal_dir, sf->f.name);
+					/* The flat name carries the suffix; PostgreSQL's does not. */
+					sf->f.name = pnstrdup(sf->f.name,
+										  strlen(sf->f.name) -
+										  strlen(pitr_compression_info(sf->f.compression)->suffix));
+					files = lappend(files, sf);
+				}
+			}
+			break;
+		case PITR_LAYOUT_PGBACKREST:
+			files = pitr_pgbackrest_list(src);
+			break;
+		case PITR_LAYOUT_BARMAN:
+			files = pitr_barman_list(src);
+			break;
+	}
+	list_sort(files, source_file_cmp);
+	return files;
+}
+
+int64
+pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
+				 const PitrSourceFile *sf, char *buf, int64 want, bool exact,
+				 int64 *disk_bytes, char **err)
+{
+	int64		got;
+
+	if (src->through_binary)
+		got = pitr_pgbackrest_read_binary(src, r, sf, buf, want, exact,
+										  disk_bytes, err);
+	else if (pitr_read_file(r, sf->path, sf->f.compression, buf, want,
+							exact, disk_bytes, &got, err) != PITR_READ_OK)
+		got = -1;
+
+	if (got >= 0 && exact && sf->sha1[0] != '\0')
+	{
+		pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA1);
+		uint8		digest[SHA1_DIGEST_LENGTH];
+		char		hex[SHA1_DIGEST_LENGTH * 2 + 1];
+
+		if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+			pg_cryptohash_update(ctx, (uint8 *) buf, got) < 0 ||
+			pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not compute SHA-1 checksum: %s",
+							ctx ? pg_cryptohash_error(ctx) : "out of memory")));
+		pg_cryptohash_free(ctx);
+		for (int i = 0; i < SHA1_DIGEST_LENGTH; i++)
+			sprintf(hex + 2 * i, "%02x", digest[i]);
+		if (strcmp(hex, sf->sha1) != 0)
+		{
+			*err = psprintf("content has SHA-1 %s but pgBackRest recorded %s",
+							hex, sf->sha1);
+			return -1;
+		}
+	}
+	return got;
+}
+
+
+
+
+static int
+backup_cmp(const ListCell *a, const ListCell *b)
+{
+	const PitrRepoBackup *x = lfirst(a);
+	const PitrRepoBackup *y = lfirst(b);
+
+	if (x->start_lsn != y->start_lsn)
+		return x->start_lsn < y->start_lsn ? -1 : 1;
+	return strcmp(x->label, y->label);
+}
+
+List *
+pitr_source_backups(PitrArchiveSource *src)
+{
+	List	   *out = NIL;
+
+	switch (src->layout)
+	{
+		case PITR_LAYOUT_FLAT:
+			return NIL;
+		case PITR_LAYOUT_PGBACKREST:
+			out = pitr_pgbackrest_backups(src);
+			break;
+		case PITR_LAYOUT_BARMAN:
+			out = pitr_barman_backups(src);
+			break;
+	}
+	list_sort(out, backup_cmp);
+	return out;
+}
+
+/* A shell word in single quotes, with '%' doubled for restore_command. */
+void
+pitr_restore_command_word(StringInfo buf, const char *s)
+{
+	appendStringInfoChar(buf, '\'');
+	for (; *s; s++)
+	{
+		if (*s == '\'')
+			appendStringInfoString(buf, "'\\''");
+		else if (*s == '%')
+			appendStringInfoString(buf, "%%");
+		else
+			appendStringInfoChar(buf, *s);
+	}
+	appendStringInfoChar(buf, '\'');
+}
+
+char *
+pitr_source_tool_restore_command(const PitrArchiveSource *src,
+								 const char *barman_config)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (src->layout == PITR_LAYOUT_BARMAN)
+	{
+		const char *server = strrchr(src->wal_dir, '/');
+
+		server = server ? server + 1 : src->wal_dir;
+		/* get-wal decompresses whatever Barman stored. */
+		appendStringInfoString(&buf, "barman ");
+		if (barman_config)
+		{
+			appendStringInfoString(&buf, "-c ");
+			pitr_restore_command_word(&buf, barman_config);
+			appendStringInfoChar(&buf, ' ');
+		}
+		appendStringInfoString(&buf, "get-wal ");
+		pitr_restore_command_word(&buf, server);
+		appendStringInfoString(&buf, " %f > \"%p\"");
+		return buf.data;
+	}
+	if (src->layout != PITR_LAYOUT_PGBACKREST)
+		return NULL;
+	if (!src->via_config)
+	{
+		/*
+		 * No configuration names this repository: give pgBackRest its path.
+		 * archive-get reads pg1-path's pg_control; restore_command runs in
+		 * the restoring cluster's data directory.
+		 */
+		if (src->repo_path == NULL)
+			return NULL;
+		appendStringInfoString(&buf, "pgbackrest '--config=/dev/null' ");
+		pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
+		appendStringInfoChar(&buf, ' ');
+		pitr_restore_command_word(&buf, psprintf("--repo1-path=%s", src->repo_path));
+		appendStringInfoString(&buf, " --pg1-path=\"$PWD\" --log-level-file=off"
+							   " archive-get %f \"%p\"");
+		return buf.data;
+	}
+	appendStringInfoString(&buf, "pgbackrest ");
+	pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
+	if (src->config)
+	{
+		appendStringInfoChar(&buf, ' ');
+		pitr_restore_command_word(&buf, psprintf("--config=%s", src->config));
+	}
+	if (src->repo > 0)
+		appendStringInfo(&buf, " --repo=%d", src->repo);
+	appendStringInfoString(&buf, " archive-get %f \"%p\"");
+	return buf.data;
+}

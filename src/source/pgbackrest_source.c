@@ -1,0 +1,371 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgbackrest_source.c
+ *	  A pgBackRest stanza archive: archive.info, the archive id directories
+ *	  of the stanza's system, "<segment>-<sha1>.<ext>" files mapped to the
+ *	  names PostgreSQL gave them, backup.info and the backups' manifests;
+ *	  read directly from a local posix repository, or through the
+ *	  pgbackrest binary (repo-ls, repo-get) for any other.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "storage/fd.h"
+
+#include "source/pgbackrest_exec.h"
+#include "source/source_internal.h"
+
+static PitrPgbrCommand
+pgbr_command(const PitrArchiveSource *src)
+{
+	PitrPgbrCommand cmd;
+
+	cmd.stanza = src->stanza;
+	cmd.config = src->config;
+	cmd.repo = src->repo;
+	return cmd;
+}
+
+/* A repository file, read directly or fetched with repo-get. */
+static char *
+read_repo_file(const PitrArchiveSource *src, const char *path, size_t *len,
+			   char **err)
+{
+	if (src->through_binary)
+	{
+		PitrPgbrCommand cmd = pgbr_command(src);
+
+		return pitr_pgbackrest_capture(&cmd,
+									   psprintf("repo-get %s",
+												pitr_shell_quote(path)),
+									   len, err);
+	}
+	return pitr_source_read_small_file(path, len, err);
+}
+
+/*
+ * pgBackRest keeps every info file twice (name and name.copy); read the
+ * first that parses.
+ */
+void
+pitr_pgbackrest_read_archive_info(PitrArchiveSource *src)
+{
+	const char *names[] = {"archive.info", "archive.info.copy"};
+	char	   *first_err = NULL;
+
+	for (int i = 0; i < lengthof(names); i++)
+	{
+		char	   *path = psprintf("%s/%s", src->wal_dir, names[i]);
+		size_t		len;
+		char	   *err = NULL;
+		char	   *buf = read_repo_file(src, path, &len, &err);
+
+		if (buf != NULL &&
+			pitr_parse_pgbackrest_archive_info(buf, len, &src->archive_info,
+											   &err) == PITR_PARSE_OK)
+		{
+			src->system_identifier = src->archive_info.current.system_identifier;
+			return;
+		}
+		if (first_err == NULL)
+			first_err = psprintf("%s: %s", path, err);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("could not read pgBackRest archive.info of \"%s\"",
+					src->wal_dir),
+			 errdetail("%s", first_err)));
+}
+
+/* The files of one pgBackRest archive id directory ("15-1"). */
+static List *
+list_pgbackrest_archive_id(List *files, const char *dir)
+{
+	DIR		   *d;
+	struct dirent *de;
+
+	d = AllocateDir(dir);
+	if (d == NULL)
+	{
+		if (errno == ENOENT)
+			return files;		/* no WAL pushed for this database yet */
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", dir)));
+	}
+	while ((de = ReadDir(d, dir)) != NULL)
+	{
+		char	   *path;
+
+		CHECK_FOR_INTERRUPTS();
+		path = psprintf("%s/%s", dir, de->d_name);
+		if (pitr_source_is_hex16(de->d_name))
+		{
+			DIR		   *hd = AllocateDir(path);
+			struct dirent *he;
+
+			if (hd == NULL)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not open directory \"%s\": %m", path)));
+			while ((he = ReadDir(hd, path)) != NULL)
+			{
+				char		wal[MAXPGPATH];
+				char		sha1[41];
+				const char *ext;
+
+				CHECK_FOR_INTERRUPTS();
+				if (strlen(he->d_name) >= MAXPGPATH ||
+					!pitr_pgbackrest_file_name(he->d_name, wal, sha1, &ext))
+					continue;
+				files = pitr_source_add_file(files, wal,
+											 psprintf("%s/%s", path, he->d_name),
+											 sha1,
+											 pitr_compression_of_name(he->d_name, NULL));
+			}
+			FreeDir(hd);
+		}
+		else
+		{
+			/* .history files sit next to the hash directories. */
+			char		wal[MAXPGPATH];
+			char		sha1[41];
+			const char *ext;
+
+			if (strlen(de->d_name) < MAXPGPATH &&
+				pitr_pgbackrest_file_name(de->d_name, wal, sha1, &ext))
+				files = pitr_source_add_file(files, wal, path, sha1,
+											 pitr_compression_of_name(de->d_name, NULL));
+		}
+		pfree(path);
+	}
+	FreeDir(d);
+	return files;
+}
+
+/* The archive ids whose WAL belongs to this system (see list_pgbackrest). */
+static bool
+wanted_archive_id(const PitrPgbrArchiveInfo *ai, const char *id)
+{
+	if (strcmp(id, ai->current.archive_id) == 0)
+		return true;
+	for (int i = 0; i < ai->n_history; i++)
+		if (ai->history[i].system_identifier == ai->current.system_identifier &&
+			strcmp(ai->history[i].archive_id, id) == 0)
+			return true;
+	return false;
+}
+
+static List *
+list_pgbackrest_binary(PitrArchiveSource *src)
+{
+	PitrPgbrCommand cmd = pgbr_command(src);
+	size_t		len;
+	char	   *err;
+	char	   *out;
+	PitrRepoLsEntry *entries;
+	int			n;
+	List	   *files = NIL;
+
+	out = pitr_pgbackrest_capture(&cmd,
+								  psprintf("repo-ls --output=json --recurse %s",
+										   pitr_shell_quote(src->wal_dir)),
+								  &len, &err);
+	if (out == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not list pgBackRest archive of stanza \"%s\"",
+						src->stanza),
+				 errdetail("%s", err)));
+	if (pitr_parse_pgbackrest_repo_ls(out, len, &entries, &n, &err) != PITR_PARSE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not list pgBackRest archive of stanza \"%s\"",
+						src->stanza),
+				 errdetail("%s", err)));
+
+	for (int i = 0; i < n; i++)
+	{
+		PitrRepoLsEntry *e = &entries[i];
+		char	   *rel = pstrdup(e->path);
+		char	   *slash = strchr(rel, '/');
+		char	   *name;
+		char		wal[MAXPGPATH];
+		char		sha1[41];
+		const char *ext;
+		PitrSourceFile *sf;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!e->is_file || slash == NULL)
+			continue;
+		*slash = '\0';
+		if (!wanted_archive_id(&src->archive_info, rel))
+			continue;
+		name = slash + 1;
+		/* <archive id>/<16 hex>/<file> or <archive id>/<history file> */
+		if (strchr(name, '/'))
+		{
+			char	   *sub = strchr(name, '/');
+
+			*sub = '\0';
+			if (!pitr_source_is_hex16(name) || strchr(sub + 1, '/'))
+				continue;
+			name = sub + 1;
+		}
+		if (strlen(name) >= MAXPGPATH ||
+			!pitr_pgbackrest_file_name(name, wal, sha1, &ext))
+			continue;
+		sf = palloc0(sizeof(PitrSourceFile));
+		if (!pitr_classify_file_name(wal, &sf->f) ||
+			pitr_compression_of_name(wal, NULL) != PITR_COMPRESS_NONE)
+			continue;
+		sf->f.name = pstrdup(wal);
+		sf->f.compression = pitr_compression_of_name(name, NULL);
+		sf->f.size = e->size;
+		sf->f.mtime = e->mtime;
+		sf->path = psprintf("%s/%s", src->wal_dir, e->path);
+		strlcpy(sf->sha1, sha1, sizeof(sf->sha1));
+		files = lappend(files, sf);
+	}
+	return files;
+}
+
+List *
+pitr_pgbackrest_list(PitrArchiveSource *src)
+{
+	PitrPgbrArchiveInfo *ai = &src->archive_info;
+	List	   *files = NIL;
+	bool		current_seen = false;
+
+	if (src->through_binary)
+		return list_pgbackrest_binary(src);
+
+	/*
+	 * Every archive id of the same system: a stanza-upgrade to a new major
+	 * version starts a new id and a new system identifier, whose WAL
+	 * belongs to another cluster.
+	 */
+	for (int i = 0; i < ai->n_history; i++)
+	{
+		if (ai->history[i].system_identifier != ai->current.system_identifier)
+			continue;
+		if (strcmp(ai->history[i].archive_id, ai->current.archive_id) == 0)
+			current_seen = true;
+		files = list_pgbackrest_archive_id(files,
+										   psprintf("%s/%s", src->wal_dir,
+													ai->history[i].archive_id));
+	}
+	if (!current_seen)
+		files = list_pgbackrest_archive_id(files,
+										   psprintf("%s/%s", src->wal_dir,
+													ai->current.archive_id));
+	return files;
+}
+
+/* A pgBackRest backup's manifest, falling back to the .copy. */
+static PitrRepoBackup *
+read_manifest(const PitrArchiveSource *src, const PitrRepoBackup *listed)
+{
+	const char *names[] = {"backup.manifest", "backup.manifest.copy"};
+	char	   *first_err = NULL;
+
+	for (int i = 0; i < lengthof(names); i++)
+	{
+		char	   *path = psprintf("%s/%s/%s", src->backup_dir, listed->label,
+									names[i]);
+		size_t		len;
+		char	   *err = NULL;
+		char	   *buf = read_repo_file(src, path, &len, &err);
+		PitrRepoBackup *b = palloc0(sizeof(PitrRepoBackup));
+
+		if (buf != NULL &&
+			pitr_parse_pgbackrest_manifest(buf, len, b, &err) == PITR_PARSE_OK)
+		{
+			if (strcmp(b->label, listed->label) != 0)
+				err = psprintf("manifest is for backup %s", b->label);
+			else
+			{
+				/* backup.info knows of errors found after the manifest. */
+				b->error = b->error || listed->error;
+				b->status = pstrdup(b->error ? "error" : "ok");
+				return b;
+			}
+		}
+		if (first_err == NULL)
+			first_err = err;
+	}
+
+	/* Listed but unreadable: kept, in error, so no chain relies on it. */
+	{
+		PitrRepoBackup *b = palloc(sizeof(PitrRepoBackup));
+
+		*b = *listed;
+		b->error = true;
+		b->status = psprintf("manifest unreadable: %s", first_err);
+		return b;
+	}
+}
+
+List *
+pitr_pgbackrest_backups(PitrArchiveSource *src)
+{
+	const char *names[] = {"backup.info", "backup.info.copy"};
+	char	   *first_err = NULL;
+	PitrRepoBackup **listed = NULL;
+	int			n = -1;
+	List	   *out = NIL;
+
+	if (src->backup_dir == NULL)
+		return NIL;
+	if (!src->through_binary && !pitr_source_is_dir(src->backup_dir))
+		return NIL;				/* no backup taken yet */
+	for (int i = 0; i < lengthof(names) && n < 0; i++)
+	{
+		char	   *path = psprintf("%s/%s", src->backup_dir, names[i]);
+		size_t		len;
+		char	   *err = NULL;
+		char	   *buf = read_repo_file(src, path, &len, &err);
+
+		if (buf != NULL &&
+			pitr_parse_pgbackrest_backup_info(buf, len, &listed, &n, &err) == PITR_PARSE_OK)
+			break;
+		n = -1;
+		if (first_err == NULL)
+			first_err = psprintf("%s: %s", path, err);
+	}
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("could not read pgBackRest backup.info of \"%s\"",
+						src->backup_dir),
+				 errdetail("%s", first_err)));
+	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		out = lappend(out, read_manifest(src, listed[i]));
+	}
+	return out;
+}
+
+/* A file fetched with repo-get into a temporary file, then read. */
+int64
+pitr_pgbackrest_read_binary(PitrArchiveSource *src, PitrFileReader *r,
+							const PitrSourceFile *sf, char *buf, int64 want,
+							bool exact, int64 *disk_bytes, char **err)
+{
+	PitrPgbrCommand cmd = pgbr_command(src);
+	char	   *tmp = pitr_pgbackrest_get_to_temp(&cmd, sf->path, err);
+	int64		got;
+
+	if (tmp == NULL)
+		return -1;
+	if (pitr_read_file(r, tmp, sf->f.compression, buf, want, exact,
+					   disk_bytes, &got, err) != PITR_READ_OK)
+		got = -1;
+	unlink(tmp);				/* now, not when the context goes */
+	return got;
+}
