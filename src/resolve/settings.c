@@ -24,6 +24,8 @@
 #include "format/quote.h"
 #include "resolve/resolution.h"
 #include "resolve/settings.h"
+#include "source/archive_source.h"
+#include "source/tool_command.h"
 
 char *
 pitr_flat_restore_command(const char *dir, const bool held[PITR_NUM_COMPRESSIONS])
@@ -165,16 +167,38 @@ pitr_resolution_recovery_conf(const PitrResolution *res)
 
 /*
  * The backup tool's own restore command for a resolution, stopping at the
- * same point as recovery_conf; NULL for a flat archive.  This is the one
- * place where pgBackRest and Barman sources plug in their command builders
- * (from the fields setting, setting_value, inclusive, timeline, action and
- * backup_label).
+ * same point as recovery_conf (same target, inclusiveness, numeric timeline
+ * and action); NULL for a flat archive.  The one place where the archive
+ * sources' command builders plug in.  pgBackRest restores into the stanza's
+ * configured pg1-path; Barman needs a destination, which the resolution
+ * does not know: the command names it DESTINATION for the caller to fill in.
  */
 char *
 pitr_resolution_tool_command(const PitrResolution *res)
 {
-	if (!res->reachable)
+	static const PitrToolTargetKind kinds[] = {
+		[PITR_SETTING_IMMEDIATE] = PITR_TOOL_TARGET_IMMEDIATE,
+		[PITR_SETTING_TIME] = PITR_TOOL_TARGET_TIME,
+		[PITR_SETTING_NAME] = PITR_TOOL_TARGET_NAME,
+		[PITR_SETTING_LSN] = PITR_TOOL_TARGET_LSN,
+		[PITR_SETTING_XID] = PITR_TOOL_TARGET_XID,
+	};
+	PitrArchiveSource *src;
+	PitrToolTarget t = {0};
+
+	if (!res->reachable || res->archive_dir == NULL || res->backup_label == NULL)
 		return NULL;
-	/* Only flat archives so far: they have no tool of their own. */
-	return NULL;
+	src = pitr_source_open(res->archive_dir);
+	if (src->layout == PITR_LAYOUT_FLAT)
+		return NULL;
+
+	t.kind = kinds[res->setting];
+	t.value = res->setting_value;
+	t.inclusive = res->inclusive;
+	t.tli = res->timeline;
+	t.action = res->action;
+	if (src->layout == PITR_LAYOUT_PGBACKREST)
+		return pitr_pgbackrest_restore_command(src, res->backup_label, &t, NULL);
+	return pitr_barman_recover_command(src, NULL, res->backup_label, &t,
+									   "DESTINATION");
 }
