@@ -23,6 +23,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/pg_lsn.h"
 #include "utils/snapmgr.h"
@@ -160,8 +161,9 @@ pitr_resolve_path(const PitrArchiveInfo *a, TimeLineID tli)
 	v[1] = Int32GetDatum((int32) tli);
 	if (pitr_resolve_query(Q_PATH, 2, types, v, NULL, true, 1) != 1)
 		elog(ERROR, "no path for timeline %u", tli);
-	p->tli_arr = SPI_datumTransfer(pitr_resolve_col(0, 1), false, -1);
-	p->begin_arr = SPI_datumTransfer(pitr_resolve_col(0, 2), false, -1);
+	/* copies in the call's SPI memory, which outlives the next query */
+	p->tli_arr = datumCopy(pitr_resolve_col(0, 1), false, -1);
+	p->begin_arr = datumCopy(pitr_resolve_col(0, 2), false, -1);
 
 	deconstruct_array(DatumGetArrayTypeP(p->tli_arr), INT4OID, 4, true,
 					  TYPALIGN_INT, &d, &dn, &n);
@@ -335,6 +337,7 @@ typedef struct Occurrence
 {
 	TimeLineID	tli;
 	XLogRecPtr	lsn;
+	bool		has_created;
 	TimestampTz created;
 	bool		is_restore_point;
 	TransactionId xid;
@@ -393,7 +396,9 @@ resolve_occurrences(const PitrArchiveInfo *a, const TargetArgs *t,
 
 		occ[i].tli = DatumGetInt32(pitr_resolve_col(i, 1));
 		occ[i].lsn = DatumGetLSN(pitr_resolve_col(i, 2));
-		occ[i].created = DatumGetTimestampTz(pitr_resolve_col(i, 3));
+		occ[i].has_created = !pitr_resolve_col_null(i, 3);
+		if (occ[i].has_created)
+			occ[i].created = DatumGetTimestampTz(pitr_resolve_col(i, 3));
 		occ[i].is_restore_point = strcmp(kind, "restore_point") == 0;
 		/* a transaction mark stops at its transaction, others by name */
 		occ[i].xid = (mark && xact_mark) ?
@@ -404,7 +409,8 @@ resolve_occurrences(const PitrArchiveInfo *a, const TargetArgs *t,
 		 * table has no record of the mark (a restore rolled it back).
 		 */
 		occ[i].qualifies =
-			(!t->has_mark_after || occ[i].created > t->mark_after) &&
+			(!t->has_mark_after ||
+			 (occ[i].has_created && occ[i].created > t->mark_after)) &&
 			(t->timeline == 0 || occ[i].tli == t->timeline) &&
 			!(mark && own_marks > 0 && occ[i].is_restore_point);
 	}
@@ -620,7 +626,8 @@ resolve(const TargetArgs *t, PitrResolution *r)
 			note = psprintf(mark ?
 							"mark \"%s\" occurs %d times in the archive; this is the one made at %s on timeline %u, the first%s that recovery can reach" :
 							"restore point \"%s\" occurs %d times in the archive; this is the one created at %s on timeline %u, the first%s that recovery can reach",
-							n, occurrences, pitr_timestamptz_text(occ->created),
+							n, occurrences,
+							occ->has_created ? pitr_timestamptz_text(occ->created) : "",
 							occ->tli, t->has_mark_after ? " after mark_after" : "");
 	}
 	else if (kind == PITR_TARGET_LSN)

@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -165,6 +167,17 @@ pitr_resolution_recovery_conf(const PitrResolution *res)
 	return buf.data;
 }
 
+/* A pgBackRest stanza archive (archive.info) or a Barman server (wals/). */
+static bool
+tool_marks(const char *dir)
+{
+	struct stat st;
+
+	return stat(psprintf("%s/archive.info", dir), &st) == 0 ||
+		stat(psprintf("%s/archive.info.copy", dir), &st) == 0 ||
+		(stat(psprintf("%s/wals", dir), &st) == 0 && S_ISDIR(st.st_mode));
+}
+
 /*
  * The backup tool's own restore command for a resolution, stopping at the
  * same point as recovery_conf (same target, inclusiveness, numeric timeline
@@ -187,6 +200,14 @@ pitr_resolution_tool_command(const PitrResolution *res)
 	PitrToolTarget t = {0};
 
 	if (!res->reachable || res->archive_dir == NULL || res->backup_label == NULL)
+		return NULL;
+
+	/*
+	 * Only a directory with a tool's own marks is opened as a source: the
+	 * detection reads the whole directory, which a flat archive of many
+	 * segments need not pay for on every resolution.
+	 */
+	if (!tool_marks(res->archive_dir))
 		return NULL;
 	src = pitr_source_open(res->archive_dir);
 	if (src->layout == PITR_LAYOUT_FLAT)
