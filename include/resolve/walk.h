@@ -32,6 +32,13 @@ typedef struct PitrStopQuery
 	const char *target_name;
 	bool		inclusive;
 	XLogRecPtr	limit_lsn;		/* stop looking here; invalid: no limit */
+
+	/*
+	 * With kind PITR_STOP_LSN: the record at target_lsn must be a checkpoint
+	 * whose redo point is the walk's start (a base backup's CHECKPOINT
+	 * LOCATION, which recovery reads first); else not found, with a problem.
+	 */
+	bool		check_checkpoint;
 } PitrStopQuery;
 
 /* A transaction end seen by the walk. */

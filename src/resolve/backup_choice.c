@@ -35,6 +35,7 @@ typedef struct Backup
 	TimeLineID	tli;
 	XLogRecPtr	start;
 	XLogRecPtr	stop;
+	XLogRecPtr	checkpoint;		/* invalid when unknown */
 } Backup;
 
 /* The parts of an archive_file row the searches use. */
@@ -49,7 +50,8 @@ typedef struct SegmentRow
 } SegmentRow;
 
 static const char Q_BACKUPS[] =
-"SELECT bk.label, bk.location, bk.format, bk.timeline, bk.start_lsn, bk.stop_lsn "
+"SELECT bk.label, bk.location, bk.format, bk.timeline, bk.start_lsn, bk.stop_lsn, "
+"bk.checkpoint_lsn "
 "FROM pitr_restore.backups($1) bk "
 "WHERE bk.location IS NOT NULL AND bk.problem IS NULL AND bk.stop_lsn IS NOT NULL "
 "AND ($2::text IS NULL OR bk.label OPERATOR(pg_catalog.=) $2 "
@@ -138,6 +140,8 @@ list_backups(const PitrArchiveInfo *a, const char *pin, int *n)
 		b[i].tli = pitr_resolve_col_null(i, 4) ? 0 : DatumGetInt32(pitr_resolve_col(i, 4));
 		b[i].start = DatumGetLSN(pitr_resolve_col(i, 5));
 		b[i].stop = DatumGetLSN(pitr_resolve_col(i, 6));
+		b[i].checkpoint = pitr_resolve_col_null(i, 7) ? InvalidXLogRecPtr :
+			DatumGetLSN(pitr_resolve_col(i, 7));
 	}
 	*n = (int) rows;
 	return b;
@@ -183,6 +187,36 @@ walk(const PitrArchiveInfo *a, const PitrPath *p, XLogRecPtr start,
 	 const PitrStopQuery *q, PitrWalkOutcome *o)
 {
 	pitr_walk_path(a->id, p->n, p->tli, p->begin, start, q, o);
+}
+
+/*
+ * Recovery from a base backup first reads the checkpoint record its
+ * backup_label names and fails ("could not locate required checkpoint
+ * record") unless it is one whose redo point is the backup's start: is it?
+ * NULL if so (or if the location is unknown), else why not.
+ */
+static char *
+backup_checkpoint_problem(const PitrArchiveInfo *a, const PitrPath *p,
+						  const Backup *b)
+{
+	PitrStopQuery cq = {0};
+	PitrWalkOutcome cw;
+
+	if (XLogRecPtrIsInvalid(b->checkpoint))
+		return NULL;
+	if (b->checkpoint < b->start)
+		return psprintf("its checkpoint location %X/%X comes before its start %X/%X",
+						LSN_FORMAT_ARGS(b->checkpoint), LSN_FORMAT_ARGS(b->start));
+	cq.kind = PITR_STOP_LSN;
+	cq.target_lsn = b->checkpoint;
+	cq.inclusive = true;
+	cq.check_checkpoint = true;
+	walk(a, p, b->start, &cq, &cw);
+	if (cw.found)
+		return NULL;
+	return cw.problem ? cw.problem :
+		psprintf("the archive's WAL ends at %X/%X, before its checkpoint location %X/%X",
+				 LSN_FORMAT_ARGS(cw.walk_end), LSN_FORMAT_ARGS(b->checkpoint));
 }
 
 /*
@@ -331,6 +365,7 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 		PitrStopQuery sq = {0};
 		int			idx = -1;
 		char	   *gap;
+		char	   *cp_problem;
 		int64		s0,
 					s1;
 		StringInfoData why;
@@ -348,6 +383,9 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 			(!XLogRecPtrIsInvalid(p->end[idx]) && b->start >= p->end[idx]))
 			fail = psprintf("base backup %s is not on the history of timeline %u",
 							bname, tli);
+		else if ((cp_problem = backup_checkpoint_problem(a, p, b)) != NULL)
+			fail = psprintf("recovery from base backup %s would fail at its start: %s",
+							bname, cp_problem);
 		else if (q->kind == PITR_TARGET_TIME &&
 				 backup_holds_after(a, p, b->start, q->t, q->inclusive))
 			fail = psprintf("base backup %s already holds transactions that ended after %s: its data is newer than the target",

@@ -54,6 +54,9 @@ typedef struct StopSearch
 	bool		inclusive;
 	XLogRecPtr	limit_lsn;
 	int			segsize;
+	bool		check_checkpoint;
+	XLogRecPtr	redo;			/* the walk's start */
+	char	   *checkpoint_problem;
 
 	bool		found;
 	XLogRecPtr	stop_lsn;
@@ -211,6 +214,33 @@ is_restore_point(XLogReaderState *r, const char *name)
 	return strncmp(rp->rp_name, name, MAXFNAMELEN) == 0;
 }
 
+/*
+ * Is the record at a base backup's CHECKPOINT LOCATION what recovery will
+ * accept (ReadCheckpointRecord), with the backup's start as its redo point?
+ * NULL if so, else why not.
+ */
+static char *
+checkpoint_problem(XLogReaderState *r, const StopSearch *s)
+{
+	uint8		info = XLogRecGetInfo(r) & ~XLR_INFO_MASK;
+	CheckPoint	cp;
+
+	if (r->ReadRecPtr != s->target_lsn)
+		return psprintf("no WAL record starts at its checkpoint location %X/%X",
+						LSN_FORMAT_ARGS(s->target_lsn));
+	if (XLogRecGetRmid(r) != RM_XLOG_ID ||
+		(info != XLOG_CHECKPOINT_SHUTDOWN && info != XLOG_CHECKPOINT_ONLINE) ||
+		XLogRecGetDataLen(r) != sizeof(CheckPoint))
+		return psprintf("the record at its checkpoint location %X/%X is not a checkpoint record",
+						LSN_FORMAT_ARGS(s->target_lsn));
+	memcpy(&cp, XLogRecGetData(r), sizeof(cp));
+	if (cp.redo != s->redo)
+		return psprintf("the checkpoint at %X/%X has its redo point at %X/%X, not at the backup's start %X/%X",
+						LSN_FORMAT_ARGS(s->target_lsn), LSN_FORMAT_ARGS(cp.redo),
+						LSN_FORMAT_ARGS(s->redo));
+	return NULL;
+}
+
 static bool
 stop_visit(XLogReaderState *r, void *arg)
 {
@@ -275,6 +305,16 @@ stop_visit(XLogReaderState *r, void *arg)
 		if (xact)
 			note_xact(&s->last, r, xid, t, commit);
 		return true;
+	}
+
+	if (s->check_checkpoint)
+	{
+		/* Only the one record matters: no transactions after it. */
+		s->checkpoint_problem = checkpoint_problem(r, s);
+		s->found = (s->checkpoint_problem == NULL);
+		s->stop_lsn = r->ReadRecPtr;
+		s->stop_end = r->EndRecPtr;
+		return false;
 	}
 
 	s->found = true;
@@ -439,6 +479,10 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 	s.target_name = q->target_name ? q->target_name : "";
 	s.inclusive = q->inclusive;
 	s.limit_lsn = q->limit_lsn;
+	s.check_checkpoint = (q->kind == PITR_STOP_LSN && q->check_checkpoint);
+	s.redo = start;
+	if (s.check_checkpoint)
+		s.inclusive = true;
 
 	SPI_connect();
 	ps = path_source_get(archive_id, tlis, begins, npath);
@@ -475,7 +519,9 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 		char	   *seg = walk.missing ? path_segment_name(ps, walk.missing_segno) : NULL;
 		MemoryContext oldcxt = MemoryContextSwitchTo(caller);
 
-		if (walk.missing)
+		if (s.checkpoint_problem)
+			out->problem = pstrdup(s.checkpoint_problem);
+		else if (walk.missing)
 			out->problem = psprintf("WAL segment %s is missing from the archive", seg);
 		else if (walk.error)
 			out->problem = psprintf("valid WAL ends at %X/%X: %s",
