@@ -277,3 +277,41 @@ pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
 	return true;
 }
 
+char *
+pitr_backup_label_recovery_problem(const char *buf, size_t len)
+{
+	char	   *text = pnstrdup(buf, len);	/* stops at a NUL, as fscanf would not */
+	const char *p = text;
+	unsigned int hi,
+				lo,
+				walseg_tli;
+	unsigned int file_tli;
+	char		fname[17];
+	char		ch;
+	int			n = -1;
+
+	if (strlen(text) != len)
+		return pstrdup("backup_label contains a zero byte");
+	/* The same scanf formats as the server, so the same acceptance. */
+	if (sscanf(p, "START WAL LOCATION: %X/%X (file %08X%16s)%c%n",
+			   &hi, &lo, &walseg_tli, fname, &ch, &n) != 5 || ch != '\n' || n < 0)
+		return pstrdup("its first line is not \"START WAL LOCATION: X/X (file <segment>)\" as recovery requires");
+	p += n;
+	n = -1;
+	if (sscanf(p, "CHECKPOINT LOCATION: %X/%X%c%n", &hi, &lo, &ch, &n) != 3 ||
+		ch != '\n' || n < 0)
+		return pstrdup("its second line is not \"CHECKPOINT LOCATION: X/X\" as recovery requires");
+	p += n;
+	/* The server reads START TIMELINE after the optional lines before it. */
+	for (const char *line = p; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+	{
+		if (sscanf(line, "START TIMELINE: %u\n", &file_tli) == 1)
+		{
+			if (file_tli != walseg_tli)
+				return psprintf("its START TIMELINE %u does not match the timeline %u of its start segment",
+								file_tli, walseg_tli);
+			break;
+		}
+	}
+	return NULL;
+}

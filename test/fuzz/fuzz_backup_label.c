@@ -1,7 +1,8 @@
 /*
  * fuzz_backup_label.c
  *	  libFuzzer harness: backup_label and backup history files
- *	  (pitr_parse_backup_label), which share one parser.
+ *	  (pitr_parse_backup_label), which share one parser, and the server's
+ *	  stricter reading of a backup_label (pitr_backup_label_recovery_problem).
  */
 #include "postgres.h"
 
@@ -26,6 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else if (err == NULL)
 		abort();
+	/* the server's stricter reading of a backup_label: it never fails silently */
+	(void) pitr_backup_label_recovery_problem((const char *) data, size);
 	fuzz_reset();
 	return 0;
 }
