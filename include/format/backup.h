@@ -61,16 +61,6 @@ extern bool pitr_parse_backup_label(const char *buf, size_t len,
 									PitrBackup *b, char **err);
 
 /*
- * Would recovery accept this backup_label as the server reads it
- * (xlogrecovery.c, read_backup_label)?  Its first line must be START WAL
- * LOCATION with the segment's file name, its second CHECKPOINT LOCATION,
- * and a START TIMELINE line must agree with that file name.  The parser
- * above is lenient (it also reads backup history files); this is the
- * server's stricter reading.  NULL if accepted, else why not (palloc'd).
- */
-extern char *pitr_backup_label_recovery_problem(const char *buf, size_t len);
-
-/*
  * Parse a backup_manifest and verify its Manifest-Checksum.  Its WAL-Ranges
  * set start/stop LSN and timeline in "b" where those are still unknown (and
  * must agree with a start LSN already known).  When "files" is not NULL it

@@ -445,13 +445,6 @@ scan_one_backup(const char *parent, const char *name)
 			err = psprintf("backup_label is not valid: %s", err);
 			set_problem(b, err);
 		}
-		else if ((err = pitr_backup_label_recovery_problem(md.data[BM_LABEL],
-														   md.len[BM_LABEL])) != NULL)
-		{
-			/* recovery would stop with "invalid data in file backup_label" */
-			err = psprintf("backup_label would be rejected by recovery: %s", err);
-			set_problem(b, err);
-		}
 	}
 
 	path = psprintf("%s/backup_manifest", b->location);
