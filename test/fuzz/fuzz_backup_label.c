@@ -1,7 +1,8 @@
 /*
  * fuzz_backup_label.c
  *	  libFuzzer harness: backup_label and backup history files
- *	  (pitr_parse_backup_label), which share one parser.
+ *	  (pitr_parse_backup_label), which share one parser, and recovery's
+ *	  stricter reading of a backup_label (pitr_backup_label_recovery_reads).
  */
 #include "postgres.h"
 
@@ -26,6 +27,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else if (err == NULL)
 		abort();
+
+	/* recovery's own reading of a backup_label: a refusal always says why */
+	{
+		XLogRecPtr	redo = 0,
+					ckpt = 0;
+		TimeLineID	tli = 0;
+		char	   *why = NULL;
+
+		if (!pitr_backup_label_recovery_reads((const char *) data, size,
+											  &redo, &tli, &ckpt, &why) &&
+			why == NULL)
+			abort();
+	}
 	fuzz_reset();
 	return 0;
 }
