@@ -124,7 +124,10 @@ CREATE TABLE pitr_restore.base_backup (
 	system_identifier numeric,
 	bytes bigint,
 	has_manifest boolean,
-	problem text
+	problem text,
+	-- segments in the backup's own pg_wal that recovery can read, from
+	-- its start to its stop (when the archive lacks them)
+	wal_carried text[]
 );
 
 REVOKE ALL ON pitr_restore.archive, pitr_restore.archive_file,
@@ -311,7 +314,9 @@ GRANT EXECUTE ON FUNCTION pitr_restore.timelines(text) TO pg_read_server_files;
 /*
  * backups: base backups under pitr_restore.backup_dir and those the
  * archive's backup history files speak of, matched by start LSN; location
- * is NULL for a backup that is not in backup_dir.
+ * is NULL for a backup that is not in backup_dir.  wal_carried names the
+ * segments of the backup's own pg_wal (-X fetch, -X stream) that recovery
+ * reads when the archive lacks them.
  */
 CREATE FUNCTION pitr_restore.backups(archive_dir text DEFAULT NULL)
 RETURNS TABLE (label text, location text, format text, timeline integer,
@@ -319,7 +324,7 @@ RETURNS TABLE (label text, location text, format text, timeline integer,
 			   stop_time timestamptz, pg_version integer,
 			   system_identifier numeric, bytes bigint,
 			   checkpoint_lsn pg_lsn, backup_history_file text,
-			   has_manifest boolean, problem text)
+			   has_manifest boolean, problem text, wal_carried text[])
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$
@@ -339,7 +344,8 @@ AS $$
 		   coalesce(h.stop_time, d.stop_time),
 		   d.pg_version, coalesce(d.system_identifier, a.system_identifier),
 		   d.bytes, coalesce(d.checkpoint_lsn, h.checkpoint_lsn),
-		   h.file_name, coalesce(d.has_manifest, false), d.problem
+		   h.file_name, coalesce(d.has_manifest, false), d.problem,
+		   d.wal_carried
 	  FROM d FULL JOIN h
 		ON d.start_lsn = h.start_lsn AND d.start_timeline = h.start_timeline
 	  CROSS JOIN a
