@@ -95,6 +95,16 @@ foreach my $name ('a_plain_fetch', 'b_tar_fetch', 'b_tar_stream')
 	is($res->{last_xid}, $last, "$name: last_xid is the last commit before the target");
 	is($res->{next_xid}, $next, "$name: next_xid the first after it");
 
+	# recovery_windows() agrees: a window opens at this backup's stop,
+	# from a second past its stop time, and holds the target
+	my $win = $primary->safe_psql('postgres', qq{
+		SELECT w.from_lsn = b.stop_lsn, w.from_time >= b.stop_time + interval '1 second',
+			   '$t'::timestamptz >= w.from_time AND '$t'::timestamptz < w.to_time
+		  FROM pitr_restore.recovery_windows() w, pitr_restore.backups() b
+		 WHERE '$name' = ANY (w.backups) AND b.location LIKE '%/$name'
+		 ORDER BY w.from_lsn LIMIT 1});
+	is($win, 't|t|t', "$name: recovery_windows() opens a window at its stop that holds the target");
+
 	# the same loss breaks the path of the earlier backup, which does not carry it
 	if ($name ne 'a_plain_fetch')
 	{
@@ -147,6 +157,10 @@ my $none = resolve_pinned('c_plain_none');
 is($none->{reachable}, 'f', 'c_plain_none: unreachable when the archive lost its start segment');
 like($none->{reason}, qr/$start_seg{c_plain_none} is missing from the archive/,
 	'c_plain_none: the reason names the missing segment');
+is($primary->safe_psql('postgres', q{
+	SELECT count(*) FROM pitr_restore.recovery_windows()
+	 WHERE 'c_plain_none' = ANY (backups)}), '0',
+	'c_plain_none: recovery_windows() opens no window from it either');
 bring_back('c_plain_none');
 is(resolve_pinned('c_plain_none')->{reachable}, 't',
 	'c_plain_none: reachable again once the segment is back');
