@@ -38,6 +38,9 @@ typedef struct PitrBackup
 	int64		bytes;
 	bool		has_manifest;
 	char	   *problem;		/* NULL, or why this backup cannot be used */
+	List	   *wal_carried;	/* names (char *) of the segments in its own
+								 * pg_wal that recovery can use, start to
+								 * stop (backup_dir.c) */
 } PitrBackup;
 
 /* One entry of a backup_manifest's "Files" list. */

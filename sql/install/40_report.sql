@@ -112,7 +112,10 @@ BEGIN
 				   AND bk.start_lsn >= p.begins[array_position(p.tlis, bk.timeline)]
 				   AND (p.ends[array_position(p.tlis, bk.timeline)] IS NULL
 						OR bk.start_lsn < p.ends[array_position(p.tlis, bk.timeline)])
-				   AND pitr_restore.lsn_segno(bk.start_lsn, sz) >= run.lo
+				   AND (pitr_restore.lsn_segno(bk.start_lsn, sz) >= run.lo
+						-- or its own pg_wal bridges the hole before the run
+						OR pitr_restore.carried_bridge(arch, p.tlis, p.begins,
+													   bk.location, run.lo))
 				 ORDER BY bk.stop_lsn, bk.ident);
 			CONTINUE WHEN cardinality(labels) = 0;
 			SELECT bk.* INTO b0 FROM pitr_restore.named_backups(dir) bk
@@ -137,6 +140,11 @@ BEGIN
 				t_from := greatest(t_from, w.last_time);
 			END IF;
 			t_from := coalesce(t_from, b0.stop_time);
+			-- WAL from the backup's own pg_wal is not indexed: resolve_target
+			-- takes a time target only a second past its stop time
+			IF pitr_restore.lsn_segno(b0.start_lsn, sz) < run.lo THEN
+				t_from := greatest(t_from, b0.stop_time + interval '1 second');
+			END IF;
 
 			-- to_time: the last commit of the stretch (a time target stops
 			-- at the first commit past it, so one must follow).

@@ -14,6 +14,7 @@
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
@@ -521,6 +522,20 @@ pitr_store_backup_signatures(void)
 	return sigs;
 }
 
+/* The segments a backup carries in its own pg_wal, as a text[]. */
+static Datum
+carried_datum(List *names)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (list_length(names) + 1));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		elems[i++] = text_datum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
 void
 pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
 {
@@ -531,11 +546,11 @@ pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
 	foreach(lc, backups)
 	{
 		PitrBackup *b = lfirst(lc);
-		Oid			types[18] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		Oid			types[19] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 			INT4OID, INT4OID, LSNOID, LSNOID, LSNOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, BOOLOID, TEXTOID};
-		Datum		v[18];
-		char		n[18];
+		TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, BOOLOID, TEXTOID, TEXTARRAYOID};
+		Datum		v[19];
+		char		n[19];
 		char	   *sig = "";
 		ListCell   *lc2;
 
@@ -566,16 +581,17 @@ pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
 		v[15] = Int64GetDatum(b->bytes);
 		v[16] = BoolGetDatum(b->has_manifest);
 		v[17] = b->problem ? text_datum(b->problem) : (n[17] = 'n', (Datum) 0);
+		v[18] = carried_datum(b->wal_carried);
 		pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.base_backup "
 											 "(location, signature, name, format, label, "
 											 "backup_from, start_timeline, stop_timeline, "
 											 "start_lsn, checkpoint_lsn, stop_lsn, start_time, "
 											 "stop_time, pg_version, system_identifier, bytes, "
-											 "has_manifest, problem) VALUES ($1, $2, $3, $4, $5, "
+											 "has_manifest, problem, wal_carried) VALUES ($1, $2, $3, $4, $5, "
 											 "$6, $7, $8, $9, $10, $11, $12, $13, $14, "
-											 "$15::pg_catalog.numeric, $16, $17, $18) "
+											 "$15::pg_catalog.numeric, $16, $17, $18, $19) "
 											 "ON CONFLICT (location) DO NOTHING",
-											 18, types, v, n, false, 0),
+											 19, types, v, n, false, 0),
 					   SPI_OK_INSERT, "adding a base backup");
 	}
 }

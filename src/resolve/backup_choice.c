@@ -7,6 +7,10 @@
  *	  minimal on the way); then the transactions on either side of the
  *	  stop, the WAL replayed and the caveats.
  *
+ * A segment the archive lacks but the chosen backup carries in its own
+ * pg_wal, between its start and its stop, counts as present for that
+ * backup: recovery reads it from there (see backup_path_gap).
+ *
  * The index is read with set-based queries; the WAL around the stop is
  * walked with walk.c, whose segment source is shared by every walk of one
  * resolution.
@@ -20,6 +24,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
@@ -36,7 +41,21 @@ typedef struct Backup
 	XLogRecPtr	start;
 	XLogRecPtr	stop;
 	XLogRecPtr	checkpoint;		/* invalid when unknown */
+	bool		has_stop_time;
+	TimestampTz stop_time;
+	bool		primary;		/* taken from a primary (backup_label) */
+	Datum		carried;		/* text[] of the segments in its pg_wal */
+	bool		has_carried;
 } Backup;
+
+/* Segments a path took from a backup's own pg_wal (backup_path_gap). */
+typedef struct CarriedUse
+{
+	int			count;
+	int64		lo;
+	int64		hi;
+	TimeLineID	tli;
+} CarriedUse;
 
 /* The parts of an archive_file row the searches use. */
 typedef struct SegmentRow
@@ -51,7 +70,9 @@ typedef struct SegmentRow
 
 static const char Q_BACKUPS[] =
 "SELECT bk.label, bk.location, bk.format, bk.timeline, bk.start_lsn, bk.stop_lsn, "
-"bk.checkpoint_lsn "
+"bk.checkpoint_lsn, bk.stop_time, bk.wal_carried, "
+"(SELECT bb.backup_from FROM pitr_restore.base_backup bb "
+"  WHERE bb.location OPERATOR(pg_catalog.=) bk.location) "
 "FROM pitr_restore.backups($1) bk "
 "WHERE bk.location IS NOT NULL AND bk.problem IS NULL AND bk.stop_lsn IS NOT NULL "
 "AND ($2::text IS NULL OR bk.label OPERATOR(pg_catalog.=) $2 "
@@ -94,6 +115,12 @@ static const char Q_PATH_END[] =
 
 static const char Q_PATH_GAP[] =
 "SELECT pitr_restore.path_gap($1, $2, $3, $4, $5)";
+
+/* Does the archive have any file recovery would fetch for this segment? */
+static const char Q_ARCHIVE_HAS[] =
+"SELECT 1 FROM pitr_restore.archive_file f "
+"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 AND f.timeline OPERATOR(pg_catalog.=) $2 "
+"AND f.segno OPERATOR(pg_catalog.=) $3 AND f.kind OPERATOR(pg_catalog.=) 'segment' LIMIT 1";
 
 static const char Q_MINIMAL[] =
 "SELECT 1 FROM pitr_restore.path_events($1, $2, $3) e "
@@ -142,6 +169,14 @@ list_backups(const PitrArchiveInfo *a, const char *pin, int *n)
 		b[i].stop = DatumGetLSN(pitr_resolve_col(i, 6));
 		b[i].checkpoint = pitr_resolve_col_null(i, 7) ? InvalidXLogRecPtr :
 			DatumGetLSN(pitr_resolve_col(i, 7));
+		b[i].has_stop_time = !pitr_resolve_col_null(i, 8);
+		if (b[i].has_stop_time)
+			b[i].stop_time = DatumGetTimestampTz(pitr_resolve_col(i, 8));
+		b[i].has_carried = !pitr_resolve_col_null(i, 9);
+		if (b[i].has_carried)
+			b[i].carried = datumCopy(pitr_resolve_col(i, 9), false, -1);
+		b[i].primary = !pitr_resolve_col_null(i, 10) &&
+			strcmp(pitr_resolve_col_text(i, 10), "primary") == 0;
 	}
 	*n = (int) rows;
 	return b;
@@ -288,6 +323,76 @@ path_gap(const PitrArchiveInfo *a, const PitrPath *p, XLogRecPtr from,
 }
 
 /*
+ * Is the segment path_gap() named (its message begins with the file name)
+ * one that recovery reads from the backup's own pg_wal?  PostgreSQL 15's
+ * XLogFileReadAnyTLI tries, for each timeline, restore_command and then
+ * pg_wal: so the backup's copy serves when the archive has no file of the
+ * segment at all (a damaged file would be fetched and fail).  The scan
+ * listed only full segments between the backup's start and its stop.
+ */
+static bool
+carried_covers(const PitrArchiveInfo *a, const Backup *b, const char *gap,
+			   TimeLineID *tli, XLogSegNo *segno)
+{
+	Datum	   *names;
+	bool	   *nulls;
+	int			n;
+	bool		carried = false;
+	char		fname[MAXFNAMELEN];
+	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
+	Datum		v[3];
+
+	if (!b->has_carried || strlen(gap) < XLOG_FNAME_LEN)
+		return false;
+	memcpy(fname, gap, XLOG_FNAME_LEN);
+	fname[XLOG_FNAME_LEN] = '\0';
+	if (!IsXLogFileName(fname))
+		return false;
+	XLogFromFileName(fname, tli, segno, a->segsize);
+	if ((int64) *segno < segno_of(a, b->start) ||
+		(int64) *segno > segno_of(a, b->stop - 1))
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(b->carried), TEXTOID, -1, false,
+					  TYPALIGN_INT, &names, &nulls, &n);
+	for (int i = 0; i < n && !carried; i++)
+		carried = !nulls[i] && strcmp(TextDatumGetCString(names[i]), fname) == 0;
+	if (!carried)
+		return false;
+	v[0] = Int32GetDatum(a->id);
+	v[1] = Int32GetDatum((int32) *tli);
+	v[2] = Int64GetDatum((int64) *segno);
+	return pitr_resolve_query(Q_ARCHIVE_HAS, 3, types, v, NULL, true, 1) == 0;
+}
+
+/*
+ * path_gap() along the path from one backup: the segments it carries
+ * (carried_covers) do not break it; those used are counted in *use.
+ */
+static char *
+backup_path_gap(const PitrArchiveInfo *a, const PitrPath *p, const Backup *b,
+				XLogRecPtr from, XLogRecPtr to, bool to_null, CarriedUse *use)
+{
+	for (;;)
+	{
+		char	   *gap = path_gap(a, p, from, to, to_null);
+		TimeLineID	tli;
+		XLogSegNo	segno;
+
+		CHECK_FOR_INTERRUPTS();
+		if (gap == NULL || !carried_covers(a, b, gap, &tli, &segno))
+			return gap;
+		if (use->count == 0 || (int64) segno < use->lo)
+			use->lo = (int64) segno;
+		if (use->count == 0 || (int64) segno > use->hi)
+			use->hi = (int64) segno;
+		use->tli = tli;
+		use->count++;
+		/* segments only grow: the loop ends within the backup's stretch */
+		from = (XLogRecPtr) (segno + 1) * a->segsize;
+	}
+}
+
+/*
  * The first event of a kind on the path (by name, from an LSN, referring to
  * an LSN), and where the walk to it starts: the first record ending in its
  * segment, or the backup's start if later.
@@ -368,6 +473,8 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 		char	   *cp_problem;
 		int64		s0,
 					s1;
+		CarriedUse	use = {0};
+		bool		last_unknown = false;
 		StringInfoData why;
 
 		CHECK_FOR_INTERRUPTS();
@@ -547,7 +654,7 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 			end_null = pitr_resolve_col_null(0, 1);
 			if (!end_null)
 				end = DatumGetLSN(pitr_resolve_col(0, 1));
-			gap = path_gap(a, p, b->start, end, end_null);
+			gap = backup_path_gap(a, p, b, b->start, end, end_null, &use);
 			if (gap != NULL)
 				fail = psprintf("WAL from base backup %s is not continuous: segment %s, and recovery would stop there before reaching the target",
 								bname, gap);
@@ -571,7 +678,8 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 									 pitr_lsn_text(b->stop));
 				continue;
 			}
-			gap = path_gap(a, p, b->start, w.stop_end, false);
+			memset(&use, 0, sizeof(use));
+			gap = backup_path_gap(a, p, b, b->start, w.stop_end, false, &use);
 			if (gap != NULL)
 				fail = psprintf("WAL from base backup %s to the target is not continuous: segment %s",
 								bname, gap);
@@ -590,6 +698,27 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 									bname);
 			}
 		}
+
+		/*
+		 * WAL taken from the backup's own pg_wal is not in the index: no
+		 * event in it is known.  All of it lies before the stop, written
+		 * before the end-of-backup record, so on a primary every commit in
+		 * it is stamped no later than the backup's STOP TIME (taken after
+		 * that record, rounded down to the second): a time target at least
+		 * a second past it cannot stop recovery in there, nor can the
+		 * backup's data hold a later commit.  A restore point in there
+		 * could stop recovery_target_name: the settings use the LSN.
+		 */
+		if (fail == NULL && use.count > 0 && q->kind == PITR_TARGET_TIME &&
+			!(b->primary && b->has_stop_time &&
+			  q->t >= b->stop_time + USECS_PER_SEC))
+			fail = psprintf("WAL from base backup %s comes partly from its own pg_wal (segments %s to %s are not in the archive), whose transactions are not indexed: only a target time at least a second after its stop time (%s) is certain not to stop recovery in them",
+							bname, segment_name(a, use.tli, use.lo),
+							segment_name(a, use.tli, use.hi),
+							b->has_stop_time ? pitr_timestamptz_text(b->stop_time) : "unknown");
+		if (fail == NULL && use.count > 0 && q->kind == PITR_TARGET_NAME)
+			emit_lsn = true;
+
 		if (fail != NULL)
 		{
 			if (fail_first == NULL)
@@ -629,6 +758,12 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 				PitrWalkOutcome lw;
 
 				CHECK_FOR_INTERRUPTS();
+				/* past WAL carried only by the backup, unread: unknown */
+				if (use.count > 0 && (!f.valid || f.segno < use.hi))
+				{
+					last_unknown = true;
+					break;
+				}
 				if (!f.valid || f.next_lsn <= b->start)
 					break;
 				lq.kind = PITR_STOP_NONE;
@@ -719,10 +854,32 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 			for (uint64 i = 0; i < rows; i++)
 				r->warnings = lappend(r->warnings, pitr_resolve_col_text(i, 1));
 		}
-		if (!w.last.valid)
+		if (last_unknown)
+			appendStringInfo(&why, "; no transaction ended in the indexed WAL between the start of base backup %s and the stop point, but segments %s to %s come from its own pg_wal and were not read, so last_xid is NULL (unknown)",
+							 bname, segment_name(a, use.tli, use.lo),
+							 segment_name(a, use.tli, use.hi));
+		else if (!w.last.valid)
 			appendStringInfo(&why, "; no transaction ended between the start of base backup %s (%s) and the stop point, so last_xid is NULL",
 							 bname, pitr_lsn_text(b->start));
-		if (emit_lsn)
+		if (use.count > 0)
+		{
+			r->warnings = lappend(r->warnings,
+								  psprintf("segments %s to %s are not in the archive: recovery reads them from the pg_wal of base backup %s; they were not read here, so prepared transactions in them are not listed",
+										   segment_name(a, use.tli, use.lo),
+										   segment_name(a, use.tli, use.hi),
+										   bname));
+			appendStringInfo(&why, "; segments %s to %s come from the backup's own pg_wal",
+							 segment_name(a, use.tli, use.lo),
+							 segment_name(a, use.tli, use.hi));
+		}
+		if (emit_lsn && use.count > 0 && q->kind == PITR_TARGET_NAME)
+		{
+			r->warnings = lappend(r->warnings,
+								  psprintf("restore points in the WAL that base backup %s carries in its own pg_wal are not indexed: recovery_target_name could stop at one there, so the settings use recovery_target_lsn",
+										   bname));
+			appendStringInfoString(&why, "; recovery_target_lsn stands for the restore point");
+		}
+		else if (emit_lsn)
 		{
 			r->warnings = lappend(r->warnings,
 								  psprintf("restore point \"%s\" occurs earlier after the start of base backup %s: recovery_target_name would stop there, so the settings use recovery_target_lsn",

@@ -11,6 +11,10 @@
  * itself is an ERROR.  Tar files are read with tar_reader.c, in its mode
  * that reports failures instead of raising them.
  *
+ * The WAL segments a backup carries in its own pg_wal (-X fetch or
+ * -X stream) are listed too: recovery reads them when restore_command
+ * cannot fetch a segment (see carried_wal below).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/xlog_internal.h"
+#include "access/xlogrecord.h"
 #include "catalog/pg_control.h"
 #include "miscadmin.h"
 #include "port/pg_crc32c.h"
@@ -286,7 +292,7 @@ parse_pg_version(const char *data)
  * only known for our own layout.
  */
 static void
-read_pg_control(const char *data, size_t len, PitrBackup *b)
+read_pg_control(const char *data, size_t len, PitrBackup *b, int *segsize)
 {
 	ControlFileData cf;
 	pg_crc32c	crc;
@@ -320,6 +326,261 @@ read_pg_control(const char *data, size_t len, PitrBackup *b)
 		return;
 	}
 	b->system_identifier = cf.system_identifier;
+	*segsize = (int) cf.xlog_seg_size;
+}
+
+/*
+ * WAL carried in the backup's own pg_wal.
+ *
+ * PostgreSQL 15's recovery (xlogrecovery.c, XLogFileReadAnyTLI) looks for
+ * each segment on each timeline of its history, newest first, in the
+ * archive (restore_command) and then, when restore_command fails, in
+ * pg_wal.  So a segment that the archive does not have at all but the
+ * backup carries is read from the backup.  The resolver counts such a
+ * segment for that backup only, between its start and its stop.
+ *
+ * Listed: full-size segment files from the segment of the start to the
+ * one holding the stop.  That last one only when recovery can go on past
+ * the stop in it: the stop ends the segment, or the record at the stop is
+ * the XLOG_SWITCH a primary writes right after the end-of-backup record
+ * (a streamed copy may end at the stop; recovery would then end there).
+ */
+
+/* Is "name" a segment of the backup's start..stop, and is it the stop's? */
+static bool
+carried_candidate(const PitrBackup *b, int segsize, const char *name,
+				  bool *holds_stop)
+{
+	TimeLineID	tli;
+	XLogSegNo	segno,
+				first,
+				last;
+
+	if (strlen(name) != XLOG_FNAME_LEN || !IsXLogFileName(name))
+		return false;
+	XLogFromFileName(name, &tli, &segno, segsize);
+	XLByteToSeg(b->start_lsn, first, segsize);
+	XLByteToPrevSeg(b->stop_lsn, last, segsize);
+	if (segno < first || segno > last)
+		return false;
+	*holds_stop = (segno == last && XLogSegmentOffset(b->stop_lsn, segsize) != 0);
+	return true;
+}
+
+/* The page of a segment file that holds the stop, by its offset. */
+static uint32
+stop_page_offset(const PitrBackup *b, int segsize)
+{
+	uint32		off = XLogSegmentOffset(b->stop_lsn, segsize);
+
+	return off - off % XLOG_BLCKSZ;
+}
+
+/*
+ * Does the page holding the stop have an XLOG_SWITCH record, CRC-valid,
+ * right at the stop?  The page address check rules out a recycled file.
+ */
+static bool
+switch_at_stop(const PitrBackup *b, const char *page)
+{
+	XLogPageHeaderData ph;
+	XLogRecPtr	pageptr = b->stop_lsn - b->stop_lsn % XLOG_BLCKSZ;
+	uint32		off = b->stop_lsn % XLOG_BLCKSZ;
+	XLogRecord	rec;
+	pg_crc32c	crc;
+
+	memcpy(&ph, page, SizeOfXLogShortPHD);
+	if (ph.xlp_magic != XLOG_PAGE_MAGIC || ph.xlp_pageaddr != pageptr)
+		return false;
+	if (off == 0)				/* the next record follows the page header */
+		off = (ph.xlp_info & XLP_LONG_HEADER) ? SizeOfXLogLongPHD : SizeOfXLogShortPHD;
+	if (off + SizeOfXLogRecord > XLOG_BLCKSZ)
+		return false;
+	memset(&rec, 0, sizeof(rec));
+	memcpy(&rec, page + off, SizeOfXLogRecord);
+	if (rec.xl_tot_len != SizeOfXLogRecord || rec.xl_rmid != RM_XLOG_ID ||
+		(rec.xl_info & ~XLR_INFO_MASK) != XLOG_SWITCH)
+		return false;
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &rec, offsetof(XLogRecord, xl_crc));
+	FIN_CRC32C(crc);
+	return EQ_CRC32C(crc, rec.xl_crc);
+}
+
+/* One page of a plain file at "offset"; false if it cannot be had. */
+static bool
+read_file_page(const char *path, uint32 offset, char *page)
+{
+	int			fd;
+	struct stat st;
+	ssize_t		n;
+
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	{
+		CloseTransientFile(fd);
+		return false;
+	}
+	n = pg_pread(fd, page, XLOG_BLCKSZ, offset);
+	CloseTransientFile(fd);
+	return n == XLOG_BLCKSZ;
+}
+
+/* Segments in a plain backup's pg_wal directory (never a link's target). */
+static List *
+carried_from_dir(const PitrBackup *b, int segsize)
+{
+	char	   *waldir = psprintf("%s/pg_wal", b->location);
+	List	   *names = NIL;
+	struct stat st;
+	DIR		   *dir;
+	struct dirent *de;
+
+	if (lstat(waldir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return NIL;
+	dir = AllocateDir(waldir);
+	if (dir == NULL)
+		return NIL;
+	while ((de = ReadDirExtended(dir, waldir, DEBUG1)) != NULL)
+	{
+		char	   *path;
+		bool		holds_stop;
+		char		page[XLOG_BLCKSZ];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!carried_candidate(b, segsize, de->d_name, &holds_stop))
+			continue;
+		path = psprintf("%s/%s", waldir, de->d_name);
+		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+			st.st_size != segsize)
+			continue;
+		if (holds_stop &&
+			!(read_file_page(path, stop_page_offset(b, segsize), page) &&
+			  switch_at_stop(b, page)))
+			continue;
+		names = lappend(names, pstrdup(de->d_name));
+	}
+	FreeDir(dir);
+	return names;
+}
+
+/*
+ * Segments in a tar: pg_wal.tar's members (-X stream, prefix "") or
+ * base.tar's pg_wal/ members (-X fetch, prefix "pg_wal/").  A tar that
+ * cannot be read carries nothing here; restore building reports it.
+ */
+static List *
+carried_from_tar(const PitrBackup *b, int segsize, const char *path,
+				 const char *compression, const char *prefix)
+{
+	PitrTarReader *r;
+	struct archive_entry *entry;
+	List	   *names = NIL;
+	size_t		plen = strlen(prefix);
+
+	r = pitr_tar_open(path, compression, PITR_TAR_SEEK | PITR_TAR_NOERROR);
+	while (pitr_tar_next(r, &entry))
+	{
+		const char *name = archive_entry_pathname(entry);
+		bool		holds_stop;
+
+		CHECK_FOR_INTERRUPTS();
+		if (name == NULL || archive_entry_filetype(entry) != AE_IFREG ||
+			archive_entry_size(entry) != segsize)
+			continue;
+		while (name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (strncmp(name, prefix, plen) != 0 ||
+			!carried_candidate(b, segsize, name + plen, &holds_stop))
+			continue;
+		if (holds_stop)
+		{
+			uint32		want = stop_page_offset(b, segsize);
+			char		page[XLOG_BLCKSZ];
+			size_t		have = 0;
+			const void *block;
+			size_t		size;
+			int64		offset;
+
+			/* copy the page holding the stop out of the member's blocks */
+			while (have < XLOG_BLCKSZ &&
+				   pitr_tar_read_block(r, &block, &size, &offset))
+			{
+				int64		lo = Max(offset, (int64) want + (int64) have);
+				int64		hi = Min(offset + (int64) size, (int64) want + XLOG_BLCKSZ);
+
+				CHECK_FOR_INTERRUPTS();
+				if (lo != (int64) want + (int64) have || hi <= lo)
+					continue;
+				memcpy(page + have, (const char *) block + (lo - offset), hi - lo);
+				have += hi - lo;
+			}
+			if (have < XLOG_BLCKSZ || !switch_at_stop(b, page))
+				continue;
+		}
+		names = lappend(names, pstrdup(name + plen));
+	}
+	pitr_tar_close(r);
+	return names;
+}
+
+static int
+carried_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* The carried segments of a backup in "format", sorted by name. */
+static List *
+carried_wal(const PitrBackup *b, int segsize)
+{
+	static const struct
+	{
+		const char *suffix;
+		const char *compression;
+	}			kinds[] = {
+		{"", "none"}, {".gz", "gzip"}, {".lz4", "lz4"}, {".zst", "zstd"},
+	};
+	List	   *names = NIL;
+
+	if (b->format == NULL || XLogRecPtrIsInvalid(b->start_lsn) ||
+		XLogRecPtrIsInvalid(b->stop_lsn) || b->stop_lsn < b->start_lsn ||
+		!IsValidWalSegSize(segsize))
+		return NIL;
+	if (strcmp(b->format, "plain") == 0)
+		names = carried_from_dir(b, segsize);
+	else
+	{
+		const char *suffix = b->format + strlen("tar");
+		const char *compression = NULL;
+		bool		streamed = false;
+
+		for (int i = 0; i < lengthof(kinds); i++)
+			if (strcmp(kinds[i].suffix, suffix) == 0)
+				compression = kinds[i].compression;
+		/* -X stream: pg_wal.tar, compressed its own way or not */
+		for (int i = 0; i < lengthof(kinds) && !streamed; i++)
+		{
+			char	   *path = psprintf("%s/pg_wal.tar%s", b->location,
+										kinds[i].suffix);
+
+			if (is_regular_file(path))
+			{
+				names = carried_from_tar(b, segsize, path,
+										 kinds[i].compression, "");
+				streamed = true;
+			}
+		}
+		/* -X fetch: pg_wal/ inside base.tar */
+		if (!streamed && compression != NULL)
+			names = carried_from_tar(b, segsize,
+									 psprintf("%s/base.tar%s", b->location, suffix),
+									 compression, "pg_wal/");
+	}
+	list_sort(names, carried_cmp);
+	return names;
 }
 
 /* Look at one subdirectory of the backup directory. */
@@ -345,6 +606,9 @@ scan_one_backup(const char *parent, const char *name)
 	char	   *path;
 	char	   *err = NULL;
 	int64		bytes = 0;
+	int			segsize = 0;
+	List	   *carried;
+	ListCell   *lc;
 	struct stat st;
 
 	b = palloc0(sizeof(PitrBackup));
@@ -430,7 +694,7 @@ scan_one_backup(const char *parent, const char *name)
 	}
 
 	if (md.data[BM_CONTROL] != NULL)
-		read_pg_control(md.data[BM_CONTROL], md.len[BM_CONTROL], b);
+		read_pg_control(md.data[BM_CONTROL], md.len[BM_CONTROL], b, &segsize);
 
 	if (md.data[BM_LABEL] != NULL)
 	{
@@ -491,7 +755,12 @@ scan_one_backup(const char *parent, const char *name)
 	add_dir_bytes(b->location, 0, &bytes, b);
 	b->bytes = bytes;
 
+	/* after the manifest: a tar backup's stop comes from its WAL-Ranges */
+	carried = carried_wal(b, segsize);
+
 	MemoryContextSwitchTo(resultcxt);
+	foreach(lc, carried)
+		b->wal_carried = lappend(b->wal_carried, pstrdup(lfirst(lc)));
 	MemoryContextDelete(scancxt);
 	return b;
 }

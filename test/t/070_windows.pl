@@ -239,11 +239,24 @@ my $b2_first = $node->safe_psql('postgres', q{
 	 WHERE b.label = 'b2' AND s.timeline = 1 AND b.start_lsn >= s.start_lsn
 	   AND b.start_lsn < s.end_lsn});
 unlink "$nob2/$b2_first" or die;
+# b2 (-X stream) carries that segment in its own pg_wal, which recovery
+# reads when the archive lacks it: b2 stays usable (044_backup_wal.pl).
+unlike($node->safe_psql('postgres',
+	qq{SELECT string_agg(severity || ' ' || problem || ': ' || detail, E'\n')
+		 FROM pitr_restore.check_archive('$nob2')}),
+	qr/backup_wal_incomplete: Base backup "b2"/,
+	'a backup carrying the segment the archive lacks is not reported');
+# Without its own copy too, b2 cannot be made consistent.
+my $b2_wal = $primary->backup_dir . "/b2/pg_wal/$b2_first";
+rename($b2_wal, "$b2_wal.aside") or die "rename: $!";
+$node->safe_psql('postgres', "SELECT pitr_restore.scan_archive('$nob2')");
 like($node->safe_psql('postgres',
 	qq{SELECT string_agg(severity || ' ' || problem || ': ' || detail, E'\n')
 		 FROM pitr_restore.check_archive('$nob2')}),
 	qr/^critical backup_wal_incomplete: Base backup "b2" in \S+ cannot be made consistent: \Q$b2_first\E is missing/m,
 	'a backup whose WAL is incomplete is reported, naming the segment');
+rename("$b2_wal.aside", $b2_wal) or die "rename: $!";
+$node->safe_psql('postgres', "SELECT pitr_restore.scan_archive('$nob2')");
 
 # The text chart: one lane per timeline, markers, the axis and a legend.
 sub chart
