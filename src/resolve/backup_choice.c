@@ -224,11 +224,17 @@ walk(const PitrArchiveInfo *a, const PitrPath *p, XLogRecPtr start,
 	pitr_walk_path(a->id, p->n, p->tli, p->begin, start, q, o);
 }
 
+static bool carried_covers(const PitrArchiveInfo *a, const Backup *b,
+						   const char *gap, TimeLineID *tli, XLogSegNo *segno);
+
 /*
  * Recovery from a base backup first reads the checkpoint record its
  * backup_label names and fails ("could not locate required checkpoint
  * record") unless it is one whose redo point is the backup's start: is it?
- * NULL if so (or if the location is unknown), else why not.
+ * NULL if so (or if the location is unknown), else why not.  When the
+ * archive lacks the checkpoint's segment and the backup carries it in its
+ * own pg_wal, recovery reads it from there, where the record was written
+ * by the backup itself: only its place is checked then.
  */
 static char *
 backup_checkpoint_problem(const PitrArchiveInfo *a, const PitrPath *p,
@@ -236,12 +242,18 @@ backup_checkpoint_problem(const PitrArchiveInfo *a, const PitrPath *p,
 {
 	PitrStopQuery cq = {0};
 	PitrWalkOutcome cw;
+	char		fname[MAXFNAMELEN];
+	TimeLineID	ctli;
+	XLogSegNo	csegno;
 
 	if (XLogRecPtrIsInvalid(b->checkpoint))
 		return NULL;
 	if (b->checkpoint < b->start)
 		return psprintf("its checkpoint location %X/%X comes before its start %X/%X",
 						LSN_FORMAT_ARGS(b->checkpoint), LSN_FORMAT_ARGS(b->start));
+	XLogFileName(fname, b->tli, segno_of(a, b->checkpoint), a->segsize);
+	if (carried_covers(a, b, fname, &ctli, &csegno))
+		return NULL;
 	cq.kind = PITR_STOP_LSN;
 	cq.target_lsn = b->checkpoint;
 	cq.inclusive = true;
