@@ -74,6 +74,21 @@ typedef struct PitrSourceFile
  */
 extern PitrArchiveSource *pitr_source_open(const char *location);
 
+/*
+ * The name an archive index is kept under: the keyword form of a
+ * pgBackRest stanza rewritten in a fixed order (stanza, config as a real
+ * path, repo); any other location as given (the caller takes its real
+ * path).
+ */
+extern char *pitr_source_canonical_location(const char *location);
+
+/*
+ * Cheaply: could this location be a backup tool's archive (the keyword
+ * form, archive.info, wals/)?  false means a flat directory, or an error
+ * pitr_source_open() will report.
+ */
+extern bool pitr_source_maybe_tool(const char *location);
+
 extern const char *pitr_source_layout_name(PitrSourceLayout layout);
 
 /* Every archive file, as PitrSourceFile pointers sorted by f.name. */

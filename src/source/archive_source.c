@@ -316,6 +316,38 @@ pitr_source_open(const char *location)
 	return src;
 }
 
+bool
+pitr_source_maybe_tool(const char *location)
+{
+	return strncmp(location, "pgbackrest:", 11) == 0 ||
+		pitr_source_is_file(psprintf("%s/archive.info", location)) ||
+		pitr_source_is_file(psprintf("%s/archive.info.copy", location)) ||
+		pitr_source_is_dir(psprintf("%s/wals", location));
+}
+
+char *
+pitr_source_canonical_location(const char *location)
+{
+	PitrArchiveSource *src;
+	StringInfoData buf;
+
+	if (strncmp(location, "pgbackrest:", 11) != 0)
+		return pstrdup(location);
+	src = pitr_source_open(location);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "pgbackrest:stanza=%s", src->stanza);
+	if (src->config)
+	{
+		char		real[MAXPGPATH];
+
+		appendStringInfo(&buf, " config=%s",
+						 realpath(src->config, real) ? real : src->config);
+	}
+	if (src->repo > 0)
+		appendStringInfo(&buf, " repo=%d", src->repo);
+	return buf.data;
+}
+
 static int
 source_file_cmp(const ListCell *a, const ListCell *b)
 {

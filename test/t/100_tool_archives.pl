@@ -285,6 +285,46 @@ is(digests($pgbr, "kind IN ('segment', 'history')"),
 	digests($flat, "kind IN ('segment', 'history')"),
 	'and the same bytes, on both timelines');
 
+# ---- the index over the tools' archives ------------------------------
+
+# segments(), restore_points() and timelines() read the tools' archives
+# and say what they say of the flat copy (how each file is stored aside).
+my $seg_cols = 'file_name, timeline, start_lsn, end_lsn, kind, status, detail,
+	first_record_lsn, next_record_lsn, records, commits, aborts,
+	first_commit_time, last_commit_time, min_xid, max_xid, restore_points,
+	has_switch, wal_level_minimal';
+sub index_of
+{
+	my ($loc, $where) = @_;
+	$where //= 'true';
+	return join("\n---\n",
+		sql("SELECT $seg_cols FROM pitr_restore.segments('$loc') WHERE $where"),
+		sql("SELECT * FROM pitr_restore.restore_points('$loc') WHERE $where"),
+		sql("SELECT * FROM pitr_restore.timelines('$loc')"));
+}
+my $flat_index = index_of($flat);
+like($flat_index, qr/\|rp1\|/, 'the flat archive\'s index has the restore point');
+like($flat_index, qr/\n2\|1\|/, 'and timeline 2');
+is(index_of($pgbr), $flat_index,
+	'a pgBackRest stanza archive indexes as its flat copy: segments, restore points, timelines');
+is(index_of($pgkw), $flat_index, 'so does its keyword form');
+is(index_of($pgenc), $flat_index,
+	'so does the encrypted repository, read through pgbackrest');
+is(sql("SELECT count(*) FROM pitr_restore.segments('$pgbr') WHERE compression = 'zst'"),
+	sql("SELECT count(*) FROM pitr_restore.segments('$flat')"),
+	'segments() tells how pgBackRest stored each file');
+is(sql("SELECT count(*) FROM pitr_restore.archive WHERE directory = '$pgbr'"), 1,
+	'the stanza archive is indexed by its path');
+is(sql("SELECT directory FROM pitr_restore.archive WHERE directory LIKE 'pgbackrest:%' ORDER BY 1"),
+	"pgbackrest:stanza=demo config=$pb->{conf}\npgbackrest:stanza=demo config=$pb->{conf} repo=2",
+	'the keyword form is indexed under its canonical spelling');
+is(sql("SELECT segments_scanned FROM pitr_restore.scan_archive('$pgbr')"), 0,
+	'a second scan of an unchanged stanza archive reads nothing');
+# Barman keeps WAL from its first backup on: the same index from there.
+is(sql("SELECT $seg_cols FROM pitr_restore.segments('$bmdir') WHERE file_name > '$bm_first'"),
+	sql("SELECT $seg_cols FROM pitr_restore.segments('$flat') WHERE file_name > '$bm_first' AND timeline = 1"),
+	'a Barman server directory indexes as the flat copy of the WAL it holds');
+
 # ---- the tools' own restore commands ---------------------------------
 
 # Restore with the command pitr_restore builds for the tool, start the
