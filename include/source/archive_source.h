@@ -82,6 +82,10 @@ extern PitrArchiveSource *pitr_source_open(const char *location);
  */
 extern char *pitr_source_canonical_location(const char *location);
 
+/* pitr_restore.barman_config: Barman's configuration file, or NULL/"". */
+extern char *pitr_barman_config;
+extern void pitr_source_define_gucs(void);
+
 /*
  * Cheaply: could this location be a backup tool's archive (the keyword
  * form, archive.info, wals/)?  false means a flat directory, or an error

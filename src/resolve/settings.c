@@ -22,6 +22,7 @@
 #include "format/compression.h"
 #include "format/quote.h"
 #include "resolve/settings.h"
+#include "source/archive_source.h"
 
 PG_FUNCTION_INFO_V1(pitr_restore_command);
 PG_FUNCTION_INFO_V1(pitr_conf_literal);
@@ -124,7 +125,18 @@ pitr_restore_command(PG_FUNCTION_ARGS)
 			}
 		}
 	}
-	cmd = pitr_flat_restore_command(dir, held);
+	cmd = NULL;
+	if (pitr_source_maybe_tool(dir))
+	{
+		/* pgBackRest or Barman: fetch with the tool itself. */
+		PitrArchiveSource *src = pitr_source_open(dir);
+
+		cmd = pitr_source_tool_restore_command(src,
+											   pitr_barman_config && pitr_barman_config[0] ?
+											   pitr_barman_config : NULL);
+	}
+	if (cmd == NULL)
+		cmd = pitr_flat_restore_command(dir, held);
 	/* The result must outlive SPI's memory. */
 	MemoryContextSwitchTo(caller);
 	result = cstring_to_text(cmd);

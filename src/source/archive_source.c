@@ -24,6 +24,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/guc.h"
 
 #include "source/archive_source.h"
 #include "source/pgbackrest_config.h"
@@ -314,6 +315,21 @@ pitr_source_open(const char *location)
 	}
 	open_directory(src, location);
 	return src;
+}
+
+char	   *pitr_barman_config = NULL;
+
+void
+pitr_source_define_gucs(void)
+{
+	DefineCustomStringVariable("pitr_restore.barman_config",
+							   "Barman's configuration file, for the commands pitr_restore gives for a Barman server directory.",
+							   "Empty: Barman's default (/etc/barman.conf or ~/.barman.conf).",
+							   &pitr_barman_config,
+							   NULL,
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
 }
 
 bool

@@ -303,7 +303,7 @@ sub index_of
 		sql("SELECT * FROM pitr_restore.timelines('$loc')"));
 }
 my $flat_index = index_of($flat);
-like($flat_index, qr/\|rp1\|/, 'the flat archive\'s index has the restore point');
+like($flat_index, qr/^rp1\|/m, 'the flat archive\'s index has the restore point');
 like($flat_index, qr/\n2\|1\|/, 'and timeline 2');
 is(index_of($pgbr), $flat_index,
 	'a pgBackRest stanza archive indexes as its flat copy: segments, restore points, timelines');
