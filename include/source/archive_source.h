@@ -115,6 +115,16 @@ extern int64 pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 extern List *pitr_source_backups(PitrArchiveSource *src);
 
 /*
+ * The same backups as PitrBackup rows for the index: location where the
+ * repository keeps the backup (prefixed with "archive", the canonical
+ * location, when the repository is read through pgbackrest), format
+ * "pgbackrest" or "barman", problem set when pitr_repo_backup_usable()
+ * refuses it.
+ */
+extern List *pitr_source_backup_rows(PitrArchiveSource *src,
+									 const char *archive);
+
+/*
  * The restore_command that fetches this archive's WAL with the tool
  * itself: "pgbackrest ... archive-get %f "%p"" for a pgBackRest stanza
  * (its configuration for the keyword form; for a stanza given as a

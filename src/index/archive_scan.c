@@ -642,6 +642,9 @@ dir_mtime(const char *dir)
 							 (long long) sf->f.size, (long long) sf->f.mtime,
 							 sf->sha1);
 		}
+		/* A new or expired backup changes the repository's backup list. */
+		if (as != NULL && !as->through_binary && as->backup_dir != NULL)
+			appendStringInfoString(&buf, backup_signature(as->backup_dir));
 		{
 			char		hex[33];
 			const char *errstr = NULL;
@@ -799,6 +802,10 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	}
 
 	refresh_backup_dir();
+	/* The backups the tool's repository lists belong to this archive. */
+	if (st->archive)
+		pitr_store_replace_repo_backups(dir,
+										pitr_source_backup_rows(st->archive, dir));
 	pitr_store_finish_scan(&st->store, mtime);
 
 	res->archive_id = st->store.archive_id;

@@ -508,7 +508,8 @@ pitr_store_backup_signatures(void)
 {
 	List	   *sigs = NIL;
 
-	pitr_spi_check(SPI_execute("SELECT location, signature FROM pitr_restore.base_backup",
+	pitr_spi_check(SPI_execute("SELECT location, signature FROM pitr_restore.base_backup "
+							   "WHERE repository IS NULL",
 							   false, 0), SPI_OK_SELECT, "reading base backups");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		sigs = lappend(sigs,
@@ -517,21 +518,24 @@ pitr_store_backup_signatures(void)
 	return sigs;
 }
 
-void
-pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
+/*
+ * Insert base backups; "repository" is the archive location whose
+ * repository lists them, NULL for those of backup_dir.
+ */
+static void
+insert_backups(const char *dir, List *backups, List *sigs,
+			   const char *repository)
 {
 	ListCell   *lc;
 
-	pitr_spi_check(SPI_execute("DELETE FROM pitr_restore.base_backup", false, 0),
-				   SPI_OK_DELETE, "clearing base backups");
 	foreach(lc, backups)
 	{
 		PitrBackup *b = lfirst(lc);
-		Oid			types[18] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		Oid			types[19] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 			INT4OID, INT4OID, LSNOID, LSNOID, LSNOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, BOOLOID, TEXTOID};
-		Datum		v[18];
-		char		n[18];
+		TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, BOOLOID, TEXTOID, TEXTOID};
+		Datum		v[19];
+		char		n[19];
 		char	   *sig = "";
 		ListCell   *lc2;
 
@@ -562,18 +566,42 @@ pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
 		v[15] = Int64GetDatum(b->bytes);
 		v[16] = BoolGetDatum(b->has_manifest);
 		v[17] = b->problem ? text_datum(b->problem) : (n[17] = 'n', (Datum) 0);
+		v[18] = repository ? text_datum(repository) : (n[18] = 'n', (Datum) 0);
 		pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.base_backup "
 											 "(location, signature, name, format, label, "
 											 "backup_from, start_timeline, stop_timeline, "
 											 "start_lsn, checkpoint_lsn, stop_lsn, start_time, "
 											 "stop_time, pg_version, system_identifier, bytes, "
-											 "has_manifest, problem) VALUES ($1, $2, $3, $4, $5, "
+											 "has_manifest, problem, repository) VALUES ($1, $2, $3, $4, $5, "
 											 "$6, $7, $8, $9, $10, $11, $12, $13, $14, "
-											 "$15::pg_catalog.numeric, $16, $17, $18) "
+											 "$15::pg_catalog.numeric, $16, $17, $18, $19) "
 											 "ON CONFLICT (location) DO NOTHING",
-											 18, types, v, n, false, 0),
+											 19, types, v, n, false, 0),
 					   SPI_OK_INSERT, "adding a base backup");
 	}
+}
+
+void
+pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
+{
+	pitr_spi_check(SPI_execute("DELETE FROM pitr_restore.base_backup "
+							   "WHERE repository IS NULL", false, 0),
+				   SPI_OK_DELETE, "clearing base backups");
+	insert_backups(dir, backups, sigs, NULL);
+}
+
+void
+pitr_store_replace_repo_backups(const char *archive, List *backups)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+
+	v[0] = text_datum(archive);
+	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.base_backup "
+										 "WHERE repository OPERATOR(pg_catalog.=) $1",
+										 1, types, v, NULL, false, 0),
+				   SPI_OK_DELETE, "clearing a repository's base backups");
+	insert_backups(NULL, backups, NIL, archive);
 }
 
 void

@@ -325,6 +325,50 @@ is(sql("SELECT $seg_cols FROM pitr_restore.segments('$bmdir') WHERE file_name > 
 	sql("SELECT $seg_cols FROM pitr_restore.segments('$flat') WHERE file_name > '$bm_first' AND timeline = 1"),
 	'a Barman server directory indexes as the flat copy of the WAL it holds');
 
+# ---- backups from the repositories, resolution over them --------------
+
+is(sql("SELECT label, format, problem IS NULL FROM pitr_restore.backups('$pgbr') WHERE format IS NOT NULL"),
+	"$full|pgbackrest|t\n$incr|pgbackrest|t",
+	'backups() lists the full and incremental backups from pgBackRest\'s repository, usable');
+is(sql("SELECT label, format FROM pitr_restore.backups('$bmdir') WHERE format IS NOT NULL"),
+	"$bid|barman", 'and the Barman backup from the Barman server directory');
+is(sql("SELECT count(*) FROM pitr_restore.backups('$flat') WHERE format IN ('pgbackrest', 'barman')"),
+	0, 'a repository\'s backups belong to its own archive only');
+
+# Resolve over the pgBackRest archive, restore the chosen backup with
+# pgbackrest itself (no target of its own), add the resolver's settings
+# (restore_command: pgbackrest archive-get), and look where it stopped.
+my $n_pgbr = 0;
+sub resolve_and_recover
+{
+	my ($args, $what) = @_;
+	my $res = resolve($node, "$args, archive_dir => '$pgbr'");
+	is($res->{reachable}, 't', "$what: reachable over the pgBackRest archive")
+	  or diag($res->{reason});
+	like($res->{conf}, qr/^restore_command = '.*pgbackrest.*archive-get/m,
+		"$what: restore_command fetches with pgbackrest");
+	my $label = sql("SELECT backup_label FROM pitr_restore.resolve_target($args, archive_dir => '$pgbr')");
+	my $n = pgbackrest_restore($pb, 'pgbr_resolved' . ++$n_pgbr, set => $label,
+		type => 'none');
+	$n->append_conf('postgresql.auto.conf', $res->{conf});
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die "$what: recovery did not pause";
+	is($n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{last_xid}'") .
+		'|' . $n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'"),
+		'1|0', "$what: restored from $label, last_xid $res->{last_xid} is kept and next_xid $res->{next_xid} is not");
+	$n->stop;
+	return $res;
+}
+
+my $t_c100_tl1 = commit_time_of($node, 'c100');
+resolve_and_recover("target_time => '$t_c100_tl1', target_timeline => 1",
+	'a time on the abandoned timeline 1');
+resolve_and_recover("target_name => 'rp1'", 'a restore point');
+resolve_and_recover("target_lsn => '$lsn_a'", 'an LSN');
+resolve_and_recover("target_xid => '" . xid_of($restored, 'd100') . "'",
+	'an xid on timeline 2');
+
 # ---- the tools' own restore commands ---------------------------------
 
 # Restore with the command pitr_restore builds for the tool, start the
