@@ -310,7 +310,7 @@ is(index_of($pgbr), $flat_index,
 is(index_of($pgkw), $flat_index, 'so does its keyword form');
 is(index_of($pgenc), $flat_index,
 	'so does the encrypted repository, read through pgbackrest');
-is(sql("SELECT count(*) FROM pitr_restore.segments('$pgbr') WHERE compression = 'zst'"),
+is(sql("SELECT count(*) FROM pitr_restore.segments('$pgbr') WHERE compression = 'zstd'"),
 	sql("SELECT count(*) FROM pitr_restore.segments('$flat')"),
 	'segments() tells how pgBackRest stored each file');
 is(sql("SELECT count(*) FROM pitr_restore.archive WHERE directory = '$pgbr'"), 1,
