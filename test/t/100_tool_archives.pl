@@ -369,6 +369,49 @@ resolve_and_recover("target_lsn => '$lsn_a'", 'an LSN');
 resolve_and_recover("target_xid => '" . xid_of($restored, 'd100') . "'",
 	'an xid on timeline 2');
 
+# A transaction mark on timeline 1, after the branch.
+$node->safe_psql('postgres', q{
+BEGIN;
+INSERT INTO ledger (tag) VALUES ('marked');
+SELECT pitr_restore.mark_transaction('import m1');
+COMMIT;
+});
+workload($node, 'e', 50);
+wait_archived($node);
+my $res_m = resolve_and_recover("target_mark => 'import m1', target_timeline => 1",
+	'a transaction mark');
+is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the last one kept');
+
+# prepare_restore from the full + incremental chain: pgbackrest restore
+# into its building directory, then the recovery settings as for any
+# backup.
+{
+	my $n = PostgreSQL::Test::Cluster->new('pgbr_prepared');
+	my $dir = $n->data_dir;
+	my $t = commit_time_of($node, 'c150');
+	my $row = sql("SELECT backup_label, last_xid, next_xid, files > 0
+		FROM pitr_restore.prepare_restore('$dir', target_time => '$t',
+			target_timeline => 1, archive_dir => '$pgbr', archive_mode => 'off')");
+	my ($label, $last, $next, $files) = split /\|/, $row;
+	is("$label|$files", "$incr|t", 'prepare_restore restores the incremental backup with pgbackrest');
+	ok(!-e "$dir/postmaster.pid" && -e "$dir/recovery.signal" && !-e "$dir/pgbackrest",
+		'the restore has recovery.signal and no postmaster.pid');
+	tool_node_configure($n);
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die 'prepared pgBackRest restore did not pause';
+	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE xid = '$last'), count(*) FILTER (WHERE xid = '$next'), count(*) FILTER (WHERE tag LIKE 'c%') FROM ledger"),
+		'1|0|150', 'and it stops where the resolver said: c150 kept, the next transaction not');
+	$n->stop;
+
+	sql("CREATE ROLE builder LOGIN; GRANT pg_read_server_files, pg_write_server_files TO builder;");
+	my ($ok, $out, $err) = $node->psql('postgres',
+		"SET ROLE builder; SELECT * FROM pitr_restore.prepare_restore('${dir}_2', target_time => '$t', target_timeline => 1, archive_dir => '$pgbr')");
+	like($err, qr/permission denied to restore a pgBackRest backup/,
+		'restoring with pgbackrest needs pg_execute_server_program besides reading and writing server files');
+	ok(!-e "${dir}_2", 'and nothing was built');
+}
+
 # ---- the tools' own restore commands ---------------------------------
 
 # Restore with the command pitr_restore builds for the tool, start the
