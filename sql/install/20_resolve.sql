@@ -26,7 +26,9 @@ CREATE TYPE pitr_restore.resolution AS (
 	wal_bytes bigint,			-- WAL bytes recovery replays (whole segments)
 	recovery_conf text,			-- lines for postgresql.auto.conf
 	warnings text[],
-	why text					-- how the backup and timeline were chosen
+	why text,					-- how the backup and timeline were chosen
+	tool_command text			-- pgBackRest/Barman: the tool's own restore
+								-- doing the same; NULL for a flat archive
 );
 
 -- The resolver's searches by commit time and by xid look only at segments
@@ -994,6 +996,7 @@ BEGIN
 	conf := conf || format('recovery_target_timeline = ''%s''', r.timeline)
 				 || format('recovery_target_action = %s', conf_literal(recovery_action));
 	r.recovery_conf := array_to_string(conf, E'\n') || E'\n';
+	r.tool_command := pitr_restore.tool_command(arch, r.backup_label, r.recovery_conf);
 	RETURN r;
 END
 $$;

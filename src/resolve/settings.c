@@ -23,9 +23,11 @@
 #include "format/quote.h"
 #include "resolve/settings.h"
 #include "source/archive_source.h"
+#include "source/tool_command.h"
 
 PG_FUNCTION_INFO_V1(pitr_restore_command);
 PG_FUNCTION_INFO_V1(pitr_conf_literal);
+PG_FUNCTION_INFO_V1(pitr_tool_command_sql);
 
 char *
 pitr_flat_restore_command(const char *dir, const bool held[PITR_NUM_COMPRESSIONS])
@@ -149,4 +151,52 @@ Datum
 pitr_conf_literal(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(pitr_quote_conf(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
+
+/*
+ * tool_command(arch, backup_label, recovery_conf): the backup tool's own
+ * restore command doing what recovery_conf does (tool_command.c); NULL for
+ * a flat archive.
+ */
+Datum
+pitr_tool_command_sql(PG_FUNCTION_ARGS)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	char	   *dir;
+	char	   *cmd = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+	text	   *result = NULL;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	v[0] = PG_GETARG_DATUM(0);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT directory FROM pitr_restore.archive "
+							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
+							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the archive's row");
+	if (SPI_processed == 1)
+	{
+		dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		if (pitr_source_maybe_tool(dir))
+		{
+			PitrArchiveSource *src = pitr_source_open(dir);
+
+			cmd = pitr_tool_command_for_settings(src,
+												 text_to_cstring(PG_GETARG_TEXT_PP(1)),
+												 text_to_cstring(PG_GETARG_TEXT_PP(2)),
+												 pitr_barman_config && pitr_barman_config[0] ?
+												 pitr_barman_config : NULL,
+												 NULL);
+		}
+	}
+	/* The result must outlive SPI's memory. */
+	MemoryContextSwitchTo(caller);
+	if (cmd)
+		result = cstring_to_text(cmd);
+	SPI_finish();
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(result);
 }

@@ -76,8 +76,16 @@ pitr_pgbackrest_restore_command(const PitrArchiveSource *src, const char *label,
 		word(&buf, psprintf("--config=%s", src->config));
 	if (src->repo > 0)
 		appendStringInfo(&buf, " --repo=%d", src->repo);
+	if (!src->via_config && src->repo_path)
+	{
+		/* A stanza given as a directory: that repository, no configuration. */
+		word(&buf, "--config=/dev/null");
+		word(&buf, psprintf("--repo1-path=%s", src->repo_path));
+	}
 	if (pgdata)
 		word(&buf, psprintf("--pg1-path=%s", pgdata));
+	else if (!src->via_config)
+		appendStringInfoString(&buf, " --pg1-path=\"$PGDATA\"");
 	appendStringInfoString(&buf, " restore");
 	word(&buf, psprintf("--set=%s", label));
 	appendStringInfo(&buf, " --type=%s", kind_names[t->kind]);
@@ -130,6 +138,99 @@ pitr_barman_recover_command(const PitrArchiveSource *src, const char *config,
 	appendStringInfo(&buf, " --target-action %s", t->action);
 	word(&buf, server);
 	word(&buf, backup_id);
-	word(&buf, dest);
+	if (dest)
+		word(&buf, dest);
+	else
+		appendStringInfoString(&buf, " \"$PGDATA\"");
 	return buf.data;
+}
+
+/*
+ * Undo pitr_quote_conf(): the value of a postgresql.conf line "key = '...'".
+ */
+static char *
+conf_value(const char *p)
+{
+	StringInfoData buf;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\'')
+		return NULL;
+	initStringInfo(&buf);
+	for (p++; *p; p++)
+	{
+		if (*p == '\'' && p[1] == '\'')
+			appendStringInfoChar(&buf, *p++);
+		else if (*p == '\'')
+			return buf.data;
+		else if (*p == '\\' && p[1])
+		{
+			p++;
+			appendStringInfoChar(&buf, *p == 'n' ? '\n' : *p == 'r' ? '\r' :
+								 *p == 't' ? '\t' : *p);
+		}
+		else
+			appendStringInfoChar(&buf, *p);
+	}
+	return NULL;
+}
+
+char *
+pitr_tool_command_for_settings(const PitrArchiveSource *src, const char *label,
+							   const char *recovery_conf,
+							   const char *barman_config, const char *dest)
+{
+	PitrToolTarget t;
+	bool		have_target = false;
+	char	   *conf = pstrdup(recovery_conf);
+	char	   *save;
+
+	if (src->layout == PITR_LAYOUT_FLAT || label == NULL)
+		return NULL;
+	memset(&t, 0, sizeof(t));
+	t.inclusive = true;
+	t.action = "pause";
+	for (char *line = strtok_r(conf, "\n", &save); line;
+		 line = strtok_r(NULL, "\n", &save))
+	{
+		char	   *eq = strchr(line, '=');
+		char	   *key;
+		char	   *value;
+		PitrToolTargetKind kind;
+
+		if (line[0] == '#' || eq == NULL)
+			continue;
+		key = pnstrdup(line, eq - line);
+		while (key[0] && key[strlen(key) - 1] == ' ')
+			key[strlen(key) - 1] = '\0';
+		value = conf_value(eq + 1);
+		if (value == NULL)
+			continue;
+		if (strcmp(key, "recovery_target") == 0 && strcmp(value, "immediate") == 0)
+		{
+			t.kind = PITR_TOOL_TARGET_IMMEDIATE;
+			t.value = NULL;
+			have_target = true;
+		}
+		else if (strncmp(key, "recovery_target_", 16) == 0 &&
+				 pitr_tool_target_kind(key + 16, &kind) &&
+				 kind != PITR_TOOL_TARGET_IMMEDIATE)
+		{
+			t.kind = kind;
+			t.value = value;
+			have_target = true;
+		}
+		else if (strcmp(key, "recovery_target_inclusive") == 0)
+			t.inclusive = !(strcmp(value, "false") == 0 || strcmp(value, "off") == 0);
+		else if (strcmp(key, "recovery_target_timeline") == 0)
+			t.tli = (TimeLineID) strtoul(value, NULL, 10);
+		else if (strcmp(key, "recovery_target_action") == 0)
+			t.action = value;
+	}
+	if (!have_target)
+		return NULL;
+	if (src->layout == PITR_LAYOUT_PGBACKREST)
+		return pitr_pgbackrest_restore_command(src, label, &t, dest);
+	return pitr_barman_recover_command(src, barman_config, label, &t, dest);
 }

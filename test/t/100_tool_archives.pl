@@ -358,6 +358,25 @@ sub resolve_and_recover
 		'|' . $n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'"),
 		'1|0', "$what: restored from $label, last_xid $res->{last_xid} is kept and next_xid $res->{next_xid} is not");
 	$n->stop;
+
+	# The same with the tool's own restore command from the resolution.
+	my $tool = sql("SELECT tool_command FROM pitr_restore.resolve_target($args, archive_dir => '$pgbr')");
+	like($tool, qr/^pgbackrest .* restore '--set=\Q$label\E' --type=/, "$what: tool_command restores $label with pgbackrest");
+	my $t = PostgreSQL::Test::Cluster->new('pgbr_tool' . $n_pgbr);
+	my $dir = $t->data_dir;
+	make_path($dir);
+	chmod 0700, $dir;
+	local $ENV{PGDATA} = $dir;
+	system('bash', '-c', $tool) == 0 or die "tool_command failed: $tool";
+	tool_node_configure($t);
+	tool_node_start($t);
+	$t->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die "$what: tool_command's recovery did not pause";
+	is($t->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{last_xid}'") .
+		'|' . $t->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'") .
+		'|' . $t->safe_psql('postgres', "SELECT pg_last_wal_replay_lsn() >= '$res->{stop_lsn}'"),
+		'1|0|t', "$what: running tool_command stops at the same point");
+	$t->stop;
 	return $res;
 }
 
@@ -378,6 +397,9 @@ COMMIT;
 });
 workload($node, 'e', 50);
 wait_archived($node);
+diag(sql("SELECT * FROM pitr_restore.restore_points('$pgbr') WHERE name = 'import m1'"));
+diag(sql("SELECT * FROM pitr_restore.restore_points('$flat') WHERE name = 'import m1'"));
+diag(sql("SELECT reachable, reason FROM pitr_restore.resolve_target(target_mark => 'import m1', target_timeline => 1, archive_dir => '$flat')"));
 my $res_m = resolve_and_recover("target_mark => 'import m1', target_timeline => 1",
 	'a transaction mark');
 is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the last one kept');
