@@ -430,6 +430,31 @@ is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the l
 	ok(!-e "${dir}_2", 'and nothing was built');
 }
 
+# prepare_restore from a Barman backup: base/<id>/data as a plain backup,
+# WAL fetched with barman get-wal.
+{
+	my $n = PostgreSQL::Test::Cluster->new('barman_prepared');
+	my $dir = $n->data_dir;
+	my $x = xid_of($node, 'a120');
+	my $row = sql("SET pitr_restore.barman_config = '$bm->{conf}';
+		SELECT backup_label, backup_format, last_xid, next_xid
+		FROM pitr_restore.prepare_restore('$dir', target_xid => '$x',
+			archive_dir => '$bmdir', archive_mode => 'off')");
+	my ($label, $format, $last, $next) = split /\|/, $row;
+	is("$label|$format|$last", "$bid|barman|$x", 'prepare_restore restores the Barman backup up to the xid');
+	like(sql("SET pitr_restore.barman_config = '$bm->{conf}';
+		SELECT tool_command FROM pitr_restore.resolve_target(target_xid => '$x', archive_dir => '$bmdir')"),
+		qr/^barman -c '\Q$bm->{conf}\E' recover --target-xid '$x' --target-tli 1 --target-action pause 'pg' '\Q$bid\E' "\$PGDATA"$/,
+		'tool_command for a Barman archive is barman recover into $PGDATA');
+	tool_node_configure($n);
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die 'prepared Barman restore did not pause';
+	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE xid = '$last'), count(*) FILTER (WHERE xid = '$next'), count(*) FILTER (WHERE tag LIKE 'a%') FROM ledger"),
+		'1|0|120', 'and it stops at the xid, fetching WAL with barman get-wal');
+	$n->stop;
+}
+
 # ---- the tools' own restore commands ---------------------------------
 
 # Restore with the command pitr_restore builds for the tool, start the
