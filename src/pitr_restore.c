@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "archive_module/archive_module.h"
+#include "index/scan_workers.h"
 #include "cleanup.h"
 #include "pitr_restore.h"
 #include "source/archive_source.h"
@@ -51,6 +52,7 @@ _PG_init(void)
 	pitr_cleanup_init();
 	pitr_archive_module_define_gucs();
 	pitr_source_define_gucs();
+	pitr_scan_define_gucs();
 
 	MarkGUCPrefixReserved("pitr_restore");
 }

@@ -28,7 +28,7 @@ say() { printf '\n== %s\n' "$*"; }
 sql() { as_postgres psql -X -q -h "$demo" -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"; }
 rsql() { as_postgres psql -X -q -h "$demo" -p "$rport" -d postgres -v ON_ERROR_STOP=1 "$@"; }
 
-say "a primary archiving zstd-compressed WAL into $demo/archive"
+say "a primary archiving zstd-compressed WAL into $demo/archive, through pitr_restore's archive module"
 as_postgres mkdir -p "$demo/archive" "$demo/backups"
 as_postgres initdb -D "$demo/primary" -A trust -U postgres >/dev/null
 cat >>"$demo/primary/postgresql.conf" <<CONF
@@ -37,7 +37,7 @@ listen_addresses = ''
 unix_socket_directories = '$demo'
 wal_level = replica
 archive_mode = on
-archive_command = 'zstd -q -c %p > $demo/archive/%f.zst'
+archive_library = 'pitr_restore'
 shared_preload_libraries = 'pitr_restore'
 pitr_restore.archive_dir = '$demo/archive'
 pitr_restore.backup_dir = '$demo/backups'
@@ -157,11 +157,17 @@ rsql -c "SELECT name, status FROM app.jobs ORDER BY id"
 rsql -c "SELECT key, enabled FROM app.settings ORDER BY key"
 
 say "the restore made timeline 2, archived into the same archive; the index follows"
+seg=$(rsql -Atc "SELECT pg_walfile_name(pg_current_wal_lsn())")
 rsql -qc "SELECT pg_switch_wal()" >/dev/null
 for i in $(seq 1 30); do
-	ls "$demo/archive" | grep -q '^00000002\.history' && break
+	[ "$(rsql -Atc "SELECT coalesce(last_archived_wal >= '$seg', false) FROM pg_stat_archiver")" = t ] && break
 	sleep 1
 done
 sql -c "SELECT segments_total, segments_scanned, timelines FROM pitr_restore.scan_archive()"
 sql -c "SELECT timeline, parent, branch_lsn, reason FROM pitr_restore.timelines()"
+
+say "what can still be restored, at a glance; and what a monitoring job would page on"
+sql -c "SELECT timeline, from_time::time(0), to_time::time(0), backups, ended_by FROM pitr_restore.recovery_windows()"
+sql -Atc "SELECT * FROM pitr_restore.timeline_chart(width => 90)"
+sql -c "SELECT * FROM pitr_restore.check_archive(max_age => '1 day')"
 say "done"

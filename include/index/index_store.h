@@ -11,6 +11,7 @@
 #define PITR_INDEX_STORE_H
 
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
 
@@ -85,7 +86,8 @@ extern void pitr_store_insert_backup_history(PitrStore *store,
 											 PitrBackup *b);
 
 /* Hand every timeline's history in the index to a segment source. */
-extern void pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src);
+extern void pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src,
+									  StringInfo setup);
 
 extern void pitr_store_set_identity(PitrStore *store, uint64 sysid, int segsize);
 

@@ -9,7 +9,63 @@
 #ifndef PITR_RESOLVE_WALK_H
 #define PITR_RESOLVE_WALK_H
 
+#include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
 #include "fmgr.h"
+
+typedef enum PitrStopKind
+{
+	PITR_STOP_NONE,				/* walk to limit_lsn, noting transactions */
+	PITR_STOP_TIME,
+	PITR_STOP_LSN,
+	PITR_STOP_XID,
+	PITR_STOP_NAME
+} PitrStopKind;
+
+/* What recovery would stop at (recoveryStopsBefore/After). */
+typedef struct PitrStopQuery
+{
+	PitrStopKind kind;
+	TimestampTz target_time;
+	XLogRecPtr	target_lsn;
+	TransactionId target_xid;
+	const char *target_name;
+	bool		inclusive;
+	XLogRecPtr	limit_lsn;		/* stop looking here; invalid: no limit */
+} PitrStopQuery;
+
+/* A transaction end seen by the walk. */
+typedef struct PitrXact
+{
+	bool		valid;
+	TransactionId xid;
+	TimestampTz time;
+	bool		commit;
+	XLogRecPtr	lsn;
+} PitrXact;
+
+typedef struct PitrWalkOutcome
+{
+	bool		found;
+	XLogRecPtr	stop_lsn;		/* the stop record's start */
+	XLogRecPtr	stop_end;		/* and end */
+	bool		stop_before;
+	PitrXact	last;			/* last transaction end before the stop */
+	PitrXact	next;			/* first one at or after it */
+	XLogRecPtr	walk_end;		/* end of the last record read */
+	char	   *problem;		/* not found: why (missing or bad WAL) */
+	int64		records;
+} PitrWalkOutcome;
+
+/*
+ * Walk from start along a path (timelines oldest first, each with the LSN
+ * at which it begins).  Within one transaction and command, successive
+ * walks of the same archive and path share one segment source, so each
+ * segment is read and decompressed at most once per resolution.
+ */
+extern void pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
+						   const XLogRecPtr *begins, XLogRecPtr start,
+						   const PitrStopQuery *q, PitrWalkOutcome *out);
 
 extern Datum pitr_walk_to_stop(PG_FUNCTION_ARGS);
 

@@ -57,18 +57,4 @@ extern char *pitr_barman_recover_command(const PitrArchiveSource *src,
 										 const PitrToolTarget *t,
 										 const char *dest);
 
-/*
- * The tool's restore command doing what a resolution's recovery settings
- * do: the same target kind and value (so a name target the resolver turned
- * into an LSN stays an LSN), inclusive flag, numeric timeline and action,
- * from backup "label".  "dest" NULL: the configured pg1-path for the
- * keyword form of pgBackRest, else "$PGDATA" left for the shell.  NULL for
- * a flat archive or settings without a target.
- */
-extern char *pitr_tool_command_for_settings(const PitrArchiveSource *src,
-											const char *label,
-											const char *recovery_conf,
-											const char *barman_config,
-											const char *dest);
-
 #endif							/* PITR_TOOL_COMMAND_H */

@@ -69,6 +69,7 @@ CREATE TYPE pitr_restore.prepared_restore AS (
 	recovery_conf text,
 	warnings text[],
 	why text,
+	tool_command text,
 	files bigint,
 	bytes bigint,
 	start_command text
@@ -173,6 +174,7 @@ BEGIN
 	result.recovery_conf := conf;
 	result.warnings := r.warnings;
 	result.why := r.why;
+	result.tool_command := r.tool_command;
 	result.files := m.files;
 	result.bytes := m.bytes;
 	result.start_command :=

@@ -51,16 +51,3 @@ AS 'MODULE_PATHNAME', 'pitr_source_tool_command_sql'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION pitr_restore._source_tool_command(text, text, text,
 	text, boolean, integer, text, text, text) FROM PUBLIC;
-
-/*
- * Internal: the backup tool's own restore command doing what a
- * resolution's recovery settings do (pgBackRest restore --type ...,
- * barman recover --target-...); NULL for a flat archive.
- */
-CREATE FUNCTION pitr_restore.tool_command(arch integer, backup_label text,
-	recovery_conf text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'pitr_tool_command_sql'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pitr_restore, pg_temp;
-REVOKE ALL ON FUNCTION pitr_restore.tool_command(integer, text, text) FROM PUBLIC;

@@ -12,14 +12,22 @@
  * histories and backup rows go with it, by foreign key).  Scans of one
  * archive are serialised by a transaction-level advisory lock on its path.
  *
+ * A segment with an archive-module sidecar (<file>.pitrsum) that parses,
+ * matches the file's name, size and mtime and was made from the scan's own
+ * predecessor is stored from the sidecar, its WAL not read; any other
+ * sidecar is ignored with a NOTICE.  The other segments are summarised by
+ * background workers (scan_workers.c) when pitr_restore.scan_workers
+ * allows, else here; either way they are stored here, in WAL order.
+ *
  * What is read is classified by the format layer (archive_files.c,
- * segment_head.c, walscan.c, history.c); what is stored goes through
- * index_store.c.
+ * segment_head.c, walscan.c, history.c, sidecar.c); what is stored goes
+ * through index_store.c.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -43,7 +51,9 @@
 #include "index_store.h"
 #include "pitr_restore.h"
 #include "segment_head.h"
+#include "scan_workers.h"
 #include "segment_source.h"
+#include "sidecar.h"
 #include "source/archive_source.h"
 #include "walscan.h"
 
@@ -64,6 +74,9 @@ typedef struct SegmentToScan
 	PitrReadStatus read;		/* reading the first page */
 	char	   *error;
 	PitrSegmentHead head;
+	PitrSidecar *sidecar;		/* a sidecar matching the file, or NULL */
+	bool		from_worker;	/* the sidecar is a scan worker's summary */
+	bool		acceptable;		/* its head is one of the archive's */
 } SegmentToScan;
 
 typedef struct ArchiveScan
@@ -214,12 +227,76 @@ index_backup_history_file(ArchiveScan *st, PitrArchiveFile *f)
 	pitr_store_insert_backup_history(&st->store, f, b);
 }
 
+static void
+ignore_sidecar(const char *path, const char *why)
+{
+	ereport(NOTICE,
+			(errmsg("ignoring sidecar \"%s\"", path),
+			 errdetail("%s", why),
+			 errhint("The segment is read instead.")));
+}
+
+/*
+ * The archive module's sidecar of a segment file, when there is one that
+ * parses and describes exactly this file (name, size, mtime, version):
+ * then its head stands for the file's first page, which is not read.
+ * Whether its predecessor is the scan's own is settled in scan_segment.
+ */
+static bool
+read_sidecar(ArchiveScan *st, SegmentToScan *s)
+{
+	char		path[MAXPGPATH];
+	char		scpath[MAXPGPATH];
+	struct stat stb;
+	PitrSidecar *sc;
+	PitrReadStatus status;
+	char	   *buf;
+	char	   *why;
+	int64		len;
+
+	if (!s->file->regular)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", st->store.dir, s->file->name);
+	snprintf(scpath, sizeof(scpath), "%s%s", path, PITR_SIDECAR_SUFFIX);
+	if (lstat(scpath, &stb) != 0 && errno == ENOENT)
+		return false;			/* archive_command's archives have none */
+
+	buf = pitr_read_small_file(st->reader, scpath, PITR_COMPRESS_NONE,
+							   PITR_SIDECAR_MAX_SIZE, &len, &st->bytes_read,
+							   &status, &why);
+	if (buf == NULL)
+	{
+		ignore_sidecar(scpath, psprintf("It could not be read: %s.", why));
+		return false;
+	}
+	sc = palloc0(sizeof(PitrSidecar));
+	if (pitr_sidecar_parse(buf, len, sc, &why) != PITR_SIDECAR_OK ||
+		!pitr_sidecar_matches(sc, path, PITR_SIDECAR_CHECK_STAT, &why))
+	{
+		ignore_sidecar(scpath, psprintf("It does not describe its file: %s.", why));
+		pfree(buf);
+		return false;
+	}
+	pfree(buf);
+	s->sidecar = sc;
+	s->read = PITR_READ_OK;
+	s->head.magic = sc->magic;
+	s->head.info = sc->info;
+	s->head.sysid = sc->sysid;
+	s->head.seg_size = sc->seg_size;
+	s->head.blcksz = sc->blcksz;
+	s->head.pageaddr = sc->pageaddr;
+	return true;
+}
+
 /* Read and decode the first page of a segment file. */
 static void
 read_head(ArchiveScan *st, SegmentToScan *s)
 {
 	char		page[XLOG_BLCKSZ];
 
+	if (read_sidecar(st, s))
+		return;
 	s->read = pitr_segsrc_read_head(st->src, s->file, page, &s->error);
 	if (s->read == PITR_READ_OK)
 		pitr_decode_head(page, &s->head);
@@ -332,6 +409,26 @@ head_acceptable(ArchiveScan *st, SegmentToScan *s)
 	return true;
 }
 
+/*
+ * Was the sidecar made from the predecessor the scan uses, ending where
+ * the scan says?  Only then is its summary the one the scan would make.
+ */
+static bool
+sidecar_predecessor_is(const PitrSidecar *sc, PitrArchiveFile *prev,
+					   XLogRecPtr start, char **why)
+{
+	if (sc->prev_file == NULL && XLogRecPtrIsInvalid(start))
+		return true;
+	if (sc->prev_file && prev && strcmp(sc->prev_file, prev->name) == 0 &&
+		sc->start == start)
+		return true;
+	*why = psprintf("The summary was made after \"%s\" ending at %X/%X; the scan's predecessor is \"%s\" ending at %X/%X.",
+					sc->prev_file ? sc->prev_file : "no segment",
+					LSN_FORMAT_ARGS(sc->start),
+					prev ? prev->name : "no segment", LSN_FORMAT_ARGS(start));
+	return false;
+}
+
 static void
 scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 {
@@ -348,22 +445,10 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	ListCell   *lc;
 	MemoryContext old;
 
-	if (!head_acceptable(st, s))
+	if (!s->acceptable)
 		return;
 
 	segno = pitr_file_segno(f, segsize);
-	old = MemoryContextSwitchTo(filecxt);
-
-	/* Check it now, so a bad file is reported as such. */
-	if ((rs = pitr_segsrc_check(st->src, f, &detail)) != PITR_READ_OK)
-	{
-		MemoryContextSwitchTo(old);
-		insert_row(st, f, pitr_read_status_name(rs == PITR_READ_TOO_LARGE ?
-												PITR_READ_CORRUPT : rs),
-				   psprintf("could not read segment \"%s\": %s", f->name, detail),
-				   &s->head, NULL);
-		return;
-	}
 
 	/* Start at the end of the predecessor's last record, when known. */
 	prev = segno > 0 ? pitr_segsrc_find(st->src, f->tli, segno - 1) : NULL;
@@ -377,12 +462,42 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 			start = pk->next_lsn;
 	}
 
-	pitr_segsrc_follow(st->src, f->tli);
-	pitr_segsrc_pin(st->src, f);
-	pitr_summarize_segment(segsize, st->store.sysid, pitr_segsrc_get, st->src,
-						   segno, start, &sum);
-	pitr_segsrc_pin(st->src, NULL);
-	MemoryContextSwitchTo(old);
+	if (s->sidecar && !sidecar_predecessor_is(s->sidecar, prev, start, &detail))
+	{
+		/* A worker guessed another start: read the segment here. */
+		if (s->from_worker)
+			elog(DEBUG1, "reading \"%s\" again: %s", f->name, detail);
+		else
+			ignore_sidecar(psprintf("%s/%s%s", st->store.dir, f->name,
+									PITR_SIDECAR_SUFFIX), detail);
+		s->sidecar = NULL;
+		detail = NULL;
+	}
+
+	if (s->sidecar)
+		sum = s->sidecar->sum;	/* made from the same bytes, the same way */
+	else
+	{
+		old = MemoryContextSwitchTo(filecxt);
+
+		/* Check it now, so a bad file is reported as such. */
+		if ((rs = pitr_segsrc_check(st->src, f, &detail)) != PITR_READ_OK)
+		{
+			MemoryContextSwitchTo(old);
+			insert_row(st, f, pitr_read_status_name(rs == PITR_READ_TOO_LARGE ?
+													PITR_READ_CORRUPT : rs),
+					   psprintf("could not read segment \"%s\": %s", f->name, detail),
+					   &s->head, NULL);
+			return;
+		}
+
+		pitr_segsrc_follow(st->src, f->tli);
+		pitr_segsrc_pin(st->src, f);
+		pitr_summarize_segment(segsize, st->store.sysid, pitr_segsrc_get, st->src,
+							   segno, start, &sum);
+		pitr_segsrc_pin(st->src, NULL);
+		MemoryContextSwitchTo(old);
+	}
 
 	if (f->kind == PITR_FILE_PARTIAL)
 	{
@@ -665,6 +780,88 @@ dir_mtime(const char *dir)
 					(long) st.st_mtim.tv_nsec);
 }
 
+/* The segments left to the scan workers, in WAL order. */
+typedef struct WorkerItems
+{
+	PitrScanItem *items;
+	int		   *seg_index;		/* item -> index in segs */
+	int			nitems;
+} WorkerItems;
+
+/*
+ * Hand the segments without a trusted sidecar to pitr_restore.scan_workers
+ * background workers, when there are enough of them to be worth it.
+ */
+static PitrScanPool *
+start_workers(SegmentToScan *segs, int nsegs, const char *setup,
+			  WorkerItems *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (pitr_scan_workers <= 0)
+		return NULL;
+	w->items = palloc(sizeof(PitrScanItem) * (nsegs + 1));
+	w->seg_index = palloc(sizeof(int) * (nsegs + 1));
+	for (int i = 0; i < nsegs; i++)
+		if (segs[i].acceptable && segs[i].sidecar == NULL)
+		{
+			w->items[w->nitems].file = segs[i].file;
+			w->items[w->nitems].head = segs[i].head;
+			w->seg_index[w->nitems++] = i;
+		}
+	if (w->nitems < 2)
+		return NULL;
+	return pitr_scan_pool_start(setup, w->items, w->nitems, pitr_scan_workers);
+}
+
+/*
+ * Index the segments in WAL order, taking the workers' summaries as they
+ * come; an ERROR or a cancel stops the workers.
+ */
+static void
+scan_segments(ArchiveScan *st, SegmentToScan *segs, int nsegs,
+			  PitrScanPool *pool, WorkerItems *items)
+{
+	MemoryContext filecxt;
+
+	filecxt = AllocSetContextCreate(CurrentMemoryContext,
+									"pitr_restore segment scan",
+									ALLOCSET_DEFAULT_SIZES);
+	PG_TRY();
+	{
+		int			next_item = 0;
+
+		for (int i = 0; i < nsegs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (pool && next_item < items->nitems &&
+				items->seg_index[next_item] == i)
+			{
+				MemoryContext old = MemoryContextSwitchTo(filecxt);
+				PitrSidecar *sc;
+
+				if (pitr_scan_pool_next(pool, next_item, &sc, &st->bytes_read))
+				{
+					segs[i].sidecar = sc;
+					segs[i].from_worker = true;
+				}
+				MemoryContextSwitchTo(old);
+				next_item++;
+			}
+			scan_segment(st, &segs[i], filecxt);
+			segs[i].sidecar = NULL;
+			MemoryContextReset(filecxt);
+			progress(st);
+		}
+	}
+	PG_CATCH();
+	{
+		if (pool)
+			pitr_scan_pool_terminate(pool);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 /* Scan, the archive's lock being held.  dir is canonical. */
 static void
 scan_locked(ArchiveScan *st, PitrScanResult *res)
@@ -679,8 +876,10 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	List	   *others = NIL;
 	List	   *unused = NIL;
 	HTAB	   *fetched;
-	MemoryContext filecxt;
 	char	   *mtime;
+	StringInfoData setup;
+	PitrScanPool *pool;
+	WorkerItems items;
 
 	st->next_progress = PROGRESS_BYTES;
 	st->reader = pitr_file_reader_create();
@@ -766,6 +965,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 				   NULL, NULL);
 	}
 
+	pool = NULL;
 	if (st->store.segsize == 0)
 	{
 		/* Nothing that looks like WAL: record every file as such. */
@@ -784,19 +984,29 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			if (f->kind == PITR_FILE_SEGMENT)
 				pitr_segsrc_add(st->src, f);
 		}
-		pitr_store_load_histories(&st->store, st->src);
+		initStringInfo(&setup);
+		pitr_scan_setup_archive(&setup, dir, st->store.segsize, st->store.sysid);
+		foreach(lc, files)
+		{
+			PitrArchiveFile *f = lfirst(lc);
+
+			if (f->kind == PITR_FILE_SEGMENT)
+				pitr_scan_setup_file(&setup, f);
+		}
+		pitr_store_load_histories(&st->store, st->src, &setup);
 
 		qsort(segs, nsegs, sizeof(SegmentToScan), seg_cmp);
-		filecxt = AllocSetContextCreate(CurrentMemoryContext,
-										"pitr_restore segment scan",
-										ALLOCSET_DEFAULT_SIZES);
 		for (int i = 0; i < nsegs; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			scan_segment(st, &segs[i], filecxt);
-			MemoryContextReset(filecxt);
-			progress(st);
-		}
+			segs[i].acceptable = head_acceptable(st, &segs[i]);
+		/* pgbackrest itself fetches a remote repository's files: no workers */
+		if (st->archive == NULL || !st->archive->through_binary)
+			pool = start_workers(segs, nsegs, setup.data, &items);
+		else
+			memset(&items, 0, sizeof(items));
+
+		scan_segments(st, segs, nsegs, pool, &items);
+		if (pool)
+			pitr_scan_pool_finish(pool);
 		st->bytes_read += pitr_segsrc_bytes_read(st->src);
 		pitr_segsrc_close(st->src);
 	}

@@ -20,6 +20,7 @@
 
 #include "history.h"
 #include "index_store.h"
+#include "scan_workers.h"
 
 /* The advisory lock space of archive scans ("pitr" in ASCII). */
 #define PITR_LOCK_CLASS 0x70697472
@@ -418,7 +419,8 @@ pitr_store_insert_backup_history(PitrStore *store, PitrArchiveFile *f,
 }
 
 void
-pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src)
+pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src,
+						  StringInfo setup)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
@@ -448,6 +450,8 @@ pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src)
 		e->tli = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
 		e->switchpoint = DatumGetLSN(SPI_getbinval(tup, desc, 3, &isnull));
 		e->reason = NULL;
+		if (setup)
+			pitr_scan_setup_history(setup, tli, e->tli, e->switchpoint);
 		entries = lappend(entries, e);
 	}
 	if (entries != NIL)

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * settings.c
- *	  The recovery settings a resolution emits (see settings.h), and their
- *	  SQL entry points for the resolver.
+ *	  The recovery settings a resolution emits (see settings.h and
+ *	  resolution.h): restore_command, the postgresql.conf lines and the
+ *	  backup tool's own restore command.
  *
  * Every value is quoted for the language it lands in with format/quote.h:
  * the archive's path becomes a shell word whose '%' are doubled, and the
@@ -21,13 +22,17 @@
 
 #include "format/compression.h"
 #include "format/quote.h"
+#include "resolve/resolution.h"
 #include "resolve/settings.h"
 #include "source/archive_source.h"
 #include "source/tool_command.h"
 
-PG_FUNCTION_INFO_V1(pitr_restore_command);
-PG_FUNCTION_INFO_V1(pitr_conf_literal);
-PG_FUNCTION_INFO_V1(pitr_tool_command_sql);
+/* pitr_restore.barman_config, NULL when empty (Barman's default). */
+static const char *
+barman_config(void)
+{
+	return pitr_barman_config && pitr_barman_config[0] ? pitr_barman_config : NULL;
+}
 
 char *
 pitr_flat_restore_command(const char *dir, const bool held[PITR_NUM_COMPRESSIONS])
@@ -73,11 +78,12 @@ pitr_flat_restore_command(const char *dir, const bool held[PITR_NUM_COMPRESSIONS
 }
 
 /*
- * restore_command(archive_id): the command for an indexed flat archive,
- * from the compressions the index saw in it.
+ * The restore_command for an indexed flat archive, from the compressions
+ * the index saw in it; NULL if the archive is not indexed.  Allocated in
+ * the caller's memory context.
  */
-Datum
-pitr_restore_command(PG_FUNCTION_ARGS)
+char *
+pitr_archive_restore_command(int archive_id)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
@@ -86,11 +92,8 @@ pitr_restore_command(PG_FUNCTION_ARGS)
 	char	   *cmd;
 	bool		isnull;
 	MemoryContext caller = CurrentMemoryContext;
-	text	   *result;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	v[0] = PG_GETARG_DATUM(0);
+	v[0] = Int32GetDatum(archive_id);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT directory, compressions FROM pitr_restore.archive "
 							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
@@ -99,7 +102,7 @@ pitr_restore_command(PG_FUNCTION_ARGS)
 	if (SPI_processed != 1)
 	{
 		SPI_finish();
-		PG_RETURN_NULL();
+		return NULL;
 	}
 	dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	{
@@ -127,76 +130,101 @@ pitr_restore_command(PG_FUNCTION_ARGS)
 			}
 		}
 	}
+	/* The result must outlive SPI's memory. */
+	MemoryContextSwitchTo(caller);
 	cmd = NULL;
 	if (pitr_source_maybe_tool(dir))
 	{
 		/* pgBackRest or Barman: fetch with the tool itself. */
 		PitrArchiveSource *src = pitr_source_open(dir);
 
-		cmd = pitr_source_tool_restore_command(src,
-											   pitr_barman_config && pitr_barman_config[0] ?
-											   pitr_barman_config : NULL);
+		cmd = pitr_source_tool_restore_command(src, barman_config());
 	}
 	if (cmd == NULL)
 		cmd = pitr_flat_restore_command(dir, held);
-	/* The result must outlive SPI's memory. */
-	MemoryContextSwitchTo(caller);
-	result = cstring_to_text(cmd);
 	SPI_finish();
-	PG_RETURN_TEXT_P(result);
+	return cmd;
 }
 
-/* conf_literal(text): a postgresql.conf string literal. */
-Datum
-pitr_conf_literal(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TEXT_P(cstring_to_text(pitr_quote_conf(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
-}
+static const char *const setting_names[] = {
+	[PITR_SETTING_IMMEDIATE] = "recovery_target",
+	[PITR_SETTING_TIME] = "recovery_target_time",
+	[PITR_SETTING_NAME] = "recovery_target_name",
+	[PITR_SETTING_LSN] = "recovery_target_lsn",
+	[PITR_SETTING_XID] = "recovery_target_xid",
+};
 
 /*
- * tool_command(arch, backup_label, recovery_conf): the backup tool's own
- * restore command doing what recovery_conf does (tool_command.c); NULL for
- * a flat archive.
+ * The lines for postgresql.auto.conf that make recovery stop exactly where
+ * the resolution says: restore_command, the target, its inclusiveness, a
+ * numeric timeline and the action.
  */
-Datum
-pitr_tool_command_sql(PG_FUNCTION_ARGS)
+char *
+pitr_resolution_recovery_conf(const PitrResolution *res)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-	char	   *dir;
-	char	   *cmd = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	text	   *result = NULL;
+	StringInfoData buf;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_NULL();
-	v[0] = PG_GETARG_DATUM(0);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT directory FROM pitr_restore.archive "
-							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
-							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the archive's row");
-	if (SPI_processed == 1)
-	{
-		dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		if (pitr_source_maybe_tool(dir))
-		{
-			PitrArchiveSource *src = pitr_source_open(dir);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "restore_command = %s\n",
+					 pitr_quote_conf(res->restore_command ? res->restore_command : ""));
+	if (res->setting == PITR_SETTING_IMMEDIATE)
+		appendStringInfoString(&buf, "recovery_target = 'immediate'\n");
+	else
+		appendStringInfo(&buf, "%s = %s\n", setting_names[res->setting],
+						 pitr_quote_conf(res->setting_value));
+	if (res->emit_inclusive)
+		appendStringInfo(&buf, "recovery_target_inclusive = '%s'\n",
+						 res->inclusive ? "on" : "off");
+	appendStringInfo(&buf, "recovery_target_timeline = '%u'\n", res->timeline);
+	appendStringInfo(&buf, "recovery_target_action = %s\n",
+					 pitr_quote_conf(res->action));
+	return buf.data;
+}
 
-			cmd = pitr_tool_command_for_settings(src,
-												 text_to_cstring(PG_GETARG_TEXT_PP(1)),
-												 text_to_cstring(PG_GETARG_TEXT_PP(2)),
-												 pitr_barman_config && pitr_barman_config[0] ?
-												 pitr_barman_config : NULL,
-												 NULL);
-		}
-	}
-	/* The result must outlive SPI's memory. */
-	MemoryContextSwitchTo(caller);
-	if (cmd)
-		result = cstring_to_text(cmd);
-	SPI_finish();
-	if (result == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(result);
+
+/*
+ * The backup tool's own restore command for a resolution, stopping at the
+ * same point as recovery_conf (same target, inclusiveness, numeric timeline
+ * and action); NULL for a flat archive.  The one place where the archive
+ * sources' command builders plug in.  pgBackRest restores into the stanza's
+ * configured pg1-path (keyword form) or "$PGDATA"; Barman needs a
+ * destination, which the resolution does not know: the command restores
+ * into "$PGDATA", for the caller to set.
+ */
+char *
+pitr_resolution_tool_command(const PitrResolution *res)
+{
+	static const PitrToolTargetKind kinds[] = {
+		[PITR_SETTING_IMMEDIATE] = PITR_TOOL_TARGET_IMMEDIATE,
+		[PITR_SETTING_TIME] = PITR_TOOL_TARGET_TIME,
+		[PITR_SETTING_NAME] = PITR_TOOL_TARGET_NAME,
+		[PITR_SETTING_LSN] = PITR_TOOL_TARGET_LSN,
+		[PITR_SETTING_XID] = PITR_TOOL_TARGET_XID,
+	};
+	PitrArchiveSource *src;
+	PitrToolTarget t = {0};
+
+	if (!res->reachable || res->archive_dir == NULL || res->backup_label == NULL)
+		return NULL;
+
+	/*
+	 * Only the keyword form or a directory with a tool's own marks is
+	 * opened as a source: the detection reads the whole directory, which a
+	 * flat archive of many segments need not pay for on every resolution.
+	 */
+	if (!pitr_source_maybe_tool(res->archive_dir))
+		return NULL;
+	src = pitr_source_open(res->archive_dir);
+	if (src->layout == PITR_LAYOUT_FLAT)
+		return NULL;
+
+	t.kind = kinds[res->setting];
+	t.value = res->setting_value;
+	t.inclusive = res->inclusive;
+	t.tli = res->timeline;
+	t.action = res->action;
+	if (src->layout == PITR_LAYOUT_PGBACKREST)
+		return pitr_pgbackrest_restore_command(src, res->backup_label, &t, NULL);
+	return pitr_barman_recover_command(src, barman_config(),
+									   res->backup_label, &t, NULL);
 }

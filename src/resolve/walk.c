@@ -43,31 +43,15 @@ PG_FUNCTION_INFO_V1(pitr_walk_to_stop);
 /* How far past the stop point to look for the first transaction lost. */
 #define NEXT_XACT_SEGMENTS 8
 
-typedef enum StopKind
-{
-	STOP_NONE,					/* walk to limit_lsn, noting transactions */
-	STOP_TIME,
-	STOP_LSN,
-	STOP_XID,
-	STOP_NAME
-} StopKind;
-
-typedef struct XactInfo
-{
-	bool		valid;
-	TransactionId xid;
-	TimestampTz time;
-	bool		commit;
-	XLogRecPtr	lsn;
-} XactInfo;
+typedef PitrXact XactInfo;
 
 typedef struct StopSearch
 {
-	StopKind	kind;
+	PitrStopKind kind;
 	TimestampTz target_time;
 	XLogRecPtr	target_lsn;
 	TransactionId target_xid;
-	char	   *target_name;
+	const char *target_name;
 	bool		inclusive;
 	XLogRecPtr	limit_lsn;
 	int			segsize;
@@ -257,28 +241,28 @@ stop_visit(XLogReaderState *r, void *arg)
 
 	switch (s->kind)
 	{
-		case STOP_NONE:
+		case PITR_STOP_NONE:
 			break;
-		case STOP_TIME:
+		case PITR_STOP_TIME:
 			/* recoveryStopsBefore: only commits and aborts, in WAL order */
 			if (xact && (s->inclusive ? t > s->target_time : t >= s->target_time))
 				stop = before = true;
 			break;
-		case STOP_LSN:
+		case PITR_STOP_LSN:
 			if (r->ReadRecPtr >= s->target_lsn)
 			{
 				stop = true;
 				before = !s->inclusive;
 			}
 			break;
-		case STOP_XID:
+		case PITR_STOP_XID:
 			if (xact && xid == s->target_xid)
 			{
 				stop = true;
 				before = !s->inclusive;
 			}
 			break;
-		case STOP_NAME:
+		case PITR_STOP_NAME:
 			/* recoveryStopsAfter: the first restore point of that name */
 			if (is_restore_point(r, s->target_name))
 				stop = true;
@@ -309,23 +293,23 @@ stop_visit(XLogReaderState *r, void *arg)
 	return true;
 }
 
-static StopKind
+static PitrStopKind
 parse_kind(const char *kind)
 {
 	if (strcmp(kind, "none") == 0)
-		return STOP_NONE;
+		return PITR_STOP_NONE;
 	if (strcmp(kind, "time") == 0)
-		return STOP_TIME;
+		return PITR_STOP_TIME;
 	if (strcmp(kind, "lsn") == 0)
-		return STOP_LSN;
+		return PITR_STOP_LSN;
 	if (strcmp(kind, "xid") == 0)
-		return STOP_XID;
+		return PITR_STOP_XID;
 	if (strcmp(kind, "name") == 0)
-		return STOP_NAME;
+		return PITR_STOP_NAME;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown stop kind \"%s\"", kind)));
-	return STOP_NONE;
+	return PITR_STOP_NONE;
 }
 
 /*
@@ -334,7 +318,8 @@ parse_kind(const char *kind)
  * one (which becomes the cached one).  Runs inside SPI.
  */
 static PathSource *
-path_source_get(int archive_id, Datum *tli_d, Datum *begin_d, int ntli)
+path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins,
+				int ntli)
 {
 	PathSource *ps;
 	MemoryContext oldcxt;
@@ -356,8 +341,8 @@ path_source_get(int archive_id, Datum *tli_d, Datum *begin_d, int ntli)
 		{
 			XLogSegNo	b;
 
-			XLByteToSeg(DatumGetLSN(begin_d[i]), b, cached_ps->segsize);
-			same = cached_ps->tli[i] == (TimeLineID) DatumGetInt32(tli_d[i]) &&
+			XLByteToSeg(begins[i], b, cached_ps->segsize);
+			same = cached_ps->tli[i] == tlis[i] &&
 				cached_ps->beginseg[i] == b;
 		}
 		if (same)
@@ -407,8 +392,8 @@ path_source_get(int archive_id, Datum *tli_d, Datum *begin_d, int ntli)
 	ps->beginseg = palloc(sizeof(XLogSegNo) * ntli);
 	for (int i = 0; i < ntli; i++)
 	{
-		ps->tli[i] = DatumGetInt32(tli_d[i]);
-		XLByteToSeg(DatumGetLSN(begin_d[i]), ps->beginseg[i], ps->segsize);
+		ps->tli[i] = tlis[i];
+		XLByteToSeg(begins[i], ps->beginseg[i], ps->segsize);
 	}
 	ps->src = pitr_segsrc_create(ps->dir, ps->segsize);
 	if (pitr_source_maybe_tool(ps->dir))
@@ -433,31 +418,102 @@ path_source_get(int archive_id, Datum *tli_d, Datum *begin_d, int ntli)
 }
 
 /*
+ * Walk from start (a record start) along a path whose timelines are given
+ * oldest first with the LSN at which each begins; the outcome's problem is
+ * allocated in the caller's memory context.
+ */
+void
+pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
+			   const XLogRecPtr *begins, XLogRecPtr start,
+			   const PitrStopQuery *q, PitrWalkOutcome *out)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	PathSource *ps;
+	StopSearch	s;
+	PitrWalk	walk;
+	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
+
+	if (npath <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeline path and its begin points must have the same, non-zero length")));
+
+	memset(&s, 0, sizeof(s));
+	s.kind = q->kind;
+	s.target_time = q->target_time;
+	s.target_lsn = q->target_lsn;
+	s.target_xid = q->target_xid;
+	s.target_name = q->target_name ? q->target_name : "";
+	s.inclusive = q->inclusive;
+	s.limit_lsn = q->limit_lsn;
+
+	SPI_connect();
+	ps = path_source_get(archive_id, tlis, begins, npath);
+	s.segsize = ps->segsize;
+	ps->lookup = SPI_prepare("SELECT file_name FROM pitr_restore.archive_file "
+							 "WHERE archive_id OPERATOR(pg_catalog.=) $1 "
+							 "AND timeline OPERATOR(pg_catalog.=) $2 "
+							 "AND segno OPERATOR(pg_catalog.=) $3 "
+							 "AND kind OPERATOR(pg_catalog.=) 'segment' "
+							 "AND status IN ('ok', 'corrupt') "
+							 "ORDER BY compression OPERATOR(pg_catalog.=) 'none' DESC LIMIT 1",
+							 3, types);
+	if (ps->lookup == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+
+	cached_valid = false;
+	pitr_wal_walk(ps->segsize, ps->sysid, path_get, ps, start, false,
+				  stop_visit, &s, &walk);
+	pitr_segsrc_close(ps->src);
+	ps->lookup = NULL;
+	cached_valid = (ps == cached_ps);
+
+	memset(out, 0, sizeof(*out));
+	out->found = s.found;
+	out->stop_lsn = s.stop_lsn;
+	out->stop_end = s.stop_end;
+	out->stop_before = s.stop_before;
+	out->last = s.last;
+	out->next = s.next;
+	out->walk_end = walk.last_end;
+	out->records = s.records;
+	if (!s.found && s.kind != PITR_STOP_NONE)
+	{
+		char	   *seg = walk.missing ? path_segment_name(ps, walk.missing_segno) : NULL;
+		MemoryContext oldcxt = MemoryContextSwitchTo(caller);
+
+		if (walk.missing)
+			out->problem = psprintf("WAL segment %s is missing from the archive", seg);
+		else if (walk.error)
+			out->problem = psprintf("valid WAL ends at %X/%X: %s",
+									LSN_FORMAT_ARGS(walk.last_end), walk.error);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	SPI_finish();
+}
+
+/*
  * walk_to_stop(archive_id, path_tli int[], path_begin pg_lsn[], start_lsn,
  *				kind, target_time, target_lsn, target_xid, target_name,
- *				inclusive, limit_lsn)
- *
- * Walks from start_lsn (a record start) along the path, whose timelines
- * are given oldest first with the LSN at which each begins.
+ *				inclusive, limit_lsn): pitr_walk_path for the report's SQL
+ *				(recovery_windows, check_archive).
  */
 Datum
 pitr_walk_to_stop(PG_FUNCTION_ARGS)
 {
-	PathSource *ps;
-	int			archive_id;
-	StopSearch	s;
-	PitrWalk	walk;
+	PitrStopQuery q;
+	PitrWalkOutcome o;
 	ArrayType  *tli_arr;
 	ArrayType  *begin_arr;
 	Datum	   *tli_d;
 	Datum	   *begin_d;
 	int			ntli;
 	int			nbegin;
-	XLogRecPtr	start;
+	TimeLineID *tlis;
+	XLogRecPtr *begins;
 	TupleDesc	tupdesc;
 	Datum		values[15];
 	bool		nulls[15];
-	char	   *problem = NULL;
 
 	pitr_check_read_privilege();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) ||
@@ -468,21 +524,19 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	memset(&s, 0, sizeof(s));
-	archive_id = PG_GETARG_INT32(0);
+	memset(&q, 0, sizeof(q));
 	tli_arr = PG_GETARG_ARRAYTYPE_P(1);
 	begin_arr = PG_GETARG_ARRAYTYPE_P(2);
-	start = PG_GETARG_LSN(3);
-	s.kind = parse_kind(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	q.kind = parse_kind(text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	if (!PG_ARGISNULL(5))
-		s.target_time = PG_GETARG_TIMESTAMPTZ(5);
+		q.target_time = PG_GETARG_TIMESTAMPTZ(5);
 	if (!PG_ARGISNULL(6))
-		s.target_lsn = PG_GETARG_LSN(6);
+		q.target_lsn = PG_GETARG_LSN(6);
 	if (!PG_ARGISNULL(7))
-		s.target_xid = (TransactionId) PG_GETARG_INT64(7);
-	s.target_name = PG_ARGISNULL(8) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(8));
-	s.inclusive = PG_ARGISNULL(9) ? true : PG_GETARG_BOOL(9);
-	s.limit_lsn = PG_ARGISNULL(10) ? InvalidXLogRecPtr : PG_GETARG_LSN(10);
+		q.target_xid = (TransactionId) PG_GETARG_INT64(7);
+	q.target_name = PG_ARGISNULL(8) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(8));
+	q.inclusive = PG_ARGISNULL(9) ? true : PG_GETARG_BOOL(9);
+	q.limit_lsn = PG_ARGISNULL(10) ? InvalidXLogRecPtr : PG_GETARG_LSN(10);
 
 	deconstruct_array(tli_arr, INT4OID, 4, true, TYPALIGN_INT, &tli_d, NULL, &ntli);
 	deconstruct_array(begin_arr, LSNOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
@@ -491,73 +545,42 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("timeline path and its begin points must have the same, non-zero length")));
-
-	SPI_connect();
-	ps = path_source_get(archive_id, tli_d, begin_d, ntli);
-	s.segsize = ps->segsize;
+	tlis = palloc(sizeof(TimeLineID) * ntli);
+	begins = palloc(sizeof(XLogRecPtr) * ntli);
+	for (int i = 0; i < ntli; i++)
 	{
-		Oid			types[3] = {INT4OID, INT4OID, INT8OID};
-
-		ps->lookup = SPI_prepare("SELECT file_name FROM pitr_restore.archive_file "
-								 "WHERE archive_id = $1 AND timeline = $2 AND segno = $3 "
-								 "AND kind = 'segment' AND status IN ('ok', 'corrupt') "
-								 "ORDER BY compression = 'none' DESC LIMIT 1",
-								 3, types);
-		if (ps->lookup == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		tlis[i] = DatumGetInt32(tli_d[i]);
+		begins[i] = DatumGetLSN(begin_d[i]);
 	}
 
-	cached_valid = false;
-	pitr_wal_walk(ps->segsize, ps->sysid, path_get, ps, start, false,
-				  stop_visit, &s, &walk);
-	pitr_segsrc_close(ps->src);
-	ps->lookup = NULL;
-	cached_valid = (ps == cached_ps);
+	pitr_walk_path(PG_GETARG_INT32(0), ntli, tlis, begins, PG_GETARG_LSN(3),
+				   &q, &o);
 
-	if (!s.found && s.kind != STOP_NONE)
-	{
-		if (walk.missing)
-			problem = psprintf("WAL segment %s is missing from the archive",
-							   path_segment_name(ps, walk.missing_segno));
-		else if (walk.error)
-			problem = psprintf("valid WAL ends at %X/%X: %s",
-							   LSN_FORMAT_ARGS(walk.last_end), walk.error);
-	}
-
-	elog(LOG, "DBG walk start %X/%X kind %d limit %X/%X found %d last %u valid %d cached %d recs %lld err %s missing %d first %X/%X",
-		 LSN_FORMAT_ARGS(start), s.kind, LSN_FORMAT_ARGS(s.limit_lsn), s.found, s.last.xid, s.last.valid, ps == cached_ps, (long long) s.records, walk.error ? walk.error : "-", walk.missing, LSN_FORMAT_ARGS(walk.first_lsn));
 	memset(nulls, 0, sizeof(nulls));
-	values[0] = BoolGetDatum(s.found);
-	values[1] = LSNGetDatum(s.stop_lsn);
-	nulls[1] = !s.found;
-	values[2] = LSNGetDatum(s.stop_end);
-	nulls[2] = !s.found;
-	values[3] = BoolGetDatum(s.stop_before);
-	nulls[3] = !s.found;
-	values[4] = Int64GetDatum((int64) s.last.xid);
-	values[5] = TimestampTzGetDatum(s.last.time);
-	values[6] = BoolGetDatum(s.last.commit);
-	values[7] = LSNGetDatum(s.last.lsn);
-	nulls[4] = nulls[5] = nulls[6] = nulls[7] = !s.last.valid;
-	values[8] = Int64GetDatum((int64) s.next.xid);
-	values[9] = TimestampTzGetDatum(s.next.time);
-	values[10] = BoolGetDatum(s.next.commit);
-	values[11] = LSNGetDatum(s.next.lsn);
-	nulls[8] = nulls[9] = nulls[10] = nulls[11] = !s.next.valid;
-	values[12] = LSNGetDatum(walk.last_end);
-	nulls[12] = XLogRecPtrIsInvalid(walk.last_end);
-	if (problem)
-		values[13] = CStringGetTextDatum(problem);
-	nulls[13] = (problem == NULL);
-	values[14] = Int64GetDatum(s.records);
+	values[0] = BoolGetDatum(o.found);
+	values[1] = LSNGetDatum(o.stop_lsn);
+	nulls[1] = !o.found;
+	values[2] = LSNGetDatum(o.stop_end);
+	nulls[2] = !o.found;
+	values[3] = BoolGetDatum(o.stop_before);
+	nulls[3] = !o.found;
+	values[4] = Int64GetDatum((int64) o.last.xid);
+	values[5] = TimestampTzGetDatum(o.last.time);
+	values[6] = BoolGetDatum(o.last.commit);
+	values[7] = LSNGetDatum(o.last.lsn);
+	nulls[4] = nulls[5] = nulls[6] = nulls[7] = !o.last.valid;
+	values[8] = Int64GetDatum((int64) o.next.xid);
+	values[9] = TimestampTzGetDatum(o.next.time);
+	values[10] = BoolGetDatum(o.next.commit);
+	values[11] = LSNGetDatum(o.next.lsn);
+	nulls[8] = nulls[9] = nulls[10] = nulls[11] = !o.next.valid;
+	values[12] = LSNGetDatum(o.walk_end);
+	nulls[12] = XLogRecPtrIsInvalid(o.walk_end);
+	if (o.problem)
+		values[13] = CStringGetTextDatum(o.problem);
+	nulls[13] = (o.problem == NULL);
+	values[14] = Int64GetDatum(o.records);
 
-	{
-		HeapTuple	tup = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
-		Datum		result;
-
-		/* The tuple must outlive SPI's memory. */
-		result = SPI_datumTransfer(HeapTupleGetDatum(tup), false, -1);
-		SPI_finish();
-		PG_RETURN_DATUM(result);
-	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }

@@ -229,7 +229,15 @@ SELECT a.archive_id, pitr_restore.segment_file_name(1, s, a.segment_size),
 					WHERE f.archive_id = a.archive_id AND f.timeline = 1
 					  AND f.segno = s AND f.kind = 'segment')"
 # what a scan keeps beside the rows: the runs of consecutive segments
-sql "SELECT pitr_restore.rebuild_segment_runs(archive_id) FROM pitr_restore.archive" >/dev/null
+# (as the index store's end of scan writes them)
+sql "DELETE FROM pitr_restore.segment_run;
+     INSERT INTO pitr_restore.segment_run (archive_id, timeline, lo, hi)
+     SELECT s.archive_id, s.timeline, min(s.segno), max(s.segno)
+       FROM (SELECT d.archive_id, d.timeline, d.segno,
+                    d.segno - row_number() OVER (PARTITION BY d.archive_id, d.timeline ORDER BY d.segno) AS grp
+               FROM (SELECT DISTINCT f.archive_id, f.timeline, f.segno FROM pitr_restore.archive_file f
+                      WHERE f.kind = 'segment' AND f.status = 'ok') d) s
+      GROUP BY s.archive_id, s.timeline, s.grp" >/dev/null
 sql "ANALYZE pitr_restore.archive_file" >/dev/null
 large_n=$(sql "SELECT count(*) FROM pitr_restore.segments()")
 log "large index: $large_n segments"

@@ -18,6 +18,13 @@
 #          peer: zstd -d of every .zst into an empty directory, then
 #               pg_waldump --stats over it (both steps timed together).
 #
+# Three more cases in the same run: "plain/serial" and "zst/serial" are the
+# same scans with pitr_restore.scan_workers = 0 (all in the backend; the
+# other rows use the default, one worker per CPU); "module" scans $T/mod, the
+# same segments archived again through archive_library = 'pitr_restore'
+# (zstd level 1, a sidecar per segment), against pg_waldump --stats over
+# the plain segments: that scan reads only sidecars.
+#
 # Reading the output: the first table gives seconds for each side and the
 # ratio ours/peer; lower is better and the target is <= 1.0.  The second
 # table is the scanning backend's memory for the full archive and for its
@@ -105,6 +112,39 @@ if [ "$done_" != t ]; then
 fi
 sql "SELECT 'archiver failures: ' || failed_count FROM pg_stat_archiver" | grep -v ': 0$' || true
 
+segs=($(ls "$T/plain" | grep -E '^[0-9A-F]{24}$' | LC_ALL=C sort))
+nseg=${#segs[@]}
+first=${segs[0]}
+last=${segs[$((nseg - 1))]}
+
+# The same segments archived again, through the archive module: put them
+# back in pg_wal marked ready, with archive_library = 'pitr_restore'.
+as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null
+as_postgres mkdir -p "$T/mod"
+cat >>"$T/data/postgresql.conf" <<CONF
+archive_command = ''
+archive_library = 'pitr_restore'
+pitr_restore.archive_dir = '$T/mod'
+pitr_restore.archive_compression = 1
+fsync = on
+CONF
+for s in "${segs[@]}"; do
+	as_postgres cp -f "$T/plain/$s" "$T/data/pg_wal/$s"
+	rm -f "$T/data/pg_wal/archive_status/$s.done"
+	as_postgres touch "$T/data/pg_wal/archive_status/$s.ready"
+done
+as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
+log "archiving $nseg segments again through the archive module into $T/mod"
+for _ in $(seq 1200); do
+	n=$(ls "$T/mod" | grep -cE '^[0-9A-F]{24}\.zst\.pitrsum$' || true)
+	[ "$n" -ge "$nseg" ] && break
+	sleep 0.5
+done
+if [ "$n" -lt "$nseg" ]; then
+	echo "the archive module archived $n of $nseg segments" >&2
+	exit 1
+fi
+
 # Restart without archiving (our scans write the index, i.e. WAL) and with
 # the usual durability settings.
 as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null
@@ -114,11 +154,6 @@ fsync = on
 synchronous_commit = on
 CONF
 as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
-
-segs=($(ls "$T/plain" | grep -E '^[0-9A-F]{24}$' | LC_ALL=C sort))
-nseg=${#segs[@]}
-first=${segs[0]}
-last=${segs[$((nseg - 1))]}
 plain_mb=$(du -sm --apparent-size "$T/plain" | cut -f1)
 zst_mb=$(du -sm --apparent-size "$T/zst" | cut -f1)
 log "archive: $nseg segments $first..$last, plain $plain_mb MB, zstd $zst_mb MB"
@@ -132,7 +167,8 @@ for s in "${segs[@]:0:$half}"; do
 done
 
 # ------------------------------------------------------------ 3. timings
-# ours DIR [poll]: one scan on a fresh index.  Prints
+# ours DIR [poll]: one scan on a fresh index ($workers, if set, is
+# pitr_restore.scan_workers).  Prints
 #   "seconds hwm_growth_kB rssanon_peak_kB segments_scanned bytes_read"
 ours()
 {
@@ -143,6 +179,7 @@ ours()
 	rm -f "$T/pid" "$T/anon"
 	cat >"$T/scan.sql" <<SQL
 SET client_min_messages = warning;
+${workers:+SET pitr_restore.scan_workers = $workers;}
 SELECT 'lib|' || pitr_restore.archive_path('$dir');
 COPY (SELECT pg_backend_pid()) TO '$T/pid';
 SELECT 'hwm0|' || (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+)'))[1];
@@ -205,27 +242,34 @@ peer_zstd()
 min() { printf '%s\n' "$@" | LC_ALL=C sort -g | head -1; }
 
 declare -A best_ours best_peer scanned
-for c in plain zst; do
+cases="plain zst plain/serial zst/serial module"
+case_dir() { case $1 in plain*) echo "$T/plain" ;; zst*) echo "$T/zst" ;; module) echo "$T/mod" ;; esac; }
+case_workers() { case $1 in */serial) echo 0 ;; *) echo "" ;; esac; }
+peer_of() { case $1 in zst*) peer_zstd "$T/zst" ;; *) peer_plain "$T/plain" ;; esac; }
+for c in $cases; do
+	workers=$(case_workers $c)
 	log "timing $c: warm-up"
-	r=$(ours "$T/$c")
+	r=$(ours "$(case_dir $c)")
 	set -- $r
-	scanned[$c]="$4 segments, $(($5 / 1048576)) MB read"
-	if [ "$4" != "$nseg" ]; then
-		echo "scan_archive('$T/$c') scanned $4 segments, expected $nseg" >&2
+	scanned[$c]="$4 segments, $(($5 / 1024)) kB read"
+	# (the module's archive may hold one more: the segment ended by the restart)
+	if [ "$4" -lt "$nseg" ]; then
+		echo "scan_archive('$(case_dir $c)') scanned $4 segments, expected $nseg" >&2
 	fi
-	if [ $c = plain ]; then peer_plain "$T/plain" >/dev/null; else peer_zstd "$T/zst" >/dev/null; fi
+	peer_of $c >/dev/null
 	grep -q '^Total' "$T/waldump.out" || { echo "pg_waldump gave no stats:" >&2; tail "$T/waldump.out" >&2; exit 1; }
 	o=() p=()
 	for i in $(seq "$RUNS"); do
-		r=$(ours "$T/$c")
+		r=$(ours "$(case_dir $c)")
 		set -- $r
 		o+=("$1")
-		if [ $c = plain ]; then p+=("$(peer_plain "$T/plain")"); else p+=("$(peer_zstd "$T/zst")"); fi
+		p+=("$(peer_of $c)")
 		log "  run $i: ours ${o[-1]} s, peer ${p[-1]} s"
 	done
 	best_ours[$c]=$(min "${o[@]}")
 	best_peer[$c]=$(min "${p[@]}")
 done
+workers=
 
 # ------------------------------------------------------------ 4. memory
 declare -A mem
@@ -244,12 +288,13 @@ echo
 echo "scan_archive benchmark: $nseg segments ($first..$last), $plain_mb MB plain, $zst_mb MB zstd,"
 echo "$rp restore points; best of $RUNS after one warm-up each, page cache warm; ours = psql \\timing"
 echo "of the scan on a fresh index, peer = wall clock of the peer command(s)."
-echo "ours read: plain ${scanned[plain]}; zstd ${scanned[zst]}."
-printf '%-8s %10s %10s %12s   %s\n' case "ours (s)" "peer (s)" "ours/peer" "peer"
-for c in plain zst; do
-	peer="pg_waldump --stats"
-	[ $c = zst ] && peer="zstd -d + pg_waldump --stats"
-	printf '%-8s %10s %10s %12s   %s\n' "$c" "${best_ours[$c]}" "${best_peer[$c]}" \
+echo "scan_workers default here: $(sql "SET client_min_messages = warning; LOAD 'pitr_restore'; SHOW pitr_restore.scan_workers") on $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)."
+for c in $cases; do echo "ours read ($c): ${scanned[$c]}."; done
+printf '%-13s %10s %10s %12s   %s\n' case "ours (s)" "peer (s)" "ours/peer" "peer"
+for c in $cases; do
+	peer="pg_waldump --stats (plain)"
+	case $c in zst*) peer="zstd -d + pg_waldump --stats" ;; esac
+	printf '%-13s %10s %10s %12s   %s\n' "$c" "${best_ours[$c]}" "${best_peer[$c]}" \
 		"$(awk -v a="${best_ours[$c]}" -v b="${best_peer[$c]}" 'BEGIN { printf "%.2f", a / b }')" "$peer"
 done
 echo

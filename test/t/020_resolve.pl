@@ -224,6 +224,24 @@ $res = $primary->safe_psql('postgres',
 is($res, 't', 'the reading role resolves');
 unlike(slurp_file($primary->logfile), qr/terminated by signal/, 'no backend crashed');
 
+# tool_command: NULL for a flat archive (there is no tool of its own), set
+# only for pgBackRest and Barman archives; it is the resolution's last
+# column and prepared_restore carries it right after why.
+is($primary->safe_psql('postgres', q{
+	SELECT r.reachable, r.tool_command IS NULL, r.recovery_conf IS NOT NULL
+	  FROM pitr_restore.resolve_target(target => 'immediate') r}),
+	't|t|t', 'a flat archive has no tool_command');
+is($primary->safe_psql('postgres', q{
+	SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+	 WHERE attrelid IN ('pitr_restore.resolution'::regclass, 'pitr_restore.prepared_restore'::regclass)
+	   AND attname IN ('why', 'tool_command') AND attnum > 0
+	 GROUP BY attrelid ORDER BY attrelid::regclass::text}),
+	"why,tool_command\nwhy,tool_command", 'tool_command follows why in both result types');
+is($primary->safe_psql('postgres', q{
+	SELECT (SELECT attnum FROM pg_attribute WHERE attrelid = 'pitr_restore.prepared_restore'::regclass AND attname = 'tool_command')
+	     - (SELECT attnum FROM pg_attribute WHERE attrelid = 'pitr_restore.prepared_restore'::regclass AND attname = 'why')}),
+	'1', 'prepared_restore: tool_command right after why');
+
 # An archive whose directory name would run a command if it reached a
 # shell unquoted, and whose "%p" recovery would expand: a restore from it
 # works by a real recovery, and nothing is executed.  On the same primary,

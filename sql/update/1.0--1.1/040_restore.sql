@@ -2,9 +2,12 @@
  * Restore building (040): prepare_restore becomes SECURITY DEFINER with a
  * pinned search_path and gains archive_mode; its internal functions lose
  * their grants; check_restore_target also takes the archive to stay clear of.
+ * prepared_restore gains tool_command after why (as the resolution does):
+ * the type is created again, after the function that returns it is dropped.
  */
 DROP FUNCTION pitr_restore.prepare_restore(text, timestamptz, text, pg_lsn,
 	xid8, text, boolean, integer, timestamptz, text, text, text, text);
+DROP TYPE pitr_restore.prepared_restore;
 DROP FUNCTION pitr_restore.check_restore_target(text);
 DROP FUNCTION pitr_restore.shell_quote(text);
 REVOKE ALL ON FUNCTION pitr_restore.materialise_backup(text, text, text, text, text)
@@ -32,6 +35,38 @@ SET search_path = pg_catalog, pitr_restore, pg_temp
 RETURN '''' OPERATOR(pg_catalog.||) pg_catalog.replace(s, '''', '''\''''')
 	OPERATOR(pg_catalog.||) '''';
 REVOKE ALL ON FUNCTION pitr_restore.shell_quote(text) FROM PUBLIC;
+
+-- What prepare_restore returns: the resolver's answer and what was built.
+-- A composite type, as for resolve_target: an argument and a result column
+-- may then both be called backup_label.
+CREATE TYPE pitr_restore.prepared_restore AS (
+	reachable boolean,
+	reason text,
+	timeline integer,
+	timeline_path integer[],
+	backup_label text,
+	backup_location text,
+	backup_format text,
+	backup_stop_lsn pg_lsn,
+	stop_lsn pg_lsn,
+	stop_before boolean,
+	end_lsn pg_lsn,
+	last_xid xid,
+	last_commit_time timestamptz,
+	next_xid xid,
+	next_commit_time timestamptz,
+	wal_first text,
+	wal_last text,
+	wal_segments integer,
+	wal_bytes bigint,
+	recovery_conf text,
+	warnings text[],
+	why text,
+	tool_command text,
+	files bigint,
+	bytes bigint,
+	start_command text
+);
 
 
 -- Resolve the target, then build target_dir from the chosen backup.
@@ -133,6 +168,7 @@ BEGIN
 	result.recovery_conf := conf;
 	result.warnings := r.warnings;
 	result.why := r.why;
+	result.tool_command := r.tool_command;
 	result.files := m.files;
 	result.bytes := m.bytes;
 	result.start_command :=

@@ -1,0 +1,51 @@
+/*
+ * fuzz_archive_read.c
+ *	  libFuzzer harness: reading an archive file's content, plain or
+ *	  compressed (pitr_read_file).  The compression is taken from the
+ *	  input's magic, as a suffix would name it.  Asserts the exactness
+ *	  promise: with "exact", success means exactly "want" bytes.
+ */
+#include "postgres.h"
+
+#include "archive_files.h"
+#include "shim.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define WANT (16 * 1024)
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	PitrCompression c = PITR_COMPRESS_NONE;
+	const char *path;
+	PitrFileReader *r;
+	char	   *buf = palloc(WANT);
+
+	if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+		c = PITR_COMPRESS_GZIP;
+	else if (size >= 4 && memcmp(data, "\x28\xb5\x2f\xfd", 4) == 0)
+		c = PITR_COMPRESS_ZSTD;
+	else if (size >= 4 && memcmp(data, "\x04\x22\x4d\x18", 4) == 0)
+		c = PITR_COMPRESS_LZ4;
+	else if (size >= 3 && memcmp(data, "BZh", 3) == 0)
+		c = PITR_COMPRESS_BZIP2;
+	path = fuzz_write_temp(".seg", data, size);
+	r = pitr_file_reader_create();
+	for (int exact = 0; exact < 2; exact++)
+	{
+		int64		disk = 0;
+		char	   *err = NULL;
+		int64		n = pitr_read_file(r, path, c, buf, WANT, exact, &disk, &err);
+
+		if (n < 0 ? err == NULL : n > WANT)
+			abort();
+		/* plain files: the count is the file's, and exact refuses more */
+		if (c == PITR_COMPRESS_NONE && n >= 0 &&
+			(n != (int64) Min(size, WANT) || (exact && size > WANT)))
+			abort();
+	}
+	unlink(path);
+	fuzz_reset();
+	return 0;
+}
