@@ -61,6 +61,20 @@ extern bool pitr_parse_backup_label(const char *buf, size_t len,
 									PitrBackup *b, char **err);
 
 /*
+ * Read a backup_label exactly as PostgreSQL 15's recovery reads it
+ * (read_backup_label in xlogrecovery.c: fixed line order, fscanf formats),
+ * and say whether recovery would accept it.  On success the redo start,
+ * its timeline and the checkpoint are what recovery will use; on failure
+ * *err says which line recovery would refuse (it would FATAL with
+ * "invalid data in file").
+ */
+extern bool pitr_backup_label_recovery_reads(const char *buf, size_t len,
+											 XLogRecPtr *start_lsn,
+											 TimeLineID *start_tli,
+											 XLogRecPtr *checkpoint_lsn,
+											 char **err);
+
+/*
  * Parse a backup_manifest and verify its Manifest-Checksum.  Its WAL-Ranges
  * set start/stop LSN and timeline in "b" where those are still unknown (and
  * must agree with a start LSN already known).  When "files" is not NULL it

@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include <stdio.h>
+
 #include "pgtime.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
@@ -277,3 +279,78 @@ pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
 	return true;
 }
 
+
+/*
+ * See backup.h.  The same fscanf calls as read_backup_label(), over the
+ * buffer as a stream, so that a label our forgiving parser reads but
+ * recovery refuses (a mangled first line, a START TIMELINE that disagrees
+ * with the file name) makes the backup unusable instead of certified.
+ */
+bool
+pitr_backup_label_recovery_reads(const char *buf, size_t len,
+								 XLogRecPtr *start_lsn, TimeLineID *start_tli,
+								 XLogRecPtr *checkpoint_lsn, char **err)
+{
+	FILE	   *lfp;
+	char	   *copy;
+	char		ch;
+	char		walfile[17];	/* %16s */
+	char		word[20];
+	char		text[1024];
+	uint32		hi,
+				lo;
+	TimeLineID	tli_from_walseg,
+				tli_from_file;
+	bool		ok = false;
+
+	*err = NULL;
+	if (len == 0)
+	{
+		*err = pstrdup("the file is empty");
+		return false;
+	}
+	/* fmemopen reads at most len bytes; keep a NUL after them for %[ */
+	copy = palloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	lfp = fmemopen(copy, len, "r");
+	if (lfp == NULL)
+	{
+		*err = psprintf("could not read the label: %m");
+		pfree(copy);
+		return false;
+	}
+
+	if (fscanf(lfp, "START WAL LOCATION: %X/%X (file %08X%16s)%c",
+			   &hi, &lo, &tli_from_walseg, walfile, &ch) != 5 || ch != '\n')
+		*err = pstrdup("its first line is not \"START WAL LOCATION: X/X (file ...)\" as recovery reads it");
+	else
+	{
+		*start_lsn = ((uint64) hi << 32) | lo;
+		*start_tli = tli_from_walseg;
+		if (fscanf(lfp, "CHECKPOINT LOCATION: %X/%X%c", &hi, &lo, &ch) != 3 ||
+			ch != '\n')
+			*err = pstrdup("its second line is not \"CHECKPOINT LOCATION: X/X\" as recovery reads it");
+		else
+		{
+			/* the optional lines, in recovery's order: only the timeline is checked */
+			int			optional = 0;
+
+			*checkpoint_lsn = ((uint64) hi << 32) | lo;
+			optional += fscanf(lfp, "BACKUP METHOD: %19s\n", word) == 1;
+			optional += fscanf(lfp, "BACKUP FROM: %19s\n", word) == 1;
+			optional += fscanf(lfp, "START TIME: %127[^\n]\n", text) == 1;
+			optional += fscanf(lfp, "LABEL: %1023[^\n]\n", text) == 1;
+			(void) optional;
+			if (fscanf(lfp, "START TIMELINE: %u\n", &tli_from_file) == 1 &&
+				tli_from_file != tli_from_walseg)
+				*err = psprintf("its START TIMELINE %u disagrees with the timeline %u of its start WAL file",
+								tli_from_file, tli_from_walseg);
+			else
+				ok = true;
+		}
+	}
+	fclose(lfp);
+	pfree(copy);
+	return ok;
+}

@@ -445,6 +445,23 @@ scan_one_backup(const char *parent, const char *name)
 			err = psprintf("backup_label is not valid: %s", err);
 			set_problem(b, err);
 		}
+		else
+		{
+			XLogRecPtr	redo,
+						ckpt;
+			TimeLineID	tli;
+
+			/* what recovery will make of it, not only what we could read */
+			if (!pitr_backup_label_recovery_reads(md.data[BM_LABEL],
+												  md.len[BM_LABEL], &redo,
+												  &tli, &ckpt, &err))
+				set_problem(b, psprintf("recovery would refuse its backup_label: %s", err));
+			else if (redo != b->start_lsn || tli != b->start_tli ||
+					 ckpt != b->checkpoint_lsn)
+				set_problem(b, psprintf("recovery would read its backup_label differently: start %X/%X on timeline %u, checkpoint %X/%X",
+										LSN_FORMAT_ARGS(redo), tli,
+										LSN_FORMAT_ARGS(ckpt)));
+		}
 	}
 
 	path = psprintf("%s/backup_manifest", b->location);
