@@ -18,6 +18,7 @@
 #include "index/scan_workers.h"
 #include "cleanup.h"
 #include "pitr_restore.h"
+#include "source/archive_source.h"
 
 PG_MODULE_MAGIC;
 
@@ -50,6 +51,7 @@ _PG_init(void)
 
 	pitr_cleanup_init();
 	pitr_archive_module_define_gucs();
+	pitr_source_define_gucs();
 	pitr_scan_define_gucs();
 
 	MarkGUCPrefixReserved("pitr_restore");
@@ -96,6 +98,9 @@ pitr_archive_dir_arg(text *arg)
 				 errmsg("no WAL archive directory given"),
 				 errhint("Set \"pitr_restore.archive_dir\" or pass the archive_dir argument.")));
 
+	/* A pgBackRest stanza by its keywords: not a path. */
+	if (strncmp(dir, "pgbackrest:", 11) == 0)
+		return dir;
 	if (!is_absolute_path(dir))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -101,6 +101,13 @@ extern List *pitr_store_backup_signatures(void);	/* list of (loc, sig) */
 extern void pitr_store_replace_backups(const char *dir, List *backups,
 									   List *sigs);
 
+/*
+ * Replace the base backups a backup tool's repository lists for archive
+ * location "archive" (their location must be set).
+ */
+extern void pitr_store_replace_repo_backups(const char *archive,
+											List *backups);
+
 /* restore points, timelines and backups of the archive, for scan_archive. */
 extern void pitr_store_counts(const char *dir, Datum *restore_points,
 							  Datum *timelines, Datum *backups);

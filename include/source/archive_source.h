@@ -74,6 +74,25 @@ typedef struct PitrSourceFile
  */
 extern PitrArchiveSource *pitr_source_open(const char *location);
 
+/*
+ * The name an archive index is kept under: the keyword form of a
+ * pgBackRest stanza rewritten in a fixed order (stanza, config as a real
+ * path, repo); any other location as given (the caller takes its real
+ * path).
+ */
+extern char *pitr_source_canonical_location(const char *location);
+
+/* pitr_restore.barman_config: Barman's configuration file, or NULL/"". */
+extern char *pitr_barman_config;
+extern void pitr_source_define_gucs(void);
+
+/*
+ * Cheaply: could this location be a backup tool's archive (the keyword
+ * form, archive.info, wals/)?  false means a flat directory, or an error
+ * pitr_source_open() will report.
+ */
+extern bool pitr_source_maybe_tool(const char *location);
+
 extern const char *pitr_source_layout_name(PitrSourceLayout layout);
 
 /* Every archive file, as PitrSourceFile pointers sorted by f.name. */
@@ -94,6 +113,16 @@ extern int64 pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
  * missing or unreadable is listed in error.
  */
 extern List *pitr_source_backups(PitrArchiveSource *src);
+
+/*
+ * The same backups as PitrBackup rows for the index: location where the
+ * repository keeps the backup (prefixed with "archive", the canonical
+ * location, when the repository is read through pgbackrest), format
+ * "pgbackrest" or "barman", problem set when pitr_repo_backup_usable()
+ * refuses it.
+ */
+extern List *pitr_source_backup_rows(PitrArchiveSource *src,
+									 const char *archive);
 
 /*
  * The restore_command that fetches this archive's WAL with the tool

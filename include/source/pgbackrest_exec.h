@@ -40,6 +40,15 @@ extern char *pitr_pgbackrest_capture(const PitrPgbrCommand *cmd,
 extern char *pitr_pgbackrest_get_to_temp(const PitrPgbrCommand *cmd,
 										 const char *repo_path, char **err);
 
+/*
+ * "pgbackrest restore" of the backup the index lists at "location" (see
+ * pitr_source_backup_rows) into the existing empty directory "pgdata",
+ * without recovery settings of pgBackRest's own (--type=none); false with
+ * *err set if pgbackrest fails.  The caller checks the privileges.
+ */
+extern bool pitr_pgbackrest_restore_into(const char *location,
+										 const char *pgdata, char **err);
+
 /* A shell word in single quotes. */
 extern char *pitr_shell_quote(const char *s);
 

@@ -16,6 +16,17 @@ typedef struct PitrSegmentSource PitrSegmentSource;
 extern PitrSegmentSource *pitr_segsrc_create(const char *dir, int segsize);
 
 /*
+ * Read the files of a backup tool's archive (pgBackRest, Barman) through
+ * its source: "files" is pitr_source_list()'s answer, files are then asked
+ * for by PostgreSQL's name and read from where the tool stored them, with
+ * the tool's compression (the first listed copy of a name serves).
+ */
+struct PitrArchiveSource;
+extern void pitr_segsrc_use_source(PitrSegmentSource *src,
+								   struct PitrArchiveSource *archive,
+								   List *files);
+
+/*
  * Make a segment file (not a .partial) available to timeline lookups.  Of
  * several copies of one segment, the first in pitr_fetch_order serves.
  */

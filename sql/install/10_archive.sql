@@ -127,7 +127,10 @@ CREATE TABLE pitr_restore.base_backup (
 	problem text,
 	-- segments in the backup's own pg_wal that recovery can read, from
 	-- its start to its stop (when the archive lacks them)
-	wal_carried text[]
+	wal_carried text[],
+	-- the archive location (pgBackRest stanza, Barman server) whose
+	-- repository lists this backup; NULL for pitr_restore.backup_dir
+	repository text
 );
 
 REVOKE ALL ON pitr_restore.archive, pitr_restore.archive_file,
@@ -312,11 +315,12 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.timelines(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.timelines(text) TO pg_read_server_files;
 
 /*
- * backups: base backups under pitr_restore.backup_dir and those the
- * archive's backup history files speak of, matched by start LSN; location
- * is NULL for a backup that is not in backup_dir.  wal_carried names the
- * segments of the backup's own pg_wal (-X fetch, -X stream) that recovery
- * reads when the archive lacks them.
+ * backups: base backups under pitr_restore.backup_dir, those the archive's
+ * own repository lists (pgBackRest, Barman: format 'pgbackrest'/'barman')
+ * and those the archive's backup history files speak of, matched by start
+ * LSN; location is NULL for a backup found only in a history file.
+ * wal_carried names the segments of a backup's own pg_wal (-X fetch,
+ * -X stream) that recovery reads when the archive lacks them.
  */
 CREATE FUNCTION pitr_restore.backups(archive_dir text DEFAULT NULL)
 RETURNS TABLE (label text, location text, format text, timeline integer,
@@ -334,8 +338,10 @@ AS $$
 			   WHERE archive_id = pitr_restore.indexed_archive(archive_dir)),
 	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
 	d AS (SELECT b.* FROM pitr_restore.base_backup b, a
-		   WHERE b.system_identifier IS NULL OR a.system_identifier IS NULL
-			  OR b.system_identifier = a.system_identifier)
+		   WHERE (b.repository IS NULL
+				  AND (b.system_identifier IS NULL OR a.system_identifier IS NULL
+					   OR b.system_identifier = a.system_identifier))
+			  OR b.repository = a.directory)
 	SELECT coalesce(d.label, h.label), d.location, d.format,
 		   coalesce(d.start_timeline, h.start_timeline),
 		   coalesce(d.start_lsn, h.start_lsn),

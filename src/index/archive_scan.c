@@ -34,6 +34,7 @@
 
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
+#include "common/md5.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -53,6 +54,7 @@
 #include "scan_workers.h"
 #include "segment_source.h"
 #include "sidecar.h"
+#include "source/archive_source.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);
@@ -80,6 +82,8 @@ typedef struct SegmentToScan
 typedef struct ArchiveScan
 {
 	PitrStore	store;
+	PitrArchiveSource *archive; /* a backup tool's archive, or NULL */
+	List	   *stored;			/* its PitrSourceFile list */
 	HTAB	   *known;
 	PitrSegmentSource *src;
 	PitrFileReader *reader;
@@ -94,6 +98,9 @@ pitr_canonical_archive(const char *dir)
 	char		real[PATH_MAX];
 	struct stat st;
 
+	/* The keyword form of a pgBackRest stanza names itself. */
+	if (strncmp(dir, "pgbackrest:", 11) == 0)
+		return pitr_source_canonical_location(dir);
 	if (realpath(dir, real) == NULL)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -153,9 +160,26 @@ read_small(ArchiveScan *st, PitrArchiveFile *f, const char *what, int64 *len)
 	PitrReadStatus status;
 	char	   *buf;
 
-	snprintf(path, sizeof(path), "%s/%s", st->store.dir, f->name);
-	buf = pitr_read_small_file(st->reader, path, f->compression, SMALL_FILE_MAX,
-							   len, &st->bytes_read, &status, &msg);
+	if (st->archive != NULL)
+	{
+		/* A backup tool's archive file: read it where the tool put it. */
+		buf = palloc(SMALL_FILE_MAX + 1);
+		*len = pitr_source_read(st->archive, st->reader, (PitrSourceFile *) f,
+								buf, SMALL_FILE_MAX, true, &st->bytes_read,
+								&msg);
+		status = *len < 0 ? PITR_READ_UNREADABLE : PITR_READ_OK;
+		if (*len < 0)
+			buf = NULL;
+		else
+			buf[*len] = '\0';
+	}
+	else
+	{
+		snprintf(path, sizeof(path), "%s/%s", st->store.dir, f->name);
+		buf = pitr_read_small_file(st->reader, path, f->compression,
+								   SMALL_FILE_MAX, len, &st->bytes_read,
+								   &status, &msg);
+	}
 	if (buf == NULL)
 		insert_unread(st, f, status, what, msg);
 	return buf;
@@ -293,6 +317,23 @@ settle_identity(ArchiveScan *st, SegmentToScan *segs, int nsegs)
 
 	if (st->store.sysid != 0 && st->store.segsize != 0)
 		return;
+
+	/*
+	 * The repository may say whose WAL it holds (pgBackRest's
+	 * archive.info): then segments of other systems are foreign.
+	 */
+	if (st->archive != NULL && st->archive->system_identifier != 0)
+	{
+		for (int i = 0; i < nsegs; i++)
+			if (segs[i].read == PITR_READ_OK && pitr_head_is_wal(&segs[i].head) &&
+				segs[i].head.sysid == st->archive->system_identifier)
+			{
+				pitr_store_set_identity(&st->store, segs[i].head.sysid,
+										segs[i].head.seg_size);
+				return;
+			}
+		return;
+	}
 
 	for (int i = 0; i < nsegs; i++)
 	{
@@ -656,11 +697,80 @@ refresh_backup_dir(void)
 		pitr_store_replace_backups(dir, pitr_scan_backup_dir(dir), sigs);
 }
 
-/* A directory's mtime, to the nanosecond, as text. */
+/*
+ * The files of a location, as PitrArchiveFile pointers sorted by name: a
+ * flat directory's as the archiver named them; a backup tool's under the
+ * names PostgreSQL gave them (one stored copy per name, the first listed),
+ * pointing into PitrSourceFile records, *archive and *stored set.
+ */
+static List *
+list_location(const char *dir, PitrArchiveSource **archive, List **stored)
+{
+	PitrArchiveSource *as = pitr_source_open(dir);
+	List	   *files = NIL;
+	ListCell   *lc;
+	const char *prev = NULL;
+
+	*archive = NULL;
+	*stored = NIL;
+	if (as->layout == PITR_LAYOUT_FLAT)
+		return pitr_list_archive(dir);
+	*archive = as;
+	*stored = pitr_source_list(as);
+	foreach(lc, *stored)
+	{
+		PitrSourceFile *sf = lfirst(lc);
+
+		if (prev != NULL && strcmp(prev, sf->f.name) == 0)
+			continue;
+		prev = sf->f.name;
+		files = lappend(files, &sf->f);
+	}
+	return files;
+}
+
+/*
+ * What tells whether an archive changed since its last scan.  A flat
+ * directory's mtime, to the nanosecond; a backup tool's archive stores new
+ * files in subdirectories (or in object storage), so there it is a digest
+ * of its listing.
+ */
 static char *
 dir_mtime(const char *dir)
 {
 	struct stat st;
+
+	if (pitr_source_maybe_tool(dir))
+	{
+		PitrArchiveSource *as;
+		List	   *stored;
+		List	   *files = list_location(dir, &as, &stored);
+		StringInfoData buf;
+		ListCell   *lc;
+
+		initStringInfo(&buf);
+		foreach(lc, files)
+		{
+			PitrSourceFile *sf = (PitrSourceFile *) lfirst(lc);
+
+			appendStringInfo(&buf, "%s %s %lld %lld %s\n", sf->f.name, sf->path,
+							 (long long) sf->f.size, (long long) sf->f.mtime,
+							 sf->sha1);
+		}
+		/* A new or expired backup changes the repository's backup list. */
+		if (as != NULL && !as->through_binary && as->backup_dir != NULL)
+			appendStringInfoString(&buf, backup_signature(as->backup_dir));
+		{
+			char		hex[33];
+			const char *errstr = NULL;
+
+			if (!pg_md5_hash(buf.data, buf.len, hex, &errstr))
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("could not compute MD5 hash: %s", errstr)));
+			return psprintf("listing:%s", hex);
+		}
+	}
 
 	if (stat(dir, &st) != 0)
 		ereport(ERROR,
@@ -775,7 +885,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	st->reader = pitr_file_reader_create();
 	mtime = dir_mtime(dir);
 	st->known = pitr_store_known_files(&st->store);
-	files = pitr_list_archive(dir);
+	files = list_location(dir, &st->archive, &st->stored);
 	fetched = fetched_copies(files);
 
 	/*
@@ -831,6 +941,8 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 
 	/* First pages tell the archive's system and segment size. */
 	st->src = pitr_segsrc_create(dir, XLOG_BLCKSZ);
+	if (st->archive)
+		pitr_segsrc_use_source(st->src, st->archive, st->stored);
 	for (int i = 0; i < nsegs; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -863,6 +975,8 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	else
 	{
 		st->src = pitr_segsrc_create(dir, st->store.segsize);
+		if (st->archive)
+			pitr_segsrc_use_source(st->src, st->archive, st->stored);
 		foreach(lc, files)
 		{
 			PitrArchiveFile *f = lfirst(lc);
@@ -884,7 +998,11 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 		qsort(segs, nsegs, sizeof(SegmentToScan), seg_cmp);
 		for (int i = 0; i < nsegs; i++)
 			segs[i].acceptable = head_acceptable(st, &segs[i]);
-		pool = start_workers(segs, nsegs, setup.data, &items);
+		/* pgbackrest itself fetches a remote repository's files: no workers */
+		if (st->archive == NULL || !st->archive->through_binary)
+			pool = start_workers(segs, nsegs, setup.data, &items);
+		else
+			memset(&items, 0, sizeof(items));
 
 		scan_segments(st, segs, nsegs, pool, &items);
 		if (pool)
@@ -894,6 +1012,10 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	}
 
 	refresh_backup_dir();
+	/* The backups the tool's repository lists belong to this archive. */
+	if (st->archive)
+		pitr_store_replace_repo_backups(dir,
+										pitr_source_backup_rows(st->archive, dir));
 	pitr_store_finish_scan(&st->store, mtime);
 
 	res->archive_id = st->store.archive_id;

@@ -508,12 +508,29 @@ pitr_store_finish_scan(PitrStore *store, const char *dir_mtime)
 				   SPI_OK_UPDATE, "recording the scan");
 }
 
+/*
+ * Does base_backup have the repository column (1.1)?  A 1.0 schema, still
+ * used by this library until ALTER EXTENSION ... UPDATE, has none.
+ */
+static bool
+has_repository_column(void)
+{
+	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
+							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.base_backup'::pg_catalog.regclass "
+							   "AND attname OPERATOR(pg_catalog.=) 'repository' AND NOT attisdropped",
+							   true, 1), SPI_OK_SELECT, "reading base_backup's columns");
+	return SPI_processed == 1;
+}
+
 List *
 pitr_store_backup_signatures(void)
 {
 	List	   *sigs = NIL;
 
-	pitr_spi_check(SPI_execute("SELECT location, signature FROM pitr_restore.base_backup",
+	pitr_spi_check(SPI_execute(has_repository_column() ?
+							   "SELECT location, signature FROM pitr_restore.base_backup "
+							   "WHERE repository IS NULL" :
+							   "SELECT location, signature FROM pitr_restore.base_backup",
 							   false, 0), SPI_OK_SELECT, "reading base backups");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		sigs = lappend(sigs,
@@ -536,21 +553,28 @@ carried_datum(List *names)
 										   TYPALIGN_INT));
 }
 
-void
-pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
+/*
+ * Insert base backups; "repository" is the archive location whose
+ * repository lists them, NULL for those of backup_dir.  A 1.0 schema
+ * (the library updated before ALTER EXTENSION) has neither wal_carried
+ * nor repository.
+ */
+static void
+insert_backups(const char *dir, List *backups, List *sigs,
+			   const char *repository)
 {
 	ListCell   *lc;
+	bool		with_repository = has_repository_column();
 
-	pitr_spi_check(SPI_execute("DELETE FROM pitr_restore.base_backup", false, 0),
-				   SPI_OK_DELETE, "clearing base backups");
 	foreach(lc, backups)
 	{
 		PitrBackup *b = lfirst(lc);
-		Oid			types[19] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		Oid			types[20] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 			INT4OID, INT4OID, LSNOID, LSNOID, LSNOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, BOOLOID, TEXTOID, TEXTARRAYOID};
-		Datum		v[19];
-		char		n[19];
+		TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, BOOLOID, TEXTOID, TEXTARRAYOID,
+		TEXTOID};
+		Datum		v[20];
+		char		n[20];
 		char	   *sig = "";
 		ListCell   *lc2;
 
@@ -582,18 +606,59 @@ pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
 		v[16] = BoolGetDatum(b->has_manifest);
 		v[17] = b->problem ? text_datum(b->problem) : (n[17] = 'n', (Datum) 0);
 		v[18] = carried_datum(b->wal_carried);
-		pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.base_backup "
+		v[19] = repository ? text_datum(repository) : (n[19] = 'n', (Datum) 0);
+		pitr_spi_check(SPI_execute_with_args(with_repository ?
+											 "INSERT INTO pitr_restore.base_backup "
 											 "(location, signature, name, format, label, "
 											 "backup_from, start_timeline, stop_timeline, "
 											 "start_lsn, checkpoint_lsn, stop_lsn, start_time, "
 											 "stop_time, pg_version, system_identifier, bytes, "
-											 "has_manifest, problem, wal_carried) VALUES ($1, $2, $3, $4, $5, "
+											 "has_manifest, problem, wal_carried, repository) "
+											 "VALUES ($1, $2, $3, $4, $5, "
 											 "$6, $7, $8, $9, $10, $11, $12, $13, $14, "
-											 "$15::pg_catalog.numeric, $16, $17, $18, $19) "
+											 "$15::pg_catalog.numeric, $16, $17, $18, $19, $20) "
+											 "ON CONFLICT (location) DO NOTHING" :
+											 "INSERT INTO pitr_restore.base_backup "
+											 "(location, signature, name, format, label, "
+											 "backup_from, start_timeline, stop_timeline, "
+											 "start_lsn, checkpoint_lsn, stop_lsn, start_time, "
+											 "stop_time, pg_version, system_identifier, bytes, "
+											 "has_manifest, problem) VALUES ($1, $2, $3, $4, $5, "
+											 "$6, $7, $8, $9, $10, $11, $12, $13, $14, "
+											 "$15::pg_catalog.numeric, $16, $17, $18) "
 											 "ON CONFLICT (location) DO NOTHING",
-											 19, types, v, n, false, 0),
+											 with_repository ? 20 : 18, types, v, n, false, 0),
 					   SPI_OK_INSERT, "adding a base backup");
 	}
+}
+
+void
+pitr_store_replace_backups(const char *dir, List *backups, List *sigs)
+{
+	pitr_spi_check(SPI_execute(has_repository_column() ?
+							   "DELETE FROM pitr_restore.base_backup WHERE repository IS NULL" :
+							   "DELETE FROM pitr_restore.base_backup", false, 0),
+				   SPI_OK_DELETE, "clearing base backups");
+	insert_backups(dir, backups, sigs, NULL);
+}
+
+void
+pitr_store_replace_repo_backups(const char *archive, List *backups)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+
+	if (!has_repository_column())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("reading pgBackRest or Barman archives needs pitr_restore 1.1"),
+				 errhint("Run ALTER EXTENSION pitr_restore UPDATE.")));
+	v[0] = text_datum(archive);
+	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.base_backup "
+										 "WHERE repository OPERATOR(pg_catalog.=) $1",
+										 1, types, v, NULL, false, 0),
+				   SPI_OK_DELETE, "clearing a repository's base backups");
+	insert_backups(NULL, backups, NIL, archive);
 }
 
 void

@@ -43,6 +43,7 @@
 #include "history.h"
 #include "scan_workers.h"
 #include "segment_source.h"
+#include "source/archive_source.h"
 #include "walscan.h"
 
 int			pitr_scan_workers = 0;
@@ -386,6 +387,14 @@ worker_scan(char *setup, char *items)
 	pos += dirlen + 1;
 
 	src = pitr_segsrc_create(dir, segsize);
+	if (pitr_source_maybe_tool(dir))
+	{
+		/* A backup tool's archive: files are where the tool stored them. */
+		PitrArchiveSource *as = pitr_source_open(dir);
+
+		if (as->layout != PITR_LAYOUT_FLAT)
+			pitr_segsrc_use_source(src, as, pitr_source_list(as));
+	}
 	while ((line = next_line(&pos)) != NULL)
 	{
 		if (line[0] == 'H')

@@ -13,8 +13,6 @@
  */
 #include "postgres.h"
 
-#include <sys/stat.h>
-
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -28,6 +26,13 @@
 #include "resolve/settings.h"
 #include "source/archive_source.h"
 #include "source/tool_command.h"
+
+/* pitr_restore.barman_config, NULL when empty (Barman's default). */
+static const char *
+barman_config(void)
+{
+	return pitr_barman_config && pitr_barman_config[0] ? pitr_barman_config : NULL;
+}
 
 char *
 pitr_flat_restore_command(const char *dir, const bool held[PITR_NUM_COMPRESSIONS])
@@ -127,7 +132,16 @@ pitr_archive_restore_command(int archive_id)
 	}
 	/* The result must outlive SPI's memory. */
 	MemoryContextSwitchTo(caller);
-	cmd = pitr_flat_restore_command(dir, held);
+	cmd = NULL;
+	if (pitr_source_maybe_tool(dir))
+	{
+		/* pgBackRest or Barman: fetch with the tool itself. */
+		PitrArchiveSource *src = pitr_source_open(dir);
+
+		cmd = pitr_source_tool_restore_command(src, barman_config());
+	}
+	if (cmd == NULL)
+		cmd = pitr_flat_restore_command(dir, held);
 	SPI_finish();
 	return cmd;
 }
@@ -167,24 +181,15 @@ pitr_resolution_recovery_conf(const PitrResolution *res)
 	return buf.data;
 }
 
-/* A pgBackRest stanza archive (archive.info) or a Barman server (wals/). */
-static bool
-tool_marks(const char *dir)
-{
-	struct stat st;
-
-	return stat(psprintf("%s/archive.info", dir), &st) == 0 ||
-		stat(psprintf("%s/archive.info.copy", dir), &st) == 0 ||
-		(stat(psprintf("%s/wals", dir), &st) == 0 && S_ISDIR(st.st_mode));
-}
 
 /*
  * The backup tool's own restore command for a resolution, stopping at the
  * same point as recovery_conf (same target, inclusiveness, numeric timeline
  * and action); NULL for a flat archive.  The one place where the archive
  * sources' command builders plug in.  pgBackRest restores into the stanza's
- * configured pg1-path; Barman needs a destination, which the resolution
- * does not know: the command names it DESTINATION for the caller to fill in.
+ * configured pg1-path (keyword form) or "$PGDATA"; Barman needs a
+ * destination, which the resolution does not know: the command restores
+ * into "$PGDATA", for the caller to set.
  */
 char *
 pitr_resolution_tool_command(const PitrResolution *res)
@@ -203,11 +208,11 @@ pitr_resolution_tool_command(const PitrResolution *res)
 		return NULL;
 
 	/*
-	 * Only a directory with a tool's own marks is opened as a source: the
-	 * detection reads the whole directory, which a flat archive of many
-	 * segments need not pay for on every resolution.
+	 * Only the keyword form or a directory with a tool's own marks is
+	 * opened as a source: the detection reads the whole directory, which a
+	 * flat archive of many segments need not pay for on every resolution.
 	 */
-	if (!tool_marks(res->archive_dir))
+	if (!pitr_source_maybe_tool(res->archive_dir))
 		return NULL;
 	src = pitr_source_open(res->archive_dir);
 	if (src->layout == PITR_LAYOUT_FLAT)
@@ -220,6 +225,6 @@ pitr_resolution_tool_command(const PitrResolution *res)
 	t.action = res->action;
 	if (src->layout == PITR_LAYOUT_PGBACKREST)
 		return pitr_pgbackrest_restore_command(src, res->backup_label, &t, NULL);
-	return pitr_barman_recover_command(src, NULL, res->backup_label, &t,
-									   "DESTINATION");
+	return pitr_barman_recover_command(src, barman_config(),
+									   res->backup_label, &t, NULL);
 }

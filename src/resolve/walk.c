@@ -35,6 +35,7 @@
 #include "pitr_restore.h"
 #include "resolve/walk.h"
 #include "segment_source.h"
+#include "source/archive_source.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_walk_to_stop);
@@ -437,6 +438,14 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 		XLByteToSeg(begins[i], ps->beginseg[i], ps->segsize);
 	}
 	ps->src = pitr_segsrc_create(ps->dir, ps->segsize);
+	if (pitr_source_maybe_tool(ps->dir))
+	{
+		/* A backup tool's archive: files are where the tool stored them. */
+		PitrArchiveSource *as = pitr_source_open(ps->dir);
+
+		if (as->layout != PITR_LAYOUT_FLAT)
+			pitr_segsrc_use_source(ps->src, as, pitr_source_list(as));
+	}
 	ctl.keysize = sizeof(XLogSegNo);
 	ctl.entrysize = sizeof(PathFile);
 	ctl.hcxt = ps->cxt;

@@ -39,6 +39,7 @@
 #include "pitr_restore.h"
 #include "restore_build.h"
 #include "restore_target.h"
+#include "source/pgbackrest_exec.h"
 
 PG_FUNCTION_INFO_V1(pitr_materialise_backup);
 PG_FUNCTION_INFO_V1(pitr_check_restore_target);
@@ -496,6 +497,170 @@ pitr_check_restore_target(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Restoring a pgBackRest backup runs pgbackrest: the caller must also have
+ * the privileges of pg_execute_server_program.
+ */
+static void
+check_tool_caller(void)
+{
+	if (!has_privs_of_role(GetOuterUserId(), ROLE_PG_EXECUTE_SERVER_PROGRAM))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to restore a pgBackRest backup"),
+				 errdetail("Restoring a pgBackRest backup runs the pgbackrest program on the server."),
+				 errhint("Grant the role privileges of \"%s\" besides \"%s\" and \"%s\".",
+						 "pg_execute_server_program", "pg_read_server_files",
+						 "pg_write_server_files")));
+}
+
+/* Count the files and bytes under "path", links not followed. */
+static void
+count_tree(const char *path, int64 *files, int64 *bytes)
+{
+	DIR		   *d = AllocateDir(path);
+	struct dirent *de;
+
+	while ((de = ReadDir(d, path)) != NULL)
+	{
+		char	   *sub;
+		struct stat st;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = psprintf("%s/%s", path, de->d_name);
+		if (lstat(sub, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			count_tree(sub, files, bytes);
+		else if (S_ISREG(st.st_mode))
+		{
+			(*files)++;
+			*bytes += st.st_size;
+		}
+		pfree(sub);
+	}
+	FreeDir(d);
+}
+
+/*
+ * pgbackrest restore into <tmpdir>/pgbackrest (pgBackRest wants an empty
+ * directory; the building directory holds its stamp), then move what it
+ * wrote up into the building directory.  pgBackRest's own recovery.signal
+ * goes: ours is written next.
+ */
+static void
+restore_with_pgbackrest(RestoreState *st, const char *location)
+{
+	char	   *sub = psprintf("%s/pgbackrest", st->tmpdir);
+	char	   *err;
+	DIR		   *d;
+	struct dirent *de;
+
+	if (mkdir(sub, pg_dir_create_mode) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", sub)));
+	if (!pitr_pgbackrest_restore_into(location, sub, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not restore pgBackRest backup \"%s\"", location),
+				 errdetail("%s", err)));
+	d = AllocateDir(sub);
+	while ((de = ReadDir(d, sub)) != NULL)
+	{
+		char	   *from;
+		char	   *to;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		from = psprintf("%s/%s", sub, de->d_name);
+		to = psprintf("%s/%s", st->tmpdir, de->d_name);
+		if (strcmp(de->d_name, "recovery.signal") == 0 ||
+			strcmp(de->d_name, "standby.signal") == 0 ||
+			strcmp(de->d_name, "postmaster.pid") == 0)
+		{
+			if (unlink(from) != 0)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not remove file \"%s\": %m", from)));
+			continue;
+		}
+		if (rename(from, to) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rename \"%s\" to \"%s\": %m", from, to)));
+	}
+	FreeDir(d);
+	if (rmdir(sub) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not remove directory \"%s\": %m", sub)));
+	count_tree(st->tmpdir, &st->files, &st->bytes);
+}
+
+/*
+ * materialise_backup() for a pgBackRest backup: as for the others, but the
+ * files come from "pgbackrest restore" (which checks them against its own
+ * manifest) rather than from a copy checked against backup_manifest.
+ */
+static pg_noinline Datum
+materialise_with_pgbackrest(FunctionCallInfo fcinfo, const char *recovery_conf,
+							const char *marker)
+{
+	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *target;
+	char	   *parent;
+	RestoreState st;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	check_tool_caller();
+	/* a local repository's backup by its real path; else as listed */
+	if (strncmp(location, "pgbackrest:", 11) != 0)
+		location = backup_location_arg(PG_GETARG_TEXT_PP(0));
+	target = restore_real_target(text_to_cstring(PG_GETARG_TEXT_PP(2)), &parent);
+	restore_check_target_clear(target, NULL,
+							   location[0] == '/' ? location : NULL);
+
+	memset(&st, 0, sizeof(st));
+	restore_sweep_stale(parent);
+	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
+			 RESTORE_TMP_SUFFIX, MyProcPid);
+	st.tmpdir = pstrdup(building_dir);
+	building_dir[0] = '\0';
+	restore_make_tmpdir(st.tmpdir);
+	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
+
+	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+	{
+		restore_with_pgbackrest(&st, location);
+		write_recovery_files(&st, recovery_conf, marker);
+
+		restore_unstamp(st.tmpdir);
+		fsync_tree(st.tmpdir);
+		/* RENAME_NOREPLACE: a target created meanwhile is never replaced */
+		if (renameat2(AT_FDCWD, st.tmpdir, AT_FDCWD, target,
+					  RENAME_NOREPLACE) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rename \"%s\" to \"%s\": %m",
+							st.tmpdir, target)));
+		building_dir[0] = '\0';
+		fsync_fname(parent, true);
+	}
+	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(st.files);
+	values[1] = Int64GetDatum(st.bytes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
  * materialise_backup(backup_location, backup_format, target_dir,
  * recovery_conf, marker): build target_dir from the backup; returns the
  * number of files and bytes written.
@@ -527,13 +692,17 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 	recovery_conf = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	marker = text_to_cstring(PG_GETARG_TEXT_PP(4));
 
+	if (strcmp(format, "pgbackrest") == 0)
+		return materialise_with_pgbackrest(fcinfo, recovery_conf, marker);
+
 	if (strcmp(format, "plain") != 0 && strcmp(format, "tar") != 0 &&
+		strcmp(format, "barman") != 0 &&
 		strcmp(format, "tar.gz") != 0 && strcmp(format, "tar.zst") != 0 &&
 		strcmp(format, "tar.lz4") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized backup format \"%s\"", format),
-				 errhint("Valid formats are \"plain\", \"tar\", \"tar.gz\", \"tar.lz4\" and \"tar.zst\".")));
+				 errhint("Valid formats are \"plain\", \"tar\", \"tar.gz\", \"tar.lz4\", \"tar.zst\", \"pgbackrest\" and \"barman\".")));
 	if (strchr(marker, '\n') != NULL || strchr(marker, '\r') != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -541,6 +710,12 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 
 	/* real paths decide: the target, and what it must stay clear of */
 	location = backup_location_arg(PG_GETARG_TEXT_PP(0));
+	if (strcmp(format, "barman") == 0)
+	{
+		/* Barman keeps a plain copy of the data directory in data/ */
+		location = backup_location_arg(cstring_to_text(psprintf("%s/data", location)));
+		format = "plain";
+	}
 	target = restore_real_target(text_to_cstring(PG_GETARG_TEXT_PP(2)), &parent);
 	restore_check_target_clear(target, NULL, location);
 

@@ -15,6 +15,8 @@
 #include "postgres.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +26,11 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
 
+#include "backup.h"
 #include "source/archive_source.h"
 #include "source/pgbackrest_config.h"
 #include "source/pgbackrest_exec.h"
@@ -316,6 +322,53 @@ pitr_source_open(const char *location)
 	return src;
 }
 
+char	   *pitr_barman_config = NULL;
+
+void
+pitr_source_define_gucs(void)
+{
+	DefineCustomStringVariable("pitr_restore.barman_config",
+							   "Barman's configuration file, for the commands pitr_restore gives for a Barman server directory.",
+							   "Empty: Barman's default (/etc/barman.conf or ~/.barman.conf).",
+							   &pitr_barman_config,
+							   NULL,
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+}
+
+bool
+pitr_source_maybe_tool(const char *location)
+{
+	return strncmp(location, "pgbackrest:", 11) == 0 ||
+		pitr_source_is_file(psprintf("%s/archive.info", location)) ||
+		pitr_source_is_file(psprintf("%s/archive.info.copy", location)) ||
+		pitr_source_is_dir(psprintf("%s/wals", location));
+}
+
+char *
+pitr_source_canonical_location(const char *location)
+{
+	PitrArchiveSource *src;
+	StringInfoData buf;
+
+	if (strncmp(location, "pgbackrest:", 11) != 0)
+		return pstrdup(location);
+	src = pitr_source_open(location);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "pgbackrest:stanza=%s", src->stanza);
+	if (src->config)
+	{
+		char		real[PATH_MAX];
+
+		appendStringInfo(&buf, " config=%s",
+						 realpath(src->config, real) ? real : src->config);
+	}
+	if (src->repo > 0)
+		appendStringInfo(&buf, " repo=%d", src->repo);
+	return buf.data;
+}
+
 static int
 source_file_cmp(const ListCell *a, const ListCell *b)
 {
@@ -483,6 +536,76 @@ pitr_source_backups(PitrArchiveSource *src)
 			break;
 	}
 	list_sort(out, backup_cmp);
+	return out;
+}
+
+/* A timestamp a tool wrote, as timestamptz; false if it has none. */
+static bool
+repo_time(const char *text, int64 epoch, TimestampTz *out)
+{
+	if (text != NULL)
+	{
+		*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+													   CStringGetDatum(text),
+													   ObjectIdGetDatum(InvalidOid),
+													   Int32GetDatum(-1)));
+		return true;
+	}
+	if (epoch != 0)
+	{
+		*out = time_t_to_timestamptz((pg_time_t) epoch);
+		return true;
+	}
+	return false;
+}
+
+List *
+pitr_source_backup_rows(PitrArchiveSource *src, const char *archive)
+{
+	List	   *repo;
+	PitrRepoBackup **all;
+	List	   *out = NIL;
+	int			n;
+	int			i = 0;
+	ListCell   *lc;
+
+	if (src->backup_dir == NULL)
+		return NIL;				/* a stanza archive outside a repository */
+	repo = pitr_source_backups(src);
+	n = list_length(repo);
+	all = palloc(sizeof(PitrRepoBackup *) * (n + 1));
+	foreach(lc, repo)
+		all[i++] = lfirst(lc);
+	for (i = 0; i < n; i++)
+	{
+		PitrRepoBackup *rb = all[i];
+		PitrBackup *b = palloc0(sizeof(PitrBackup));
+		char	   *why = NULL;
+
+		b->name = rb->label;
+		b->label = rb->label;
+		b->format = pstrdup(rb->format);
+		/* Unique across repositories: the table is keyed by location. */
+		if (src->through_binary)
+			b->location = psprintf("%s %s/%s", archive, src->backup_dir, rb->label);
+		else
+			b->location = psprintf("%s/%s", src->backup_dir, rb->label);
+		b->start_tli = rb->tli;
+		b->stop_tli = rb->tli;
+		b->start_lsn = rb->start_lsn;
+		b->stop_lsn = rb->stop_lsn;
+		b->has_start_time = repo_time(rb->start_time, rb->start_epoch,
+									  &b->start_time);
+		b->has_stop_time = repo_time(rb->stop_time, rb->stop_epoch,
+									 &b->stop_time);
+		b->system_identifier = rb->system_identifier ? rb->system_identifier :
+			src->system_identifier;
+		if (!pitr_repo_backup_usable(rb, all, n, &why))
+			b->problem = why ? why : pstrdup("the backup tool marks it as failed");
+		else if (rb->start_lsn == InvalidXLogRecPtr || rb->stop_lsn == InvalidXLogRecPtr)
+			b->problem = pstrdup("the repository does not say where the backup starts and stops");
+		out = lappend(out, b);
+	}
 	return out;
 }
 

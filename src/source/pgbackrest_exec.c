@@ -185,3 +185,102 @@ pitr_pgbackrest_get_to_temp(const PitrPgbrCommand *cmd, const char *repo_path,
 		return NULL;
 	return dest;
 }
+
+/*
+ * Where a pgBackRest backup the index lists lives: "<repo>/backup/<stanza>/
+ * <label>" for a local repository, "<keyword location> backup/<stanza>/
+ * <label>" for one read through pgbackrest.
+ */
+static bool
+parse_backup_location(const char *location, PitrPgbrCommand *cmd,
+					  char **repo_path, char **label)
+{
+	const char *sep = strstr(location, " backup/");
+	char	   *path;
+	char	   *slash;
+
+	*repo_path = NULL;
+	if (sep != NULL && strncmp(location, "pgbackrest:", 11) == 0)
+	{
+		/* "pgbackrest:stanza=S [config=C] [repo=N] backup/S/L" */
+		char	   *kw = pnstrdup(location + 11, sep - location - 11);
+		char	   *tok;
+		char	   *save;
+
+		memset(cmd, 0, sizeof(*cmd));
+		for (tok = strtok_r(kw, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		{
+			if (strncmp(tok, "stanza=", 7) == 0)
+				cmd->stanza = tok + 7;
+			else if (strncmp(tok, "config=", 7) == 0)
+				cmd->config = tok + 7;
+			else if (strncmp(tok, "repo=", 5) == 0)
+				cmd->repo = atoi(tok + 5);
+		}
+		slash = strrchr(sep, '/');
+		*label = pstrdup(slash + 1);
+		return cmd->stanza != NULL && (*label)[0] != '\0';
+	}
+
+	/* <repo>/backup/<stanza>/<label> */
+	path = pstrdup(location);
+	slash = strrchr(path, '/');
+	if (slash == NULL || slash[1] == '\0')
+		return false;
+	*label = pstrdup(slash + 1);
+	*slash = '\0';
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		return false;
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->stanza = pstrdup(slash + 1);
+	*slash = '\0';
+	slash = strrchr(path, '/');
+	if (slash == NULL || strcmp(slash, "/backup") != 0)
+		return false;
+	*slash = '\0';
+	*repo_path = path[0] ? path : pstrdup("/");
+	return true;
+}
+
+bool
+pitr_pgbackrest_restore_into(const char *location, const char *pgdata,
+							 char **err)
+{
+	PitrPgbrCommand cmd;
+	char	   *repo_path;
+	char	   *label;
+	char	   *errpath;
+	StringInfoData line;
+
+	if (!parse_backup_location(location, &cmd, &repo_path, &label))
+	{
+		*err = psprintf("\"%s\" is not where a pgBackRest repository keeps a backup",
+						location);
+		return false;
+	}
+	errpath = temp_file("err");
+	initStringInfo(&line);
+	if (repo_path != NULL)
+	{
+		/*
+		 * A local repository: named by its path, without any configuration
+		 * file, so nothing but this repository is touched.
+		 */
+		appendStringInfo(&line, "pgbackrest --config=/dev/null %s %s",
+						 pitr_shell_quote(psprintf("--stanza=%s", cmd.stanza)),
+						 pitr_shell_quote(psprintf("--repo1-path=%s", repo_path)));
+		appendStringInfoString(&line, " --log-level-console=off --log-level-stderr=warn");
+	}
+	else
+		appendStringInfoString(&line, base_command(&cmd));
+	/*
+	 * No target of pgBackRest's own (the caller writes the recovery
+	 * settings), no log file, tablespaces where the backup recorded them.
+	 */
+	appendStringInfo(&line, " --log-level-file=off --type=none %s %s restore 2>%s",
+					 pitr_shell_quote(psprintf("--set=%s", label)),
+					 pitr_shell_quote(psprintf("--pg1-path=%s", pgdata)),
+					 pitr_shell_quote(errpath));
+	return run(line.data, errpath, NULL, err);
+}

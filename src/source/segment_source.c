@@ -25,6 +25,7 @@
 
 #include "history.h"
 #include "segment_source.h"
+#include "source/archive_source.h"
 
 #define PITR_CACHE_SLOTS 2
 
@@ -39,6 +40,13 @@ typedef struct SegEntry
 	SegKey		key;
 	PitrArchiveFile *file;
 } SegEntry;
+
+/* A stored file of a backup tool's archive, by PostgreSQL's name. */
+typedef struct StoredEntry
+{
+	char		name[MAXFNAMELEN];
+	PitrSourceFile *sf;
+} StoredEntry;
 
 typedef struct HistEntry
 {
@@ -56,6 +64,8 @@ typedef struct CacheSlot
 struct PitrSegmentSource
 {
 	char	   *dir;
+	PitrArchiveSource *archive; /* a backup tool's archive, or NULL */
+	HTAB	   *stored;			/* name -> StoredEntry, with archive */
 	int			segsize;
 	MemoryContext cxt;			/* where the buffers live */
 	HTAB	   *files;
@@ -108,6 +118,89 @@ fetch_rank(PitrCompression c)
 
 static PitrArchiveFile *lookup(PitrSegmentSource *src, TimeLineID tli,
 							   XLogSegNo segno);
+
+void
+pitr_segsrc_use_source(PitrSegmentSource *src, PitrArchiveSource *archive,
+					   List *files)
+{
+	HASHCTL		ctl;
+	ListCell   *lc;
+
+	src->archive = archive;
+	ctl.keysize = MAXFNAMELEN;
+	ctl.entrysize = sizeof(StoredEntry);
+	ctl.hcxt = src->cxt;
+	src->stored = hash_create("pitr_restore stored files", 1024, &ctl,
+							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	foreach(lc, files)
+	{
+		PitrSourceFile *sf = lfirst(lc);
+		StoredEntry *e;
+		bool		found;
+
+		if (strlen(sf->f.name) >= MAXFNAMELEN)
+			continue;
+		e = hash_search(src->stored, sf->f.name, HASH_ENTER, &found);
+		if (!found)
+			e->sf = sf;			/* the first listed copy serves */
+	}
+}
+
+/*
+ * Where a file of a backup tool's archive is stored; NULL for a flat
+ * archive.  ERROR if the tool's archive no longer lists it.
+ */
+static PitrSourceFile *
+stored_file(PitrSegmentSource *src, PitrArchiveFile *f)
+{
+	StoredEntry *e;
+
+	if (src->archive == NULL)
+		return NULL;
+	e = strlen(f->name) < MAXFNAMELEN ?
+		hash_search(src->stored, f->name, HASH_FIND, NULL) : NULL;
+	if (e == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("WAL archive \"%s\" no longer holds file \"%s\"",
+						src->archive->location, f->name),
+				 errhint("Run pitr_restore.scan_archive() to bring the index up to date.")));
+	return e->sf;
+}
+
+/*
+ * Read a file whole or its head (pitr_read_file's contract), from the
+ * directory or through the tool's archive source.
+ */
+static PitrReadStatus
+read_any(PitrSegmentSource *src, PitrArchiveFile *f, char *buf, int64 want,
+		 bool exact, int64 *got, char **err)
+{
+	PitrSourceFile *sf = stored_file(src, f);
+	char		path[MAXPGPATH];
+
+	if (sf != NULL)
+	{
+		*got = pitr_source_read(src->archive, src->reader, sf, buf, want,
+								exact, &src->bytes_read, err);
+		return *got < 0 ? PITR_READ_UNREADABLE : PITR_READ_OK;
+	}
+	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
+	return pitr_read_file(src->reader, path, f->compression, buf, want, exact,
+						  &src->bytes_read, got, err);
+}
+
+/* Can a page of this file be read in place? */
+static bool
+read_in_place(PitrSegmentSource *src, PitrArchiveFile *f)
+{
+	PitrSourceFile *sf = stored_file(src, f);
+
+	if (sf != NULL)
+		return sf->f.compression == PITR_COMPRESS_NONE &&
+			!src->archive->through_binary;
+	return f->compression == PITR_COMPRESS_NONE;
+}
 
 void
 pitr_segsrc_add(PitrSegmentSource *src, PitrArchiveFile *f)
@@ -213,7 +306,6 @@ load(PitrSegmentSource *src, PitrArchiveFile *f, PitrReadStatus *status,
 	 char **err)
 {
 	CacheSlot  *slot = NULL;
-	char		path[MAXPGPATH];
 	int64		got;
 
 	*err = NULL;
@@ -232,9 +324,7 @@ load(PitrSegmentSource *src, PitrArchiveFile *f, PitrReadStatus *status,
 	if (slot->buf == NULL)
 		slot->buf = MemoryContextAllocHuge(src->cxt, src->segsize);
 	slot->file = NULL;
-	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
-	*status = pitr_read_file(src->reader, path, f->compression, slot->buf,
-							 src->segsize, true, &src->bytes_read, &got, err);
+	*status = read_any(src, f, slot->buf, src->segsize, true, &got, err);
 	if (*status != PITR_READ_OK)
 		return NULL;
 	if (got != src->segsize)
@@ -271,7 +361,10 @@ read_plain_page(PitrSegmentSource *src, PitrArchiveFile *f, XLogRecPtr pageptr,
 		if (src->open_fd >= 0)
 			CloseTransientFile(src->open_fd);
 		src->open_file = NULL;
-		snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
+		if (src->archive)
+			strlcpy(path, stored_file(src, f)->path, sizeof(path));
+		else
+			snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
 		src->open_fd = pitr_open_regular(path, err);
 		if (src->open_fd < 0)
 		{
@@ -298,7 +391,7 @@ pitr_segsrc_read_page(PitrSegmentSource *src, PitrArchiveFile *f,
 	const char *buf;
 
 	*err = NULL;
-	if (f->compression == PITR_COMPRESS_NONE)
+	if (read_in_place(src, f))
 		return read_plain_page(src, f, pageptr, dest, err);
 	buf = pitr_segsrc_load(src, f, err);
 	if (buf == NULL)
@@ -332,7 +425,7 @@ pitr_segsrc_check(PitrSegmentSource *src, PitrArchiveFile *f, char **err)
 	PitrReadStatus status;
 
 	*err = NULL;
-	if (f->compression != PITR_COMPRESS_NONE)
+	if (!read_in_place(src, f))
 	{
 		(void) load(src, f, &status, err);
 		return status;
@@ -365,13 +458,10 @@ PitrReadStatus
 pitr_segsrc_read_head(PitrSegmentSource *src, PitrArchiveFile *f, char *page,
 					  char **err)
 {
-	char		path[MAXPGPATH];
 	int64		got;
 	PitrReadStatus status;
 
-	snprintf(path, sizeof(path), "%s/%s", src->dir, f->name);
-	status = pitr_read_file(src->reader, path, f->compression, page,
-							XLOG_BLCKSZ, false, &src->bytes_read, &got, err);
+	status = read_any(src, f, page, XLOG_BLCKSZ, false, &got, err);
 	if (status != PITR_READ_OK)
 		return status;
 	if (got < XLOG_BLCKSZ)

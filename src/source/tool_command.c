@@ -76,8 +76,16 @@ pitr_pgbackrest_restore_command(const PitrArchiveSource *src, const char *label,
 		word(&buf, psprintf("--config=%s", src->config));
 	if (src->repo > 0)
 		appendStringInfo(&buf, " --repo=%d", src->repo);
+	if (!src->via_config && src->repo_path)
+	{
+		/* A stanza given as a directory: that repository, no configuration. */
+		word(&buf, "--config=/dev/null");
+		word(&buf, psprintf("--repo1-path=%s", src->repo_path));
+	}
 	if (pgdata)
 		word(&buf, psprintf("--pg1-path=%s", pgdata));
+	else if (!src->via_config)
+		appendStringInfoString(&buf, " --pg1-path=\"$PGDATA\"");
 	appendStringInfoString(&buf, " restore");
 	word(&buf, psprintf("--set=%s", label));
 	appendStringInfo(&buf, " --type=%s", kind_names[t->kind]);
@@ -130,6 +138,9 @@ pitr_barman_recover_command(const PitrArchiveSource *src, const char *config,
 	appendStringInfo(&buf, " --target-action %s", t->action);
 	word(&buf, server);
 	word(&buf, backup_id);
-	word(&buf, dest);
+	if (dest)
+		word(&buf, dest);
+	else
+		appendStringInfoString(&buf, " \"$PGDATA\"");
 	return buf.data;
 }

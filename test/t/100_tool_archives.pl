@@ -41,6 +41,12 @@ $node->safe_psql('postgres', "SELECT pg_create_restore_point('rp1')");
 workload($node, 'b', 200);
 my $incr = pgbackrest_backup($pb, 'incr');
 workload($node, 'c', 200);
+$node->safe_psql('postgres', q{
+BEGIN;
+INSERT INTO ledger (tag) VALUES ('marked');
+SELECT pitr_restore.mark_transaction('import m1');
+COMMIT;
+});
 wait_archived($node);
 barman_archive_wal($bm);
 
@@ -284,6 +290,170 @@ is(files($pgbr), $flat_files,
 is(digests($pgbr, "kind IN ('segment', 'history')"),
 	digests($flat, "kind IN ('segment', 'history')"),
 	'and the same bytes, on both timelines');
+
+# ---- the index over the tools' archives ------------------------------
+
+# segments(), restore_points() and timelines() read the tools' archives
+# and say what they say of the flat copy (how each file is stored aside).
+my $seg_cols = 'file_name, timeline, start_lsn, end_lsn, kind, status, detail,
+	first_record_lsn, next_record_lsn, records, commits, aborts,
+	first_commit_time, last_commit_time, min_xid, max_xid, restore_points,
+	has_switch, wal_level_minimal';
+sub index_of
+{
+	my ($loc, $where) = @_;
+	$where //= 'true';
+	return join("\n---\n",
+		sql("SELECT $seg_cols FROM pitr_restore.segments('$loc') WHERE $where"),
+		sql("SELECT * FROM pitr_restore.restore_points('$loc') WHERE $where"),
+		sql("SELECT * FROM pitr_restore.timelines('$loc')"));
+}
+my $flat_index = index_of($flat);
+like($flat_index, qr/^rp1\|/m, 'the flat archive\'s index has the restore point');
+like($flat_index, qr/\n2\|1\|/, 'and timeline 2');
+is(index_of($pgbr), $flat_index,
+	'a pgBackRest stanza archive indexes as its flat copy: segments, restore points, timelines');
+is(index_of($pgkw), $flat_index, 'so does its keyword form');
+is(index_of($pgenc), $flat_index,
+	'so does the encrypted repository, read through pgbackrest');
+is(sql("SELECT count(*) FROM pitr_restore.segments('$pgbr') WHERE compression = 'zstd'"),
+	sql("SELECT count(*) FROM pitr_restore.segments('$flat')"),
+	'segments() tells how pgBackRest stored each file');
+is(sql("SELECT count(*) FROM pitr_restore.archive WHERE directory = '$pgbr'"), 1,
+	'the stanza archive is indexed by its path');
+is(sql("SELECT directory FROM pitr_restore.archive WHERE directory LIKE 'pgbackrest:%' ORDER BY 1"),
+	"pgbackrest:stanza=demo config=$pb->{conf}\npgbackrest:stanza=demo config=$pb->{conf} repo=2",
+	'the keyword form is indexed under its canonical spelling');
+is(sql("SELECT segments_scanned FROM pitr_restore.scan_archive('$pgbr')"), 0,
+	'a second scan of an unchanged stanza archive reads nothing');
+# Barman keeps WAL from its first backup on: the same index from there.
+is(sql("SELECT $seg_cols FROM pitr_restore.segments('$bmdir') WHERE file_name > '$bm_first'"),
+	sql("SELECT $seg_cols FROM pitr_restore.segments('$flat') WHERE file_name > '$bm_first' AND timeline = 1"),
+	'a Barman server directory indexes as the flat copy of the WAL it holds');
+
+# ---- backups from the repositories, resolution over them --------------
+
+is(sql("SELECT label, format, problem IS NULL FROM pitr_restore.backups('$pgbr') WHERE format IS NOT NULL"),
+	"$full|pgbackrest|t\n$incr|pgbackrest|t",
+	'backups() lists the full and incremental backups from pgBackRest\'s repository, usable');
+is(sql("SELECT label, format FROM pitr_restore.backups('$bmdir') WHERE format IS NOT NULL"),
+	"$bid|barman", 'and the Barman backup from the Barman server directory');
+is(sql("SELECT count(*) FROM pitr_restore.backups('$flat') WHERE format IN ('pgbackrest', 'barman')"),
+	0, 'a repository\'s backups belong to its own archive only');
+
+# Resolve over the pgBackRest archive, restore the chosen backup with
+# pgbackrest itself (no target of its own), add the resolver's settings
+# (restore_command: pgbackrest archive-get), and look where it stopped.
+my $n_pgbr = 0;
+sub resolve_and_recover
+{
+	my ($args, $what) = @_;
+	my $res = resolve($node, "$args, archive_dir => '$pgbr'");
+	is($res->{reachable}, 't', "$what: reachable over the pgBackRest archive")
+	  or diag($res->{reason});
+	like($res->{conf}, qr/^restore_command = '.*pgbackrest.*archive-get/m,
+		"$what: restore_command fetches with pgbackrest");
+	my $label = sql("SELECT backup_label FROM pitr_restore.resolve_target($args, archive_dir => '$pgbr')");
+	my $n = pgbackrest_restore($pb, 'pgbr_resolved' . ++$n_pgbr, set => $label,
+		type => 'none');
+	$n->append_conf('postgresql.auto.conf', $res->{conf});
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die "$what: recovery did not pause";
+	is($n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{last_xid}'") .
+		'|' . $n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'"),
+		'1|0', "$what: restored from $label, last_xid $res->{last_xid} is kept and next_xid $res->{next_xid} is not");
+	$n->stop;
+
+	# The same with the tool's own restore command from the resolution.
+	my $tool = sql("SELECT tool_command FROM pitr_restore.resolve_target($args, archive_dir => '$pgbr')");
+	like($tool, qr/^pgbackrest .* restore '--set=\Q$label\E' --type=/, "$what: tool_command restores $label with pgbackrest");
+	my $t = PostgreSQL::Test::Cluster->new('pgbr_tool' . $n_pgbr);
+	my $dir = $t->data_dir;
+	make_path($dir);
+	chmod 0700, $dir;
+	local $ENV{PGDATA} = $dir;
+	system('bash', '-c', $tool) == 0 or die "tool_command failed: $tool";
+	tool_node_configure($t);
+	tool_node_start($t);
+	$t->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die "$what: tool_command's recovery did not pause";
+	is($t->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{last_xid}'") .
+		'|' . $t->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'") .
+		'|' . $t->safe_psql('postgres', "SELECT pg_last_wal_replay_lsn() >= '$res->{stop_lsn}'"),
+		'1|0|t', "$what: running tool_command stops at the same point");
+	$t->stop;
+	return $res;
+}
+
+my $t_c100_tl1 = commit_time_of($node, 'c100');
+resolve_and_recover("target_time => '$t_c100_tl1', target_timeline => 1",
+	'a time on the abandoned timeline 1');
+resolve_and_recover("target_name => 'rp1'", 'a restore point');
+resolve_and_recover("target_lsn => '$lsn_a'", 'an LSN');
+resolve_and_recover("target_xid => '" . xid_of($restored, 'd100') . "'",
+	'an xid on timeline 2');
+
+# The transaction mark made on timeline 1 after the branch: the resolver
+# finds the timeline that reaches it.
+my $res_m = resolve_and_recover("target_mark => 'import m1'",
+	'a transaction mark');
+is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the last one kept');
+
+# prepare_restore from the full + incremental chain: pgbackrest restore
+# into its building directory, then the recovery settings as for any
+# backup.
+{
+	my $n = PostgreSQL::Test::Cluster->new('pgbr_prepared');
+	my $dir = $n->data_dir;
+	my $t = commit_time_of($node, 'c150');
+	my $row = sql("SELECT backup_label, last_xid, next_xid, files > 0
+		FROM pitr_restore.prepare_restore('$dir', target_time => '$t',
+			target_timeline => 1, archive_dir => '$pgbr', archive_mode => 'off')");
+	my ($label, $last, $next, $files) = split /\|/, $row;
+	is("$label|$files", "$incr|t", 'prepare_restore restores the incremental backup with pgbackrest');
+	ok(!-e "$dir/postmaster.pid" && -e "$dir/recovery.signal" && !-e "$dir/pgbackrest",
+		'the restore has recovery.signal and no postmaster.pid');
+	tool_node_configure($n);
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die 'prepared pgBackRest restore did not pause';
+	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE xid = '$last'), count(*) FILTER (WHERE xid = '$next'), count(*) FILTER (WHERE tag LIKE 'c%') FROM ledger"),
+		'1|0|150', 'and it stops where the resolver said: c150 kept, the next transaction not');
+	$n->stop;
+
+	sql("CREATE ROLE builder LOGIN; GRANT pg_read_server_files, pg_write_server_files TO builder;");
+	my ($ok, $out, $err) = $node->psql('postgres',
+		"SET ROLE builder; SELECT * FROM pitr_restore.prepare_restore('${dir}_2', target_time => '$t', target_timeline => 1, archive_dir => '$pgbr')");
+	like($err, qr/permission denied to restore a pgBackRest backup/,
+		'restoring with pgbackrest needs pg_execute_server_program besides reading and writing server files');
+	ok(!-e "${dir}_2", 'and nothing was built');
+}
+
+# prepare_restore from a Barman backup: base/<id>/data as a plain backup,
+# WAL fetched with barman get-wal.
+{
+	my $n = PostgreSQL::Test::Cluster->new('barman_prepared');
+	my $dir = $n->data_dir;
+	my $x = xid_of($node, 'a120');
+	my $row = sql("SET pitr_restore.barman_config = '$bm->{conf}';
+		SELECT backup_label, backup_format, last_xid, next_xid
+		FROM pitr_restore.prepare_restore('$dir', target_xid => '$x',
+			archive_dir => '$bmdir', archive_mode => 'off')");
+	my ($label, $format, $last, $next) = split /\|/, $row;
+	is("$label|$format|$last", "$bid|barman|$x", 'prepare_restore restores the Barman backup up to the xid');
+	like(sql("SET pitr_restore.barman_config = '$bm->{conf}';
+		SELECT tool_command FROM pitr_restore.resolve_target(target_xid => '$x', archive_dir => '$bmdir')"),
+		qr/^barman -c '\Q$bm->{conf}\E' recover --target-xid '$x' --target-tli 1 --target-action pause 'pg' '\Q$bid\E' "\$PGDATA"$/,
+		'tool_command for a Barman archive is barman recover into $PGDATA');
+	tool_node_configure($n);
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die 'prepared Barman restore did not pause';
+	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE xid = '$last'), count(*) FILTER (WHERE xid = '$next'), count(*) FILTER (WHERE tag LIKE 'a%') FROM ledger"),
+		'1|0|120', 'and it stops at the xid, fetching WAL with barman get-wal');
+	$n->stop;
+}
 
 # ---- the tools' own restore commands ---------------------------------
 
