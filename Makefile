@@ -9,13 +9,14 @@ PGFILEDESC = "pitr_restore - resolve, build and clean up point-in-time restores"
 EXTENSION = pitr_restore
 EXTVERSION = 1.1
 
-# Released install scripts are kept as they were released (sql/); the
-# current one and the upgrade to it are assembled from one file per concern.
-DATA = sql/pitr_restore--1.0.sql sql/pitr_restore--1.0.control
-DATA_built = pitr_restore--$(EXTVERSION).sql pitr_restore--1.0--1.1.sql
+# Released install scripts are kept as they were released, and every change
+# since goes through an update script (sql/); the current install script is
+# assembled from one file per concern (sql/install/).
+DATA = sql/pitr_restore--1.0.sql sql/pitr_restore--1.0.control \
+	sql/pitr_restore--1.0--1.1.sql
+DATA_built = pitr_restore--$(EXTVERSION).sql
 
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-UPDATE_1_1_PARTS = $(sort $(wildcard sql/update/1.0--1.1/*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
 TAP_TESTS = 1
@@ -30,9 +31,6 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 pitr_restore--$(EXTVERSION).sql: $(INSTALL_PARTS)
-	cat $^ > $@
-
-pitr_restore--1.0--1.1.sql: $(UPDATE_1_1_PARTS)
 	cat $^ > $@
 
 .PHONY: test demo bench
