@@ -7,16 +7,10 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 PGFILEDESC = "pitr_restore - resolve, build and clean up point-in-time restores"
 
 EXTENSION = pitr_restore
-EXTVERSION = 1.1
 
-# Released install scripts are kept as they were released, and every change
-# since goes through an update script (sql/); the current install script is
-# assembled from one file per concern (sql/install/).
-DATA = sql/pitr_restore--1.0.sql sql/pitr_restore--1.0.control \
-	sql/pitr_restore--1.0--1.1.sql
-DATA_built = pitr_restore--$(EXTVERSION).sql
-
-INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+# As contrib keeps them: the base script (1.1) and one small update script
+# per later version; CREATE EXTENSION runs the base and then each update.
+DATA = sql/pitr_restore--1.1.sql $(sort $(wildcard sql/pitr_restore--*--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
 TAP_TESTS = 1
@@ -29,9 +23,6 @@ SHLIB_LINK = -lzstd -larchive -lz -llz4 -lbz2
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
-
-pitr_restore--$(EXTVERSION).sql: $(INSTALL_PARTS)
-	cat $^ > $@
 
 .PHONY: test demo bench
 test:

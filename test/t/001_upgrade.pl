@@ -1,4 +1,4 @@
-# Versions: install 1.0 with data in every table that holds user data,
+# Versions: install 1.1 (the base script) with data in every table that holds user data,
 # update to the default version, and compare the catalog with a fresh
 # install: the same functions (signatures, results, security, settings,
 # privileges), types, tables, columns, constraints, indexes and grants.
@@ -20,7 +20,7 @@ my $default = $node->safe_psql('postgres',
 	"SELECT default_version FROM pg_available_extensions WHERE name = 'pitr_restore'");
 
 $node->safe_psql('old', q{
-CREATE EXTENSION pitr_restore VERSION '1.0';
+CREATE EXTENSION pitr_restore VERSION '1.1';
 CREATE TABLE settings (id int PRIMARY KEY, mail_enabled boolean);
 INSERT INTO settings VALUES (1, true);
 SELECT pitr_restore.create_mark('before upgrade', 'kept across the update');
@@ -113,7 +113,7 @@ if ($upgraded ne $fresh)
 	diag("only after update: $_") for grep { !$f{$_} } sort keys %u;
 	diag("only in a fresh install: $_") for grep { !$u{$_} } sort keys %f;
 }
-is($upgraded, $fresh, 'an updated 1.0 has exactly the objects of a fresh install');
+is($upgraded, $fresh, 'an updated 1.1 has exactly the objects of a fresh install');
 
 # Dropping the extension leaves no schema and no object behind.
 $node->safe_psql('fresh', 'DROP EXTENSION pitr_restore');

@@ -1,81 +1,615 @@
-/* pitr_restore 1.0 -> 1.1: every change to SQL objects since the 1.0 release. */
+/* pitr_restore 1.1: the base install script.  Every later change to SQL
+   objects is a small update script, pitr_restore--1.1--1.2.sql and on. */
 
--- complain if script is sourced in psql, rather than via ALTER EXTENSION
-\echo Use "ALTER EXTENSION pitr_restore UPDATE TO '1.1'" to load this file. \quit
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION pitr_restore" to load this file. \quit
 
+-- The schema belongs to the extension, so DROP EXTENSION removes it too.
+CREATE SCHEMA pitr_restore;
+
+-- Nothing in this schema is for PUBLIC: each object below states who may use it.
+REVOKE ALL ON SCHEMA pitr_restore FROM PUBLIC;
+GRANT USAGE ON SCHEMA pitr_restore TO pg_read_server_files, pg_write_server_files;
 /*
- * 1.0 let CREATE EXTENSION create the schema, so DROP EXTENSION left it
- * behind.  From 1.1 the install script creates it as a member of the
- * extension; an updated 1.0 is made the same.
+ * The archive index: one row per archive file, the records worth knowing
+ * (restore points, backup ends, timeline switches, wal_level changes,
+ * prepared transactions), timeline histories and base backups.  It is a
+ * cache of what the archive says and is rebuilt from it at will.
  */
-DELETE FROM pg_catalog.pg_depend
- WHERE classid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-   AND objid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pitr_restore')
-   AND refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass;
-UPDATE pg_catalog.pg_extension
-   SET extnamespace = 'pg_catalog'::pg_catalog.regnamespace
- WHERE extname = 'pitr_restore';
-ALTER EXTENSION pitr_restore ADD SCHEMA pitr_restore;
 
-/*
- * The archive index (sql/install/10_archive.sql): public functions run as
- * the extension owner with a pinned search_path; internal helpers and
- * writes to the index tables are granted to nobody.  Runs of segments are
- * recomputed by the scanner in C.
- */
-REVOKE INSERT, UPDATE, DELETE ON pitr_restore.archive,
+CREATE TABLE pitr_restore.archive (
+	archive_id serial PRIMARY KEY,
+	directory text NOT NULL UNIQUE,
+	system_identifier numeric,
+	segment_size integer,
+	last_scan timestamptz,
+	dir_mtime text,					-- the directory's mtime when last scanned
+	compressions text[]				-- the compressions its files use
+);
+
+CREATE TABLE pitr_restore.archive_file (
+	archive_id integer NOT NULL REFERENCES pitr_restore.archive ON DELETE CASCADE,
+	file_name text NOT NULL,
+	kind text NOT NULL,				-- segment, partial, history, backup
+	compression text NOT NULL,		-- none, zstd, gzip
+	file_size bigint NOT NULL,
+	file_mtime timestamptz NOT NULL,
+	timeline integer NOT NULL,
+	segno bigint,
+	status text NOT NULL,			-- ok, partial, or what is wrong
+	detail text,
+	system_identifier numeric,
+	page_magic integer,
+	first_lsn pg_lsn,				-- first record ending in this segment
+	next_lsn pg_lsn,				-- end of the last record ending in it
+	records bigint,
+	commits bigint,
+	aborts bigint,
+	first_commit_time timestamptz,	-- in WAL order
+	last_commit_time timestamptz,
+	min_commit_time timestamptz,
+	max_commit_time timestamptz,
+	min_xid bigint,
+	max_xid bigint,
+	has_switch boolean,
+	wal_level_minimal boolean,
+	PRIMARY KEY (archive_id, file_name)
+);
+CREATE INDEX ON pitr_restore.archive_file (archive_id, timeline, segno);
+
+CREATE TABLE pitr_restore.wal_event (
+	archive_id integer NOT NULL,
+	file_name text NOT NULL,
+	timeline integer NOT NULL,
+	kind text NOT NULL,
+	lsn pg_lsn NOT NULL,
+	end_lsn pg_lsn NOT NULL,
+	name text,
+	xid bigint,
+	event_time timestamptz,
+	ref_lsn pg_lsn,
+	event_timeline integer,
+	prev_timeline integer,
+	outcome text,					-- marks: committed, aborted, or NULL
+	FOREIGN KEY (archive_id, file_name)
+		REFERENCES pitr_restore.archive_file ON DELETE CASCADE
+);
+CREATE INDEX ON pitr_restore.wal_event (archive_id, kind, name);
+CREATE INDEX ON pitr_restore.wal_event (archive_id, file_name);
+
+CREATE TABLE pitr_restore.timeline_history (
+	archive_id integer NOT NULL,
+	file_name text NOT NULL,
+	timeline integer NOT NULL,		-- the timeline the file describes
+	position integer NOT NULL,		-- 1 = oldest ancestor
+	parent integer NOT NULL,
+	branch_lsn pg_lsn NOT NULL,
+	reason text,
+	FOREIGN KEY (archive_id, file_name)
+		REFERENCES pitr_restore.archive_file ON DELETE CASCADE
+);
+CREATE INDEX ON pitr_restore.timeline_history (archive_id, file_name);
+
+CREATE TABLE pitr_restore.backup_history (
+	archive_id integer NOT NULL,
+	file_name text NOT NULL,
+	label text,
+	start_timeline integer,
+	stop_timeline integer,
+	start_lsn pg_lsn NOT NULL,
+	checkpoint_lsn pg_lsn,
+	stop_lsn pg_lsn,
+	start_time timestamptz,
+	stop_time timestamptz,
+	backup_from text,
+	FOREIGN KEY (archive_id, file_name)
+		REFERENCES pitr_restore.archive_file ON DELETE CASCADE
+);
+CREATE INDEX ON pitr_restore.backup_history (archive_id, file_name);
+
+-- Runs of consecutive usable segments per timeline (lo to hi, inclusive):
+-- what lets continuity over a terabyte of WAL be checked in a few rows.
+CREATE TABLE pitr_restore.segment_run (
+	archive_id integer NOT NULL REFERENCES pitr_restore.archive ON DELETE CASCADE,
+	timeline integer NOT NULL,
+	lo bigint NOT NULL,
+	hi bigint NOT NULL
+);
+CREATE INDEX ON pitr_restore.segment_run (archive_id, timeline, lo);
+
+-- Base backups found under pitr_restore.backup_dir, by directory.
+CREATE TABLE pitr_restore.base_backup (
+	location text PRIMARY KEY,
+	signature text NOT NULL,		-- what, when changed, means read again
+	name text NOT NULL,
+	format text,
+	label text,
+	backup_from text,
+	start_timeline integer,
+	stop_timeline integer,
+	start_lsn pg_lsn,
+	checkpoint_lsn pg_lsn,
+	stop_lsn pg_lsn,
+	start_time timestamptz,
+	stop_time timestamptz,
+	pg_version integer,
+	system_identifier numeric,
+	bytes bigint,
+	has_manifest boolean,
+	problem text,
+	-- segments in the backup's own pg_wal that recovery can read, from
+	-- its start to its stop (when the archive lacks them)
+	wal_carried text[],
+	-- the archive location (pgBackRest stanza, Barman server) whose
+	-- repository lists this backup; NULL for pitr_restore.backup_dir
+	repository text
+);
+
+REVOKE ALL ON pitr_restore.archive, pitr_restore.archive_file,
+	pitr_restore.wal_event, pitr_restore.timeline_history,
+	pitr_restore.backup_history, pitr_restore.segment_run,
+	pitr_restore.base_backup FROM PUBLIC;
+-- Readable by the reading role; written only by the extension's own code.
+GRANT SELECT ON pitr_restore.archive,
 	pitr_restore.archive_file, pitr_restore.wal_event,
 	pitr_restore.timeline_history, pitr_restore.backup_history,
-	pitr_restore.segment_run, pitr_restore.base_backup FROM pg_read_server_files;
-REVOKE USAGE ON SEQUENCE pitr_restore.archive_archive_id_seq FROM pg_read_server_files;
+	pitr_restore.segment_run, pitr_restore.base_backup TO pg_read_server_files;
+REVOKE ALL ON SEQUENCE pitr_restore.archive_archive_id_seq FROM PUBLIC;
 
-DROP FUNCTION pitr_restore.rebuild_segment_runs(integer);
 
-REVOKE EXECUTE ON FUNCTION pitr_restore.archive_path(text) FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.refresh_archive(text) FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.indexed_archive(text) FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_begin(integer, integer) FROM pg_read_server_files;
+-- Internal: the canonical real path of the archive a call speaks of (the
+-- argument, else the session's pitr_restore.archive_dir).
+CREATE FUNCTION pitr_restore.archive_path(archive_dir text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_archive_path'
+LANGUAGE C STABLE PARALLEL SAFE;
+REVOKE EXECUTE ON FUNCTION pitr_restore.archive_path(text) FROM PUBLIC;
 
-ALTER FUNCTION pitr_restore.refresh_archive(text)
-	SET search_path = pg_catalog, pitr_restore, pg_temp;
-ALTER FUNCTION pitr_restore.indexed_archive(text)
-	SET search_path = pg_catalog, pitr_restore, pg_temp;
-ALTER FUNCTION pitr_restore.timeline_begin(integer, integer)
-	SET search_path = pg_catalog, pitr_restore, pg_temp;
-
-ALTER FUNCTION pitr_restore.scan_archive(text) SECURITY DEFINER
-	SET search_path = pg_catalog, pitr_restore, pg_temp;
-ALTER FUNCTION pitr_restore.segments(text) SECURITY DEFINER
-	SET search_path = pg_catalog, pitr_restore, pg_temp;
-ALTER FUNCTION pitr_restore.timelines(text) SECURITY DEFINER
-	SET search_path = pg_catalog, pitr_restore, pg_temp;
-ALTER FUNCTION pitr_restore.backups(text) SECURITY DEFINER
-	SET search_path = pg_catalog, pitr_restore, pg_temp;
 /*
- * resolve (1.0 -> 1.1): the objects of sql/install/20_resolve.sql as 1.1
- * has them; keep the two in step.
- *
- * - resolve_target is one C call (src/resolve/pipeline.c), SECURITY
- *   DEFINER with a pinned search_path; the PL/pgSQL orchestration
- *   (resolve_on_timeline, backup_holds_after) and the helpers only it used
- *   (conf_literal, restore_command) are gone.
- * - the resolution gains tool_command (after why, its last column).
- * - the internal helpers are granted to nobody (1.0 granted them to
- *   pg_read_server_files) and pin search_path too, except the three
- *   inlined path_* functions.
- * - the last transaction kept is searched back from the walk's start down
- *   to the backup's start, the first one lost forward past the stop;
- *   target_mark prefers the marks table's own record.
+ * scan_archive: bring the index up to date with the archive directory.
+ * Files whose name, size and mtime are unchanged are not read again
+ * (except those that were unreadable).  Concurrent scans of one archive
+ * wait for each other.
+ */
+CREATE FUNCTION pitr_restore.scan_archive(archive_dir text DEFAULT NULL,
+	OUT segments_total bigint,
+	OUT segments_scanned bigint,
+	OUT bytes_read bigint,
+	OUT restore_points bigint,
+	OUT timelines integer,
+	OUT backups integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pitr_scan_archive'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.scan_archive(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.scan_archive(text) TO pg_read_server_files;
+
+-- Internal: refresh the index unless the directory is as it was at the
+-- last scan (adding, removing or renaming a file changes a directory's
+-- mtime); while another session scans it, use the committed index.
+CREATE FUNCTION pitr_restore.refresh_archive(archive_dir text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pitr_refresh_archive_sql'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.refresh_archive(text) FROM PUBLIC;
+
+-- Internal: the archive's id, scanning it first if it was never indexed.
+CREATE FUNCTION pitr_restore.indexed_archive(archive_dir text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+DECLARE
+	dir text := pitr_restore.archive_path(archive_dir);
+	id integer;
+BEGIN
+	SELECT a.archive_id INTO id FROM pitr_restore.archive a
+	 WHERE a.directory = dir AND a.last_scan IS NOT NULL;
+	IF id IS NULL THEN
+		PERFORM pitr_restore.scan_archive(dir);
+		SELECT a.archive_id INTO id FROM pitr_restore.archive a
+		 WHERE a.directory = dir;
+	END IF;
+	RETURN id;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.indexed_archive(text) FROM PUBLIC;
+
+-- Internal: where each timeline begins (its branch point; 0/0 for the first).
+CREATE FUNCTION pitr_restore.timeline_begin(archive integer, tli integer)
+RETURNS pg_lsn
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT coalesce((SELECT h.branch_lsn FROM pitr_restore.timeline_history h
+					 WHERE h.archive_id = archive AND h.timeline = tli
+					 ORDER BY h.position DESC LIMIT 1), '0/0'::pg_lsn)
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_begin(integer, integer) FROM PUBLIC;
+
+/*
+ * segments: one row per archived segment (and .partial segment), with
+ * what its records say.  Records belong to the segment in which they end.
+ */
+CREATE FUNCTION pitr_restore.segments(archive_dir text DEFAULT NULL)
+RETURNS TABLE (file_name text, timeline integer, start_lsn pg_lsn,
+			   end_lsn pg_lsn, kind text, compression text,
+			   file_size bigint, file_mtime timestamptz, status text,
+			   detail text, first_record_lsn pg_lsn, next_record_lsn pg_lsn,
+			   records bigint, commits bigint, aborts bigint,
+			   first_commit_time timestamptz, last_commit_time timestamptz,
+			   min_xid bigint, max_xid bigint, restore_points bigint,
+			   has_switch boolean, wal_level_minimal boolean)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
+	WITH a AS (SELECT * FROM pitr_restore.archive
+			   WHERE archive_id = pitr_restore.indexed_archive(archive_dir))
+	SELECT f.file_name, f.timeline,
+		   CASE WHEN a.segment_size IS NOT NULL THEN
+			   ('0/0'::pg_lsn + f.segno * a.segment_size::numeric) END,
+		   CASE WHEN a.segment_size IS NOT NULL THEN
+			   ('0/0'::pg_lsn + (f.segno + 1) * a.segment_size::numeric) END,
+		   f.kind, f.compression, f.file_size, f.file_mtime, f.status,
+		   f.detail, f.first_lsn, f.next_lsn, f.records, f.commits,
+		   f.aborts, f.first_commit_time, f.last_commit_time, f.min_xid,
+		   f.max_xid,
+		   (SELECT count(*) FROM pitr_restore.wal_event e
+			 WHERE e.archive_id = f.archive_id AND e.file_name = f.file_name
+			   AND e.kind = 'restore_point'),
+		   f.has_switch, f.wal_level_minimal
+	  FROM a JOIN pitr_restore.archive_file f USING (archive_id)
+	 WHERE f.kind IN ('segment', 'partial')
+	 ORDER BY f.segno, f.timeline, f.file_name
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.segments(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.segments(text) TO pg_read_server_files;
+
+/*
+ * timelines: every timeline of the archive, from its history file or, for
+ * a timeline without one (the first), from its segments.
+ */
+CREATE FUNCTION pitr_restore.timelines(archive_dir text DEFAULT NULL)
+RETURNS TABLE (timeline integer, parent integer, branch_lsn pg_lsn,
+			   end_lsn pg_lsn, first_commit_time timestamptz,
+			   last_commit_time timestamptz, reason text, segments bigint,
+			   history_file text)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
+	WITH a AS (SELECT pitr_restore.indexed_archive(archive_dir) AS archive_id),
+	tl AS (
+		SELECT DISTINCT f.timeline FROM a JOIN pitr_restore.archive_file f
+			USING (archive_id)
+		 WHERE f.kind IN ('segment', 'partial', 'history')
+	),
+	own AS (
+		-- each history file's last line names the timeline's parent
+		SELECT DISTINCT ON (h.timeline) h.timeline, h.parent, h.branch_lsn,
+			   h.reason, h.file_name
+		  FROM a JOIN pitr_restore.timeline_history h USING (archive_id)
+		 ORDER BY h.timeline, h.position DESC
+	),
+	seg AS (
+		SELECT f.timeline, max(f.next_lsn) AS end_lsn,
+			   count(*) AS segments
+		  FROM a JOIN pitr_restore.archive_file f USING (archive_id)
+		 WHERE f.kind IN ('segment', 'partial')
+		 GROUP BY f.timeline
+	),
+	xact AS (
+		-- commits copied from the parent into a timeline's first segment
+		-- belong to the parent: count only what lies past the branch point
+		SELECT f.timeline, min(f.min_commit_time) AS first_commit_time,
+			   max(f.max_commit_time) AS last_commit_time
+		  FROM a JOIN pitr_restore.archive_file f USING (archive_id)
+		  LEFT JOIN own o ON o.timeline = f.timeline
+		 WHERE f.kind IN ('segment', 'partial')
+		   AND f.first_lsn >= coalesce(o.branch_lsn, '0/0')
+		 GROUP BY f.timeline
+	)
+	SELECT tl.timeline, own.parent, own.branch_lsn, seg.end_lsn,
+		   xact.first_commit_time, xact.last_commit_time, own.reason,
+		   coalesce(seg.segments, 0), own.file_name
+	  FROM tl
+	  LEFT JOIN own USING (timeline)
+	  LEFT JOIN seg USING (timeline)
+	  LEFT JOIN xact USING (timeline)
+	 ORDER BY tl.timeline
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.timelines(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.timelines(text) TO pg_read_server_files;
+
+/*
+ * backups: base backups under pitr_restore.backup_dir, those the archive's
+ * own repository lists (pgBackRest, Barman: format 'pgbackrest'/'barman')
+ * and those the archive's backup history files speak of, matched by start
+ * LSN; location is NULL for a backup found only in a history file.
+ * wal_carried names the segments of a backup's own pg_wal (-X fetch,
+ * -X stream) that recovery reads when the archive lacks them.
+ */
+CREATE FUNCTION pitr_restore.backups(archive_dir text DEFAULT NULL)
+RETURNS TABLE (label text, location text, format text, timeline integer,
+			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
+			   stop_time timestamptz, pg_version integer,
+			   system_identifier numeric, bytes bigint,
+			   checkpoint_lsn pg_lsn, backup_history_file text,
+			   has_manifest boolean, problem text, wal_carried text[])
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
+	WITH a AS (SELECT * FROM pitr_restore.archive
+			   WHERE archive_id = pitr_restore.indexed_archive(archive_dir)),
+	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
+	d AS (SELECT b.* FROM pitr_restore.base_backup b, a
+		   WHERE (b.repository IS NULL
+				  AND (b.system_identifier IS NULL OR a.system_identifier IS NULL
+					   OR b.system_identifier = a.system_identifier))
+			  OR b.repository = a.directory)
+	SELECT coalesce(d.label, h.label), d.location, d.format,
+		   coalesce(d.start_timeline, h.start_timeline),
+		   coalesce(d.start_lsn, h.start_lsn),
+		   coalesce(d.stop_lsn, h.stop_lsn),
+		   coalesce(h.start_time, d.start_time),
+		   coalesce(h.stop_time, d.stop_time),
+		   d.pg_version, coalesce(d.system_identifier, a.system_identifier),
+		   d.bytes, coalesce(d.checkpoint_lsn, h.checkpoint_lsn),
+		   h.file_name, coalesce(d.has_manifest, false), d.problem,
+		   d.wal_carried
+	  FROM d FULL JOIN h
+		ON d.start_lsn = h.start_lsn AND d.start_timeline = h.start_timeline
+	  CROSS JOIN a
+	 ORDER BY coalesce(d.start_lsn, h.start_lsn), d.location
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.backups(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.backups(text) TO pg_read_server_files;
+
+-- Internal: does the WAL a base backup carries in its own pg_wal bridge
+-- the path from its start to segment upto (exclusive)?  Each segment on
+-- the way is usable in the archive, or the archive has no file for it and
+-- the backup carries it within its start..stop: what resolve_target
+-- counts for that backup.  Only a stretch that ends within the backup's
+-- own WAL can be bridged, which bounds the series.
+CREATE FUNCTION pitr_restore.carried_bridge(arch integer, tlis integer[],
+	begins pg_lsn[], loc text, upto bigint)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+BEGIN
+	RETURN coalesce((
+		SELECT bool_and(
+				 EXISTS (SELECT 1 FROM pitr_restore.archive_file f
+						  WHERE f.archive_id = arch AND f.kind = 'segment'
+							AND f.timeline = r.tli AND f.segno = s.s
+							AND f.status = 'ok')
+				 OR (pitr_restore.segment_file_name(r.tli, s.s, a.segment_size)
+						 = ANY (bb.wal_carried)
+					 AND NOT EXISTS (SELECT 1 FROM pitr_restore.archive_file f
+									  WHERE f.archive_id = arch AND f.kind = 'segment'
+										AND f.timeline = r.tli AND f.segno = s.s)))
+		  FROM pitr_restore.base_backup bb
+		  JOIN pitr_restore.archive a ON a.archive_id = arch
+		  CROSS JOIN LATERAL generate_series(
+				pitr_restore.lsn_segno(bb.start_lsn, a.segment_size), upto - 1) AS s(s)
+		  JOIN pitr_restore.path_ranges(arch, tlis, begins) r
+			ON r.lo <= s.s AND (r.hi IS NULL OR s.s < r.hi)
+		 WHERE bb.location = loc AND bb.wal_carried IS NOT NULL
+		   AND bb.stop_lsn > bb.start_lsn
+		   AND upto - 1 <= pitr_restore.lsn_segno(bb.stop_lsn - 1, a.segment_size)),
+		false);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.carried_bridge(integer, integer[],
+	pg_lsn[], text, bigint) FROM PUBLIC;
+/*
+ * Named restore marks: restore points recorded with who and why, and
+ * marked transactions (SQL Server's BEGIN TRAN ... WITH MARK), found in the
+ * WAL archive itself so that a restore that rolls this table back loses
+ * nothing.
  */
 
-ALTER TYPE pitr_restore.resolution ADD ATTRIBUTE tool_command text;
+CREATE TABLE pitr_restore.marks (
+	name text PRIMARY KEY CHECK (octet_length(name) BETWEEN 1 AND 63),
+	kind text NOT NULL CHECK (kind IN ('restore_point', 'transaction')),
+	lsn pg_lsn,				-- restore point: where recovery_target_name stops;
+							-- transaction: the mark's own record
+	xid xid8,				-- transaction marks
+	timeline integer,
+	created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	created_by name NOT NULL DEFAULT current_user,
+	description text
+);
+SELECT pg_catalog.pg_extension_config_dump('pitr_restore.marks', '');
+REVOKE ALL ON pitr_restore.marks FROM PUBLIC;
+GRANT SELECT ON pitr_restore.marks TO pg_read_server_files;
 
-DROP FUNCTION pitr_restore.resolve_on_timeline(integer, integer, text,
-	timestamptz, pg_lsn, bigint, text, boolean, text, pg_lsn);
-DROP FUNCTION pitr_restore.backup_holds_after(integer, integer[], pg_lsn[],
-	pg_lsn, timestamptz, boolean);
-DROP FUNCTION pitr_restore.conf_literal(text);
-DROP FUNCTION pitr_restore.restore_command(integer);
+-- Checks shared by both kinds of mark.
+CREATE FUNCTION pitr_restore.check_mark_name(mark_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+BEGIN
+	IF mark_name IS NULL OR mark_name = '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'mark name must not be empty';
+	END IF;
+	-- a newline or tab in recovery_target_name breaks postgresql.auto.conf
+	IF mark_name ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'mark name must not contain control characters',
+			DETAIL = format('Character %s of the name is a newline, tab or other control character.',
+							length(substring(mark_name from '^[^[:cntrl:]]*')) + 1),
+			HINT = 'A restored server reads the name back from postgresql.auto.conf, one setting a line: use printable characters only.';
+	END IF;
+	IF octet_length(mark_name) >= 64 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'mark name is too long',
+			DETAIL = format('A mark is named by a restore point, whose name is at most 63 bytes; this one has %s.',
+							octet_length(mark_name));
+	END IF;
+	IF EXISTS (SELECT 1 FROM pitr_restore.marks m WHERE m.name = mark_name) THEN
+		RAISE EXCEPTION USING ERRCODE = 'unique_violation',
+			MESSAGE = format('mark "%s" already exists', mark_name),
+			HINT = 'Recovery stops at the first restore point of a name, so a second mark of the same name would restore to the wrong one: choose another name.';
+	END IF;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.check_mark_name FROM PUBLIC;
+
+-- Who called: inside SECURITY DEFINER current_user is the owner, but the
+-- role setting still names a SET ROLE, and session_user the login.
+CREATE FUNCTION pitr_restore.invoker()
+RETURNS name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
+				ELSE current_setting('role')::name END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.invoker FROM PUBLIC;
+
+/*
+ * create_mark: a restore point, recorded.  Returns what
+ * pg_create_restore_point returns: the LSN at which recovery_target_name
+ * stops.  SECURITY DEFINER so that granting EXECUTE on it is enough.
+ */
+CREATE FUNCTION pitr_restore.create_mark(name text, description text DEFAULT NULL)
+RETURNS pg_lsn
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+DECLARE
+	mark_lsn pg_lsn;
+BEGIN
+	PERFORM pitr_restore.check_mark_name(create_mark.name);
+	-- The row first: a concurrent mark of the same name fails on the key.
+	INSERT INTO pitr_restore.marks (name, kind, timeline, created_by, description)
+	VALUES (create_mark.name, 'restore_point',
+			(SELECT timeline_id FROM pg_control_checkpoint()), pitr_restore.invoker(),
+			create_mark.description);
+	mark_lsn := pg_create_restore_point(create_mark.name);
+	UPDATE pitr_restore.marks m SET lsn = mark_lsn WHERE m.name = create_mark.name;
+	RETURN mark_lsn;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.create_mark FROM PUBLIC;
+
+/*
+ * mark_transaction: marks the calling transaction with a transactional
+ * logical message carrying the name, tied to its xid.  If the transaction
+ * aborts, the mark never existed.
+ */
+CREATE FUNCTION pitr_restore.mark_transaction(name text, description text DEFAULT NULL)
+RETURNS xid8
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+DECLARE
+	msg_lsn pg_lsn;
+BEGIN
+	PERFORM pitr_restore.check_mark_name(mark_transaction.name);
+	msg_lsn := pg_logical_emit_message(true, 'pitr_restore.mark', mark_transaction.name);
+	INSERT INTO pitr_restore.marks (name, kind, lsn, xid, timeline, created_by, description)
+	VALUES (mark_transaction.name, 'transaction', msg_lsn, pg_current_xact_id(),
+			(SELECT timeline_id FROM pg_control_checkpoint()), pitr_restore.invoker(),
+			mark_transaction.description);
+	RETURN pg_current_xact_id();
+END
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.mark_transaction FROM PUBLIC;
+
+/*
+ * restore_points: every restore point and marked transaction in the
+ * archive, in WAL order, with the occurrence of its name.  lsn is where the
+ * record starts (as pg_waldump shows it); end_lsn is where
+ * recovery_target_name stops (what pg_create_restore_point returned).
+ * kind: restore_point, mark (made by create_mark) or transaction_mark; a
+ * transaction mark's created is its commit time.  Marks made on a cluster
+ * whose marks table a restore rolled back are still listed.
+ */
+CREATE FUNCTION pitr_restore.restore_points(archive_dir text DEFAULT NULL)
+RETURNS TABLE (name text, lsn pg_lsn, end_lsn pg_lsn, timeline integer,
+			   created timestamptz, kind text, description text,
+			   occurrence bigint, xid bigint)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
+	WITH a AS (SELECT pitr_restore.indexed_archive(archive_dir) AS archive_id),
+	rp AS (
+		SELECT DISTINCT ON (e.lsn, e.timeline) e.*
+		  FROM a JOIN pitr_restore.wal_event e USING (archive_id)
+		 WHERE e.kind IN ('restore_point', 'mark')
+		   AND e.outcome IS DISTINCT FROM 'aborted'
+		   -- a record copied into a timeline's first segment is its parent's
+		   AND e.lsn >= pitr_restore.timeline_begin(e.archive_id, e.timeline)
+		 ORDER BY e.lsn, e.timeline, e.file_name
+	),
+	listed AS (
+		SELECT rp.name, rp.lsn, rp.end_lsn, rp.timeline, rp.event_time,
+			   CASE WHEN rp.kind = 'mark' THEN 'transaction_mark'
+					WHEN m.name IS NOT NULL THEN 'mark'
+					ELSE 'restore_point' END AS kind,
+			   m.description,
+			   CASE WHEN rp.kind = 'mark' THEN rp.xid END AS xid
+		  FROM rp
+		  LEFT JOIN pitr_restore.marks m
+			ON m.name = rp.name
+		   AND ((rp.kind = 'restore_point' AND m.kind = 'restore_point' AND m.lsn = rp.end_lsn)
+				OR (rp.kind = 'mark' AND m.kind = 'transaction'
+					AND (m.xid::text::numeric % 4294967296) = rp.xid))
+	)
+	SELECT l.name, l.lsn, l.end_lsn, l.timeline, l.event_time, l.kind,
+		   l.description,
+		   row_number() OVER (PARTITION BY l.name ORDER BY l.lsn, l.timeline),
+		   l.xid
+	  FROM listed l
+	 ORDER BY l.lsn, l.timeline
+$$;
+REVOKE EXECUTE ON FUNCTION pitr_restore.restore_points(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.restore_points(text) TO pg_read_server_files;
+/*
+ * Resolution: given a target, prove whether recovery can reach it, with
+ * which base backup and timeline, exactly where it stops and which
+ * transactions fall on either side; and the settings that do just that.
+ */
+
+CREATE TYPE pitr_restore.resolution AS (
+	reachable boolean,
+	reason text,				-- NULL when reachable, else one sentence
+	timeline integer,			-- recovery_target_timeline
+	timeline_path integer[],	-- from the backup's timeline to it
+	backup_label text,
+	backup_location text,
+	backup_format text,
+	backup_stop_lsn pg_lsn,		-- the backup's consistency point
+	stop_lsn pg_lsn,			-- the record at which recovery stops
+	stop_before boolean,		-- before that record, or after it
+	end_lsn pg_lsn,				-- where WAL ends: the new timeline's start
+	last_xid xid,				-- last transaction kept
+	last_commit_time timestamptz,
+	next_xid xid,				-- first transaction lost
+	next_commit_time timestamptz,
+	wal_first text,
+	wal_last text,
+	wal_segments integer,
+	wal_bytes bigint,			-- WAL bytes recovery replays (whole segments)
+	recovery_conf text,			-- lines for postgresql.auto.conf
+	warnings text[],
+	why text,					-- how the backup and timeline were chosen
+	tool_command text			-- the backup tool's own restore command
+);
 
 -- The resolver's searches by commit time and by xid look only at segments
 -- in which a transaction ends.
@@ -88,7 +622,7 @@ CREATE INDEX archive_file_xact_xid ON pitr_restore.archive_file
 
 -- Replays recovery's stop decision over the archive (src/resolve/walk.c),
 -- for the report's SQL (40_report.sql); resolve_target walks in C.
-CREATE OR REPLACE FUNCTION pitr_restore.walk_to_stop(arch integer, path_tli integer[],
+CREATE FUNCTION pitr_restore.walk_to_stop(arch integer, path_tli integer[],
 	path_begin pg_lsn[], start_lsn pg_lsn, kind text,
 	target_time timestamptz DEFAULT NULL, target_lsn pg_lsn DEFAULT NULL,
 	target_xid bigint DEFAULT NULL, target_name text DEFAULT NULL,
@@ -105,7 +639,7 @@ SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.walk_to_stop FROM PUBLIC;
 
 -- The segment number of an LSN.
-CREATE OR REPLACE FUNCTION pitr_restore.lsn_segno(lsn pg_lsn, segment_size integer)
+CREATE FUNCTION pitr_restore.lsn_segno(lsn pg_lsn, segment_size integer)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pitr_restore, pg_temp
@@ -114,7 +648,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.lsn_segno FROM PUBLIC;
 
 -- A timeline's path: its ancestors and itself, oldest first, each with the
 -- LSN where it begins and where the next one branched off it.
-CREATE OR REPLACE FUNCTION pitr_restore.timeline_path(arch integer, tli integer,
+CREATE FUNCTION pitr_restore.timeline_path(arch integer, tli integer,
 	OUT tlis integer[], OUT begins pg_lsn[], OUT ends pg_lsn[])
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pitr_restore, pg_temp
@@ -137,7 +671,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_path FROM PUBLIC;
 -- next one branched off it (NULL for the last), and the segment numbers it
 -- serves, lo to hi exclusive (for each segment number recovery reads the
 -- file of the newest timeline that had begun by then).
-CREATE OR REPLACE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[],
+CREATE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[],
 	begins pg_lsn[])
 RETURNS TABLE (tli integer, begin_lsn pg_lsn, end_lsn pg_lsn, lo bigint, hi bigint)
 LANGUAGE sql STABLE
@@ -152,7 +686,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_ranges FROM PUBLIC;
 
 -- The segments recovery reads when following a path.
-CREATE OR REPLACE FUNCTION pitr_restore.path_files(arch integer, tlis integer[],
+CREATE FUNCTION pitr_restore.path_files(arch integer, tlis integer[],
 	begins pg_lsn[])
 RETURNS SETOF pitr_restore.archive_file
 LANGUAGE sql STABLE
@@ -166,7 +700,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.path_files FROM PUBLIC;
 
 -- Index events that lie on a path (a record copied into a timeline's first
 -- segment belongs to its parent).
-CREATE OR REPLACE FUNCTION pitr_restore.path_events(arch integer, tlis integer[],
+CREATE FUNCTION pitr_restore.path_events(arch integer, tlis integer[],
 	begins pg_lsn[])
 RETURNS SETOF pitr_restore.wal_event
 LANGUAGE sql STABLE
@@ -184,7 +718,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.path_events FROM PUBLIC;
  * The first segment missing (or unusable) that recovery would need between
  * two LSNs along a path, as "NAME (why)", or NULL when WAL is continuous.
  */
-CREATE OR REPLACE FUNCTION pitr_restore.path_gap(arch integer, tlis integer[],
+CREATE FUNCTION pitr_restore.path_gap(arch integer, tlis integer[],
 	begins pg_lsn[], from_lsn pg_lsn, to_lsn pg_lsn)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -243,7 +777,7 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.path_gap FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION pitr_restore.segment_file_name(tli integer, segno bigint,
+CREATE FUNCTION pitr_restore.segment_file_name(tli integer, segno bigint,
 	segment_size integer)
 RETURNS text
 LANGUAGE sql IMMUTABLE
@@ -261,7 +795,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.segment_file_name FROM PUBLIC;
  * One indexed scan per stretch of the path, nearest stretch first, so it
  * costs the same at a terabyte of WAL as at a gigabyte.
  */
-CREATE OR REPLACE FUNCTION pitr_restore.path_xact_segment(arch integer, tlis integer[],
+CREATE FUNCTION pitr_restore.path_xact_segment(arch integer, tlis integer[],
 	begins pg_lsn[], s bigint, forward boolean, t timestamptz DEFAULT NULL,
 	incl boolean DEFAULT true)
 RETURNS pitr_restore.archive_file
@@ -334,7 +868,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.path_xact_segment FROM PUBLIC;
  * its parent, branch point and when it was created (its end-of-recovery
  * record, else its first commit past the branch point).
  */
-CREATE OR REPLACE FUNCTION pitr_restore.timeline_list(arch integer)
+CREATE FUNCTION pitr_restore.timeline_list(arch integer)
 RETURNS TABLE (timeline integer, parent integer, branch_lsn pg_lsn, created timestamptz)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pitr_restore, pg_temp
@@ -370,7 +904,7 @@ REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_list FROM PUBLIC;
  * whole resolution is one C call (src/resolve/pipeline.c): target ->
  * candidate timelines -> backup choice -> walk -> settings.
  */
-CREATE OR REPLACE FUNCTION pitr_restore.resolve_target(
+CREATE FUNCTION pitr_restore.resolve_target(
 	target_time timestamptz DEFAULT NULL,
 	target_name text DEFAULT NULL,
 	target_lsn pg_lsn DEFAULT NULL,
@@ -389,32 +923,11 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.resolve_target FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.resolve_target TO pg_read_server_files;
-
--- 1.0 granted the internal helpers to the reading role.
-REVOKE EXECUTE ON FUNCTION pitr_restore.walk_to_stop FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.lsn_segno FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_path FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.path_ranges FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.path_files FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.path_events FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.path_gap FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.segment_file_name FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.path_xact_segment FROM pg_read_server_files;
-REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_list FROM pg_read_server_files;
 /*
- * Restore building (040): prepare_restore becomes SECURITY DEFINER with a
- * pinned search_path and gains archive_mode; its internal functions lose
- * their grants; check_restore_target also takes the archive to stay clear of.
- * prepared_restore gains tool_command after why (as the resolution does):
- * the type is created again, after the function that returns it is dropped.
+ * Restore building: a ready-to-start data directory for a target, built
+ * from the base backup the resolver chose, verified against its manifest,
+ * created whole or not at all.
  */
-DROP FUNCTION pitr_restore.prepare_restore(text, timestamptz, text, pg_lsn,
-	xid8, text, boolean, integer, timestamptz, text, text, text, text);
-DROP TYPE pitr_restore.prepared_restore;
-DROP FUNCTION pitr_restore.check_restore_target(text);
-DROP FUNCTION pitr_restore.shell_quote(text);
-REVOKE ALL ON FUNCTION pitr_restore.materialise_backup(text, text, text, text, text)
-	FROM pg_write_server_files;
 
 -- Internal functions: no grants, so only the extension's owner (from the
 -- SECURITY DEFINER prepare_restore) runs them.
@@ -429,6 +942,22 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'pitr_check_restore_target'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION pitr_restore.check_restore_target(text, text) FROM PUBLIC;
+
+-- Copy or extract a backup into target_dir (restore_build.c), with
+-- recovery.signal, recovery_conf appended to postgresql.auto.conf, and the
+-- marker file (its first line is "marker" plus a time and a random token).
+CREATE FUNCTION pitr_restore.materialise_backup(
+	backup_location text,
+	backup_format text,
+	target_dir text,
+	recovery_conf text,
+	marker text,
+	OUT files bigint,
+	OUT bytes bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pitr_materialise_backup'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION pitr_restore.materialise_backup(text, text, text, text, text) FROM PUBLIC;
 
 -- A word for a POSIX shell command line.
 CREATE FUNCTION pitr_restore.shell_quote(s text)
@@ -470,7 +999,6 @@ CREATE TYPE pitr_restore.prepared_restore AS (
 	bytes bigint,
 	start_command text
 );
-
 
 -- Resolve the target, then build target_dir from the chosen backup.
 -- archive_mode => 'off' starts the restored cluster with archiving off, so
@@ -583,251 +1111,6 @@ END
 $$;
 REVOKE ALL ON FUNCTION pitr_restore.prepare_restore FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.prepare_restore TO pg_write_server_files;
-
-/*
- * WAL carried in a backup's own pg_wal (sql/install/10_archive.sql): a
- * column of base_backup and of backups().  base_backup is a cache of
- * backup_dir: emptied so that the next scan reads every backup again and
- * fills the new column.
- */
-ALTER TABLE pitr_restore.base_backup ADD COLUMN wal_carried text[];
-DELETE FROM pitr_restore.base_backup;
-
-DROP FUNCTION pitr_restore.backups(text);
-
-/*
- * backups: base backups under pitr_restore.backup_dir and those the
- * archive's backup history files speak of, matched by start LSN; location
- * is NULL for a backup that is not in backup_dir.  wal_carried names the
- * segments of the backup's own pg_wal (-X fetch, -X stream) that recovery
- * reads when the archive lacks them.
- */
-CREATE FUNCTION pitr_restore.backups(archive_dir text DEFAULT NULL)
-RETURNS TABLE (label text, location text, format text, timeline integer,
-			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
-			   stop_time timestamptz, pg_version integer,
-			   system_identifier numeric, bytes bigint,
-			   checkpoint_lsn pg_lsn, backup_history_file text,
-			   has_manifest boolean, problem text, wal_carried text[])
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-	-- Index first, in a statement of its own: the query below must see it.
-	SELECT pitr_restore.indexed_archive(archive_dir);
-	WITH a AS (SELECT * FROM pitr_restore.archive
-			   WHERE archive_id = pitr_restore.indexed_archive(archive_dir)),
-	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
-	d AS (SELECT b.* FROM pitr_restore.base_backup b, a
-		   WHERE b.system_identifier IS NULL OR a.system_identifier IS NULL
-			  OR b.system_identifier = a.system_identifier)
-	SELECT coalesce(d.label, h.label), d.location, d.format,
-		   coalesce(d.start_timeline, h.start_timeline),
-		   coalesce(d.start_lsn, h.start_lsn),
-		   coalesce(d.stop_lsn, h.stop_lsn),
-		   coalesce(h.start_time, d.start_time),
-		   coalesce(h.stop_time, d.stop_time),
-		   d.pg_version, coalesce(d.system_identifier, a.system_identifier),
-		   d.bytes, coalesce(d.checkpoint_lsn, h.checkpoint_lsn),
-		   h.file_name, coalesce(d.has_manifest, false), d.problem,
-		   d.wal_carried
-	  FROM d FULL JOIN h
-		ON d.start_lsn = h.start_lsn AND d.start_timeline = h.start_timeline
-	  CROSS JOIN a
-	 ORDER BY coalesce(d.start_lsn, h.start_lsn), d.location
-$$;
-REVOKE EXECUTE ON FUNCTION pitr_restore.backups(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.backups(text) TO pg_read_server_files;
-
--- Internal: does the WAL a base backup carries in its own pg_wal bridge
--- the path from its start to segment upto (exclusive)?  Each segment on
--- the way is usable in the archive, or the archive has no file for it and
--- the backup carries it within its start..stop: what resolve_target
--- counts for that backup.  Only a stretch that ends within the backup's
--- own WAL can be bridged, which bounds the series.
-CREATE FUNCTION pitr_restore.carried_bridge(arch integer, tlis integer[],
-	begins pg_lsn[], loc text, upto bigint)
-RETURNS boolean
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-BEGIN
-	RETURN coalesce((
-		SELECT bool_and(
-				 EXISTS (SELECT 1 FROM pitr_restore.archive_file f
-						  WHERE f.archive_id = arch AND f.kind = 'segment'
-							AND f.timeline = r.tli AND f.segno = s.s
-							AND f.status = 'ok')
-				 OR (pitr_restore.segment_file_name(r.tli, s.s, a.segment_size)
-						 = ANY (bb.wal_carried)
-					 AND NOT EXISTS (SELECT 1 FROM pitr_restore.archive_file f
-									  WHERE f.archive_id = arch AND f.kind = 'segment'
-										AND f.timeline = r.tli AND f.segno = s.s)))
-		  FROM pitr_restore.base_backup bb
-		  JOIN pitr_restore.archive a ON a.archive_id = arch
-		  CROSS JOIN LATERAL generate_series(
-				pitr_restore.lsn_segno(bb.start_lsn, a.segment_size), upto - 1) AS s(s)
-		  JOIN pitr_restore.path_ranges(arch, tlis, begins) r
-			ON r.lo <= s.s AND (r.hi IS NULL OR s.s < r.hi)
-		 WHERE bb.location = loc AND bb.wal_carried IS NOT NULL
-		   AND bb.stop_lsn > bb.start_lsn
-		   AND upto - 1 <= pitr_restore.lsn_segno(bb.stop_lsn - 1, a.segment_size)),
-		false);
-END
-$$;
-REVOKE EXECUTE ON FUNCTION pitr_restore.carried_bridge(integer, integer[],
-	pg_lsn[], text, bigint) FROM PUBLIC;
-
-/*
- * Security (issue 9): every function of marks and cleanup pins
- * search_path = pg_catalog, pitr_restore, pg_temp; mark names refuse
- * control characters; restore_points and run_cleanup are SECURITY DEFINER;
- * nobody but the extension writes the cleanup audit.  Function bodies are
- * those of sql/install/15_marks.sql and 50_cleanup.sql.
- */
-
-CREATE OR REPLACE FUNCTION pitr_restore.check_mark_name(mark_name text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-BEGIN
-	IF mark_name IS NULL OR mark_name = '' THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'mark name must not be empty';
-	END IF;
-	-- a newline or tab in recovery_target_name breaks postgresql.auto.conf
-	IF mark_name ~ '[[:cntrl:]]' THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'mark name must not contain control characters',
-			DETAIL = format('Character %s of the name is a newline, tab or other control character.',
-							length(substring(mark_name from '^[^[:cntrl:]]*')) + 1),
-			HINT = 'A restored server reads the name back from postgresql.auto.conf, one setting a line: use printable characters only.';
-	END IF;
-	IF octet_length(mark_name) >= 64 THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'mark name is too long',
-			DETAIL = format('A mark is named by a restore point, whose name is at most 63 bytes; this one has %s.',
-							octet_length(mark_name));
-	END IF;
-	IF EXISTS (SELECT 1 FROM pitr_restore.marks m WHERE m.name = mark_name) THEN
-		RAISE EXCEPTION USING ERRCODE = 'unique_violation',
-			MESSAGE = format('mark "%s" already exists', mark_name),
-			HINT = 'Recovery stops at the first restore point of a name, so a second mark of the same name would restore to the wrong one: choose another name.';
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION pitr_restore.invoker()
-RETURNS name
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-	SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
-				ELSE current_setting('role')::name END
-$$;
-
-CREATE OR REPLACE FUNCTION pitr_restore.create_mark(name text, description text DEFAULT NULL)
-RETURNS pg_lsn
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-DECLARE
-	mark_lsn pg_lsn;
-BEGIN
-	PERFORM pitr_restore.check_mark_name(create_mark.name);
-	-- The row first: a concurrent mark of the same name fails on the key.
-	INSERT INTO pitr_restore.marks (name, kind, timeline, created_by, description)
-	VALUES (create_mark.name, 'restore_point',
-			(SELECT timeline_id FROM pg_control_checkpoint()), pitr_restore.invoker(),
-			create_mark.description);
-	mark_lsn := pg_create_restore_point(create_mark.name);
-	UPDATE pitr_restore.marks m SET lsn = mark_lsn WHERE m.name = create_mark.name;
-	RETURN mark_lsn;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION pitr_restore.mark_transaction(name text, description text DEFAULT NULL)
-RETURNS xid8
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-DECLARE
-	msg_lsn pg_lsn;
-BEGIN
-	PERFORM pitr_restore.check_mark_name(mark_transaction.name);
-	msg_lsn := pg_logical_emit_message(true, 'pitr_restore.mark', mark_transaction.name);
-	INSERT INTO pitr_restore.marks (name, kind, lsn, xid, timeline, created_by, description)
-	VALUES (mark_transaction.name, 'transaction', msg_lsn, pg_current_xact_id(),
-			(SELECT timeline_id FROM pg_control_checkpoint()), pitr_restore.invoker(),
-			mark_transaction.description);
-	RETURN pg_current_xact_id();
-END
-$$;
-
-CREATE OR REPLACE FUNCTION pitr_restore.restore_points(archive_dir text DEFAULT NULL)
-RETURNS TABLE (name text, lsn pg_lsn, end_lsn pg_lsn, timeline integer,
-			   created timestamptz, kind text, description text,
-			   occurrence bigint, xid bigint)
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-	-- Index first, in a statement of its own: the query below must see it.
-	SELECT pitr_restore.indexed_archive(archive_dir);
-	WITH a AS (SELECT pitr_restore.indexed_archive(archive_dir) AS archive_id),
-	rp AS (
-		SELECT DISTINCT ON (e.lsn, e.timeline) e.*
-		  FROM a JOIN pitr_restore.wal_event e USING (archive_id)
-		 WHERE e.kind IN ('restore_point', 'mark')
-		   AND e.outcome IS DISTINCT FROM 'aborted'
-		   -- a record copied into a timeline's first segment is its parent's
-		   AND e.lsn >= pitr_restore.timeline_begin(e.archive_id, e.timeline)
-		 ORDER BY e.lsn, e.timeline, e.file_name
-	),
-	listed AS (
-		SELECT rp.name, rp.lsn, rp.end_lsn, rp.timeline, rp.event_time,
-			   CASE WHEN rp.kind = 'mark' THEN 'transaction_mark'
-					WHEN m.name IS NOT NULL THEN 'mark'
-					ELSE 'restore_point' END AS kind,
-			   m.description,
-			   CASE WHEN rp.kind = 'mark' THEN rp.xid END AS xid
-		  FROM rp
-		  LEFT JOIN pitr_restore.marks m
-			ON m.name = rp.name
-		   AND ((rp.kind = 'restore_point' AND m.kind = 'restore_point' AND m.lsn = rp.end_lsn)
-				OR (rp.kind = 'mark' AND m.kind = 'transaction'
-					AND (m.xid::text::numeric % 4294967296) = rp.xid))
-	)
-	SELECT l.name, l.lsn, l.end_lsn, l.timeline, l.event_time, l.kind,
-		   l.description,
-		   row_number() OVER (PARTITION BY l.name ORDER BY l.lsn, l.timeline),
-		   l.xid
-	  FROM listed l
-	 ORDER BY l.lsn, l.timeline
-$$;
-
-CREATE OR REPLACE FUNCTION pitr_restore.cleanup_restore_key()
-RETURNS text
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS 'MODULE_PATHNAME', 'pitr_cleanup_restore_key';
-
-CREATE OR REPLACE FUNCTION pitr_restore.run_cleanup(
-	dry_run boolean DEFAULT false,
-	OUT hook text,
-	OUT action text,
-	OUT status text,
-	OUT rows_affected bigint,
-	OUT detail text,
-	OUT duration interval)
-RETURNS SETOF record
-LANGUAGE C STRICT VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS 'MODULE_PATHNAME', 'pitr_run_cleanup';
-
--- Only the extension's own code writes the audit of cleanup runs.
-REVOKE INSERT, UPDATE ON pitr_restore.cleanup_runs, pitr_restore.cleanup_run_hooks
-	FROM pg_write_server_files;
-REVOKE USAGE ON SEQUENCE pitr_restore.cleanup_runs_run_id_seq FROM pg_write_server_files;
 /*
  * What can be restored, at a glance: the continuous restorable stretches of
  * each timeline (recovery_windows), the problems a monitoring job pages on
@@ -1515,7 +1798,136 @@ $$;
 REVOKE ALL ON FUNCTION pitr_restore.timeline_svg(text, integer, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.timeline_svg(text, integer, boolean) TO pg_read_server_files;
 
--- 070: the archive module's sidecar readers (internal, granted to nobody).
+-- Post-restore cleanup (issue 5): an ordered registry of hooks, run by hand
+-- or by the background worker once per restore, and the audit of each run.
+-- Only superusers add hooks (a hook names the role it runs as); a table
+-- action runs as the table's owner and a sql hook as its run_as role, never
+-- as whoever runs the hooks.  Only the extension's own code writes the
+-- audit: nobody is granted INSERT, UPDATE or DELETE on these tables.
+
+CREATE TABLE pitr_restore.cleanup_hook (
+	name		text PRIMARY KEY,
+	run_order	integer NOT NULL,
+	enabled		boolean NOT NULL DEFAULT true,
+	action		text NOT NULL CHECK (action IN ('reset_admin', 'jobs_waiting',
+								'disable_subscriptions', 'set_column',
+								'expect_rows', 'sql')),
+	options		jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(options) = 'object'),
+	description text,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	created_by	name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE pitr_restore.cleanup_hook IS
+	'post-restore cleanup hooks, run in run_order by run_cleanup() and after each restore';
+REVOKE ALL ON pitr_restore.cleanup_hook FROM PUBLIC;
+-- Hooks are part of the database's configuration: keep them across pg_dump.
+SELECT pg_catalog.pg_extension_config_dump('pitr_restore.cleanup_hook', '');
+
+-- One row per run, manual or automatic; restore_key names the restore an
+-- automatic run followed, and makes that run happen once.
+CREATE TABLE pitr_restore.cleanup_runs (
+	run_id		bigserial PRIMARY KEY,
+	started_at	timestamptz NOT NULL DEFAULT clock_timestamp(),
+	finished_at timestamptz,
+	trigger		text NOT NULL,
+	restore_key text UNIQUE,
+	dry_run		boolean NOT NULL DEFAULT false,
+	run_by		name NOT NULL DEFAULT current_user,
+	hooks_ok	integer,
+	hooks_failed integer,
+	hooks_skipped integer,
+	results		jsonb
+);
+COMMENT ON TABLE pitr_restore.cleanup_runs IS
+	'audit of cleanup runs: when, why (manual or which restore), per-hook outcome in results';
+REVOKE ALL ON pitr_restore.cleanup_runs FROM PUBLIC;
+-- explicit, as in an updated 1.0 whose grant on it was revoked
+REVOKE ALL ON SEQUENCE pitr_restore.cleanup_runs_run_id_seq FROM PUBLIC;
+
+-- Per-hook outcome, committed together with the hook's own effects: what
+-- makes an interrupted automatic run resume without repeating a hook.
+CREATE TABLE pitr_restore.cleanup_run_hooks (
+	run_id		bigint NOT NULL REFERENCES pitr_restore.cleanup_runs ON DELETE CASCADE,
+	hook		text NOT NULL,
+	action		text NOT NULL,
+	status		text NOT NULL CHECK (status IN ('ok', 'failed', 'skipped', 'would run')),
+	rows_affected bigint,
+	detail		text,
+	duration	interval,
+	finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	PRIMARY KEY (run_id, hook)
+);
+REVOKE ALL ON pitr_restore.cleanup_run_hooks FROM PUBLIC;
+
+-- System identifiers of the clusters this database has lived in.  Dumped
+-- with the database, so after pg_restore into another cluster a row of the
+-- old cluster is there, which is how an import is told from a restart.
+CREATE TABLE pitr_restore.cluster_identity (
+	system_identifier bigint PRIMARY KEY,
+	recorded_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON pitr_restore.cluster_identity FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('pitr_restore.cluster_identity', '');
+INSERT INTO pitr_restore.cluster_identity (system_identifier)
+	SELECT system_identifier FROM pg_catalog.pg_control_system();
+
+-- The restore this cluster came from (point-in-time recovery or marker
+-- file), or NULL.
+CREATE FUNCTION pitr_restore.cleanup_restore_key()
+RETURNS text
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS 'MODULE_PATHNAME', 'pitr_cleanup_restore_key';
+REVOKE EXECUTE ON FUNCTION pitr_restore.cleanup_restore_key() FROM PUBLIC;
+
+-- A restore that happened before the extension existed is not this
+-- extension's to clean up: record it as seen.
+INSERT INTO pitr_restore.cleanup_runs (trigger, restore_key, finished_at,
+									   hooks_ok, hooks_failed, hooks_skipped)
+	SELECT 'extension created', k, clock_timestamp(), 0, 0, 0
+	FROM pitr_restore.cleanup_restore_key() AS k
+	WHERE k IS NOT NULL;
+
+-- For superusers only (no grant): not SECURITY DEFINER, so that unqualified
+-- table names are resolved with the caller's search_path; the C code stores
+-- them schema-qualified and pins search_path for its own queries.
+CREATE FUNCTION pitr_restore.add_cleanup_hook(
+	name text,
+	action text,
+	options jsonb DEFAULT '{}',
+	run_order integer DEFAULT NULL,
+	description text DEFAULT NULL)
+RETURNS pitr_restore.cleanup_hook
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'pitr_add_cleanup_hook';
+REVOKE EXECUTE ON FUNCTION pitr_restore.add_cleanup_hook(text, text, jsonb, integer, text) FROM PUBLIC;
+
+-- Check a hook's options without adding it (also what add_cleanup_hook runs).
+CREATE FUNCTION pitr_restore.validate_cleanup_hook(action text, options jsonb)
+RETURNS void
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'pitr_validate_cleanup_hook';
+REVOKE EXECUTE ON FUNCTION pitr_restore.validate_cleanup_hook(text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION pitr_restore.run_cleanup(
+	dry_run boolean DEFAULT false,
+	OUT hook text,
+	OUT action text,
+	OUT status text,
+	OUT rows_affected bigint,
+	OUT detail text,
+	OUT duration interval)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS 'MODULE_PATHNAME', 'pitr_run_cleanup';
+REVOKE EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) FROM PUBLIC;
+-- Running the hooks is for pg_write_server_files: each hook runs as its
+-- table's owner or run_as role, and the audit is written as the owner.
+-- Adding hooks stays superuser-only.
+GRANT EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) TO pg_write_server_files;
+GRANT SELECT ON pitr_restore.cleanup_hook, pitr_restore.cleanup_runs,
+	pitr_restore.cleanup_run_hooks TO pg_write_server_files;
 
 /*
  * The archive module (archive_library = 'pitr_restore') writes a segment
@@ -1602,46 +2014,3 @@ AS 'MODULE_PATHNAME', 'pitr_source_tool_command_sql'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION pitr_restore._source_tool_command(text, text, text,
 	text, boolean, integer, text, text, text) FROM PUBLIC;
-
-/*
- * pgBackRest and Barman archives (issue 12): the backups a tool's
- * repository lists are indexed with the archive location they belong to,
- * and backups() shows an archive only its own repository's backups.
- */
-ALTER TABLE pitr_restore.base_backup ADD COLUMN repository text;
-
-CREATE OR REPLACE FUNCTION pitr_restore.backups(archive_dir text DEFAULT NULL)
-RETURNS TABLE (label text, location text, format text, timeline integer,
-			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
-			   stop_time timestamptz, pg_version integer,
-			   system_identifier numeric, bytes bigint,
-			   checkpoint_lsn pg_lsn, backup_history_file text,
-			   has_manifest boolean, problem text, wal_carried text[])
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-	-- Index first, in a statement of its own: the query below must see it.
-	SELECT pitr_restore.indexed_archive(archive_dir);
-	WITH a AS (SELECT * FROM pitr_restore.archive
-			   WHERE archive_id = pitr_restore.indexed_archive(archive_dir)),
-	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
-	d AS (SELECT b.* FROM pitr_restore.base_backup b, a
-		   WHERE (b.repository IS NULL
-				  AND (b.system_identifier IS NULL OR a.system_identifier IS NULL
-					   OR b.system_identifier = a.system_identifier))
-			  OR b.repository = a.directory)
-	SELECT coalesce(d.label, h.label), d.location, d.format,
-		   coalesce(d.start_timeline, h.start_timeline),
-		   coalesce(d.start_lsn, h.start_lsn),
-		   coalesce(d.stop_lsn, h.stop_lsn),
-		   coalesce(h.start_time, d.start_time),
-		   coalesce(h.stop_time, d.stop_time),
-		   d.pg_version, coalesce(d.system_identifier, a.system_identifier),
-		   d.bytes, coalesce(d.checkpoint_lsn, h.checkpoint_lsn),
-		   h.file_name, coalesce(d.has_manifest, false), d.problem,
-		   d.wal_carried
-	  FROM d FULL JOIN h
-		ON d.start_lsn = h.start_lsn AND d.start_timeline = h.start_timeline
-	  CROSS JOIN a
-	 ORDER BY coalesce(d.start_lsn, h.start_lsn), d.location
-$$;
