@@ -41,7 +41,7 @@ narrow=()
 [ -n "${TAP_TESTS+x}" ] && narrow+=("TAP_TESTS=$TAP_TESTS")
 as_postgres make -s PG_CONFIG=$PG_BIN/pg_config installcheck \
 	PGHOST="$work" PGPORT=$port PGUSER=postgres \
-	PROVE_FLAGS="${PROVE_FLAGS:-}" "${narrow[@]}" || status=$?
+	PROVE_FLAGS="${PROVE_FLAGS--j2}" "${narrow[@]}" || status=$?
 if [ -n "${SAVE_RESULTS:-}" ] && [ -d results ]; then
 	cp results/*.out "$SAVE_RESULTS"/
 fi

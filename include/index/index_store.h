@@ -31,8 +31,6 @@ typedef struct PitrStore
 	int			archive_id;
 	uint64		sysid;			/* 0 until settled */
 	int			segsize;		/* 0 until settled */
-	SPIPlanPtr	insert_file;
-	SPIPlanPtr	insert_event;
 } PitrStore;
 
 /* What the index already holds of a file. */
