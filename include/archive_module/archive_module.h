@@ -16,7 +16,4 @@
  */
 extern void pitr_archive_module_define_gucs(void);
 
-/* The zstd level archived segments get; 0 means they are stored plain. */
-extern int	pitr_archive_compression_level;
-
 #endif							/* PITR_ARCHIVE_MODULE_H */

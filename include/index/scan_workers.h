@@ -16,9 +16,6 @@
 #include "segment_head.h"
 #include "sidecar.h"
 
-/* pitr_restore.scan_workers: 0 reads every segment in the backend. */
-extern int	pitr_scan_workers;
-
 extern void pitr_scan_define_gucs(void);
 
 typedef struct PitrScanPool PitrScanPool;

@@ -46,7 +46,7 @@
 #include "archive_module/archive_module.h"
 #include "format/sidecar.h"
 #include "history.h"
-#include "pitr_restore.h"
+#include "util/gucs.h"
 #include "walscan.h"
 
 /* Largest history or backup history file archived (they are tiny). */

@@ -55,6 +55,7 @@
 #include "segment_source.h"
 #include "sidecar.h"
 #include "source/archive_source.h"
+#include "util/gucs.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);

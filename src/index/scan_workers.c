@@ -44,6 +44,7 @@
 #include "scan_workers.h"
 #include "segment_source.h"
 #include "source/archive_source.h"
+#include "util/gucs.h"
 #include "walscan.h"
 
 int			pitr_scan_workers = 0;

@@ -26,6 +26,7 @@
 #include "resolve/settings.h"
 #include "source/archive_source.h"
 #include "source/tool_command.h"
+#include "util/gucs.h"
 
 /* pitr_restore.barman_config, NULL when empty (Barman's default). */
 static const char *

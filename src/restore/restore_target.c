@@ -27,8 +27,8 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "pitr_restore.h"
 #include "restore_target.h"
+#include "util/gucs.h"
 
 /* Deeper than any data directory: removal gives up below this. */
 #define MAX_REMOVE_DEPTH 64

@@ -35,6 +35,7 @@
 #include "source/pgbackrest_config.h"
 #include "source/pgbackrest_exec.h"
 #include "source/source_internal.h"
+#include "util/gucs.h"
 
 /* Files larger than this are not info files (pgBackRest's are small). */
 #define MAX_INFO_FILE (64 * 1024 * 1024)
