@@ -794,7 +794,7 @@ typedef struct WorkerItems
  * background workers, when there are enough of them to be worth it.
  */
 static PitrScanPool *
-start_workers(SegmentToScan *segs, int nsegs, const char *setup,
+start_workers(SegmentToScan *segs, int nsegs, const PitrScanSetup *setup,
 			  WorkerItems *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -878,7 +878,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	List	   *unused = NIL;
 	HTAB	   *fetched;
 	char	   *mtime;
-	StringInfoData setup;
+	PitrScanSetup setup;
 	PitrScanPool *pool;
 	WorkerItems items;
 
@@ -985,7 +985,6 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			if (f->kind == PITR_FILE_SEGMENT)
 				pitr_segsrc_add(st->src, f);
 		}
-		initStringInfo(&setup);
 		pitr_scan_setup_archive(&setup, dir, st->store.segsize, st->store.sysid);
 		foreach(lc, files)
 		{
@@ -1001,7 +1000,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			segs[i].acceptable = head_acceptable(st, &segs[i]);
 		/* pgbackrest itself fetches a remote repository's files: no workers */
 		if (st->archive == NULL || !st->archive->through_binary)
-			pool = start_workers(segs, nsegs, setup.data, &items);
+			pool = start_workers(segs, nsegs, &setup, &items);
 		else
 			memset(&items, 0, sizeof(items));
 

@@ -436,7 +436,7 @@ pitr_store_insert_backup_history(PitrStore *store, PitrArchiveFile *f,
 
 void
 pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src,
-						  StringInfo setup)
+						  PitrScanSetup *setup)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
