@@ -42,24 +42,9 @@ diag("mutation campaign: SEED=$seed MUTATIONS=$n_mutants"
 # with transactions, restore points, a prepared transaction, a plain and a
 # tar backup.
 
-my $node = PostgreSQL::Test::Cluster->new('mut');
-$node->init(has_archiving => 1, allows_streaming => 1,
-	extra => ['--wal-segsize=1']);
-my $archive = PostgreSQL::Test::Utils::tempdir('archive');
+my ($node, $archive) = new_primary(name => 'mut', initdb => ['--wal-segsize=1'],
+	conf => "restart_after_crash = on\n");
 my $bkdir = $node->backup_dir;
-$node->append_conf('postgresql.conf', qq{
-archive_command = 'cp %p $archive/%f'
-track_commit_timestamp = on
-max_prepared_transactions = 5
-restart_after_crash = on
-pitr_restore.archive_dir = '$archive'
-pitr_restore.backup_dir = '$bkdir'
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
 workload($node, 'a', 50);
 $node->safe_psql('postgres', 'SELECT pg_switch_wal()');
 $node->backup('b1');
