@@ -12,11 +12,8 @@
 extern char *pitr_archive_dir;
 extern char *pitr_backup_dir;
 
-/* Raise an ERROR unless the caller (GetOuterUserId()) may read server files. */
-extern void pitr_check_read_privilege(void);
-
-/* Raise an ERROR unless the caller (GetOuterUserId()) may write server files. */
-extern void pitr_check_write_privilege(void);
+/* The privilege checks (util/privilege.c). */
+#include "util/privilege.h"
 
 /*
  * The archive directory a call speaks of: the argument when given, else the

@@ -23,6 +23,7 @@
 #include "nodes/pg_list.h"
 #include "storage/fd.h"
 
+#include "format/archive_files.h"
 #include "format/tool_ini.h"
 #include "source/pgbackrest_config.h"
 
@@ -31,33 +32,24 @@
 #define PGBR_DEFAULT_INCLUDE "/etc/pgbackrest/conf.d"
 #define PGBR_DEFAULT_REPO_PATH "/var/lib/pgbackrest"
 #define PGBR_MAX_REPO 256
+/* A configuration file larger than this is no configuration file. */
+#define PGBR_MAX_CONFIG_SIZE (1024 * 1024)
 
-/* Append a file's content; false if it does not exist. */
+/* Append a file's content (the one bounded reader); false if it does not exist. */
 static bool
 append_file(StringInfo buf, const char *path, bool must_exist)
 {
-	FILE	   *f = AllocateFile(path, "r");
-	char		chunk[8192];
-	size_t		n;
+	int64		len;
+	char	   *data = pitr_read_whole_file_or_error(path,
+													 "pgBackRest configuration file",
+													 PGBR_MAX_CONFIG_SIZE,
+													 !must_exist, &len);
 
-	if (f == NULL)
-	{
-		if (errno == ENOENT && !must_exist)
-			return false;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open pgBackRest configuration file \"%s\": %m",
-						path)));
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		appendBinaryStringInfo(buf, chunk, n);
-	if (ferror(f))
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read pgBackRest configuration file \"%s\": %m",
-						path)));
-	FreeFile(f);
+	if (data == NULL)
+		return false;
+	appendBinaryStringInfo(buf, data, len);
 	appendStringInfoChar(buf, '\n');
+	pfree(data);
 	return true;
 }
 
