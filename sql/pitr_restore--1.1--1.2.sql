@@ -197,3 +197,102 @@ LANGUAGE C STRICT VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) TO pg_write_server_files;
+
+-- repositories: the directory form ("<repo>/archive/<stanza>") and the
+-- keyword form ("pgbackrest:stanza=...") of one local pgBackRest repository
+-- list the same backups, whichever scanned first (a backup's row is keyed
+-- by its location, which both forms share).
+CREATE FUNCTION pitr_restore._repository_backup_dir(location text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_repository_backup_dir'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE ALL ON FUNCTION pitr_restore._repository_backup_dir(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION pitr_restore._backups_body(archive_dir text DEFAULT NULL)
+RETURNS TABLE (label text, location text, format text, timeline integer,
+			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
+			   stop_time timestamptz, pg_version integer,
+			   system_identifier numeric, bytes bigint,
+			   checkpoint_lsn pg_lsn, backup_history_file text,
+			   has_manifest boolean, problem text, wal_carried text[])
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
+	WITH a AS (SELECT ar.*, pitr_restore._repository_backup_dir(ar.directory) AS repo_backups
+				 FROM pitr_restore.archive ar
+				WHERE ar.archive_id = pitr_restore.indexed_archive(archive_dir)),
+	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
+	d AS (SELECT b.* FROM pitr_restore.base_backup b, a
+		   WHERE (b.repository IS NULL
+				  AND (b.system_identifier IS NULL OR a.system_identifier IS NULL
+					   OR b.system_identifier = a.system_identifier))
+			  OR b.repository = a.directory
+			  -- the same local pgBackRest repository named in the other form
+			  OR (b.repository IS NOT NULL AND a.repo_backups IS NOT NULL
+				  AND left(b.location, length(a.repo_backups) + 1)
+					  = a.repo_backups || '/'))
+	SELECT coalesce(d.label, h.label), d.location, d.format,
+		   coalesce(d.start_timeline, h.start_timeline),
+		   coalesce(d.start_lsn, h.start_lsn),
+		   coalesce(d.stop_lsn, h.stop_lsn),
+		   coalesce(h.start_time, d.start_time),
+		   coalesce(h.stop_time, d.stop_time),
+		   d.pg_version, coalesce(d.system_identifier, a.system_identifier),
+		   d.bytes, coalesce(d.checkpoint_lsn, h.checkpoint_lsn),
+		   h.file_name, coalesce(d.has_manifest, false), d.problem,
+		   d.wal_carried
+	  FROM d FULL JOIN h
+		ON d.start_lsn = h.start_lsn AND d.start_timeline = h.start_timeline
+	  CROSS JOIN a
+	 ORDER BY coalesce(d.start_lsn, h.start_lsn), d.location
+$$;
+-- display: one display rule for names from the archive (util/display.c).
+-- Control characters are written as escapes (\n, \x1b ...) and bytes
+-- invalid in the database encoding as \xNN in every text for people:
+-- resolve_target's why, reason and warnings (in C), check_archive's detail,
+-- the chart's lines and the SVG (through xml_text), so no terminal
+-- sequence, forged report line or ill-formed XML reaches a reader.
+CREATE FUNCTION pitr_restore.display_text(v text, keep_lines boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_display_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION pitr_restore.display_text(text, boolean) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION pitr_restore.xml_text(v text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT replace(replace(replace(replace(replace(
+		pitr_restore.display_text(coalesce(v, '')),
+		'&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
+$$;
+
+ALTER FUNCTION pitr_restore._check_archive_body(text, interval, interval)
+	RENAME TO _check_archive_rows;
+CREATE FUNCTION pitr_restore._check_archive_body(archive_dir text,
+	max_age interval, max_backup_age interval)
+RETURNS TABLE (severity text, problem text, detail text)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT c.severity, c.problem, pitr_restore.display_text(c.detail)
+	  FROM pitr_restore._check_archive_rows(archive_dir, max_age, max_backup_age) c
+$$;
+REVOKE ALL ON FUNCTION pitr_restore._check_archive_body(text, interval, interval) FROM PUBLIC;
+
+ALTER FUNCTION pitr_restore._timeline_chart_body(text, integer, boolean)
+	RENAME TO _timeline_chart_lines;
+CREATE FUNCTION pitr_restore._timeline_chart_body(archive_dir text,
+	width integer, ascii boolean)
+RETURNS SETOF text
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT pitr_restore.display_text(l)
+	  FROM pitr_restore._timeline_chart_lines(archive_dir, width, ascii) l
+$$;
+REVOKE ALL ON FUNCTION pitr_restore._timeline_chart_body(text, integer, boolean) FROM PUBLIC;

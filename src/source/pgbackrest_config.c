@@ -18,10 +18,12 @@
 
 #include <sys/stat.h>
 
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "storage/fd.h"
+#include "utils/builtins.h"
 
 #include "format/archive_files.h"
 #include "format/tool_ini.h"
@@ -264,4 +266,68 @@ pitr_pgbackrest_resolve(const char *keywords, PitrPgbrRepo *out)
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
 				 errmsg("pgBackRest repo%d-path \"%s\" is not an absolute path",
 						out->repo_index, out->path)));
+}
+
+/*
+ * The root of the local pgBackRest repository an archive location belongs
+ * to, and its stanza: the keyword form's repoN-path when the repository is
+ * local, or "<repo>" of a directory "<repo>/archive/<stanza>" holding
+ * archive.info.  NULL for anything else (a flat archive, Barman, a remote
+ * or encrypted repository).  Reads the configuration only, runs nothing.
+ */
+char *
+pitr_pgbackrest_local_repo(const char *location, char **stanza)
+{
+	char	   *dir;
+	char	   *slash;
+	struct stat st;
+
+	if (strncmp(location, "pgbackrest:", 11) == 0)
+	{
+		PitrPgbrRepo repo;
+
+		pitr_pgbackrest_resolve(location + 11, &repo);
+		if (!repo.local || repo.path == NULL)
+			return NULL;
+		*stanza = repo.stanza;
+		dir = pstrdup(repo.path);
+		canonicalize_path(dir);
+		return dir;
+	}
+	if (!is_absolute_path(location) ||
+		(stat(psprintf("%s/archive.info", location), &st) != 0 &&
+		 stat(psprintf("%s/archive.info.copy", location), &st) != 0))
+		return NULL;
+	dir = pstrdup(location);
+	canonicalize_path(dir);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return NULL;
+	*stanza = pstrdup(slash + 1);
+	*slash = '\0';
+	slash = strrchr(dir, '/');
+	if (slash == NULL || strcmp(slash, "/archive") != 0)
+		return NULL;
+	*slash = '\0';
+	return dir[0] ? dir : pstrdup("/");
+}
+
+/*
+ * _repository_backup_dir(location text): "<repo>/backup/<stanza>" of a
+ * local pgBackRest repository, whichever form names it, else NULL; what
+ * lets the directory and keyword forms list the same backups.
+ */
+PG_FUNCTION_INFO_V1(pitr_repository_backup_dir);
+Datum
+pitr_repository_backup_dir(PG_FUNCTION_ARGS)
+{
+	char	   *stanza;
+	char	   *repo = pitr_pgbackrest_local_repo(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+												  &stanza);
+
+	if (repo == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(strcmp(repo, "/") == 0 ?
+									 psprintf("/backup/%s", stanza) :
+									 psprintf("%s/backup/%s", repo, stanza)));
 }
