@@ -296,3 +296,11 @@ AS $$
 	  FROM pitr_restore._timeline_chart_lines(archive_dir, width, ascii) l
 $$;
 REVOKE ALL ON FUNCTION pitr_restore._timeline_chart_body(text, integer, boolean) FROM PUBLIC;
+
+-- quoting: one shell quoter (src/format/quote.c, fuzzed by test/fuzz), also
+-- behind the SQL shell_quote prepare_restore uses.
+CREATE OR REPLACE FUNCTION pitr_restore.shell_quote(s text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_shell_quote_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
