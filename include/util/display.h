@@ -20,4 +20,16 @@
  */
 extern const char *pitr_display(const char *s, bool keep_lines);
 
+/*
+ * A name from the archive as the database stores it: "s" itself when it is
+ * valid in the database encoding (a restore point made in a SQL_ASCII
+ * database need not be), else with each invalid byte written as \xNN.
+ * Such a name is matched against the WAL in this same form, and recovery
+ * is then told the stop by LSN, never by these bytes.
+ */
+extern const char *pitr_db_text(const char *s);
+
+/* Whether a stored name may hold such an escape (\x80 to \xff). */
+extern bool pitr_db_text_escaped(const char *s);
+
 #endif							/* PITR_DISPLAY_H */

@@ -735,7 +735,8 @@ resolve(const TargetArgs *t, PitrResolution *r)
 			r->setting_value = time_setting(t->time);
 			break;
 		case PITR_TARGET_NAME:
-			if (r->emit_lsn)
+			/* a name stored escaped is not the bytes recovery compares */
+			if (r->emit_lsn || pitr_db_text_escaped(name))
 			{
 				r->setting = PITR_SETTING_LSN;
 				r->setting_value = pitr_lsn_text(want);

@@ -89,6 +89,44 @@ pitr_display(const char *s, bool keep_lines)
 	return buf.data;
 }
 
+const char *
+pitr_db_text(const char *s)
+{
+	int			enc = GetDatabaseEncoding();
+	int			len = strlen(s);
+	StringInfoData buf;
+	int			i = 0;
+
+	if (pg_verifymbstr(s, len, true))
+		return s;
+	initStringInfo(&buf);
+	while (i < len)
+	{
+		int			l = IS_HIGHBIT_SET(s[i]) ?
+			pg_encoding_verifymbchar(enc, s + i, len - i) : 1;
+
+		if (l <= 0)
+		{
+			appendStringInfo(&buf, "\\x%02x", (unsigned char) s[i]);
+			i++;
+			continue;
+		}
+		appendBinaryStringInfo(&buf, s + i, l);
+		i += l;
+	}
+	return buf.data;
+}
+
+bool
+pitr_db_text_escaped(const char *s)
+{
+	for (const char *p = strstr(s, "\\x"); p != NULL; p = strstr(p + 1, "\\x"))
+		if (strchr("89abcdef", p[2]) != NULL && p[2] != '\0' &&
+			p[3] != '\0' && strchr("0123456789abcdef", p[3]) != NULL)
+			return true;
+	return false;
+}
+
 /* display_text(v text, keep_lines boolean DEFAULT false) */
 PG_FUNCTION_INFO_V1(pitr_display_text);
 Datum

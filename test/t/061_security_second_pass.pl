@@ -11,7 +11,8 @@
 # 3. A cleanup hook's secret comes from the server's configuration: a
 #    set_config before run_cleanup does not choose the password.
 # 4. Control characters in names are escaped in why, check_archive and the
-#    chart, and the SVG stays well-formed XML.
+#    chart, and the SVG stays well-formed XML; a name made in a SQL_ASCII
+#    database is stored escaped and still resolves to its restore point.
 # 5. prepare_restore refuses targets inside a pgBackRest repository (both
 #    forms) or a Barman server directory; both forms list the same backups.
 # 6. config=/dev/zero is refused at once; a cancel or statement_timeout
@@ -193,7 +194,11 @@ for my $n (1 .. 2)
 	sql(q{SELECT pg_create_restore_point(E'esc\x1b[31mred'), pg_create_restore_point(E'bel\x07'),
 		pg_create_restore_point(E'nl\n critical | wal_gap | forged')});
 }
-workload($node, 'r', 10);
+# A restore point made in a SQL_ASCII database: its name is not UTF-8.
+sql(q{CREATE DATABASE asc_db ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+workload($node, 's', 10);
+$node->safe_psql('asc_db', q{SELECT pg_create_restore_point(E'bad\\xff')});
+workload($node, 't', 10);
 wait_archived($node);
 
 my $hostile = q{E'x''\narchive_cleanup_command=''pwn''#'};
@@ -253,6 +258,26 @@ my $ctl = qr/[\x00-\x08\x0b-\x1f\x7f]/;
 	my ($xout, $xerr) = run_command([ 'xmllint', '--noout', $file ]);
 	is($xerr, '', 'timeline_svg with ESC, BEL and newline names passes xmllint --noout');
 	like($svg, qr/esc\\x1b\[31mred/, 'the SVG shows the ESC name escaped');
+}
+
+# A name invalid in the database encoding: stored and shown escaped, and
+# still the stop recovery makes (told by LSN, not by those bytes).
+{
+	is(sql(qq{SELECT name FROM pitr_restore.restore_points('$pgbr') WHERE name LIKE 'bad%'}),
+		'bad\\xff', 'the SQL_ASCII name is stored with its invalid byte escaped');
+	my $r = sql(qq{SELECT reachable, backup_label, recovery_conf FROM pitr_restore.resolve_target(target_name => 'bad\\xff', archive_dir => '$pgbr')});
+	my ($ok, $label, $conf) = split /\|/, $r, 3;
+	is($ok, 't', 'it resolves by its escaped name');
+	like($conf, qr/recovery_target_lsn = /, 'recovery is told the stop by LSN');
+	my $n = pgbackrest_restore($pb, 'asc_restored', set => $label, type => 'none');
+	$n->append_conf('postgresql.auto.conf', $conf);
+	tool_node_start($n);
+	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
+	  or die 'recovery to the SQL_ASCII restore point did not pause';
+	is($n->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE tag LIKE 's%'),
+		count(*) FILTER (WHERE tag LIKE 't%') FROM ledger}), '10|0',
+		'a real recovery stops at that restore point');
+	$n->stop;
 }
 
 # ---- 3. secrets from the server's configuration ------------------------
