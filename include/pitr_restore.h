@@ -10,11 +10,8 @@
 
 /* The settings are in util/gucs.h, a leaf any layer may include. */
 
-/* Raise an ERROR unless the caller (GetOuterUserId()) may read server files. */
-extern void pitr_check_read_privilege(void);
-
-/* Raise an ERROR unless the caller (GetOuterUserId()) may write server files. */
-extern void pitr_check_write_privilege(void);
+/* The privilege checks (util/privilege.c). */
+#include "util/privilege.h"
 
 
 #endif							/* PITR_RESTORE_H */

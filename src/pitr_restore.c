@@ -7,10 +7,8 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_authid.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -56,30 +54,4 @@ _PG_init(void)
 	pitr_scan_define_gucs();
 
 	MarkGUCPrefixReserved("pitr_restore");
-}
-
-/*
- * The public functions are SECURITY DEFINER, so GetUserId() is the
- * extension's owner there: check the role that called them.
- */
-void
-pitr_check_read_privilege(void)
-{
-	if (!has_privs_of_role(GetOuterUserId(), ROLE_PG_READ_SERVER_FILES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to read the WAL archive or base backups"),
-				 errdetail("Only roles with privileges of the \"%s\" role may read server files.",
-						   "pg_read_server_files")));
-}
-
-void
-pitr_check_write_privilege(void)
-{
-	if (!has_privs_of_role(GetOuterUserId(), ROLE_PG_WRITE_SERVER_FILES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to write server files"),
-				 errdetail("Only roles with privileges of the \"%s\" role may write server files.",
-						   "pg_write_server_files")));
 }

@@ -28,6 +28,8 @@ unix_socket_directories = '$work'
 shared_preload_libraries = 'pitr_restore'
 pitr_restore.archive_dir = '$work/regress_archive'
 wal_level = replica
+# read by 004_cleanup's hooks: a hook reads the server's configuration only
+app.admin_email = 'admin@staging.example'
 CONF
 as_postgres mkdir -p "$work/regress_archive"
 as_postgres pg_ctl -D "$work/regress_data" -l "$work/regress.log" -w start >/dev/null

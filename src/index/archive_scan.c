@@ -49,7 +49,7 @@
 #include "backup_dir.h"
 #include "history.h"
 #include "index_store.h"
-#include "pitr_restore.h"
+#include "util/privilege.h"
 #include "segment_head.h"
 #include "scan_workers.h"
 #include "segment_source.h"

@@ -21,6 +21,7 @@
 
 #include "history.h"
 #include "index_store.h"
+#include "util/display.h"
 #include "scan_workers.h"
 
 /* The advisory lock space of archive scans ("pitr" in ASCII). */
@@ -359,7 +360,8 @@ pitr_store_insert_event(PitrStore *store, PitrArchiveFile *f, PitrWalEvent *ev)
 	v[3] = text_datum(pitr_event_kind_name(ev->kind));
 	v[4] = LSNGetDatum(ev->lsn);
 	v[5] = LSNGetDatum(ev->end_lsn);
-	v[6] = ev->name ? text_datum(ev->name) : (n[6] = 'n', (Datum) 0);
+	/* a name invalid in the database encoding is stored escaped */
+	v[6] = ev->name ? text_datum(pitr_db_text(ev->name)) : (n[6] = 'n', (Datum) 0);
 	v[7] = TransactionIdIsValid(ev->xid) ? Int64GetDatum((int64) ev->xid) : (n[7] = 'n', (Datum) 0);
 	v[8] = ev->has_time ? TimestampTzGetDatum(ev->time) : (n[8] = 'n', (Datum) 0);
 	v[9] = !XLogRecPtrIsInvalid(ev->ref_lsn) ? LSNGetDatum(ev->ref_lsn) : (n[9] = 'n', (Datum) 0);

@@ -31,6 +31,7 @@
 #include "utils/xid8.h"
 
 #include "resolve/resolve_internal.h"
+#include "util/display.h"
 
 PG_FUNCTION_INFO_V1(pitr_resolve_target);
 
@@ -456,6 +457,13 @@ resolve_occurrences(const PitrArchiveInfo *a, const TargetArgs *t,
 
 /* ---- the entry point ---- */
 
+/* pitr_display() of a string that may be NULL. */
+static char *
+display_or_null(char *s)
+{
+	return s ? (char *) pitr_display(s, false) : NULL;
+}
+
 static void
 add_warning(PitrResolution *r, char *w)
 {
@@ -727,7 +735,8 @@ resolve(const TargetArgs *t, PitrResolution *r)
 			r->setting_value = time_setting(t->time);
 			break;
 		case PITR_TARGET_NAME:
-			if (r->emit_lsn)
+			/* a name stored escaped is not the bytes recovery compares */
+			if (r->emit_lsn || pitr_db_text_escaped(name))
 			{
 				r->setting = PITR_SETTING_LSN;
 				r->setting_value = pitr_lsn_text(want);
@@ -800,7 +809,8 @@ pitr_resolve_target(PG_FUNCTION_ARGS)
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = BoolGetDatum(r.reachable);
-	values[1] = text_or_null(r.reason, &nulls[1]);
+	/* text for people: names shown by the one display rule */
+	values[1] = text_or_null(display_or_null(r.reason), &nulls[1]);
 	values[2] = Int32GetDatum((int32) r.timeline);
 	nulls[2] = (r.timeline == 0);
 	nulls[3] = !r.reachable;
@@ -844,11 +854,11 @@ pitr_resolve_target(PG_FUNCTION_ARGS)
 		ListCell   *lc;
 
 		foreach(lc, r.warnings)
-			d[i++] = CStringGetTextDatum((char *) lfirst(lc));
+			d[i++] = CStringGetTextDatum(pitr_display((char *) lfirst(lc), false));
 		values[20] = PointerGetDatum(construct_array(d, n, TEXTOID, -1, false,
 													 TYPALIGN_INT));
 	}
-	values[21] = text_or_null(r.why, &nulls[21]);
+	values[21] = text_or_null(display_or_null(r.why), &nulls[21]);
 	values[22] = text_or_null(r.tool_command, &nulls[22]);
 	tup = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
 	result = HeapTupleGetDatum(tup);

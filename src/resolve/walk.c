@@ -32,10 +32,11 @@
 #include "utils/timestamp.h"
 
 #include "archive_files.h"
-#include "pitr_restore.h"
+#include "util/privilege.h"
 #include "resolve/walk.h"
 #include "segment_source.h"
 #include "source/archive_source.h"
+#include "util/display.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_walk_to_stop);
@@ -212,7 +213,8 @@ is_restore_point(XLogReaderState *r, const char *name)
 		XLogRecGetDataLen(r) < sizeof(xl_restore_point))
 		return false;
 	rp = (xl_restore_point *) XLogRecGetData(r);
-	return strncmp(rp->rp_name, name, MAXFNAMELEN) == 0;
+	/* as the index stores it: invalid bytes escaped (util/display.c) */
+	return strcmp(pitr_db_text(pnstrdup(rp->rp_name, MAXFNAMELEN - 1)), name) == 0;
 }
 
 /*
