@@ -90,6 +90,14 @@ typedef struct PitrSegmentRow
 	TimestampTz max_commit_time;
 } PitrSegmentRow;
 
+/* A run of usable segments along a path, lo to hi inclusive. */
+typedef struct PitrRun
+{
+	XLogSegNo	lo;
+	XLogSegNo	hi;
+	XLogRecPtr	end_lsn;		/* where its WAL ends */
+} PitrRun;
+
 /* paths */
 extern PitrPath *pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli);
 extern XLogSegNo pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn);
@@ -101,6 +109,9 @@ extern char *pitr_model_segment_name(const PitrArchiveInfo *a, TimeLineID tli,
 									 XLogSegNo segno);
 extern bool pitr_model_path_end(const PitrArchiveInfo *a, const PitrPath *p,
 								XLogRecPtr *end);
+
+extern PitrRun *pitr_model_runs(const PitrArchiveInfo *a, const PitrPath *p,
+								int *n);
 
 /* gaps */
 extern bool pitr_model_gap(const PitrArchiveInfo *a, const PitrPath *p,
@@ -115,6 +126,7 @@ extern bool pitr_model_carried_bridges(const PitrArchiveInfo *a,
 extern PitrBackup *pitr_model_backups(const PitrArchiveInfo *a, const char *pin,
 									  int *n);
 extern TimestampTz pitr_model_carried_time_floor(const PitrBackup *b);
+extern bool pitr_model_carried_times_known(const PitrBackup *b);
 extern bool pitr_model_carried_time_ok(const PitrBackup *b, TimestampTz t);
 
 /* transactions */
@@ -133,6 +145,9 @@ extern void pitr_model_find_last_xact(const PitrArchiveInfo *a,
 									  XLogRecPtr start,
 									  const PitrCarriedUse *use,
 									  PitrXact *last, bool *unknown);
+extern PitrSegmentRow pitr_model_last_xact_segment(const PitrArchiveInfo *a,
+												   const PitrPath *p,
+												   XLogSegNo lo, XLogSegNo hi);
 extern void pitr_model_find_next_xact(const PitrArchiveInfo *a,
 									  const PitrPath *p, XLogRecPtr stop_point,
 									  PitrXact *next);

@@ -80,7 +80,8 @@ static const char Q_XACT_SEGMENT[] =
 
 static const char Q_PATH_FILE[] =
 "SELECT pf.first_lsn FROM pitr_restore.path_files($1, $2, $3) pf "
-"WHERE pf.segno OPERATOR(pg_catalog.=) $4 LIMIT 1";
+"WHERE pf.segno OPERATOR(pg_catalog.=) $4 "
+"ORDER BY pf.status OPERATOR(pg_catalog.=) 'ok' DESC LIMIT 1";
 
 /* Does the archive have any file recovery would fetch for this segment? */
 static const char Q_ARCHIVE_HAS[] =
@@ -204,6 +205,81 @@ pitr_model_path_end(const PitrArchiveInfo *a, const PitrPath *p,
 	pitr_resolve_query(Q_PATH_END, 3, types, v, NULL, true, 1);
 	*end = pitr_resolve_col_lsn(0, 1);
 	return !XLogRecPtrIsInvalid(*end);
+}
+
+static const char Q_RUNS_OF[] =
+"SELECT r.lo, r.hi FROM pitr_restore.segment_run r "
+"WHERE r.archive_id OPERATOR(pg_catalog.=) $1 AND r.timeline OPERATOR(pg_catalog.=) $2 "
+"AND r.hi OPERATOR(pg_catalog.>=) $3 AND r.lo OPERATOR(pg_catalog.<) $4 "
+"ORDER BY r.lo";
+
+static const char Q_SEGMENT_END[] =
+"SELECT max(f.next_lsn) FROM pitr_restore.archive_file f "
+"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 AND f.kind OPERATOR(pg_catalog.=) 'segment' "
+"AND f.timeline OPERATOR(pg_catalog.=) $2 AND f.segno OPERATOR(pg_catalog.=) $3 "
+"AND f.status OPERATOR(pg_catalog.=) 'ok'";
+
+static XLogRecPtr
+segment_end(const PitrArchiveInfo *a, const PitrPath *p, XLogSegNo segno)
+{
+	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
+	Datum		v[3];
+
+	v[0] = Int32GetDatum(a->id);
+	v[1] = Int32GetDatum((int32) pitr_model_serving_tli(a, p, segno));
+	v[2] = Int64GetDatum((int64) segno);
+	pitr_resolve_query(Q_SEGMENT_END, 3, types, v, NULL, true, 1);
+	return pitr_resolve_col_lsn(0, 1);
+}
+
+/*
+ * The runs of usable segments recovery reads along a path, oldest first:
+ * each timeline's runs within the segments it serves, joined where they
+ * meet.
+ */
+PitrRun *
+pitr_model_runs(const PitrArchiveInfo *a, const PitrPath *p, int *n)
+{
+	int			cap = 16;
+	PitrRun    *runs = palloc(sizeof(PitrRun) * cap);
+
+	*n = 0;
+	for (int i = 0; i < p->n; i++)
+	{
+		Oid			types[4] = {INT4OID, INT4OID, INT8OID, INT8OID};
+		Datum		v[4];
+		int64		lo,
+					hi;
+		uint64		rows;
+
+		path_range(a, p, i, &lo, &hi);
+		if (lo >= hi)
+			continue;
+		v[0] = Int32GetDatum(a->id);
+		v[1] = Int32GetDatum((int32) p->tli[i]);
+		v[2] = Int64GetDatum(lo);
+		v[3] = Int64GetDatum(hi);
+		rows = pitr_resolve_query(Q_RUNS_OF, 4, types, v, NULL, true, 0);
+		for (uint64 r = 0; r < rows; r++)
+		{
+			XLogSegNo	rlo = Max(DatumGetInt64(pitr_resolve_col(r, 1)), lo);
+			XLogSegNo	rhi = Min(DatumGetInt64(pitr_resolve_col(r, 2)), hi - 1);
+
+			if (*n > 0 && runs[*n - 1].hi + 1 == rlo)
+			{
+				runs[*n - 1].hi = rhi;
+				continue;
+			}
+			if (*n == cap)
+				runs = repalloc(runs, sizeof(PitrRun) * (cap *= 2));
+			runs[*n].lo = rlo;
+			runs[*n].hi = rhi;
+			(*n)++;
+		}
+	}
+	for (int i = 0; i < *n; i++)
+		runs[i].end_lsn = segment_end(a, p, runs[i].hi);
+	return runs;
 }
 
 /* ---- gaps ---- */
@@ -447,7 +523,8 @@ pitr_model_backups(const PitrArchiveInfo *a, const char *pin, int *n)
  * end-of-backup record, so on a primary every commit in it is stamped no
  * later than the backup's STOP TIME (taken after that record, rounded down
  * to the second): a time target at least a second past it cannot stop
- * recovery in there, nor can the backup's data hold a later commit.
+ * recovery in there, nor can the backup's data hold a later commit.  A
+ * standby's backup (another clock) gives no such bound.
  */
 TimestampTz
 pitr_model_carried_time_floor(const PitrBackup *b)
@@ -456,9 +533,15 @@ pitr_model_carried_time_floor(const PitrBackup *b)
 }
 
 bool
+pitr_model_carried_times_known(const PitrBackup *b)
+{
+	return b->primary && b->has_stop_time;
+}
+
+bool
 pitr_model_carried_time_ok(const PitrBackup *b, TimestampTz t)
 {
-	return b->primary && b->has_stop_time &&
+	return pitr_model_carried_times_known(b) &&
 		t >= pitr_model_carried_time_floor(b);
 }
 
@@ -595,6 +678,21 @@ pitr_model_find_last_xact(const PitrArchiveInfo *a, const PitrPath *p,
 		}
 		s = f.segno;
 	}
+}
+
+/*
+ * The last segment from lo to hi (inclusive) along the path in which a
+ * transaction ends.
+ */
+PitrSegmentRow
+pitr_model_last_xact_segment(const PitrArchiveInfo *a, const PitrPath *p,
+							 XLogSegNo lo, XLogSegNo hi)
+{
+	PitrSegmentRow f = pitr_model_xact_segment(a, p, hi + 1, false, false, 0, true);
+
+	if (f.valid && f.segno < lo)
+		f.valid = false;
+	return f;
 }
 
 /*
