@@ -154,15 +154,21 @@ for my $x (@w)
 cmp_ok(scalar @recoverable, '>=', 3, 'several edges are reachable');
 
 # A sample proved by real recoveries: the first instant of b2's window
-# (WAL from its own pg_wal) and of timeline 2's; each keeps last_xid and
-# loses next_xid.
+# (WAL from its own pg_wal) and of timeline 2's.  Each keeps exactly the
+# rows committed by then (timeline 2's ledger holds timeline 1's rows with
+# their commit times), last_xid and not next_xid.
 for my $t ($w[1]{from_time}, $w[2]{from_time})
 {
 	my ($pair) = grep { $_->[0] eq $t } @recoverable;
 	ok($pair, "$t was resolved reachable") or next;
 	my $r = $pair->[1];
 	my $rec = recover($primary, $r);
-	is(row_count($rec, "xid = $r->{last_xid}"), '1', "recovery to $t keeps last_xid $r->{last_xid}");
+	my $rows = q{SELECT count(*) || ' ' || string_agg(tag, ',' ORDER BY tag) FROM ledger};
+	is($rec->safe_psql('postgres', $rows),
+		$tl2->safe_psql('postgres', "$rows WHERE pg_xact_commit_timestamp(xid::text::xid) <= '$t'"),
+		"recovery to $t keeps exactly the rows committed by then");
+	is(row_count($rec, "xid = $r->{last_xid}"), '1', "and last_xid $r->{last_xid}")
+	  if $r->{last_xid} ne '';
 	is(row_count($rec, "xid = $r->{next_xid}"), '0', "and loses next_xid $r->{next_xid}")
 	  if $r->{next_xid} ne '';
 	$rec->stop('immediate');
