@@ -38,6 +38,12 @@ static const char Q_RUNS[] =
 "AND r.hi OPERATOR(pg_catalog.>=) $3 AND r.lo OPERATOR(pg_catalog.<=) $4 "
 "ORDER BY r.lo";
 
+static const char Q_SEGMENT_OK[] =
+"SELECT 1 FROM pitr_restore.archive_file f "
+"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 AND f.kind OPERATOR(pg_catalog.=) 'segment' "
+"AND f.timeline OPERATOR(pg_catalog.=) $2 AND f.segno OPERATOR(pg_catalog.=) $3 "
+"AND f.status OPERATOR(pg_catalog.=) 'ok' LIMIT 1";
+
 static const char Q_SEGMENT_STATUS[] =
 "SELECT f.status OPERATOR(pg_catalog.||) coalesce(': ' OPERATOR(pg_catalog.||) f.detail, '') "
 "FROM pitr_restore.archive_file f "
@@ -354,7 +360,23 @@ carried_covers(const PitrArchiveInfo *a, const PitrBackup *b, TimeLineID tli,
 	return pitr_resolve_query(Q_ARCHIVE_HAS, 3, types, v, NULL, true, 1) == 0;
 }
 
-/* The first unusable segment of the path from segment s0 to s1. */
+/* Does the archive hold a usable file of the segment? */
+static bool
+segment_usable(const PitrArchiveInfo *a, TimeLineID tli, XLogSegNo segno)
+{
+	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
+	Datum		v[3];
+
+	v[0] = Int32GetDatum(a->id);
+	v[1] = Int32GetDatum((int32) tli);
+	v[2] = Int64GetDatum((int64) segno);
+	return pitr_resolve_query(Q_SEGMENT_OK, 3, types, v, NULL, true, 1) > 0;
+}
+
+/*
+ * The first unusable segment of the path from segment s0 to s1.  The runs
+ * are the fast path; the files themselves have the last word.
+ */
 static bool
 path_first_unusable(const PitrArchiveInfo *a, const PitrPath *p, int64 s0,
 					int64 s1, TimeLineID *tli, XLogSegNo *segno)
@@ -367,12 +389,15 @@ path_first_unusable(const PitrArchiveInfo *a, const PitrPath *p, int64 s0,
 		path_range(a, p, i, &lo, &hi);
 		lo = Max(lo, s0);
 		hi = Min(hi - 1, s1);
-		if (lo > hi)
-			continue;
-		if (first_unusable(a, p->tli[i], lo, hi, segno))
+		while (lo <= hi && first_unusable(a, p->tli[i], lo, hi, segno))
 		{
-			*tli = p->tli[i];
-			return true;
+			CHECK_FOR_INTERRUPTS();
+			if (!segment_usable(a, p->tli[i], *segno))
+			{
+				*tli = p->tli[i];
+				return true;
+			}
+			lo = (int64) *segno + 1;
 		}
 	}
 	return false;
