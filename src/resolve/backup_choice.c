@@ -39,7 +39,7 @@ typedef struct Attempt
 	TimeLineID	tli;
 	const PitrBackup *b;
 	char	   *bname;			/* "label" in location, for messages */
-	int			idx;			/* the backup's timeline on the path, or -1 */
+	int			idx;			/* where on the path it starts, or -1 */
 	XLogRecPtr	start;			/* where the walk to the stop began */
 	XLogRecPtr	want_lsn;		/* name: the restore point's record */
 	bool		emit_lsn;
@@ -175,11 +175,9 @@ backup_holds_after(const Attempt *at)
 static char *
 refuse_backup(const Attempt *at)
 {
-	const PitrBackup *b = at->b;
 	char	   *problem;
 
-	if (at->idx < 0 || b->start < at->p->begin[at->idx] ||
-		(!XLogRecPtrIsInvalid(at->p->end[at->idx]) && b->start >= at->p->end[at->idx]))
+	if (at->idx < 0)
 		return psprintf("base backup %s is not on the history of timeline %u",
 						at->bname, at->tli);
 	if ((problem = checkpoint_problem(at)) != NULL)
@@ -395,7 +393,7 @@ explain_not_found(Attempt *at)
 	XLogRecPtr	end;
 	PitrGap		gap;
 
-	if (at->idx >= 0 && at->b->start >= at->p->begin[at->idx] &&
+	if (at->idx >= 0 &&
 		pitr_model_path_end(at->a, at->p, &end) &&
 		pitr_model_gap(at->a, at->p, at->b, at->b->start, end, &at->use, &gap))
 		at->fail = psprintf("WAL from base backup %s is not continuous: segment %s, and recovery would stop there before reaching the target",
@@ -633,10 +631,7 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 		at.b = &backups[bi];
 		at.bname = psprintf("\"%s\" in %s", at.b->label, at.b->location);
 		at.want_lsn = q->want_lsn;
-		at.idx = -1;
-		for (int i = 0; i < p->n && at.idx < 0; i++)
-			if (p->tli[i] == at.b->tli)
-				at.idx = i;
+		at.idx = pitr_model_path_index(p, at.b->tli, at.b->start);
 
 		try_backup(&at);
 		if (at.fail == NULL)

@@ -141,7 +141,8 @@ load_backups(Windows *w)
 	w->idents = palloc0(sizeof(char *) * (w->nbackups + 1));
 	for (int b = 0; b < w->nbackups; b++)
 	{
-		w->idents[b] = w->backups[b].label;
+		w->idents[b] = w->backups[b].label ? w->backups[b].label :
+			w->backups[b].location;
 		for (uint64 i = 0; i < rows; i++)
 			if (strcmp(locs[i], w->backups[b].location) == 0)
 				w->idents[b] = names[i];
