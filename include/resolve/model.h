@@ -40,6 +40,7 @@ typedef struct PitrPath
 	TimeLineID *tli;
 	XLogRecPtr *begin;
 	XLogRecPtr *end;			/* InvalidXLogRecPtr for the last */
+	XLogSegNo  *beginseg;		/* the segment each begins in */
 	Datum		tli_arr;		/* the same as SQL arrays, for queries */
 	Datum		begin_arr;
 } PitrPath;

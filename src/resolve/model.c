@@ -138,6 +138,9 @@ pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli)
 	lsn_array(p->begin_arr, n, p->begin);
 	p->end = palloc(sizeof(XLogRecPtr) * n);
 	lsn_array(pitr_resolve_col(0, 3), n, p->end);
+	p->beginseg = palloc(sizeof(XLogSegNo) * n);
+	for (int i = 0; i < n; i++)
+		p->beginseg[i] = pitr_model_segno(a, p->begin[i]);
 	return p;
 }
 
@@ -152,8 +155,8 @@ static void
 path_range(const PitrArchiveInfo *a, const PitrPath *p, int i,
 		   int64 *lo, int64 *hi)
 {
-	*lo = (int64) pitr_model_segno(a, p->begin[i]);
-	*hi = (i + 1 < p->n) ? (int64) pitr_model_segno(a, p->begin[i + 1]) : PG_INT64_MAX;
+	*lo = (int64) p->beginseg[i];
+	*hi = (i + 1 < p->n) ? (int64) p->beginseg[i + 1] : PG_INT64_MAX;
 }
 
 /*
@@ -164,12 +167,7 @@ TimeLineID
 pitr_model_serving_tli(const PitrArchiveInfo *a, const PitrPath *p,
 					   XLogSegNo segno)
 {
-	TimeLineID	tli = p->tli[0];
-
-	for (int i = 0; i < p->n; i++)
-		if (pitr_model_segno(a, p->begin[i]) <= segno)
-			tli = p->tli[i];
-	return tli;
+	return p->tli[pitr_path_serving(p->n, p->beginseg, segno)];
 }
 
 /* Where on the path an LSN of timeline tli lies (-1: not on it). */

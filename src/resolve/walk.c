@@ -178,14 +178,8 @@ static char *
 path_segment_name(PathSource *ps, XLogSegNo segno)
 {
 	char		fname[MAXFNAMELEN];
-	TimeLineID	tli = ps->tli[0];
+	TimeLineID	tli = ps->tli[pitr_path_serving(ps->npath, ps->beginseg, segno)];
 
-	for (int i = ps->npath - 1; i >= 0; i--)
-		if (segno >= ps->beginseg[i])
-		{
-			tli = ps->tli[i];
-			break;
-		}
 	XLogFileName(fname, tli, segno, ps->segsize);
 	return pstrdup(fname);
 }
