@@ -581,6 +581,7 @@ take_backup(Attempt *at, int tried, const char *fail_first, PitrResolution *r)
 static void
 try_backup(Attempt *at)
 {
+	Assert(at->q->kind < lengthof(stop_finders));
 	at->fail = refuse_backup(at);
 	if (at->fail == NULL)
 		stop_finders[at->q->kind] (at);
