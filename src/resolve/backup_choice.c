@@ -137,10 +137,45 @@ static const char Q_PREPARED[] =
 "  AND q.lsn OPERATOR(pg_catalog.>) p.lsn AND q.lsn OPERATOR(pg_catalog.<) $4) "
 "ORDER BY p.lsn";
 
+/*
+ * Incremental backups whose chain is broken (PostgreSQL 17+): backups()
+ * gives them a problem naming the missing link, so Q_BACKUPS never lists
+ * them; an unreachable target names them (chain_problems).
+ */
+static const char Q_BROKEN_CHAINS[] =
+"SELECT pg_catalog.string_agg(pg_catalog.format('incremental backup \"%s\" in %s cannot be used: %s', "
+"bk.label, bk.location, bk.problem), '; ' ORDER BY bk.start_lsn DESC) "
+"FROM pitr_restore.backups($1) bk "
+"WHERE bk.incremental_from_lsn IS NOT NULL AND bk.problem IS NOT NULL "
+"AND ($2::text IS NULL OR bk.label OPERATOR(pg_catalog.=) $2 "
+"     OR bk.location OPERATOR(pg_catalog.=) $2 "
+"     OR bk.location LIKE '%/' OPERATOR(pg_catalog.||) $2)";
+
 static int64
 segno_of(const PitrArchiveInfo *a, XLogRecPtr lsn)
 {
 	return (int64) (lsn / a->segsize);
+}
+
+/*
+ * The incremental backups (the pinned one, or all) that are not eligible
+ * because their chain is broken, with the link each lacks; NULL if none.
+ */
+static char *
+chain_problems(const PitrArchiveInfo *a, const char *pin)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+	char		nulls[2] = {' ', ' '};
+
+	v[0] = CStringGetTextDatum(a->directory);
+	if (pin)
+		v[1] = CStringGetTextDatum(pin);
+	else
+		nulls[1] = 'n';
+	if (pitr_resolve_query(Q_BROKEN_CHAINS, 2, types, v, nulls, false, 1) == 0)
+		return NULL;
+	return pitr_resolve_col_text(0, 1);
 }
 
 static Backup *
@@ -924,4 +959,12 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 		 * a reason other than consistency (that one says more).
 		 */
 		r->reason = fail_first ? fail_first : fail_last;
+
+	/* an incremental backup skipped for its broken chain: name the link */
+	{
+		char	   *broken = chain_problems(a, q->pin_backup);
+
+		if (broken != NULL)
+			r->reason = r->reason ? psprintf("%s; %s", r->reason, broken) : broken;
+	}
 }

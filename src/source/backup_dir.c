@@ -15,6 +15,9 @@
  * -X stream) are listed too: recovery reads them when restore_command
  * cannot fetch a segment (see carried_wal below).
  *
+ * Incremental backups (PostgreSQL 17+) are linked to the backups they build
+ * on (pitr_link_backup_chains): usable only with their whole chain.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -771,6 +774,111 @@ name_cmp(const ListCell *a, const ListCell *b)
 	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
+/*
+ * Incremental backups (PostgreSQL 17+) and their chains.
+ *
+ * An incremental backup is usable only with every backup it builds on, down
+ * to a full one: pg_combinebackup takes them oldest first and checks, as we
+ * do here, that each one's INCREMENTAL FROM LSN and TLI are the start LSN
+ * and timeline of the one before it, and that all share one system
+ * identifier.  A backup whose chain lacks a link, or has one that cannot be
+ * used, gets a problem naming that link, so that everything that skips
+ * unusable backups (resolve_target, recovery_windows, check_archive) skips
+ * it too.
+ */
+
+static int
+start_cmp(const ListCell *a, const ListCell *b)
+{
+	const PitrBackup *x = lfirst(a);
+	const PitrBackup *y = lfirst(b);
+
+	if (x->start_lsn != y->start_lsn)
+		return x->start_lsn < y->start_lsn ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Does "p" have the start "b" builds on? */
+static bool
+builds_on(const PitrBackup *b, const PitrBackup *p)
+{
+	return p != b && p->location != NULL &&
+		p->start_lsn == b->incremental_from_lsn &&
+		p->start_tli == b->incremental_from_tli &&
+		(p->system_identifier == 0 || b->system_identifier == 0 ||
+		 p->system_identifier == b->system_identifier);
+}
+
+/* Link one backup to its chain, its candidates already linked. */
+static void
+link_one(PitrBackup *b, List *by_start)
+{
+	PitrBackup *unusable = NULL;
+	ListCell   *lc;
+
+	if (b->problem != NULL || b->location == NULL)
+		return;
+	if (b->incremental_from_lsn == InvalidXLogRecPtr)
+	{
+		b->chain = list_make1(pstrdup(b->location));
+		return;
+	}
+	foreach(lc, by_start)
+	{
+		PitrBackup *p = lfirst(lc);
+
+		if (!builds_on(b, p))
+			continue;
+		if (p->chain != NIL)
+		{
+			b->incremental_from = pstrdup(p->location);
+			b->chain = lappend(list_copy(p->chain), pstrdup(b->location));
+			return;
+		}
+		if (unusable == NULL)
+			unusable = p;
+	}
+	if (unusable != NULL)
+		set_problem(b, psprintf("it is an incremental backup built on \"%s\", which cannot be used: %s",
+								unusable->location,
+								unusable->problem ? unusable->problem :
+								"it has no usable chain"));
+	else
+		set_problem(b, psprintf("it is an incremental backup, and the backup it builds on (the one that started at %X/%X on timeline %u) is not in the backup directory",
+								LSN_FORMAT_ARGS(b->incremental_from_lsn),
+								b->incremental_from_tli));
+}
+
+/* See backup_dir.h. */
+void
+pitr_link_backup_chains(List *backups)
+{
+	List	   *by_start = list_copy(backups);
+	ListCell   *lc;
+
+	/* a backup builds only on one that started earlier: parents first */
+	list_sort(by_start, start_cmp);
+	foreach(lc, by_start)
+		link_one(lfirst(lc), by_start);
+	list_free(by_start);
+}
+
+/* See backup_dir.h. */
+PitrBackup *
+pitr_find_backup(List *backups, const char *location)
+{
+	ListCell   *lc;
+
+	foreach(lc, backups)
+	{
+		PitrBackup *b = lfirst(lc);
+
+		if (b->location != NULL && strcmp(b->location, location) == 0)
+			return b;
+	}
+	return NULL;
+}
+
 /* See backup.h. */
 List *
 pitr_scan_backup_dir(const char *dir)
@@ -816,5 +924,6 @@ pitr_scan_backup_dir(const char *dir)
 		result = lappend(result, scan_one_backup(absdir, lfirst(lc)));
 	}
 	list_free_deep(names);
+	pitr_link_backup_chains(result);
 	return result;
 }
