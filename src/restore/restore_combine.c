@@ -178,6 +178,14 @@ has_tablespaces(const char *location)
 	return found;
 }
 
+/* A damaged link is named in every message about it. */
+static void
+link_context(void *arg)
+{
+	errcontext("verifying backup \"%s\" of the incremental chain",
+			   (const char *) arg);
+}
+
 /*
  * Verify one link of the chain and return the plain directory
  * pg_combinebackup reads it from: the backup itself, or its copy in
@@ -188,8 +196,15 @@ prepare_link(RestoreState *st, PitrBackup *b, int n)
 {
 	RestoreState link;
 	char	   *manifest = psprintf("%s/backup_manifest", b->location);
+	char	   *result = b->location;
+	ErrorContextCallback errcb;
 
 	CHECK_FOR_INTERRUPTS();
+	errcb.callback = link_context;
+	errcb.arg = b->location;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
 	memset(&link, 0, sizeof(link));
 	link.buf = st->buf;
 	restore_state_load_manifest(&link, manifest);
@@ -199,22 +214,25 @@ prepare_link(RestoreState *st, PitrBackup *b, int n)
 		link.tmpdir = b->location;
 		restore_copy_plain(&link, b->location);
 		restore_check_all_written(&link);
-		return b->location;
+	}
+	else
+	{
+		link.tmpdir = result = psprintf("%s/chain.%d", st->tmpdir, n);
+		if (mkdir(result, pg_dir_create_mode) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", result)));
+		if (strcmp(b->format, "plain") == 0)
+			restore_copy_plain(&link, b->location);
+		else
+			restore_extract_tars(&link, b->location);
+		restore_check_all_written(&link);
+		/* pg_combinebackup reads each link's manifest too */
+		restore_copy_file_as_is(&link, manifest, "backup_manifest");
 	}
 
-	link.tmpdir = psprintf("%s/chain.%d", st->tmpdir, n);
-	if (mkdir(link.tmpdir, pg_dir_create_mode) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create directory \"%s\": %m", link.tmpdir)));
-	if (strcmp(b->format, "plain") == 0)
-		restore_copy_plain(&link, b->location);
-	else
-		restore_extract_tars(&link, b->location);
-	restore_check_all_written(&link);
-	/* pg_combinebackup reads each link's manifest too */
-	restore_copy_file_as_is(&link, manifest, "backup_manifest");
-	return (char *) link.tmpdir;
+	error_context_stack = errcb.previous;
+	return result;
 }
 
 /* The server's own pg_combinebackup, found as the server finds its programs. */
