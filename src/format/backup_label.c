@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "backup.h"
+#include "compat/pg_compat.h"
 
 /* Lines of a backup_label or backup history file we understand. */
 typedef enum LabelKey
@@ -147,7 +148,7 @@ parse_label_time(const char *str, TimestampTz *result)
 	/* date, time and zone: without a zone the session's would be assumed */
 	if (nf < 3)
 		return false;
-	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
+	if (pitr_decode_datetime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
 		dtype != DTK_DATE)
 		return false;
 	if (tm2timestamp(&tt, fsec, &tz, result) != 0 ||

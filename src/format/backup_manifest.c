@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "backup.h"
+#include "compat/pg_compat.h"
 
 /* Far more than the 3 levels of a real manifest. */
 #define MAX_MANIFEST_DEPTH	64
@@ -583,7 +584,7 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext parsecxt;
 	ManifestParse parse;
-	JsonSemAction sem;
+	PitrJsonSem sem;
 	JsonLexContext *lex;
 	JsonParseErrorType jerr;
 	bool		ok = false;
@@ -624,9 +625,8 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	sem.scalar = manifest_scalar;
 
 	/* manifests are UTF-8; names that are not use Encoded-Path */
-	lex = makeJsonLexContextCstringLen(unconstify(char *, buf), (int) len,
-									   PG_UTF8, true);
-	jerr = pg_parse_json(lex, &sem);
+	lex = pitr_json_lex_new(buf, len, PG_UTF8, true);
+	jerr = pitr_json_parse(lex, &sem);
 
 	MemoryContextSwitchTo(resultcxt);
 

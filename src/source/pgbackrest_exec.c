@@ -24,6 +24,7 @@
 #include "storage/fd.h"
 #include "utils/acl.h"
 
+#include "compat/pg_compat.h"
 #include "source/pgbackrest_exec.h"
 
 typedef struct TempFile
