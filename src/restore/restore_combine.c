@@ -279,13 +279,19 @@ run_combine(List *dirs, const char *output)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not execute command \"%s\": %m", cmd.data)));
+	/*
+	 * No CHECK_FOR_INTERRUPTS() until it exits: the building directory is
+	 * removed on an ERROR while the program would still be writing into it
+	 * (the pipe is only closed, and the program waited for, at abort).  A
+	 * cancel takes effect when pg_combinebackup is done.
+	 */
 	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
 	{
-		CHECK_FOR_INTERRUPTS();
 		if (out.len < MAX_COMBINE_OUTPUT)
 			appendBinaryStringInfo(&out, chunk, n);
 	}
 	rc = ClosePipeStream(p);
+	CHECK_FOR_INTERRUPTS();
 	while (out.len > 0 && (out.data[out.len - 1] == '\n' ||
 						   out.data[out.len - 1] == '\r'))
 		out.data[--out.len] = '\0';
