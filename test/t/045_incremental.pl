@@ -25,15 +25,13 @@ if ($probe->pg_version < 17)
 
 my ($primary, $archive) = new_primary(name => 'incr');
 my $bkdir = File::Spec->rel2abs($primary->backup_dir);
+# WAL summaries from before the full backup on: on from the start.
+$primary->append_conf('postgresql.conf', "summarize_wal = on\n");
+$primary->restart;
 $primary->safe_psql('postgres', q{
-ALTER SYSTEM SET summarize_wal = on;
-SELECT pg_reload_conf();
 CREATE TABLE big (id int PRIMARY KEY, v int NOT NULL, pad text NOT NULL);
 INSERT INTO big SELECT g, 0, repeat('x', 200) FROM generate_series(1, 5000) g;
 });
-$primary->poll_query_until('postgres',
-	"SELECT current_setting('summarize_wal')::boolean")
-  or die 'summarize_wal is not on';
 
 sub big_state
 {
