@@ -24,6 +24,12 @@ ensure_packages()
 	apt-get install -y -qq $missing >/dev/null
 }
 
+# "PostgreSQL 18.6", the server PG_BIN names.
+server_version()
+{
+	"$PG_BIN/pg_config" --version
+}
+
 build_and_install()
 {
 	make -s PG_CONFIG=$PG_BIN/pg_config
