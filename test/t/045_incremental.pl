@@ -193,6 +193,20 @@ nothing_left($parent, 'damaged link');
 my $aside = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir('aside'));
 move("$bkdir/full", "$aside/full") or die "could not move the full backup: $!";
 my $full_start = $bk{full}[4];
+
+# The index has not seen it yet (the archive is unchanged, so it is not
+# refreshed): the resolver still picks incr2, and the build finds the
+# chain again and refuses it.
+($ret, $out, $err) = $primary->psql('postgres', qq{
+	SELECT * FROM pitr_restore.prepare_restore('$parent/restore', target_xid => '$xid_d')},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr{cannot restore incremental backup "[^"]*/incr2"},
+	'a stale index: the build refuses the broken chain');
+like($err, qr{DETAIL:.*incr1.*started at \Q$full_start\E on timeline 1\) is not in the backup directory}s,
+	'naming the missing link');
+nothing_left($parent, 'stale index');
+
+$primary->safe_psql('postgres', 'SELECT pitr_restore.scan_archive()');
 my $problem = $primary->safe_psql('postgres',
 	"SELECT problem FROM pitr_restore.backups() WHERE location LIKE '%/incr1'");
 like($problem, qr{started at \Q$full_start\E on timeline 1\) is not in the backup directory},
