@@ -111,7 +111,8 @@ restore_chain_of(const char *location)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot restore incremental backup \"%s\"", location),
-				 errdetail("%s.", b->problem ? b->problem : "Its chain is broken")));
+				 errdetail("The backup is incremental and %s.",
+						   b->problem ? b->problem : "its chain is broken")));
 	if (b->incremental_from_lsn == InvalidXLogRecPtr)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

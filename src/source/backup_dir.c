@@ -839,12 +839,12 @@ link_one(PitrBackup *b, List *by_start)
 			unusable = p;
 	}
 	if (unusable != NULL)
-		set_problem(b, psprintf("it is an incremental backup built on \"%s\", which cannot be used: %s",
+		set_problem(b, psprintf("its chain is broken: the backup it builds on, \"%s\", cannot be used: %s",
 								unusable->location,
 								unusable->problem ? unusable->problem :
 								"it has no usable chain"));
 	else
-		set_problem(b, psprintf("it is an incremental backup, and the backup it builds on (the one that started at %X/%X on timeline %u) is not in the backup directory",
+		set_problem(b, psprintf("its chain is broken: the backup it builds on, started at %X/%X on timeline %u, is not in the backup directory",
 								LSN_FORMAT_ARGS(b->incremental_from_lsn),
 								b->incremental_from_tli));
 }

@@ -202,19 +202,19 @@ my $full_start = $bk{full}[4];
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr{cannot restore incremental backup "[^"]*/incr2"},
 	'a stale index: the build refuses the broken chain');
-like($err, qr{DETAIL:.*incr1.*started at \Q$full_start\E on timeline 1\) is not in the backup directory}s,
+like($err, qr{DETAIL:.*incr1.*started at \Q$full_start\E on timeline 1, is not in the backup directory}s,
 	'naming the missing link');
 nothing_left($parent, 'stale index');
 
 $primary->safe_psql('postgres', 'SELECT pitr_restore.scan_archive()');
 my $problem = $primary->safe_psql('postgres',
 	"SELECT problem FROM pitr_restore.backups() WHERE location LIKE '%/incr1'");
-like($problem, qr{started at \Q$full_start\E on timeline 1\) is not in the backup directory},
+like($problem, qr{its chain is broken: the backup it builds on, started at \Q$full_start\E on timeline 1, is not in the backup directory},
 	'backups(): incr1 is unusable, the backup it lacks named by its start');
 like($problem, qr{names it}, 'and by the label its backup history file gives');
 like($primary->safe_psql('postgres',
 		"SELECT problem FROM pitr_restore.backups() WHERE location LIKE '%/incr2'"),
-	qr{built on "[^"]*/incr1", which cannot be used}, 'incr2 is unusable too, through incr1');
+	qr{the backup it builds on, "[^"]*/incr1", cannot be used}, 'incr2 is unusable too, through incr1');
 
 my $res = resolve($primary, "target_xid => '$xid_d'");
 is($res->{reachable}, 'f', 'a target after incr2 is no longer reachable');
@@ -243,7 +243,7 @@ nothing_left($parent, 'materialise_backup');
 # check_archive warns.
 like($primary->safe_psql('postgres', q{
 	SELECT string_agg(problem || ': ' || detail, E'\n') FROM pitr_restore.check_archive()}),
-	qr{backup_unusable: Base backup "[^"]*" in \S+/incr1 cannot be used: it is an incremental backup},
+	qr{backup_unusable: Base backup "[^"]*" in \S+/incr1 cannot be used: its chain is broken},
 	'check_archive warns about the broken chain');
 
 done_testing();
