@@ -128,7 +128,10 @@ restore_chain_of(const char *location)
  * the caller as for the pgbackrest program (GetOuterUserId(): inside the
  * SECURITY DEFINER prepare_restore GetUserId() is the extension's owner).
  *
- * TODO: use the privilege module (src/util/privilege.c) once it lands.
+ * TODO: once the privilege module (src/util/privilege.c) lands, this is
+ * pitr_check_program_privilege("restore an incremental backup with the
+ * pg_combinebackup program"): the caller at the SQL boundary, and never in
+ * a security-restricted operation.
  */
 void
 restore_check_combine_privilege(void)
