@@ -89,6 +89,11 @@ is_deeply([ @{ $bk{incr2} }[ 0 .. 3 ] ], [ 'plain', 'incr1', 'full,incr1,incr2',
 is($bk{incr1}[5], $bk{full}[4], "incr1's INCREMENTAL FROM LSN is the full backup's start");
 is($bk{incr2}[5], $bk{incr1}[4], "incr2's INCREMENTAL FROM LSN is incr1's start");
 
+# recovery_windows opens windows from the incremental backups too.
+my $windowed = $primary->safe_psql('postgres',
+	"SELECT array_to_string(ARRAY(SELECT DISTINCT unnest(backups) ORDER BY 1), ',') FROM pitr_restore.recovery_windows()");
+is($windowed, 'full,incr1,incr2', 'recovery_windows counts the full and both incremental backups');
+
 # Targets after each backup resolve to the newest consistent one.
 my %target = (full => 'b10', incr1 => 'c10', incr2 => 'd10');
 my %lost   = (full => 'b11', incr1 => 'c11', incr2 => 'd11');
@@ -215,6 +220,10 @@ like($problem, qr{names it}, 'and by the label its backup history file gives');
 like($primary->safe_psql('postgres',
 		"SELECT problem FROM pitr_restore.backups() WHERE location LIKE '%/incr2'"),
 	qr{the backup it builds on, "[^"]*/incr1", cannot be used}, 'incr2 is unusable too, through incr1');
+
+is($primary->safe_psql('postgres',
+		'SELECT count(*) FROM pitr_restore.recovery_windows()'),
+	'0', 'recovery_windows: no window is left without the full backup');
 
 my $res = resolve($primary, "target_xid => '$xid_d'");
 is($res->{reachable}, 'f', 'a target after incr2 is no longer reachable');
