@@ -127,7 +127,7 @@ read_whole_file(const char *path, size_t *len)
 
 /* Read a backup_manifest into st; returns its files. */
 static List *
-restore_load_manifest(RestoreState *st, const char *path)
+load_manifest(RestoreState *st, const char *path)
 {
 	char	   *manifest;
 	size_t		manifest_len;
@@ -165,7 +165,7 @@ restore_load_manifest(RestoreState *st, const char *path)
 void
 restore_state_load_manifest(RestoreState *st, const char *path)
 {
-	(void) restore_load_manifest(st, path);
+	(void) load_manifest(st, path);
 }
 
 /* Write (or, with "append", add to) a small file of the restore. */
@@ -816,7 +816,7 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 
 	/* the manifest first: nothing is written for a backup we cannot check */
 	memset(&st, 0, sizeof(st));
-	files = restore_load_manifest(&st, psprintf("%s/backup_manifest", location));
+	files = load_manifest(&st, psprintf("%s/backup_manifest", location));
 
 	/* an incremental backup (PostgreSQL 17+) is restored with its chain */
 	if (restore_is_incremental(location, format, files))
