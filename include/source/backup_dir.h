@@ -28,6 +28,14 @@ extern List *pitr_scan_backup_dir(const char *dir);
  */
 extern void pitr_link_backup_chains(List *backups);
 
+/*
+ * As pitr_scan_backup_dir, but only the backup at "location" (a
+ * subdirectory of "dir") and the backups its chain could be made of are
+ * scanned and linked: what a restore of it needs, without reading every
+ * backup of the directory in full.
+ */
+extern List *pitr_scan_backup_chain(const char *dir, const char *location);
+
 /* The backup at "location" in a list, or NULL. */
 extern PitrBackup *pitr_find_backup(List *backups, const char *location);
 

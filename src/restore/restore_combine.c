@@ -101,7 +101,7 @@ restore_chain_of(const char *location)
 				 errmsg("incremental backup \"%s\" is not in a directory of backups",
 						location)));
 	*slash = '\0';
-	backups = pitr_scan_backup_dir(dir);
+	backups = pitr_scan_backup_chain(dir, location);
 	b = pitr_find_backup(backups, location);
 	if (b == NULL)
 		ereport(ERROR,

@@ -71,6 +71,19 @@ static const size_t member_limits[BM_COUNT] = {
 	MAX_CONTROL_SIZE,
 };
 
+/* The base.tar of a tar-format backup, by compression. */
+static const struct
+{
+	const char *file;
+	const char *format;
+	const char *compression;
+}			tar_kinds[] = {
+	{"base.tar", "tar", "none"},
+	{"base.tar.gz", "tar.gz", "gzip"},
+	{"base.tar.zst", "tar.zst", "zstd"},
+	{"base.tar.lz4", "tar.lz4", "lz4"},
+};
+
 typedef struct MemberData
 {
 	char	   *data[BM_COUNT];	/* NUL-terminated, NULL when not found */
@@ -231,11 +244,12 @@ match_member(const char *name)
  * Read backup_label, PG_VERSION and global/pg_control out of a tar file.
  * Stops as soon as all three are in; pg_control comes last in a
  * pg_basebackup tar, so usually the whole file is read (or, uncompressed,
- * seeked through).  Returns false with *err on a tar that cannot be read.
+ * seeked through).  With "label_only", stops at backup_label, which comes
+ * first.  Returns false with *err on a tar that cannot be read.
  */
 static bool
 read_tar_members(const char *path, const char *compression, MemberData *md,
-				 char **err)
+				 bool label_only, char **err)
 {
 	PitrTarReader *r;
 	struct archive_entry *entry;
@@ -243,7 +257,8 @@ read_tar_members(const char *path, const char *compression, MemberData *md,
 
 	*err = NULL;
 	r = pitr_tar_open(path, compression, PITR_TAR_SEEK | PITR_TAR_NOERROR);
-	while (nfound < BM_COUNT && pitr_tar_next(r, &entry))
+	while (nfound < BM_COUNT && !(label_only && md->data[BM_LABEL] != NULL) &&
+		   pitr_tar_next(r, &entry))
 	{
 		int			which = match_member(archive_entry_pathname(entry));
 		size_t		size;
@@ -590,17 +605,6 @@ carried_wal(const PitrBackup *b, int segsize)
 static PitrBackup *
 scan_one_backup(const char *parent, const char *name)
 {
-	static const struct
-	{
-		const char *file;
-		const char *format;
-		const char *compression;
-	}			tar_kinds[] = {
-		{"base.tar", "tar", "none"},
-		{"base.tar.gz", "tar.gz", "gzip"},
-		{"base.tar.zst", "tar.zst", "zstd"},
-		{"base.tar.lz4", "tar.lz4", "lz4"},
-	};
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext scancxt;
 	PitrBackup *b;
@@ -664,7 +668,7 @@ scan_one_backup(const char *parent, const char *name)
 		{
 			b->format = MemoryContextStrdup(resultcxt, tar_kinds[kind].format);
 			if (!read_tar_members(path, tar_kinds[kind].compression, &md,
-								  &err))
+								  false, &err))
 				set_problem(b, err);
 			else
 			{
@@ -879,22 +883,46 @@ pitr_find_backup(List *backups, const char *location)
 	return NULL;
 }
 
-/* See backup.h. */
-List *
-pitr_scan_backup_dir(const char *dir)
+/*
+ * Only what a backup's backup_label says (its start and the backup it
+ * builds on), read cheaply: a tar's backup_label is its first member, so a
+ * compressed tar is not decompressed whole.  Unreadable: start invalid.
+ */
+static PitrBackup *
+scan_label_only(const char *parent, const char *name)
 {
-	char	   *absdir;
+	PitrBackup *b = palloc0(sizeof(PitrBackup));
+	MemberData	md;
+	char	   *path;
+	char	   *err;
+
+	b->name = pstrdup(name);
+	b->location = psprintf("%s/%s", parent, name);
+	memset(&md, 0, sizeof(md));
+	path = psprintf("%s/backup_label", b->location);
+	if (is_regular_file(path))
+		(void) read_whole_file(path, MAX_LABEL_SIZE, &md.data[BM_LABEL],
+							   &md.len[BM_LABEL], &err);
+	for (int i = 0; i < lengthof(tar_kinds) && md.data[BM_LABEL] == NULL; i++)
+	{
+		path = psprintf("%s/%s", b->location, tar_kinds[i].file);
+		if (is_regular_file(path))
+			(void) read_tar_members(path, tar_kinds[i].compression, &md, true,
+									&err);
+	}
+	if (md.data[BM_LABEL] == NULL ||
+		!pitr_parse_backup_label(md.data[BM_LABEL], md.len[BM_LABEL], b, &err))
+		b->start_lsn = InvalidXLogRecPtr;
+	return b;
+}
+
+/* The subdirectories of "absdir" (hidden ones skipped), sorted. */
+static List *
+backup_names(const char *absdir, const char *dir)
+{
 	DIR		   *d;
 	struct dirent *de;
 	List	   *names = NIL;
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	if (is_absolute_path(dir))
-		absdir = pstrdup(dir);
-	else
-		absdir = psprintf("%s/%s", DataDir, dir);
-	canonicalize_path(absdir);
 
 	d = AllocateDir(absdir);
 	if (d == NULL)
@@ -916,14 +944,100 @@ pitr_scan_backup_dir(const char *dir)
 		pfree(path);
 	}
 	FreeDir(d);
-
 	list_sort(names, name_cmp);
+	return names;
+}
+
+static char *
+absolute_backup_dir(const char *dir)
+{
+	char	   *absdir;
+
+	if (is_absolute_path(dir))
+		absdir = pstrdup(dir);
+	else
+		absdir = psprintf("%s/%s", DataDir, dir);
+	canonicalize_path(absdir);
+	return absdir;
+}
+
+/* See backup_dir.h. */
+List *
+pitr_scan_backup_dir(const char *dir)
+{
+	char	   *absdir = absolute_backup_dir(dir);
+	List	   *names = backup_names(absdir, dir);
+	List	   *result = NIL;
+	ListCell   *lc;
+
 	foreach(lc, names)
 	{
 		CHECK_FOR_INTERRUPTS();
 		result = lappend(result, scan_one_backup(absdir, lfirst(lc)));
 	}
 	list_free_deep(names);
+	pitr_link_backup_chains(result);
+	return result;
+}
+
+/*
+ * See backup_dir.h.  Every backup_label is read (cheaply), and only the
+ * backups that could be links of the chain are scanned in full: the one
+ * at "location" and, transitively, every backup that started where one of
+ * them says it builds on.
+ */
+List *
+pitr_scan_backup_chain(const char *dir, const char *location)
+{
+	char	   *absdir = absolute_backup_dir(dir);
+	List	   *names = backup_names(absdir, dir);
+	List	   *labels = NIL;
+	List	   *wanted = NIL;
+	List	   *result = NIL;
+	bool		grew = true;
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		CHECK_FOR_INTERRUPTS();
+		labels = lappend(labels, scan_label_only(absdir, lfirst(lc)));
+	}
+	foreach(lc, labels)
+		if (strcmp(((PitrBackup *) lfirst(lc))->location, location) == 0)
+			wanted = lappend(wanted, lfirst(lc));
+
+	while (grew)
+	{
+		grew = false;
+		foreach(lc, labels)
+		{
+			PitrBackup *b = lfirst(lc);
+			ListCell   *lc2;
+
+			if (list_member_ptr(wanted, b) || b->start_lsn == InvalidXLogRecPtr)
+				continue;
+			foreach(lc2, wanted)
+			{
+				PitrBackup *w = lfirst(lc2);
+
+				if (w->incremental_from_lsn == b->start_lsn &&
+					w->incremental_from_tli == b->start_tli)
+				{
+					wanted = lappend(wanted, b);
+					grew = true;
+					break;
+				}
+			}
+		}
+	}
+
+	foreach(lc, labels)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (list_member_ptr(wanted, lfirst(lc)))
+			result = lappend(result,
+							 scan_one_backup(absdir, ((PitrBackup *) lfirst(lc))->name));
+	}
 	pitr_link_backup_chains(result);
 	return result;
 }
