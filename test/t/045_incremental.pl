@@ -1,5 +1,5 @@
 # Incremental backups (PostgreSQL 17+): a full backup, an incremental one
-# on top of it (tar) and another on top of that (plain), with traffic
+# on top of it (tar, gzip-compressed) and another on top of that (plain), with traffic
 # between them, some of it in blocks that only the incremental backups
 # carry.  backups() lists each with the backup it builds on and its chain;
 # targets after each resolve to the newest consistent backup; the restore
@@ -55,7 +55,7 @@ workload($primary, 'b', 20);
 # blocks only the first incremental backup carries
 $primary->safe_psql('postgres', 'UPDATE big SET v = 1 WHERE id <= 1000');
 my $state1 = big_state($primary);
-backup_incremental('incr1', 'full', '-Ft');
+backup_incremental('incr1', 'full', '-Ft', '--compress=client-gzip');
 workload($primary, 'c', 20);
 # blocks only the second one carries, and a table born between the two
 $primary->safe_psql('postgres', q{
@@ -82,8 +82,8 @@ foreach my $row (split /\n/, $primary->safe_psql('postgres', q{
 }
 is_deeply([ @{ $bk{full} }[ 0 .. 3 ] ], [ 'plain', '-', 'full', '-' ],
 	'backups(): the full backup is its own chain');
-is_deeply([ @{ $bk{incr1} }[ 0 .. 3 ] ], [ 'tar', 'full', 'full,incr1', '-' ],
-	'backups(): incr1 (tar) builds on the full backup');
+is_deeply([ @{ $bk{incr1} }[ 0 .. 3 ] ], [ 'tar.gz', 'full', 'full,incr1', '-' ],
+	'backups(): incr1 (tar.gz) builds on the full backup');
 is_deeply([ @{ $bk{incr2} }[ 0 .. 3 ] ], [ 'plain', 'incr1', 'full,incr1,incr2', '-' ],
 	'backups(): incr2 builds on incr1, its chain oldest first');
 is($bk{incr1}[5], $bk{full}[4], "incr1's INCREMENTAL FROM LSN is the full backup's start");
