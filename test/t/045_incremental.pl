@@ -1,12 +1,12 @@
 # Incremental backups (PostgreSQL 17+): a full backup, an incremental one
-# on top of it (tar, gzip-compressed) and another on top of that (plain), with traffic
-# between them, some of it in blocks that only the incremental backups
-# carry.  backups() lists each with the backup it builds on and its chain;
-# targets after each resolve to the newest consistent backup; the restore
-# prepare_restore builds from each (pg_combinebackup for the chains) stops
-# exactly at the predicted point with the right rows.  A damaged link, and
-# then the full backup removed, make the chain refused with the link
-# named, and nothing is left behind.
+# on top of it (tar, gzip-compressed) and another on top of that (plain),
+# with traffic between them, some of it in blocks that only the incremental
+# backups carry.  backups() lists each with the backup it builds on and its
+# chain; targets after each resolve to the newest consistent backup; the
+# restore prepare_restore builds from each (pg_combinebackup for the
+# chains) stops exactly at the predicted point with the right rows.  A
+# damaged link, and then the full backup removed, make the chain refused
+# with the link named, and nothing is left behind.
 use strict;
 use warnings;
 use File::Copy qw(move);
