@@ -147,7 +147,7 @@ restore_check_combine_privilege(void)
 						 "pg_write_server_files")));
 }
 
-/* See restore_build.h: staging copies and the result, an upper bound. */
+/* See restore_build.h: the result, and the links extracted to read them. */
 int64
 restore_chain_bytes(List *chain)
 {
@@ -160,7 +160,7 @@ restore_chain_bytes(List *chain)
 
 		bytes += b->bytes;
 		if (strcmp(b->format, "plain") != 0)
-			bytes += 2 * b->bytes;	/* extracted, and compressed at most 2:1 */
+			bytes += 2 * b->bytes;	/* extracted: an estimate for compressed ones */
 	}
 	return bytes;
 }
