@@ -105,6 +105,19 @@ extern JsonParseErrorType pitr_json_parse(JsonLexContext *lex,
 #define pitr_my_lxid() (MyProc->lxid)
 #endif
 
+/* ---- settings (utils/guc.h) ---- */
+
+/*
+ * Memory for a check hook's "extra": 16 keeps GUC memory in a memory
+ * context and frees it with guc_free(), 15 with free().  NULL when out of
+ * memory (reported at LOG), as the hook's callers expect.
+ */
+#if PG_VERSION_NUM >= 160000
+#define pitr_guc_malloc(size) guc_malloc(LOG, (size))
+#else
+#define pitr_guc_malloc(size) malloc(size)
+#endif
+
 /* ---- names (utils/regproc.h) ---- */
 
 /* 16 added soft error reporting; NULL keeps the ERROR. */

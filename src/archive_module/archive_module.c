@@ -44,6 +44,7 @@
 
 #include "archive_files.h"
 #include "archive_module/archive_module.h"
+#include "compat/pg_compat.h"
 #include "format/sidecar.h"
 #include "history.h"
 #include "pitr_restore.h"
@@ -111,8 +112,8 @@ check_compression(char **newval, void **extra, GucSource source)
 			return false;
 		}
 	}
-	/* GUC "extra" must be malloc'ed (PG15 has no guc_malloc). */
-	level = malloc(sizeof(int));
+	/* GUC "extra" is freed by the GUC machinery: allocate it its way. */
+	level = pitr_guc_malloc(sizeof(int));
 	if (level == NULL)
 		return false;
 	*level = (int) v;
