@@ -176,6 +176,18 @@ sub nothing_left
 	is(scalar(@left), 0, "$what: nothing is left behind");
 }
 
+# Running pg_combinebackup needs pg_execute_server_program.
+my $parent = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir('refused'));
+my $xid_d = xid_of($primary, 'd10');
+$primary->safe_psql('postgres',
+	'CREATE ROLE builder IN ROLE pg_read_server_files, pg_write_server_files');
+my ($ret, $out, $err) = $primary->psql('postgres', qq{
+	SET ROLE builder;
+	SELECT * FROM pitr_restore.prepare_restore('$parent/restore', target_xid => '$xid_d')});
+like($err, qr/permission denied to restore an incremental backup/,
+	'restoring an incremental backup without pg_execute_server_program is refused');
+nothing_left($parent, 'no privilege');
+
 # A damaged link: a file of the full backup no longer matches its manifest.
 my $relpath = $primary->safe_psql('postgres', "SELECT pg_relation_filepath('big')");
 {
@@ -183,9 +195,7 @@ my $relpath = $primary->safe_psql('postgres', "SELECT pg_relation_filepath('big'
 	print $fh "\0" x 8192;
 	close $fh;
 }
-my $parent = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir('refused'));
-my $xid_d = xid_of($primary, 'd10');
-my ($ret, $out, $err) = $primary->psql('postgres', qq{
+($ret, $out, $err) = $primary->psql('postgres', qq{
 	SELECT * FROM pitr_restore.prepare_restore('$parent/restore', target_xid => '$xid_d')},
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 isnt($ret, 0, 'a chain with a damaged link is refused');
