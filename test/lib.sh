@@ -24,8 +24,22 @@ ensure_packages()
 	apt-get install -y -qq $missing >/dev/null
 }
 
+# "PostgreSQL 18.6", the server PG_BIN names.
+server_version()
+{
+	"$PG_BIN/pg_config" --version
+}
+
+# Objects built for one server are useless to another: a tree last built
+# against a different pg_config (.built_with says which) is cleaned first.
 build_and_install()
 {
+	local built_with=""
+	[ -f .built_with ] && built_with=$(cat .built_with)
+	if [ "$built_with" != "$PG_BIN/pg_config" ]; then
+		make -s PG_CONFIG=$PG_BIN/pg_config clean
+		echo "$PG_BIN/pg_config" >.built_with
+	fi
 	make -s PG_CONFIG=$PG_BIN/pg_config
 	make -s PG_CONFIG=$PG_BIN/pg_config install >/dev/null
 }

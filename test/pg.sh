@@ -11,6 +11,9 @@
 # PG_CACHE (default /var/cache/pitr_restore) and reused while its stamp
 # matches the source version.  Run as root on Debian 12.
 set -euo pipefail
+# One block, read whole before it runs: a checkout that rewrites this file
+# during the long build cannot change what the running build executes.
+{
 major=${1:?usage: test/pg.sh MAJOR (18)}
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -65,10 +68,11 @@ fetch_from_debian()
 	mkdir -p "$lists/lists/partial" "$lists/archives/partial"
 	echo "deb-src $mirror sid main" >"$lists/sources.list"
 	local opts=(-o Dir::Etc::SourceList="$lists/sources.list" -o Dir::Etc::SourceParts=/dev/null
-		-o Dir::State::Lists="$lists/lists" -o Debug::NoLocking=1)
+		-o Dir::State::Lists="$lists/lists" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 	timeout 300 apt-get "${opts[@]}" update -qq >&2 || return 1
-	(cd "$work" && timeout 600 apt-get "${opts[@]}" source --download-only "postgresql-$major=$version-*" >&2) ||
-		(cd "$work" && timeout 600 apt-get "${opts[@]}" source --download-only "postgresql-$major" >&2) ||
+	# sid's current revision of the package; verify() below insists on the
+	# tarball of $version.
+	(cd "$work" && timeout 600 apt-get "${opts[@]}" source --download-only "postgresql-$major" >&2) ||
 		return 1
 	[ -f "$work/$tarball" ]
 }
@@ -109,3 +113,5 @@ make -s install-world-bin >"$work/install.log" 2>&1 || { tail -40 "$work/install
 echo "$version" >"$stamp"
 echo "PostgreSQL $version built in $prefix" >&2
 echo "$prefix/bin"
+exit 0
+}

@@ -2,6 +2,8 @@
 # The whole test suite: pg_regress against a throwaway cluster, then the TAP
 # suites (real clusters, archives, recoveries).  Run as root on a fresh
 # Debian 12 machine: it installs what it needs.  Exits non-zero on failure.
+# PG_BIN=<bin directory> runs it against another server, e.g. the
+# PostgreSQL 18 that test/pg.sh builds.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -9,11 +11,16 @@ cd "$top"
 
 ensure_packages
 build_and_install
+server=$(server_version)
+echo "=== test suite on $server ($PG_BIN)"
+started=$SECONDS
 
 work=$(copy_tree_for_postgres "$top")
 port=$((20000 + RANDOM % 20000))
 cleanup()
 {
+	local rc=$?
+	echo "=== test suite on $server: $([ $rc = 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
 	as_postgres pg_ctl -D "$work/regress_data" -m immediate stop >/dev/null 2>&1 || true
 	if [ "${KEEP:-}" = "" ]; then rm -rf "$work"; else echo "kept $work"; fi
 }

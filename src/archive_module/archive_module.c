@@ -44,6 +44,7 @@
 
 #include "archive_files.h"
 #include "archive_module/archive_module.h"
+#include "compat/pg_compat.h"
 #include "format/sidecar.h"
 #include "history.h"
 #include "util/gucs.h"
@@ -90,8 +91,6 @@ static PrevSegment prev;
 static char *prev_buf = NULL;
 static char *cur_buf = NULL;
 
-void		_PG_archive_module_init(ArchiveModuleCallbacks *cb);
-
 /* ---- settings ---- */
 
 static bool
@@ -113,8 +112,8 @@ check_compression(char **newval, void **extra, GucSource source)
 			return false;
 		}
 	}
-	/* GUC "extra" must be malloc'ed (PG15 has no guc_malloc). */
-	level = malloc(sizeof(int));
+	/* GUC "extra" is freed by the GUC machinery: allocate it its way. */
+	level = pitr_guc_malloc(sizeof(int));
 	if (level == NULL)
 		return false;
 	*level = (int) v;
@@ -859,11 +858,14 @@ remove_temps(void)
 /*
  * The archive callback: ERRORs are caught here, the way basic_archive
  * does, so that a failure is reported and retried, never a restart loop.
+ * The archiver's own handler (16 and later have one) is put back after.
  */
-static bool
+bool
 pitr_archive_file(const char *file, const char *path)
 {
 	sigjmp_buf	local_sigjmp_buf;
+	sigjmp_buf *save_exception_stack = PG_exception_stack;
+	ErrorContextCallback *save_context_stack = error_context_stack;
 	MemoryContext oldcontext;
 
 	oldcontext = MemoryContextSwitchTo(file_cxt);
@@ -871,7 +873,7 @@ pitr_archive_file(const char *file, const char *path)
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 	{
 		/* Since not using PG_TRY, must reset error stack by hand */
-		error_context_stack = NULL;
+		error_context_stack = save_context_stack;
 		HOLD_INTERRUPTS();
 		EmitErrorReport();
 		FlushErrorState();
@@ -883,7 +885,7 @@ pitr_archive_file(const char *file, const char *path)
 
 		MemoryContextSwitchTo(oldcontext);
 		MemoryContextReset(file_cxt);
-		PG_exception_stack = NULL;
+		PG_exception_stack = save_exception_stack;
 		RESUME_INTERRUPTS();
 		return false;
 	}
@@ -891,23 +893,22 @@ pitr_archive_file(const char *file, const char *path)
 
 	archive_one(file, path);
 
-	PG_exception_stack = NULL;
+	PG_exception_stack = save_exception_stack;
 	MemoryContextSwitchTo(oldcontext);
 	MemoryContextReset(file_cxt);
 	return true;
 }
 
-static bool
+bool
 pitr_archive_configured(void)
 {
 	return pitr_archive_dir != NULL && pitr_archive_dir[0] != '\0';
 }
 
+/* Called once when the archiver loads the module. */
 void
-_PG_archive_module_init(ArchiveModuleCallbacks *cb)
+pitr_archive_startup(void)
 {
-	AssertVariableIsOfType(&_PG_archive_module_init, ArchiveModuleInit);
-
 	if (module_cxt == NULL)
 	{
 		module_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -917,7 +918,4 @@ _PG_archive_module_init(ArchiveModuleCallbacks *cb)
 										 "pitr_restore archived file",
 										 ALLOCSET_DEFAULT_SIZES);
 	}
-	cb->check_configured_cb = pitr_archive_configured;
-	cb->archive_file_cb = pitr_archive_file;
-	cb->shutdown_cb = NULL;
 }

@@ -50,6 +50,7 @@
 #include "utils/syscache.h"
 
 #include "cleanup.h"
+#include "compat/pg_compat.h"
 #include "util/server_setting.h"
 
 typedef enum CleanupMode
@@ -337,7 +338,7 @@ database_owner(void)
 static Oid
 resolve_table(const char *name, const char **quoted)
 {
-	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+	RangeVar   *rv = makeRangeVarFromNameList(pitr_string_to_qualified_name_list(name));
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 	char		relkind;
 

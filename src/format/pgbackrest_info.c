@@ -25,6 +25,7 @@
 #include "common/string.h"
 #include "mb/pg_wchar.h"
 
+#include "compat/pg_compat.h"
 #include "format/pgbackrest_info.h"
 
 /* A required key's value as a JSON scalar. */
@@ -454,7 +455,7 @@ pitr_parse_pgbackrest_repo_ls(const char *buf, size_t len,
 							  PitrRepoLsEntry **entries, int *n, char **msg)
 {
 	RepoLsState st = {0};
-	JsonSemAction sem = {0};
+	PitrJsonSem sem = {0};
 	JsonLexContext *lex;
 	JsonParseErrorType rc;
 
@@ -464,8 +465,8 @@ pitr_parse_pgbackrest_repo_ls(const char *buf, size_t len,
 	sem.array_start = rl_array_start;
 	sem.object_field_start = rl_field_start;
 	sem.scalar = rl_scalar;
-	lex = makeJsonLexContextCstringLen(pnstrdup(buf, len), len, PG_UTF8, true);
-	rc = pg_parse_json(lex, &sem);
+	lex = pitr_json_lex_new(pnstrdup(buf, len), len, PG_UTF8, true);
+	rc = pitr_json_parse(lex, &sem);
 	if (rc != JSON_SUCCESS)
 	{
 		*msg = psprintf("invalid repo-ls output: %s", json_errdetail(rc, lex));

@@ -50,6 +50,8 @@ magic_version(uint16 magic)
 			return "13";
 		case 0xD10D:
 			return "14";
+		case 0xD110:
+			return "15";
 		case 0xD113:
 			return "16";
 		case 0xD116:
@@ -72,7 +74,7 @@ pitr_classify_head(const PitrSegmentHead *h, const PitrArchiveFile *f,
 		const char *v = magic_version(h->magic);
 
 		*detail = v ?
-			psprintf("invalid magic number 0x%04X in segment \"%s\": it was written by PostgreSQL %s, not 15",
+			psprintf("invalid magic number 0x%04X in segment \"%s\": it was written by PostgreSQL %s, not " PG_MAJORVERSION,
 					 h->magic, name, v) :
 			psprintf("invalid magic number 0x%04X in segment \"%s\": it is not a PostgreSQL WAL segment",
 					 h->magic, name);

@@ -17,6 +17,7 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
+#include "compat/pg_compat.h"
 #include "format/tool_ini.h"
 
 static char *
@@ -194,7 +195,7 @@ static PitrParseStatus
 json_walk(const char *json, JsonFieldState *st, char **msg)
 {
 	JsonLexContext *lex;
-	JsonSemAction sem = {0};
+	PitrJsonSem sem = {0};
 	JsonParseErrorType rc;
 
 	sem.semstate = st;
@@ -205,9 +206,8 @@ json_walk(const char *json, JsonFieldState *st, char **msg)
 	sem.object_field_start = jf_field_start;
 	sem.scalar = jf_scalar;
 
-	lex = makeJsonLexContextCstringLen(pstrdup(json), strlen(json),
-									   PG_UTF8, true);
-	rc = pg_parse_json(lex, &sem);
+	lex = pitr_json_lex_new(pstrdup(json), strlen(json), PG_UTF8, true);
+	rc = pitr_json_parse(lex, &sem);
 	if (rc != JSON_SUCCESS)
 	{
 		*msg = psprintf("invalid JSON value: %s", json_errdetail(rc, lex));

@@ -22,6 +22,7 @@
 #include "replication/message.h"
 #include "utils/memutils.h"
 
+#include "compat/pg_compat.h"
 #include "walscan.h"
 
 typedef struct WalkPrivate
@@ -241,8 +242,8 @@ check_xact_end_layout(XLogReaderState *r, bool is_commit)
 	if ((xinfo & XACT_XINFO_HAS_SUBXACTS) &&
 		(why = check_counted(&p, end, sizeof(TransactionId))) != NULL)
 		return why;
-	if ((xinfo & XACT_XINFO_HAS_RELFILENODES) &&
-		(why = check_counted(&p, end, sizeof(RelFileNode))) != NULL)
+	if ((xinfo & XACT_XINFO_HAS_RELFILELOCATORS) &&
+		(why = check_counted(&p, end, sizeof(RelFileLocator))) != NULL)
 		return why;
 	if ((xinfo & XACT_XINFO_HAS_DROPPED_STATS) &&
 		(why = check_counted(&p, end, sizeof(xl_xact_stats_item))) != NULL)
@@ -287,8 +288,8 @@ check_prepare_layout(XLogReaderState *r)
 	need = MAXALIGN(sizeof(xl_xact_prepare)) +
 		MAXALIGN((uint64) hdr.gidlen) +
 		MAXALIGN((uint64) hdr.nsubxacts * sizeof(TransactionId)) +
-		MAXALIGN((uint64) hdr.ncommitrels * sizeof(RelFileNode)) +
-		MAXALIGN((uint64) hdr.nabortrels * sizeof(RelFileNode)) +
+		MAXALIGN((uint64) hdr.ncommitrels * sizeof(RelFileLocator)) +
+		MAXALIGN((uint64) hdr.nabortrels * sizeof(RelFileLocator)) +
 		MAXALIGN((uint64) hdr.ncommitstats * sizeof(xl_xact_stats_item)) +
 		MAXALIGN((uint64) hdr.nabortstats * sizeof(xl_xact_stats_item)) +
 		MAXALIGN((uint64) hdr.ninvalmsgs * sizeof(SharedInvalidationMessage));

@@ -539,16 +539,29 @@ has_repository_column(void)
 	return SPI_processed == 1;
 }
 
+static bool has_chain_columns(void);
+
 List *
 pitr_store_backup_signatures(void)
 {
 	List	   *sigs = NIL;
+	const char *query;
 
-	pitr_spi_check(SPI_execute(has_repository_column() ?
-							   "SELECT location, signature FROM pitr_restore.base_backup "
-							   "WHERE repository IS NULL" :
-							   "SELECT location, signature FROM pitr_restore.base_backup",
-							   false, 0), SPI_OK_SELECT, "reading base backups");
+	/*
+	 * A usable backup recorded before 1.2 has no chain: read it again, as
+	 * if it had changed.
+	 */
+	if (has_chain_columns())
+		query = "SELECT location, CASE WHEN chain IS NULL AND problem IS NULL "
+			"THEN '' ELSE signature END FROM pitr_restore.base_backup "
+			"WHERE repository IS NULL";
+	else if (has_repository_column())
+		query = "SELECT location, signature FROM pitr_restore.base_backup "
+			"WHERE repository IS NULL";
+	else
+		query = "SELECT location, signature FROM pitr_restore.base_backup";
+	pitr_spi_check(SPI_execute(query, false, 0), SPI_OK_SELECT,
+				   "reading base backups");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		sigs = lappend(sigs,
 					   list_make2(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
@@ -571,6 +584,44 @@ carried_datum(List *names)
 }
 
 /*
+ * Does base_backup have the incremental-chain columns (1.2)?  A 1.1
+ * schema, used by this library until ALTER EXTENSION ... UPDATE, has none.
+ */
+static bool
+has_chain_columns(void)
+{
+	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
+							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.base_backup'::pg_catalog.regclass "
+							   "AND attname OPERATOR(pg_catalog.=) 'chain' AND NOT attisdropped",
+							   true, 1), SPI_OK_SELECT, "reading base_backup's columns");
+	return SPI_processed == 1;
+}
+
+/*
+ * An incremental backup's link to the backup it builds on, and the chain
+ * of every usable backup (backup_dir.c links them).
+ */
+static void
+store_chain(const char *location, const PitrBackup *b)
+{
+	Oid			types[5] = {TEXTOID, LSNOID, INT4OID, TEXTOID, TEXTARRAYOID};
+	Datum		v[5];
+	char		n[5] = {' ', ' ', ' ', ' ', ' '};
+
+	v[0] = text_datum(location);
+	v[1] = b->incremental_from_lsn ? LSNGetDatum(b->incremental_from_lsn) : (n[1] = 'n', (Datum) 0);
+	v[2] = b->incremental_from_tli ? Int32GetDatum(b->incremental_from_tli) : (n[2] = 'n', (Datum) 0);
+	v[3] = b->incremental_from ? text_datum(b->incremental_from) : (n[3] = 'n', (Datum) 0);
+	v[4] = b->chain ? carried_datum(b->chain) : (n[4] = 'n', (Datum) 0);
+	pitr_spi_check(SPI_execute_with_args("UPDATE pitr_restore.base_backup "
+										 "SET incremental_from_lsn = $2, incremental_from_timeline = $3, "
+										 "incremental_from = $4, chain = $5 "
+										 "WHERE location OPERATOR(pg_catalog.=) $1",
+										 5, types, v, n, false, 0),
+				   SPI_OK_UPDATE, "recording an incremental backup's chain");
+}
+
+/*
  * Insert base backups; "repository" is the archive location whose
  * repository lists them, NULL for those of backup_dir.  A 1.0 schema
  * (the library updated before ALTER EXTENSION) has neither wal_carried
@@ -582,6 +633,7 @@ insert_backups(const char *dir, List *backups, List *sigs,
 {
 	ListCell   *lc;
 	bool		with_repository = has_repository_column();
+	bool		with_chain = has_chain_columns();
 
 	foreach(lc, backups)
 	{
@@ -646,6 +698,8 @@ insert_backups(const char *dir, List *backups, List *sigs,
 											 "ON CONFLICT (location) DO NOTHING",
 											 with_repository ? 20 : 18, types, v, n, false, 0),
 					   SPI_OK_INSERT, "adding a base backup");
+		if (with_chain && (b->chain != NIL || b->incremental_from_lsn != InvalidXLogRecPtr))
+			store_chain(TextDatumGetCString(v[0]), b);
 	}
 }
 

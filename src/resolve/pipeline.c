@@ -411,7 +411,7 @@ open_archive(Resolve *s, PitrResolution *r)
 	s->a.directory = pitr_resolve_col_text(0, 1);
 	if (pitr_resolve_col_null(0, 2))
 	{
-		r->reason = psprintf("the archive \"%s\" holds no readable PostgreSQL 15 WAL segment",
+		r->reason = psprintf("the archive \"%s\" holds no readable PostgreSQL " PG_MAJORVERSION " WAL segment",
 							 s->a.directory);
 		return false;
 	}

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "archive_files.h"
+#include "compat/pg_compat.h"
 #include "util/privilege.h"
 #include "resolve/walk.h"
 #include "segment_source.h"
@@ -369,7 +370,7 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 	char	   *sysid_text;
 	int			segsize;
 
-	if (cached_valid && cached_lxid == MyProc->lxid &&
+	if (cached_valid && cached_lxid == pitr_my_lxid() &&
 		cached_cid == GetCurrentCommandId(false) &&
 		cached_ps->archive_id == archive_id && cached_ps->npath == ntli)
 	{
@@ -407,7 +408,7 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 				 errmsg("archive \"%s\" holds no readable WAL segment", dir)));
 
 	/* Replace the cached source; the old one goes with its context. */
-	if (cached_valid && cached_lxid == MyProc->lxid)
+	if (cached_valid && cached_lxid == pitr_my_lxid())
 		MemoryContextDelete(cached_ps->cxt);
 	cached_valid = false;
 	cached_ps = NULL;
@@ -450,7 +451,7 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 	MemoryContextSwitchTo(oldcxt);
 
 	cached_ps = ps;
-	cached_lxid = MyProc->lxid;
+	cached_lxid = pitr_my_lxid();
 	cached_cid = GetCurrentCommandId(false);
 	return ps;
 }

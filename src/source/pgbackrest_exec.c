@@ -34,6 +34,7 @@
 #include "storage/latch.h"
 #include "utils/wait_event.h"
 
+#include "compat/pg_compat.h"
 #include "format/quote.h"
 #include "source/pgbackrest_exec.h"
 #include "util/privilege.h"

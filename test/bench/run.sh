@@ -5,7 +5,8 @@
 # prints the ratio ours/peer (lower is better; the target is <= 1.0).  Speed
 # is part of the product, so these are benchmarks, not timed tests: they
 # report, they do not fail on a slow ratio.  Run as root on Debian 12.
-# BENCH=name narrows the run to test/bench/name.sh.
+# BENCH=name narrows the run to test/bench/name.sh; PG_BIN=<bin directory>
+# runs them on another server (e.g. the PostgreSQL 18 test/pg.sh builds).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -13,6 +14,8 @@ cd "$top"
 
 ensure_packages
 build_and_install
+export PG_BIN
+echo "=== benchmarks on $(server_version) ($PG_BIN)"
 
 status=0
 for b in $(ls test/bench/*.sh | LC_ALL=C sort); do

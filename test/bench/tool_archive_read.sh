@@ -35,6 +35,13 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . test/lib.sh
 
+# pgBackRest 2.45 (Debian 12's) knows PostgreSQL up to 15.
+major=$(server_version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+if [ "$major" -gt 15 ]; then
+	echo "skipped: pgBackRest 2.45 (Debian 12's) does not support PostgreSQL $major"
+	exit 0
+fi
+
 WAL_MB=${BENCH_WAL_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
 . test/bench/common.bash

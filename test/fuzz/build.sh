@@ -28,8 +28,8 @@ out=${FUZZ_BUILD:-$here/build}
 # harness -> functions whose defining files it links
 declare -A MAP=(
 	[history]="pitr_parse_history"
-	[backup_label]="pitr_parse_backup_label"
-	[backup_manifest]="pitr_parse_backup_manifest pitr_backup_parse_lsn"
+	[backup_label]="pitr_parse_backup_label pitr_backup_parse_uint64"
+	[backup_manifest]="pitr_parse_backup_manifest pitr_backup_parse_lsn pitr_json_parse"
 	[tar]="pitr_tar_open"
 	[file_name]="pitr_classify_file_name pitr_compression_of_name pitr_compression_name"
 	[archive_read]="pitr_read_file pitr_compression_name"

@@ -25,7 +25,7 @@ lib=$("$PG_BIN/pg_config" --pkglibdir)
 [ -f "$lib/libpgcommon.a" ] || lib=$("$PG_BIN/pg_config" --libdir)
 gcc -g -O1 -w -DFRONTEND -I"$top/include" -I"$top/include/format" -I"$here" -I"$inc" \
 	"$here/fuzz_repo_info.c" "$here/report.c" "$here/replay.c" \
-	"$top"/src/format/{tool_ini,repo_backup,pgbackrest_info,barman_info}.c \
+	"$top"/src/format/{tool_ini,repo_backup,pgbackrest_info,barman_info}.c "$top"/src/compat/json.c \
 	"$lib/libpgcommon.a" "$lib/libpgport.a" -o "$out/build/fuzz_repo_info" \
 	>>"$out/build.log" 2>&1 || {
 	cat "$out/build.log" >&2

@@ -11,7 +11,25 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(new_primary workload xid_of commit_time_of wait_archived
-  resolve recover row_count);
+  resolve recover row_count pg_major have_extension);
+
+# The major version of the server under test (15, 18): the TAP framework
+# puts its bin directory first in PATH.
+sub pg_major
+{
+	my $v = `pg_config --version`;
+	$v =~ /PostgreSQL (\d+)/ or die "unexpected pg_config --version: $v";
+	return $1;
+}
+
+# Whether the server under test has extension $name installed.
+sub have_extension
+{
+	my ($name) = @_;
+	my $share = `pg_config --sharedir`;
+	chomp $share;
+	return -f "$share/extension/$name.control";
+}
 
 # A primary archiving into $archive (zstd-compressed when asked), with the
 # extension and a ledger table.  Options:

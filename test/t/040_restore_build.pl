@@ -181,7 +181,7 @@ sub evil_tar
 	mkdir("$bkdir/$name");
 	copy("$bkdir/tar/backup_manifest", "$bkdir/$name/backup_manifest") or die;
 	my $tar = Archive::Tar->new;
-	$tar->add_data('PG_VERSION', "15\n");
+	$tar->add_data('PG_VERSION', $primary->pg_version->major . "\n");
 	$tar->add_data($entry, 'evil', \%opts);
 	$tar->write("$bkdir/$name/base.tar") or die $tar->error;
 }

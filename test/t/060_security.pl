@@ -107,7 +107,7 @@ is( app($node, 'SELECT options->>\'table\' FROM pitr_restore.cleanup_hook WHERE 
 	'public.settings', 'the hook names its table by schema');
 
 $node->backup('bk');
-$node->safe_psql('app', 'SELECT 1');	# WAL after the backup, archived below
+$node->safe_psql('app', 'SELECT txid_current()');	# WAL after the backup, archived below
 my $walfile = $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
 $node->safe_psql('postgres', 'SELECT pg_switch_wal()');
 $node->poll_query_until('postgres',

@@ -287,8 +287,8 @@ note(join("\n", @chart));
 	ok(grep({ /B base backup .* R restore point +M mark +╰ branch/ } @chart), 'and the markers');
 	ok(grep({ /^TL 1 .*backups: b1, b2 +ended by branch to timeline 2$/ } @chart), 'the windows are listed');
 	my @holed = chart("'$holed', 80");
+	note(join("\n", @holed));	# as bytes: 17+'s TAP output dies on wide characters
 	utf8::decode($_) for @holed;
-	note(join("\n", @holed));
 	ok(grep({ /^TL 1 .*[━BRM]✕/ } @holed), 'a hole ends a window with a cross');
 	my @ascii = chart("'$holed', 80, ascii => true");
 	ok(!grep({ /[^\x00-\x7f]/ } @ascii), 'ascii => true draws in plain ASCII');

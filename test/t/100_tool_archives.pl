@@ -15,6 +15,9 @@ use Test::More;
 use PitrTest;
 use ToolRepo;
 
+my $unsupported = tools_unsupported();
+plan skip_all => $unsupported if $unsupported;
+
 my $node = PostgreSQL::Test::Cluster->new('primary');
 $node->init(has_archiving => 1, allows_streaming => 1);
 my $flat = $node->archive_dir;
