@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "port/pg_crc32c.h"
+#include "storage/fd.h"
 
+#include "format/archive_files.h"
 #include "format/sidecar.h"
 
 /* ---- writing ---- */
@@ -617,12 +619,16 @@ pitr_file_crc32c(const char *path, uint32 *crc_out, int64 *size, char **why)
 	int			fd;
 	ssize_t		n;
 	pg_crc32c	crc;
+	char	   *msg;
 
-	/* No ERROR between open and close, so a plain fd cannot leak. */
-	fd = open(path, O_RDONLY | PG_BINARY | O_NOFOLLOW, 0);
+	/*
+	 * Regular files only, opened without blocking (a FIFO in the file's
+	 * place must not hang the caller); no ERROR before the close.
+	 */
+	fd = pitr_open_regular(path, &msg);
 	if (fd < 0)
 	{
-		*why = psprintf("could not open file \"%s\": %s", path, strerror(errno));
+		*why = psprintf("could not read file \"%s\": %s", path, msg);
 		return false;
 	}
 	INIT_CRC32C(crc);
@@ -636,11 +642,11 @@ pitr_file_crc32c(const char *path, uint32 *crc_out, int64 *size, char **why)
 	{
 		int			save = errno;
 
-		close(fd);
+		CloseTransientFile(fd);
 		*why = psprintf("could not read file \"%s\": %s", path, strerror(save));
 		return false;
 	}
-	close(fd);
+	CloseTransientFile(fd);
 	FIN_CRC32C(crc);
 	*crc_out = crc;
 	return true;
