@@ -2,3 +2,10 @@
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION pitr_restore UPDATE TO '1.2'" to load this file. \quit
+
+-- reliability: segments must chain.  Each segment's link to its
+-- predecessor: the xl_prev of the record at first_lsn (the start of the
+-- predecessor's last record when the two chain) and the start of its own
+-- last record.  NULL for segments indexed before 1.2 (read again).
+ALTER TABLE pitr_restore.archive_file ADD COLUMN first_prev pg_lsn;
+ALTER TABLE pitr_restore.archive_file ADD COLUMN last_lsn pg_lsn;

@@ -31,6 +31,7 @@ typedef struct PitrStore
 	int			archive_id;
 	uint64		sysid;			/* 0 until settled */
 	int			segsize;		/* 0 until settled */
+	bool		has_link;		/* archive_file has first_prev, last_lsn */
 	SPIPlanPtr	insert_file;
 	SPIPlanPtr	insert_event;
 } PitrStore;
@@ -46,6 +47,7 @@ typedef struct PitrKnownFile
 	bool		unused;			/* a copy recovery does not fetch */
 	bool		complete;		/* an ok segment */
 	XLogRecPtr	next_lsn;
+	XLogRecPtr	last_lsn;		/* start of its last record, if known */
 } PitrKnownFile;
 
 /*

@@ -417,6 +417,13 @@ static bool
 sidecar_predecessor_is(const PitrSidecar *sc, PitrArchiveFile *prev,
 					   XLogRecPtr start, char **why)
 {
+	/* Without its link (format 1) its chain cannot be checked. */
+	if (!sc->sum.has_link && sc->sum.records > 0)
+	{
+		*why = psprintf("The summary (format version %d) does not record its link to the predecessor.",
+						sc->version);
+		return false;
+	}
 	if (sc->prev_file == NULL && XLogRecPtrIsInvalid(start))
 		return true;
 	if (sc->prev_file && prev && strcmp(sc->prev_file, prev->name) == 0 &&
@@ -426,6 +433,30 @@ sidecar_predecessor_is(const PitrSidecar *sc, PitrArchiveFile *prev,
 					sc->prev_file ? sc->prev_file : "no segment",
 					LSN_FORMAT_ARGS(sc->start),
 					prev ? prev->name : "no segment", LSN_FORMAT_ARGS(start));
+	return false;
+}
+
+/*
+ * Does the segment's first record link back to its predecessor's last one
+ * (xl_prev), as recovery checks when it reads on?  A segment of a diverged
+ * copy of the database or of an earlier run has the same name but does
+ * not: the WAL breaks there.  Unknown links (no predecessor, one indexed
+ * before 1.2) pass.
+ */
+static bool
+chains_to(PitrArchiveFile *f, const PitrSegmentSummary *sum,
+		  PitrArchiveFile *prev, PitrKnownFile *pk, XLogRecPtr start,
+		  char **detail)
+{
+	if (prev == NULL || pk == NULL || XLogRecPtrIsInvalid(start) ||
+		XLogRecPtrIsInvalid(pk->last_lsn) || !sum->has_link ||
+		sum->records == 0 || sum->first_lsn != start ||
+		sum->first_prev == pk->last_lsn)
+		return true;
+	*detail = psprintf("segment \"%s\" does not follow \"%s\": its first record at %X/%X links back to %X/%X, but the last record of \"%s\" begins at %X/%X (a segment of another copy of this database, or of an earlier run): the WAL breaks there",
+					   f->name, prev->name, LSN_FORMAT_ARGS(sum->first_lsn),
+					   LSN_FORMAT_ARGS(sum->first_prev), prev->name,
+					   LSN_FORMAT_ARGS(pk->last_lsn));
 	return false;
 }
 
@@ -441,9 +472,11 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	PitrArchiveFile *prev;
 	XLogRecPtr	start = InvalidXLogRecPtr;
 	PitrKnownFile *k;
+	PitrKnownFile *pk = NULL;
 	PitrReadStatus rs;
 	ListCell   *lc;
 	MemoryContext old;
+	bool		linked;
 
 	if (!s->acceptable)
 		return;
@@ -454,8 +487,9 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	prev = segno > 0 ? pitr_segsrc_find(st->src, f->tli, segno - 1) : NULL;
 	if (prev)
 	{
-		PitrKnownFile *pk = hash_search(st->known, prev->name, HASH_FIND, NULL);
 		XLogRecPtr	prevstart;
+
+		pk = hash_search(st->known, prev->name, HASH_FIND, NULL);
 
 		XLogSegNoOffsetToRecPtr(segno - 1, 0, segsize, prevstart);
 		if (pk && pk->complete && pk->next_lsn >= prevstart)
@@ -499,7 +533,14 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 		MemoryContextSwitchTo(old);
 	}
 
-	if (f->kind == PITR_FILE_PARTIAL)
+	linked = chains_to(f, &sum, prev, pk, start, &detail);
+	if (!linked)
+	{
+		sum.complete = false;
+		sum.events = NIL;		/* records of another history */
+		status = "corrupt";
+	}
+	else if (f->kind == PITR_FILE_PARTIAL)
 	{
 		status = "partial";
 		detail = sum.complete ? NULL :
@@ -523,6 +564,7 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	k->seen = true;
 	k->complete = (f->kind == PITR_FILE_SEGMENT && sum.complete);
 	k->next_lsn = sum.records ? sum.next_lsn : InvalidXLogRecPtr;
+	k->last_lsn = (sum.records && sum.has_link) ? sum.last_lsn : InvalidXLogRecPtr;
 	st->segments_scanned++;
 }
 
@@ -862,6 +904,65 @@ scan_segments(ArchiveScan *st, SegmentToScan *segs, int nsegs,
 	PG_END_TRY();
 }
 
+/*
+ * A segment's chain to its predecessor is checked when it is read: when a
+ * segment is read again (changed, new, retried), the segment after it is
+ * read again too, so its link is checked against what is there now.  The
+ * segment numbers read again, as a set; NULL before the segment size is
+ * known (then every segment is new).
+ */
+static bool
+file_is_unchanged(ArchiveScan *st, PitrArchiveFile *f, HTAB *fetched)
+{
+	PitrKnownFile *k = hash_search(st->known, f->name, HASH_FIND, NULL);
+
+	return k != NULL && k->size == f->size && k->mtime == f->mtime &&
+		!k->retry && k->unused == (fetched_copy(fetched, f) != f);
+}
+
+static HTAB *
+successors_to_check(ArchiveScan *st, List *files, HTAB *fetched)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	ListCell   *lc;
+
+	if (st->store.segsize == 0)
+		return NULL;
+	ctl.keysize = sizeof(XLogSegNo);
+	ctl.entrysize = sizeof(XLogSegNo);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("pitr_restore segments read again", 64, &ctl,
+					HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, files)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+
+		if (f->kind == PITR_FILE_SEGMENT && !file_is_unchanged(st, f, fetched))
+		{
+			XLogSegNo	segno = pitr_file_segno(f, st->store.segsize);
+
+			(void) hash_search(h, &segno, HASH_ENTER, NULL);
+		}
+	}
+	return h;
+}
+
+static bool
+successor_of_changed(ArchiveScan *st, HTAB *relink, PitrArchiveFile *f)
+{
+	XLogSegNo	segno;
+
+	if (relink == NULL ||
+		(f->kind != PITR_FILE_SEGMENT && f->kind != PITR_FILE_PARTIAL))
+		return false;
+	segno = pitr_file_segno(f, st->store.segsize);
+	if (segno == 0)
+		return false;
+	segno--;
+	return hash_search(relink, &segno, HASH_FIND, NULL) != NULL;
+}
+
 /* Scan, the archive's lock being held.  dir is canonical. */
 static void
 scan_locked(ArchiveScan *st, PitrScanResult *res)
@@ -880,6 +981,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	StringInfoData setup;
 	PitrScanPool *pool;
 	WorkerItems items;
+	HTAB	   *relink;
 
 	st->next_progress = PROGRESS_BYTES;
 	st->reader = pitr_file_reader_create();
@@ -893,6 +995,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	 * passed; changed ones are dropped, to be read again.
 	 */
 	segs = palloc0(sizeof(SegmentToScan) * (list_length(files) + 1));
+	relink = successors_to_check(st, files, fetched);
 	foreach(lc, files)
 	{
 		PitrArchiveFile *f = lfirst(lc);
@@ -901,7 +1004,8 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 
 		k = hash_search(st->known, f->name, HASH_ENTER, &found);
 		if (found && k->size == f->size && k->mtime == f->mtime &&
-			!k->retry && k->unused == is_unused)
+			!k->retry && k->unused == is_unused &&
+			!successor_of_changed(st, relink, f))
 		{
 			k->seen = true;
 			continue;

@@ -60,6 +60,20 @@ first_int(void)
 	return isnull ? 0 : DatumGetInt32(d);
 }
 
+/*
+ * Does archive_file have the chain columns (1.2)?  The library may run
+ * against an older schema until ALTER EXTENSION ... UPDATE.
+ */
+static bool
+has_link_columns(void)
+{
+	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
+							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.archive_file'::pg_catalog.regclass "
+							   "AND attname OPERATOR(pg_catalog.=) 'last_lsn' AND NOT attisdropped",
+							   true, 1), SPI_OK_SELECT, "reading archive_file's columns");
+	return SPI_processed == 1;
+}
+
 bool
 pitr_store_open(PitrStore *store, const char *dir, bool wait)
 {
@@ -168,10 +182,25 @@ pitr_store_known_files(PitrStore *store)
 						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	values[0] = Int32GetDatum(store->archive_id);
-	pitr_spi_check(SPI_execute_with_args("SELECT file_name, file_size, "
+	store->has_link = has_link_columns();
+
+	/*
+	 * A segment indexed without its link to the predecessor (before 1.2)
+	 * is read again, so every segment's chain can be checked.
+	 */
+	pitr_spi_check(SPI_execute_with_args(store->has_link ?
+										 "SELECT file_name, file_size, "
 										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
 										 "status = 'ok' AND kind = 'segment', "
-										 "next_lsn, status = 'unreadable', status = 'unused' "
+										 "next_lsn, status = 'unreadable' OR "
+										 "(status = 'ok' AND kind = 'segment' AND records > 0 AND last_lsn IS NULL), "
+										 "status = 'unused', last_lsn "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+										 "status = 'ok' AND kind = 'segment', "
+										 "next_lsn, status = 'unreadable', status = 'unused', "
+										 "NULL::pg_catalog.pg_lsn "
 										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
 										 1, types, values, NULL, false, 0),
 				   SPI_OK_SELECT, "reading the index");
@@ -196,6 +225,8 @@ pitr_store_known_files(PitrStore *store)
 		k->next_lsn = isnull ? InvalidXLogRecPtr : DatumGetLSN(d);
 		k->retry = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 		k->unused = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		d = SPI_getbinval(tup, desc, 8, &isnull);
+		k->last_lsn = isnull ? InvalidXLogRecPtr : DatumGetLSN(d);
 	}
 	return known;
 }
@@ -214,7 +245,7 @@ pitr_store_delete_file(PitrStore *store, const char *name)
 				   SPI_OK_DELETE, "dropping a file from the index");
 }
 
-#define FILE_COLS 25
+#define FILE_COLS 27
 
 void
 pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
@@ -231,10 +262,20 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 			TIMESTAMPTZOID, INT4OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
 			LSNOID, LSNOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
 			TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID,
-		BOOLOID, BOOLOID};
+		BOOLOID, BOOLOID, LSNOID, LSNOID};
 
 		store->insert_file =
-			SPI_prepare("INSERT INTO pitr_restore.archive_file (archive_id, "
+			SPI_prepare(store->has_link ?
+						"INSERT INTO pitr_restore.archive_file (archive_id, "
+						"file_name, kind, compression, file_size, file_mtime, "
+						"timeline, segno, status, detail, system_identifier, "
+						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
+						"first_commit_time, last_commit_time, min_commit_time, "
+						"max_commit_time, min_xid, max_xid, has_switch, "
+						"wal_level_minimal, first_prev, last_lsn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
+						"$19, $20, $21, $22, $23, $24, $25, $26, $27)" :
+						"INSERT INTO pitr_restore.archive_file (archive_id, "
 						"file_name, kind, compression, file_size, file_mtime, "
 						"timeline, segno, status, detail, system_identifier, "
 						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
@@ -243,7 +284,7 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
 						"$19, $20, $21, $22, $23, $24, $25)",
-						FILE_COLS, types);
+						store->has_link ? FILE_COLS : FILE_COLS - 2, types);
 		if (store->insert_file == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(store->insert_file);
@@ -306,6 +347,12 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 		v[23] = BoolGetDatum(sum->has_switch);
 		v[24] = BoolGetDatum(sum->wal_level_minimal);
 		n[23] = n[24] = ' ';
+		if (sum->has_link && sum->records > 0)
+		{
+			v[25] = LSNGetDatum(sum->first_prev);
+			v[26] = LSNGetDatum(sum->last_lsn);
+			n[25] = n[26] = ' ';
+		}
 	}
 
 	pitr_spi_check(SPI_execute_plan(store->insert_file, v, n, false, 0),
