@@ -9,3 +9,14 @@
 -- last record.  NULL for segments indexed before 1.2 (read again).
 ALTER TABLE pitr_restore.archive_file ADD COLUMN first_prev pg_lsn;
 ALTER TABLE pitr_restore.archive_file ADD COLUMN last_lsn pg_lsn;
+
+-- reliability: refresh_archive(dir) also compares every indexed file's size
+-- and mtime with the directory (a file rewritten in place does not change
+-- its directory's mtime); resolve_target calls the form below, which skips
+-- that and checks only the files on the path it certifies.  Internal.
+CREATE FUNCTION pitr_restore.refresh_archive(archive_dir text, check_files boolean)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pitr_refresh_archive_sql'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.refresh_archive(text, boolean) FROM PUBLIC;

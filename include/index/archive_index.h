@@ -28,4 +28,10 @@ extern char *pitr_canonical_archive(const char *dir);
 /* Refresh the index of an archive directory; the caller is inside SPI. */
 extern void pitr_refresh_archive(const char *dir, PitrScanResult *res);
 
+/*
+ * Set by refresh_archive() to the archive's path when another session was
+ * scanning it, so the index used is the one last committed; else "".
+ */
+extern char pitr_refresh_busy_dir[];
+
 #endif							/* PITR_ARCHIVE_INDEX_H */

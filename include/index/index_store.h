@@ -57,6 +57,12 @@ typedef struct PitrKnownFile
  */
 extern bool pitr_store_open(PitrStore *store, const char *dir, bool wait);
 
+/*
+ * Is another session scanning the archive right now (holding its lock)?
+ * Takes nothing: the probe is released at once.
+ */
+extern bool pitr_store_scan_running(const char *dir);
+
 /* The archive's id if it was indexed, else 0. */
 extern int	pitr_store_indexed_id(const char *dir);
 

@@ -1191,24 +1191,76 @@ pitr_archive_path(PG_FUNCTION_ARGS)
 
 /*
  * refresh_archive(archive_dir text DEFAULT NULL) returns the archive's id,
- * after a scan if the directory changed since the last one.  If another
+ * after a scan if the directory changed since the last one, or if a file
+ * the index holds changed in place (size or mtime; with check_files =
+ * false that is left to the caller, who checks only the files it uses).  If another
  * session is scanning it right now, the index it committed last is used
  * (with a NOTICE saying so) rather than waiting for that scan's
  * transaction; an archive never indexed is waited for, within
  * lock_timeout.
+ */
+char		pitr_refresh_busy_dir[MAXPGPATH];
+
+/*
+ * Is every segment and history file the index holds of a flat archive
+ * still there with the size and mtime it was read with?  A file rewritten
+ * in place does not change its directory's mtime.  (A tool's archive is
+ * compared by its listing, which holds every file's size and mtime.)
+ */
+static bool
+indexed_files_unchanged(const char *dir, int archive_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+
+	if (pitr_source_maybe_tool(dir))
+		return true;
+	v[0] = Int32GetDatum(archive_id);
+	pitr_spi_check(SPI_execute_with_args("SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
+										 1, types, v, NULL, true, 0),
+				   SPI_OK_SELECT, "reading the index");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		int64		size = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													   SPI_tuptable->tupdesc, 2, &isnull));
+		int64		mtime = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+														SPI_tuptable->tupdesc, 3, &isnull));
+		char		path[MAXPGPATH];
+		struct stat stb;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
+			(int64) stb.st_mtime != mtime)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * refresh_archive(archive_dir text DEFAULT NULL [, check_files boolean])
  */
 Datum
 pitr_refresh_archive_sql(PG_FUNCTION_ARGS)
 {
 	char	   *dir;
 	int			id;
+	bool		check_files = PG_NARGS() < 2 || PG_ARGISNULL(1) || PG_GETARG_BOOL(1);
 
 	pitr_check_read_privilege();
 	dir = pitr_canonical_archive(pitr_archive_dir_arg(PG_ARGISNULL(0) ? NULL :
 													  PG_GETARG_TEXT_PP(0)));
 
 	SPI_connect();
+	pitr_refresh_busy_dir[0] = '\0';
 	id = pitr_store_unchanged_id(dir, dir_mtime(dir));
+	if (id != 0 && check_files && !indexed_files_unchanged(dir, id))
+		id = 0;
 	if (id == 0)
 	{
 		ArchiveScan st;
@@ -1221,10 +1273,13 @@ pitr_refresh_archive_sql(PG_FUNCTION_ARGS)
 			id = res.archive_id;
 		}
 		else if ((id = pitr_store_indexed_id(dir)) != 0)
+		{
+			strlcpy(pitr_refresh_busy_dir, dir, MAXPGPATH);
 			ereport(NOTICE,
 					(errmsg("WAL archive \"%s\" is being scanned by another session; using its index as last committed", dir),
 					 errdetail("Files archived since that index was committed are not taken into account."),
 					 errhint("Run pitr_restore.scan_archive() once the other scan has finished to include them.")));
+		}
 		else
 		{
 			(void) pitr_store_open(&st.store, dir, true);

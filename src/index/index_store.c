@@ -135,6 +135,32 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 	return true;
 }
 
+bool
+pitr_store_scan_running(const char *dir)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		v[2];
+	bool		isnull;
+	bool		got;
+
+	/*
+	 * A session-level probe of the scans' transaction-level lock: it
+	 * conflicts with it, and is released at once.
+	 */
+	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
+	v[1] = text_datum(dir);
+	pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_lock($1, pg_catalog.hashtext($2))",
+										 2, types, v, NULL, false, 0),
+				   SPI_OK_SELECT, "probing the archive's lock");
+	got = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	if (got)
+		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_unlock($1, pg_catalog.hashtext($2))",
+											 2, types, v, NULL, false, 0),
+					   SPI_OK_SELECT, "probing the archive's lock");
+	return !got;
+}
+
 int
 pitr_store_indexed_id(const char *dir)
 {

@@ -30,6 +30,7 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
+#include "resolve/certify.h"
 #include "resolve/resolve_internal.h"
 
 PG_FUNCTION_INFO_V1(pitr_resolve_target);
@@ -299,7 +300,8 @@ parse_args(FunctionCallInfo fcinfo, TargetArgs *t)
 
 /* ---- candidate timelines and occurrences ---- */
 
-static const char Q_REFRESH[] = "SELECT pitr_restore.refresh_archive($1)";
+/* the path's files are compared by certify.c, not every file */
+static const char Q_REFRESH[] = "SELECT pitr_restore.refresh_archive($1, false)";
 static const char Q_ARCHIVE[] =
 "SELECT directory, segment_size FROM pitr_restore.archive "
 "WHERE archive_id OPERATOR(pg_catalog.=) $1";
@@ -796,7 +798,15 @@ pitr_resolve_target(PG_FUNCTION_ARGS)
 	SPI_connect();
 	/* an ERROR's abort pops the snapshot stack */
 	snapshot_pushed = false;
-	resolve(&t, &r);
+	/* Certified against the archive as it is now (certify.c). */
+	for (int attempt = 0;; attempt++)
+	{
+		resolve(&t, &r);
+		if (!pitr_certify_resolution(&r, t.kind,
+									 t.kind == PITR_TARGET_MARK ? t.mark : t.name,
+									 attempt))
+			break;
+	}
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = BoolGetDatum(r.reachable);
