@@ -9,6 +9,9 @@
 -- last record.  NULL for segments indexed before 1.2 (read again).
 ALTER TABLE pitr_restore.archive_file ADD COLUMN first_prev pg_lsn;
 ALTER TABLE pitr_restore.archive_file ADD COLUMN last_lsn pg_lsn;
+-- The file as it was read: mtime and ctime to the nanosecond and inode
+-- (a rewrite in place, even with its mtime put back, changes the ctime).
+ALTER TABLE pitr_restore.archive_file ADD COLUMN file_stamp text;
 
 -- reliability: refresh_archive(dir) also compares every indexed file's size
 -- and mtime with the directory (a file rewritten in place does not change

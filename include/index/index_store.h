@@ -48,6 +48,7 @@ typedef struct PitrKnownFile
 	bool		complete;		/* an ok segment */
 	XLogRecPtr	next_lsn;
 	XLogRecPtr	last_lsn;		/* start of its last record, if known */
+	char		stamp[96];		/* pitr_file_stamp(), "" if not recorded */
 } PitrKnownFile;
 
 /*
@@ -62,6 +63,9 @@ extern bool pitr_store_open(PitrStore *store, const char *dir, bool wait);
  * Takes nothing: the probe is released at once.
  */
 extern bool pitr_store_scan_running(const char *dir);
+
+/* Does archive_file have the 1.2 columns (first_prev, last_lsn, file_stamp)? */
+extern bool pitr_store_has_link_columns(void);
 
 /* The archive's id if it was indexed, else 0. */
 extern int	pitr_store_indexed_id(const char *dir);
@@ -78,6 +82,7 @@ extern void pitr_store_delete_file(PitrStore *store, const char *name);
 typedef struct PitrFileRow
 {
 	PitrArchiveFile *file;
+	const char *stamp;			/* pitr_file_stamp() when read, or NULL */
 	const char *status;
 	const char *detail;
 	const PitrSegmentHead *head;

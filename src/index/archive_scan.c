@@ -112,6 +112,25 @@ pitr_canonical_archive(const char *dir)
 	return pstrdup(real);
 }
 
+bool
+pitr_file_stamp(const char *dir, const char *name, char *out)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (lstat(path, &st) != 0)
+	{
+		out[0] = '\0';
+		return false;
+	}
+	snprintf(out, PITR_STAMP_LEN, "%lld.%09ld %lld.%09ld %llu",
+			 (long long) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec,
+			 (long long) st.st_ctim.tv_sec, (long) st.st_ctim.tv_nsec,
+			 (unsigned long long) st.st_ino);
+	return true;
+}
+
 static void
 progress(ArchiveScan *st)
 {
@@ -135,6 +154,14 @@ insert_row(ArchiveScan *st, PitrArchiveFile *f, const char *status,
 	PitrFileRow row;
 
 	row.file = f;
+	row.stamp = NULL;
+	if (st->archive == NULL)
+	{
+		PitrKnownFile *k = hash_search(st->known, f->name, HASH_FIND, NULL);
+
+		if (k != NULL && k->stamp[0] != '\0')
+			row.stamp = k->stamp;
+	}
 	row.status = status;
 	row.detail = detail;
 	row.head = head;
@@ -905,6 +932,29 @@ scan_segments(ArchiveScan *st, SegmentToScan *segs, int nsegs,
 }
 
 /*
+ * The file's stamp (mtime and ctime to the nanosecond, inode) is what the
+ * index recorded: a file rewritten in place, even to the same size with
+ * its mtime put back (touch -r), or renamed over, has a new ctime.  Files
+ * indexed without a stamp, and a tool's files, compare by size and mtime.
+ * The current stamp is noted in k for the row about to be stored.
+ */
+static bool
+same_stamp(ArchiveScan *st, PitrKnownFile *k, PitrArchiveFile *f, bool note)
+{
+	char		cur[PITR_STAMP_LEN];
+	bool		same;
+
+	if (st->archive != NULL)
+		return true;
+	if (!pitr_file_stamp(st->store.dir, f->name, cur))
+		return false;
+	same = k->stamp[0] == '\0' || strcmp(k->stamp, cur) == 0;
+	if (note)
+		strlcpy(k->stamp, cur, PITR_STAMP_LEN);
+	return same;
+}
+
+/*
  * A segment's chain to its predecessor is checked when it is read: when a
  * segment is read again (changed, new, retried), the segment after it is
  * read again too, so its link is checked against what is there now.  The
@@ -917,7 +967,8 @@ file_is_unchanged(ArchiveScan *st, PitrArchiveFile *f, HTAB *fetched)
 	PitrKnownFile *k = hash_search(st->known, f->name, HASH_FIND, NULL);
 
 	return k != NULL && k->size == f->size && k->mtime == f->mtime &&
-		!k->retry && k->unused == (fetched_copy(fetched, f) != f);
+		!k->retry && k->unused == (fetched_copy(fetched, f) != f) &&
+		same_stamp(st, k, f, false);
 }
 
 static HTAB *
@@ -1003,13 +1054,18 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 		bool		found;
 
 		k = hash_search(st->known, f->name, HASH_ENTER, &found);
+		if (!found)
+			k->stamp[0] = '\0';
 		if (found && k->size == f->size && k->mtime == f->mtime &&
 			!k->retry && k->unused == is_unused &&
+			same_stamp(st, k, f, true) &&
 			!successor_of_changed(st, relink, f))
 		{
 			k->seen = true;
 			continue;
 		}
+		if (st->archive == NULL)
+			(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
 		if (found)
 			pitr_store_delete_file(&st->store, f->name);
 		k->size = f->size;
@@ -1200,6 +1256,7 @@ pitr_archive_path(PG_FUNCTION_ARGS)
  * lock_timeout.
  */
 char		pitr_refresh_busy_dir[MAXPGPATH];
+char		pitr_refresh_last_dir[MAXPGPATH];
 
 /*
  * Is every segment and history file the index holds of a flat archive
@@ -1216,8 +1273,13 @@ indexed_files_unchanged(const char *dir, int archive_id)
 	if (pitr_source_maybe_tool(dir))
 		return true;
 	v[0] = Int32GetDatum(archive_id);
-	pitr_spi_check(SPI_execute_with_args("SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint "
+	pitr_spi_check(SPI_execute_with_args(!pitr_store_has_link_columns() ?
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+										 "file_stamp "
 										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
 										 1, types, v, NULL, true, 0),
 				   SPI_OK_SELECT, "reading the index");
@@ -1229,16 +1291,34 @@ indexed_files_unchanged(const char *dir, int archive_id)
 													   SPI_tuptable->tupdesc, 2, &isnull));
 		int64		mtime = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
 														SPI_tuptable->tupdesc, 3, &isnull));
+		char	   *stamp = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+		char		cur[PITR_STAMP_LEN];
 		char		path[MAXPGPATH];
 		struct stat stb;
 
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
+
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
 			(int64) stb.st_mtime != mtime)
 			return false;
+		if (stamp != NULL && (!pitr_file_stamp(dir, name, cur) ||
+							  strcmp(stamp, cur) != 0))
+			return false;
 	}
+	return true;
+}
+
+bool
+pitr_refresh_if_files_changed(const char *dir)
+{
+	int			id = pitr_store_indexed_id(dir);
+	PitrScanResult res;
+
+	if (id == 0 || indexed_files_unchanged(dir, id))
+		return false;
+	pitr_refresh_archive(dir, &res);
 	return true;
 }
 
@@ -1258,6 +1338,7 @@ pitr_refresh_archive_sql(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	pitr_refresh_busy_dir[0] = '\0';
+	strlcpy(pitr_refresh_last_dir, dir, MAXPGPATH);
 	id = pitr_store_unchanged_id(dir, dir_mtime(dir));
 	if (id != 0 && check_files && !indexed_files_unchanged(dir, id))
 		id = 0;

@@ -64,8 +64,8 @@ first_int(void)
  * Does archive_file have the chain columns (1.2)?  The library may run
  * against an older schema until ALTER EXTENSION ... UPDATE.
  */
-static bool
-has_link_columns(void)
+bool
+pitr_store_has_link_columns(void)
 {
 	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
 							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.archive_file'::pg_catalog.regclass "
@@ -208,7 +208,7 @@ pitr_store_known_files(PitrStore *store)
 						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	values[0] = Int32GetDatum(store->archive_id);
-	store->has_link = has_link_columns();
+	store->has_link = pitr_store_has_link_columns();
 
 	/*
 	 * A segment indexed without its link to the predecessor (before 1.2)
@@ -220,13 +220,13 @@ pitr_store_known_files(PitrStore *store)
 										 "status = 'ok' AND kind = 'segment', "
 										 "next_lsn, status = 'unreadable' OR "
 										 "(status = 'ok' AND kind = 'segment' AND records > 0 AND last_lsn IS NULL), "
-										 "status = 'unused', last_lsn "
+										 "status = 'unused', last_lsn, file_stamp "
 										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
 										 "SELECT file_name, file_size, "
 										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
 										 "status = 'ok' AND kind = 'segment', "
 										 "next_lsn, status = 'unreadable', status = 'unused', "
-										 "NULL::pg_catalog.pg_lsn "
+										 "NULL::pg_catalog.pg_lsn, NULL::text "
 										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
 										 1, types, values, NULL, false, 0),
 				   SPI_OK_SELECT, "reading the index");
@@ -253,6 +253,11 @@ pitr_store_known_files(PitrStore *store)
 		k->unused = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
 		d = SPI_getbinval(tup, desc, 8, &isnull);
 		k->last_lsn = isnull ? InvalidXLogRecPtr : DatumGetLSN(d);
+		{
+			char	   *stamp = SPI_getvalue(tup, desc, 9);
+
+			strlcpy(k->stamp, stamp ? stamp : "", sizeof(k->stamp));
+		}
 	}
 	return known;
 }
@@ -271,7 +276,7 @@ pitr_store_delete_file(PitrStore *store, const char *name)
 				   SPI_OK_DELETE, "dropping a file from the index");
 }
 
-#define FILE_COLS 27
+#define FILE_COLS 28
 
 void
 pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
@@ -288,7 +293,7 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 			TIMESTAMPTZOID, INT4OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
 			LSNOID, LSNOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
 			TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID,
-		BOOLOID, BOOLOID, LSNOID, LSNOID};
+		BOOLOID, BOOLOID, LSNOID, LSNOID, TEXTOID};
 
 		store->insert_file =
 			SPI_prepare(store->has_link ?
@@ -298,9 +303,9 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
 						"first_commit_time, last_commit_time, min_commit_time, "
 						"max_commit_time, min_xid, max_xid, has_switch, "
-						"wal_level_minimal, first_prev, last_lsn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+						"wal_level_minimal, first_prev, last_lsn, file_stamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
-						"$19, $20, $21, $22, $23, $24, $25, $26, $27)" :
+						"$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)" :
 						"INSERT INTO pitr_restore.archive_file (archive_id, "
 						"file_name, kind, compression, file_size, file_mtime, "
 						"timeline, segno, status, detail, system_identifier, "
@@ -310,7 +315,7 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
 						"$19, $20, $21, $22, $23, $24, $25)",
-						store->has_link ? FILE_COLS : FILE_COLS - 2, types);
+						store->has_link ? FILE_COLS : FILE_COLS - 3, types);
 		if (store->insert_file == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(store->insert_file);
@@ -381,6 +386,11 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 		}
 	}
 
+	if (row->stamp)
+	{
+		v[27] = text_datum(row->stamp);
+		n[27] = ' ';
+	}
 	pitr_spi_check(SPI_execute_plan(store->insert_file, v, n, false, 0),
 				   SPI_OK_INSERT, "adding a file to the index");
 }

@@ -8,7 +8,8 @@
  * and walks the real WAL around the stop.  Before its answer is given:
  *
  *	- every segment file on the path from the backup to the stop is
- *	  compared (lstat: size and mtime) with what the index read; if one
+ *	  compared (lstat: size, mtime, and the stamp of mtime and ctime to the
+ *	  nanosecond and inode) with what the index read; if one
  *	  changed, vanished or was rewritten in place, the index is refreshed
  *	  (the changed file and the one after it are read again, their chain
  *	  checked) and the target resolved again;
@@ -16,6 +17,8 @@
  *	  segment: a restore point of that name must begin exactly where the
  *	  index places it, else the answer is unreachable (a sidecar is a
  *	  cache, never a proof);
+ *	- an answer "unreachable" is given only after every file the index
+ *	  holds was compared with the directory (a segment put right in place);
  *	- an answer "unreachable" given while another session was refreshing
  *	  the index is not given: the other scan is waited for (within
  *	  lock_timeout) and the target resolved again, or the reason says so.
@@ -55,7 +58,16 @@ static const char Q_SEGSIZE[] =
 /* Every indexed copy of the path's segments (superset of what is read). */
 static const char Q_PATH_FILES[] =
 "SELECT f.file_name, f.file_size, "
-"pg_catalog.date_part('epoch', f.file_mtime)::bigint "
+"pg_catalog.date_part('epoch', f.file_mtime)::bigint, f.file_stamp "
+"FROM pitr_restore.archive_file f "
+"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 "
+"AND f.timeline OPERATOR(pg_catalog.=) ANY ($2) "
+"AND f.segno BETWEEN $3 AND $4";
+
+/* The same on a schema older than 1.2 (no stamps yet). */
+static const char Q_PATH_FILES_OLD[] =
+"SELECT f.file_name, f.file_size, "
+"pg_catalog.date_part('epoch', f.file_mtime)::bigint, NULL::text "
 "FROM pitr_restore.archive_file f "
 "WHERE f.archive_id OPERATOR(pg_catalog.=) $1 "
 "AND f.timeline OPERATOR(pg_catalog.=) ANY ($2) "
@@ -103,13 +115,15 @@ changed_path_file(const PitrResolution *r, int segsize)
 										   TYPALIGN_INT));
 	v[2] = Int64GetDatum((int64) lo);
 	v[3] = Int64GetDatum((int64) hi);
-	rows = pitr_resolve_query(Q_PATH_FILES, 4, types, v, NULL, true, 0);
+	rows = pitr_resolve_query(pitr_store_has_link_columns() ? Q_PATH_FILES :
+							  Q_PATH_FILES_OLD, 4, types, v, NULL, true, 0);
 	for (uint64 i = 0; i < rows; i++)
 	{
 		char	   *name = pitr_resolve_col_text(i, 1);
 		int64		size = DatumGetInt64(pitr_resolve_col(i, 2));
 		int64		mtime = DatumGetInt64(pitr_resolve_col(i, 3));
 		char		path[MAXPGPATH];
+		char		cur[PITR_STAMP_LEN];
 		struct stat st;
 
 		if ((i & 1023) == 0)
@@ -118,6 +132,15 @@ changed_path_file(const PitrResolution *r, int segsize)
 		if (lstat(path, &st) != 0 || (int64) st.st_size != size ||
 			(int64) st.st_mtime != mtime)
 			return name;
+		if (!pitr_resolve_col_null(i, 4))
+		{
+			char	   *stamp = pitr_resolve_col_text(i, 4);
+
+			if (!pitr_file_stamp(r->archive_dir, name, cur) ||
+				strcmp(stamp, cur) != 0)
+				return name;
+			pfree(stamp);
+		}
 		pfree(name);
 	}
 	return NULL;
@@ -191,8 +214,14 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 							 r->reason ? r->reason : "");
 		return false;
 	}
+	/*
+	 * Unreachable: perhaps because of a file the index read before it was
+	 * put right in place.  Every indexed file is compared (an unreachable
+	 * answer is rare and may cost that), once.
+	 */
 	if (!r->reachable)
-		return false;
+		return attempt == 0 && pitr_refresh_last_dir[0] != '\0' &&
+			pitr_refresh_if_files_changed(pitr_refresh_last_dir);
 
 	v[0] = Int32GetDatum(r->archive_id);
 	if (pitr_resolve_query(Q_SEGSIZE, 1, types, v, NULL, true, 1) != 1 ||
