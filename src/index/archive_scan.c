@@ -477,7 +477,7 @@ chains_to(PitrArchiveFile *f, const PitrSegmentSummary *sum,
 {
 	if (prev == NULL || pk == NULL || XLogRecPtrIsInvalid(start) ||
 		XLogRecPtrIsInvalid(pk->last_lsn) || !sum->has_link ||
-		sum->records == 0 || sum->first_lsn != start ||
+		sum->records == 0 || sum->first_lsn < start ||
 		sum->first_prev == pk->last_lsn)
 		return true;
 	*detail = psprintf("segment \"%s\" does not follow \"%s\": its first record at %X/%X links back to %X/%X, but the last record of \"%s\" begins at %X/%X (a segment of another copy of this database, or of an earlier run): the WAL breaks there",
@@ -600,6 +600,12 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
  * copies in pitr_fetch_order, so the first existing one counts, the others
  * are never read by recovery and are not read here either.
  */
+typedef struct DupEntry
+{
+	char		name[MAXPGPATH];
+	char	   *detail;
+} DupEntry;
+
 typedef struct FetchEntry
 {
 	char		base[MAXPGPATH];	/* the name without compression suffix */
@@ -767,18 +773,57 @@ refresh_backup_dir(void)
 }
 
 /*
+ * pgBackRest's archive-get refuses a segment stored more than once
+ * ("duplicates found for WAL segment"), whatever the copies hold, and
+ * recovery then ends there: such a name is never usable.  The name ->
+ * detail of each, in *dups when asked.
+ */
+static void
+note_duplicate(HTAB **dups, PitrSourceFile *first, PitrSourceFile *sf)
+{
+	HASHCTL		ctl;
+	DupEntry   *e;
+	bool		found;
+
+	if (*dups == NULL)
+	{
+		ctl.keysize = MAXPGPATH;
+		ctl.entrysize = sizeof(DupEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		*dups = hash_create("pitr_restore duplicate copies", 16, &ctl,
+							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	if (strlen(sf->f.name) >= MAXPGPATH)
+		return;
+	e = hash_search(*dups, sf->f.name, HASH_ENTER, &found);
+	if (!found)
+		e->detail = psprintf("\"%s\" is stored more than once in the pgBackRest repository (\"%s\", \"%s\"): pgbackrest archive-get refuses it (\"duplicates found for WAL segment\"), so recovery cannot fetch it",
+							 sf->f.name, first->path, sf->path);
+}
+
+/*
  * The files of a location, as PitrArchiveFile pointers sorted by name: a
  * flat directory's as the archiver named them; a backup tool's under the
  * names PostgreSQL gave them (one stored copy per name, the first listed),
  * pointing into PitrSourceFile records, *archive and *stored set.
  */
+static List *list_location_dups(const char *dir, PitrArchiveSource **archive,
+								List **stored, HTAB **dups);
+
 static List *
 list_location(const char *dir, PitrArchiveSource **archive, List **stored)
+{
+	return list_location_dups(dir, archive, stored, NULL);
+}
+
+static List *
+list_location_dups(const char *dir, PitrArchiveSource **archive,
+				   List **stored, HTAB **dups)
 {
 	PitrArchiveSource *as = pitr_source_open(dir);
 	List	   *files = NIL;
 	ListCell   *lc;
-	const char *prev = NULL;
+	PitrSourceFile *prev = NULL;
 
 	*archive = NULL;
 	*stored = NIL;
@@ -790,9 +835,13 @@ list_location(const char *dir, PitrArchiveSource **archive, List **stored)
 	{
 		PitrSourceFile *sf = lfirst(lc);
 
-		if (prev != NULL && strcmp(prev, sf->f.name) == 0)
+		if (prev != NULL && strcmp(prev->f.name, sf->f.name) == 0)
+		{
+			if (dups != NULL && as->layout == PITR_LAYOUT_PGBACKREST)
+				note_duplicate(dups, prev, sf);
 			continue;
-		prev = sf->f.name;
+		}
+		prev = sf;
 		files = lappend(files, &sf->f);
 	}
 	return files;
@@ -1033,12 +1082,14 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	PitrScanPool *pool;
 	WorkerItems items;
 	HTAB	   *relink;
+	HTAB	   *dups = NULL;
+	DupEntry   *dup;
 
 	st->next_progress = PROGRESS_BYTES;
 	st->reader = pitr_file_reader_create();
 	mtime = dir_mtime(dir);
 	st->known = pitr_store_known_files(&st->store);
-	files = list_location(dir, &st->archive, &st->stored);
+	files = list_location_dups(dir, &st->archive, &st->stored, &dups);
 	fetched = fetched_copies(files);
 
 	/*
@@ -1056,6 +1107,18 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 		k = hash_search(st->known, f->name, HASH_ENTER, &found);
 		if (!found)
 			k->stamp[0] = '\0';
+		if (dups != NULL &&
+			(dup = hash_search(dups, f->name, HASH_FIND, NULL)) != NULL)
+		{
+			/* Read again at every scan: a copy may have been removed. */
+			if (found)
+				pitr_store_delete_file(&st->store, f->name);
+			k->seen = true;
+			k->complete = false;
+			k->next_lsn = k->last_lsn = InvalidXLogRecPtr;
+			insert_row(st, f, "duplicate", dup->detail, NULL, NULL);
+			continue;
+		}
 		if (found && k->size == f->size && k->mtime == f->mtime &&
 			!k->retry && k->unused == is_unused &&
 			same_stamp(st, k, f, true) &&

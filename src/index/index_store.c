@@ -218,7 +218,7 @@ pitr_store_known_files(PitrStore *store)
 										 "SELECT file_name, file_size, "
 										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
 										 "status = 'ok' AND kind = 'segment', "
-										 "next_lsn, status = 'unreadable' OR "
+										 "next_lsn, status IN ('unreadable', 'duplicate') OR "
 										 "(status = 'ok' AND kind = 'segment' AND records > 0 AND last_lsn IS NULL), "
 										 "status = 'unused', last_lsn, file_stamp "
 										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
