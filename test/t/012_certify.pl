@@ -186,7 +186,7 @@ close $fh;
 my $f = $mod->safe_psql('postgres', qq{
 	SELECT reachable::text || '|' || coalesce(reason, '') || '|' || coalesce(recovery_conf, '')
 	  FROM pitr_restore.resolve_target(target_name => 'forged', archive_dir => '$copy')});
-like($f, qr/^f\|/, 'a resealed sidecar: the forged restore point is not reachable');
+like($f, qr/^false\|/, 'a resealed sidecar: the forged restore point is not reachable');
 like($f, qr/no restore point named "forged" begins at/, 'the reason says the WAL does not hold it');
 $f = $mod->safe_psql('postgres', qq{
 	SELECT reachable FROM pitr_restore.resolve_target(target_name => 'real_rp', archive_dir => '$copy')});
