@@ -172,6 +172,43 @@ stop_is_restore_point(const PitrResolution *r, const char *name, char **problem)
 	return false;
 }
 
+static const char Q_REPO_BACKUPS[] =
+"SELECT b.name, coalesce(b.problem, 'usable') FROM pitr_restore.base_backup b "
+"WHERE b.repository OPERATOR(pg_catalog.=) $1 ORDER BY b.name";
+
+/*
+ * "No usable base backup" over a backup tool's archive: its backups are
+ * the repository's, not pitr_restore.backup_dir's; say what the repository
+ * lists and why none of it serves.
+ */
+static void
+explain_no_backup(PitrResolution *r, const char *dir)
+{
+	const char *generic = "no usable base backup of this archive in pitr_restore.backup_dir";
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+	uint64		rows;
+	StringInfoData buf;
+
+	if (r->reason == NULL || strncmp(r->reason, generic, strlen(generic)) != 0 ||
+		!pitr_source_maybe_tool(dir))
+		return;
+	v[0] = CStringGetTextDatum(dir);
+	rows = pitr_resolve_query(Q_REPO_BACKUPS, 1, types, v, NULL, true, 0);
+	if (rows == 0)
+	{
+		r->reason = psprintf("no usable base backup: the repository of \"%s\" lists none",
+							 dir);
+		return;
+	}
+	initStringInfo(&buf);
+	for (uint64 i = 0; i < rows; i++)
+		appendStringInfo(&buf, "%s%s: %s", i ? "; " : "",
+						 pitr_resolve_col_text(i, 1), pitr_resolve_col_text(i, 2));
+	r->reason = psprintf("no usable base backup: the repository of \"%s\" lists %llu, none usable (%s)",
+						 dir, (unsigned long long) rows, buf.data);
+}
+
 /*
  * Wait until no other session scans the archive, within lock_timeout
  * (0: as long as the statement may run).  False if it did not end in time.
@@ -220,8 +257,14 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 	 * answer is rare and may cost that), once.
 	 */
 	if (!r->reachable)
-		return attempt == 0 && pitr_refresh_last_dir[0] != '\0' &&
-			pitr_refresh_if_files_changed(pitr_refresh_last_dir);
+	{
+		if (pitr_refresh_last_dir[0] == '\0')
+			return false;
+		if (attempt == 0 && pitr_refresh_if_files_changed(pitr_refresh_last_dir))
+			return true;
+		explain_no_backup(r, pitr_refresh_last_dir);
+		return false;
+	}
 
 	v[0] = Int32GetDatum(r->archive_id);
 	if (pitr_resolve_query(Q_SEGSIZE, 1, types, v, NULL, true, 1) != 1 ||

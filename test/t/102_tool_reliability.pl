@@ -84,4 +84,11 @@ unlink($second) or die;
 $row = sql("SELECT reachable FROM pitr_restore.resolve_target(target_xid => '$xid', archive_dir => '$pgbr')");
 is($row, 't', 'the second copy removed: reachable again');
 
+# With the full backup gone too, the reason speaks of the repository.
+rmtree("$pb->{backup}/$full");
+$row = sql("SELECT reachable::text || '|' || coalesce(reason, '') FROM pitr_restore.resolve_target(target_xid => '$xid', archive_dir => '$pgbr')");
+like($row, qr/^false\|no usable base backup: the repository of .* lists 2, none usable \(.*\Q$full\E: /,
+	'no usable backup: the reason lists what the repository holds and why none serves');
+unlike($row, qr/pitr_restore\.backup_dir/, 'and does not speak of pitr_restore.backup_dir');
+
 done_testing();
