@@ -41,6 +41,8 @@ extern char pitr_refresh_busy_dir[];
  */
 #define PITR_STAMP_LEN 96
 extern bool pitr_file_stamp(const char *dir, const char *name, char *out);
+struct stat;
+extern void pitr_stat_stamp(const struct stat *st, char *out);
 
 /* The archive the last refresh_archive() call refreshed. */
 extern char pitr_refresh_last_dir[];

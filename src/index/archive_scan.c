@@ -112,6 +112,15 @@ pitr_canonical_archive(const char *dir)
 	return pstrdup(real);
 }
 
+void
+pitr_stat_stamp(const struct stat *st, char *out)
+{
+	snprintf(out, PITR_STAMP_LEN, "%lld.%09ld %lld.%09ld %llu",
+			 (long long) st->st_mtim.tv_sec, (long) st->st_mtim.tv_nsec,
+			 (long long) st->st_ctim.tv_sec, (long) st->st_ctim.tv_nsec,
+			 (unsigned long long) st->st_ino);
+}
+
 bool
 pitr_file_stamp(const char *dir, const char *name, char *out)
 {
@@ -124,10 +133,7 @@ pitr_file_stamp(const char *dir, const char *name, char *out)
 		out[0] = '\0';
 		return false;
 	}
-	snprintf(out, PITR_STAMP_LEN, "%lld.%09ld %lld.%09ld %llu",
-			 (long long) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec,
-			 (long long) st.st_ctim.tv_sec, (long) st.st_ctim.tv_nsec,
-			 (unsigned long long) st.st_ino);
+	pitr_stat_stamp(&st, out);
 	return true;
 }
 
@@ -1366,9 +1372,12 @@ indexed_files_unchanged(const char *dir, int archive_id)
 		if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
 			(int64) stb.st_mtime != mtime)
 			return false;
-		if (stamp != NULL && (!pitr_file_stamp(dir, name, cur) ||
-							  strcmp(stamp, cur) != 0))
-			return false;
+		if (stamp != NULL)
+		{
+			pitr_stat_stamp(&stb, cur);
+			if (strcmp(stamp, cur) != 0)
+				return false;
+		}
 	}
 	return true;
 }

@@ -136,8 +136,8 @@ changed_path_file(const PitrResolution *r, int segsize)
 		{
 			char	   *stamp = pitr_resolve_col_text(i, 4);
 
-			if (!pitr_file_stamp(r->archive_dir, name, cur) ||
-				strcmp(stamp, cur) != 0)
+			pitr_stat_stamp(&st, cur);
+			if (strcmp(stamp, cur) != 0)
 				return name;
 			pfree(stamp);
 		}
