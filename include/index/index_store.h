@@ -49,6 +49,8 @@ typedef struct PitrKnownFile
 	XLogRecPtr	next_lsn;
 	XLogRecPtr	last_lsn;		/* start of its last record, if known */
 	char		stamp[96];		/* pitr_file_stamp(), "" if not recorded */
+	bool		cur_valid;		/* cur_stamp taken in this scan */
+	char		cur_stamp[96];	/* the file's stamp now, "" if gone */
 } PitrKnownFile;
 
 /*

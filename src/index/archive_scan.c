@@ -996,16 +996,22 @@ scan_segments(ArchiveScan *st, SegmentToScan *segs, int nsegs,
 static bool
 same_stamp(ArchiveScan *st, PitrKnownFile *k, PitrArchiveFile *f, bool note)
 {
-	char		cur[PITR_STAMP_LEN];
 	bool		same;
 
 	if (st->archive != NULL)
 		return true;
-	if (!pitr_file_stamp(st->store.dir, f->name, cur))
+	/* one lstat per file and scan, whoever asks first */
+	if (!k->cur_valid)
+	{
+		if (!pitr_file_stamp(st->store.dir, f->name, k->cur_stamp))
+			k->cur_stamp[0] = '\0';
+		k->cur_valid = true;
+	}
+	if (k->cur_stamp[0] == '\0')
 		return false;
-	same = k->stamp[0] == '\0' || strcmp(k->stamp, cur) == 0;
+	same = k->stamp[0] == '\0' || strcmp(k->stamp, k->cur_stamp) == 0;
 	if (note)
-		strlcpy(k->stamp, cur, PITR_STAMP_LEN);
+		strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
 	return same;
 }
 
@@ -1112,7 +1118,10 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 
 		k = hash_search(st->known, f->name, HASH_ENTER, &found);
 		if (!found)
+		{
 			k->stamp[0] = '\0';
+			k->cur_valid = false;
+		}
 		if (dups != NULL &&
 			(dup = hash_search(dups, f->name, HASH_FIND, NULL)) != NULL)
 		{
@@ -1134,7 +1143,12 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			continue;
 		}
 		if (st->archive == NULL)
-			(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
+		{
+			if (!k->cur_valid)
+				(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
+			else
+				strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
+		}
 		if (found)
 			pitr_store_delete_file(&st->store, f->name);
 		k->size = f->size;

@@ -257,6 +257,7 @@ pitr_store_known_files(PitrStore *store)
 			char	   *stamp = SPI_getvalue(tup, desc, 9);
 
 			strlcpy(k->stamp, stamp ? stamp : "", sizeof(k->stamp));
+			k->cur_valid = false;
 		}
 	}
 	return known;
