@@ -77,6 +77,7 @@ typedef struct SegmentToScan
 	PitrSidecar *sidecar;		/* a sidecar matching the file, or NULL */
 	bool		from_worker;	/* the sidecar is a scan worker's summary */
 	bool		acceptable;		/* its head is one of the archive's */
+	bool		rewritten;		/* changed in place, size and mtime kept */
 } SegmentToScan;
 
 typedef struct ArchiveScan
@@ -328,7 +329,16 @@ read_head(ArchiveScan *st, SegmentToScan *s)
 {
 	char		page[XLOG_BLCKSZ];
 
-	if (read_sidecar(st, s))
+	/*
+	 * A file rewritten in place with its size and mtime put back still
+	 * matches its sidecar by stat: the sidecar says nothing of what it
+	 * holds now.
+	 */
+	if (s->rewritten)
+		ignore_sidecar(psprintf("%s/%s%s", st->store.dir, s->file->name,
+								PITR_SIDECAR_SUFFIX),
+					   "Its segment was rewritten in place since it was indexed, its size and mtime kept.");
+	else if (read_sidecar(st, s))
 		return;
 	s->read = pitr_segsrc_read_head(st->src, s->file, page, &s->error);
 	if (s->read == PITR_READ_OK)
@@ -1115,6 +1125,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 		PitrArchiveFile *f = lfirst(lc);
 		bool		is_unused = fetched_copy(fetched, f) != f;
 		bool		found;
+		bool		rewritten;
 
 		k = hash_search(st->known, f->name, HASH_ENTER, &found);
 		if (!found)
@@ -1134,6 +1145,9 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			insert_row(st, f, "duplicate", dup->detail, NULL, NULL);
 			continue;
 		}
+		rewritten = found && st->archive == NULL && k->size == f->size &&
+			k->mtime == f->mtime && k->stamp[0] != '\0' &&
+			!same_stamp(st, k, f, false);
 		if (found && k->size == f->size && k->mtime == f->mtime &&
 			!k->retry && k->unused == is_unused &&
 			same_stamp(st, k, f, true) &&
@@ -1159,7 +1173,10 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 		if (is_unused)
 			unused = lappend(unused, f);
 		else if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
+		{
+			segs[nsegs].rewritten = rewritten;
 			segs[nsegs++].file = f;
+		}
 		else
 			others = lappend(others, f);	/* history and backup files */
 	}

@@ -13,6 +13,10 @@
  *	  changed, vanished or was rewritten in place, the index is refreshed
  *	  (the changed file and the one after it are read again, their chain
  *	  checked) and the target resolved again;
+ *	- the segment holding the stop is read from the last record of the one
+ *	  before it: the first record's link (xl_prev) and CRC are checked by
+ *	  the server's reader, so a same-named segment of another history
+ *	  (whose sidecar may still describe the original) is found out;
  *	- the stop record of a restore point target is read in the real
  *	  segment: a restore point of that name must begin exactly where the
  *	  index places it, else the answer is unreachable (a sidecar is a
@@ -209,6 +213,88 @@ explain_no_backup(PitrResolution *r, const char *dir)
 						 dir, (unsigned long long) rows, buf.data);
 }
 
+/* The last record of one segment and the first of the next, on a timeline. */
+static const char Q_LINK[] =
+"SELECT p.last_lsn, s.first_lsn FROM pitr_restore.archive_file p, pitr_restore.archive_file s "
+"WHERE p.archive_id OPERATOR(pg_catalog.=) $1 AND s.archive_id OPERATOR(pg_catalog.=) $1 "
+"AND p.kind OPERATOR(pg_catalog.=) 'segment' AND s.kind OPERATOR(pg_catalog.=) 'segment' "
+"AND p.timeline OPERATOR(pg_catalog.=) $2 AND s.timeline OPERATOR(pg_catalog.=) $3 "
+"AND p.segno OPERATOR(pg_catalog.=) $4 AND s.segno OPERATOR(pg_catalog.=) $4 OPERATOR(pg_catalog.+) 1 "
+"AND p.last_lsn IS NOT NULL AND s.first_lsn IS NOT NULL "
+"ORDER BY p.compression OPERATOR(pg_catalog.=) 'none' DESC, s.compression OPERATOR(pg_catalog.=) 'none' DESC "
+"LIMIT 1";
+
+/* The timeline recovery reads segment segno from, along the path. */
+static TimeLineID
+path_tli_of(const PitrPath *p, XLogSegNo segno, int segsize)
+{
+	for (int i = p->n - 1; i >= 0; i--)
+	{
+		XLogSegNo	b;
+
+		XLByteToSeg(p->begin[i], b, segsize);
+		if (segno >= b)
+			return p->tli[i];
+	}
+	return p->tli[0];
+}
+
+/*
+ * Does the segment holding the stop follow the one before it in the real
+ * WAL?  Read from the last record of the one before (as the index knows
+ * it) to the first record of the stop's segment: the server's reader
+ * checks that record's link (xl_prev) and its CRC, which covers bytes of
+ * both files when it crosses between them.  The walk that found the stop
+ * read on from there, record by record.  NULL if it does (or if the index
+ * does not know the link: indexed before 1.2, the backup's own segment),
+ * else why not.
+ */
+static char *
+stop_segment_unlinked(const PitrResolution *r, int segsize)
+{
+	PitrArchiveInfo a = {0};
+	PitrPath   *p;
+	XLogSegNo	stopseg;
+	XLogSegNo	firstseg;
+	TimeLineID	tli;
+	Oid			types[4] = {INT4OID, INT4OID, INT4OID, INT8OID};
+	Datum		v[4];
+	XLogRecPtr	last;
+	XLogRecPtr	first;
+	PitrStopQuery q = {0};
+	PitrWalkOutcome o;
+
+	if (r->wal_first == NULL || !IsXLogFileName(r->wal_first))
+		return NULL;
+	XLogFromFileName(r->wal_first, &tli, &firstseg, segsize);
+	XLByteToSeg(r->stop_lsn, stopseg, segsize);
+	if (stopseg <= firstseg)
+		return NULL;
+	a.id = r->archive_id;
+	a.directory = r->archive_dir;
+	p = pitr_resolve_path(&a, r->timeline);
+	v[0] = Int32GetDatum(r->archive_id);
+	v[1] = Int32GetDatum((int32) path_tli_of(p, stopseg - 1, segsize));
+	v[2] = Int32GetDatum((int32) path_tli_of(p, stopseg, segsize));
+	v[3] = Int64GetDatum((int64) (stopseg - 1));
+	if (pitr_resolve_query(Q_LINK, 4, types, v, NULL, true, 1) != 1)
+		return NULL;
+	last = DatumGetLSN(pitr_resolve_col(0, 1));
+	first = DatumGetLSN(pitr_resolve_col(0, 2));
+	if (first > r->stop_lsn || last >= first)
+		return NULL;
+	q.kind = PITR_STOP_LSN;
+	q.target_lsn = first;
+	q.inclusive = true;
+	q.limit_lsn = first + 1;
+	pitr_walk_path(a.id, p->n, p->tli, p->begin, last, &q, &o);
+	if (o.found && o.stop_lsn == first)
+		return NULL;
+	return psprintf("its segment does not follow the one before it in the archive's WAL: from the record at %X/%X the WAL does not lead to the record at %X/%X%s%s",
+					LSN_FORMAT_ARGS(last), LSN_FORMAT_ARGS(first),
+					o.problem ? " (" : "", o.problem ? psprintf("%s)", o.problem) : "");
+}
+
 /*
  * Wait until no other session scans the archive, within lock_timeout
  * (0: as long as the statement may run).  False if it did not end in time.
@@ -286,6 +372,17 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 		pitr_refresh_archive(r->archive_dir, &res);
 		return true;
 	}
+
+	/* The stop's segment chains to the one before it, in the WAL itself. */
+	if ((problem = stop_segment_unlinked(r, segsize)) != NULL)
+	{
+		XLogRecPtr	at = r->stop_lsn;
+
+		unreachable(r, psprintf("the stop at %X/%X cannot be certified: %s",
+								LSN_FORMAT_ARGS(at), problem));
+		return false;
+	}
+	problem = NULL;
 
 	/* A restore point's stop record, in the WAL itself. */
 	if (name != NULL &&

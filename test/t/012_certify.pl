@@ -240,4 +240,69 @@ for my $kind ('directory', 'FIFO')
 	$mod->start;
 }
 
+# ---------------------------------------------------------------------
+# A module archive (compression off) in which the segment holding the
+# target is swapped for a diverged clone's: same name, same size, its mtime
+# put back, its sidecar kept (which still describes the original).  Never
+# scanned before: the scan trusts the sidecar; the certificate reads the
+# WAL from the segment before it and finds it out.
+# ---------------------------------------------------------------------
+my $m2 = PostgreSQL::Test::Cluster->new('certify_module2');
+$m2->init(has_archiving => 1, allows_streaming => 1);
+my $m2arch = PostgreSQL::Test::Utils::tempdir('m2archive');
+$m2->append_conf('postgresql.conf', qq{
+archive_command = ''
+archive_library = 'pitr_restore'
+pitr_restore.archive_compression = 'off'
+pitr_restore.archive_dir = '$m2arch'
+pitr_restore.backup_dir = '@{[ $m2->backup_dir ]}'
+});
+$m2->start;
+$m2->safe_psql('postgres', q{
+CREATE EXTENSION pitr_restore;
+CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
+CREATE TABLE filler (v text);
+});
+wait_archived($m2);
+$m2->backup('m2b1');
+for my $i (1 .. 3)
+{
+	workload($m2, "q${i}_", 10);
+	$m2->safe_psql('postgres', "INSERT INTO filler SELECT repeat('x', 200) FROM generate_series(1, 20000)");
+	$m2->safe_psql('postgres', 'SELECT pg_switch_wal()');
+}
+workload($m2, 'z', 10);
+my $z5 = xid_of($m2, 'z5');
+my $z_seg = $m2->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+wait_archived($m2);
+
+my $c2 = PostgreSQL::Test::Cluster->new('clone2');
+$c2->init_from_backup($m2, 'm2b1');
+$c2->append_conf('postgresql.conf', "archive_mode = off\narchive_library = ''\nmax_wal_size = 1GB\n");
+$c2->start;
+for my $i (1 .. 6)
+{
+	$c2->safe_psql('postgres', "INSERT INTO filler SELECT repeat('y', 100) FROM generate_series(1, 5000)");
+	$c2->safe_psql('postgres', 'SELECT pg_switch_wal()');
+}
+my $c2_cur = $c2->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+my $c2_wal = $c2->data_dir . '/pg_wal';
+SKIP:
+{
+	skip "the clone has no completed segment $z_seg", 3
+	  unless -f "$c2_wal/$z_seg" && $z_seg lt $c2_cur && -f "$m2arch/$z_seg";
+	my $fresh = PostgreSQL::Test::Utils::tempdir('m2copy');
+	system("cp -p $m2arch/* $fresh/") == 0 or die;
+	my @st = stat("$fresh/$z_seg");
+	copy("$c2_wal/$z_seg", "$fresh/$z_seg") or die;
+	utime($st[8], $st[9], "$fresh/$z_seg") or die;
+	is(-s "$fresh/$z_seg", $st[7], 'the swapped segment has the size the sidecar describes');
+	my $ans = $m2->safe_psql('postgres', qq{
+		SELECT reachable::text || '|' || coalesce(reason, '')
+		  FROM pitr_restore.resolve_target(target_xid => '$z5', archive_dir => '$fresh')});
+	like($ans, qr/^false\|/, "a clone's segment under a kept sidecar: the xid in it is not reachable");
+	like($ans, qr/does not follow|not continuous|does not end/, "and the reason says why ($ans)");
+}
+$c2->stop('fast');
+
 done_testing();
