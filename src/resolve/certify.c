@@ -219,7 +219,7 @@ static const char Q_LINK[] =
 "WHERE p.archive_id OPERATOR(pg_catalog.=) $1 AND s.archive_id OPERATOR(pg_catalog.=) $1 "
 "AND p.kind OPERATOR(pg_catalog.=) 'segment' AND s.kind OPERATOR(pg_catalog.=) 'segment' "
 "AND p.timeline OPERATOR(pg_catalog.=) $2 AND s.timeline OPERATOR(pg_catalog.=) $3 "
-"AND p.segno OPERATOR(pg_catalog.=) $4 AND s.segno OPERATOR(pg_catalog.=) $4 OPERATOR(pg_catalog.+) 1 "
+"AND p.segno OPERATOR(pg_catalog.=) $4 AND s.segno OPERATOR(pg_catalog.=) ($4 OPERATOR(pg_catalog.+) 1) "
 "AND p.last_lsn IS NOT NULL AND s.first_lsn IS NOT NULL "
 "ORDER BY p.compression OPERATOR(pg_catalog.=) 'none' DESC, s.compression OPERATOR(pg_catalog.=) 'none' DESC "
 "LIMIT 1";
