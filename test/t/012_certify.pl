@@ -203,7 +203,8 @@ recovery_target_name = 'forged'
 recovery_target_action = 'pause'
 });
 $fr->set_recovery_mode;
-$fr->start(fail_ok => 1);
+# pg_ctl itself: the server may be gone before a pid file can be read
+system('pg_ctl', '-D', $fr->data_dir, '-l', $fr->logfile, '-w', 'start');
 my $ended = 0;
 for (1 .. 300)
 {
@@ -215,7 +216,7 @@ for (1 .. 300)
 	select(undef, undef, undef, 0.1);
 }
 ok($ended, 'a real recovery to the forged name ends before reaching it');
-$fr->stop('immediate', fail_ok => 1);
+system('pg_ctl', '-D', $fr->data_dir, '-m', 'immediate', 'stop') if -e $fr->data_dir . '/postmaster.pid';
 
 # A directory, then a FIFO, in place of the newest segment's sidecar.
 for my $kind ('directory', 'FIFO')
@@ -254,6 +255,7 @@ $m2->append_conf('postgresql.conf', qq{
 archive_command = ''
 archive_library = 'pitr_restore'
 pitr_restore.archive_compression = 'off'
+track_commit_timestamp = on
 pitr_restore.archive_dir = '$m2arch'
 pitr_restore.backup_dir = '@{[ $m2->backup_dir ]}'
 });
@@ -273,6 +275,7 @@ for my $i (1 .. 3)
 }
 workload($m2, 'z', 10);
 my $z5 = xid_of($m2, 'z5');
+my $z5_time = commit_time_of($m2, 'z5');
 my $z_seg = $m2->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
 wait_archived($m2);
 
@@ -289,19 +292,33 @@ my $c2_cur = $c2->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_l
 my $c2_wal = $c2->data_dir . '/pg_wal';
 SKIP:
 {
-	skip "the clone has no completed segment $z_seg", 3
+	skip "the clone has no completed segment $z_seg", 5
 	  unless -f "$c2_wal/$z_seg" && $z_seg lt $c2_cur && -f "$m2arch/$z_seg";
 	my $fresh = PostgreSQL::Test::Utils::tempdir('m2copy');
 	system("cp -p $m2arch/* $fresh/") == 0 or die;
 	my @st = stat("$fresh/$z_seg");
+	my $ref = "$fresh/../m2ref";
+	system('cp', '-p', "$fresh/$z_seg", $ref) == 0 or die;
 	copy("$c2_wal/$z_seg", "$fresh/$z_seg") or die;
-	utime($st[8], $st[9], "$fresh/$z_seg") or die;
+	# touch -r keeps the nanoseconds the sidecar records
+	system('touch', '-r', $ref, "$fresh/$z_seg") == 0 or die;
+	my ($sc_size, $sc_mtime) = slurp_file("$fresh/$z_seg.pitrsum") =~ /^size (\d+)\nmtime (\S+)$/m;
+	my $now = `stat -c '%s %.9Y' '$fresh/$z_seg'`;
+	chomp $now;
+	is($now, "$sc_size $sc_mtime", 'its kept sidecar still matches it by size and mtime');
 	is(-s "$fresh/$z_seg", $st[7], 'the swapped segment has the size the sidecar describes');
 	my $ans = $m2->safe_psql('postgres', qq{
 		SELECT reachable::text || '|' || coalesce(reason, '')
 		  FROM pitr_restore.resolve_target(target_xid => '$z5', archive_dir => '$fresh')});
 	like($ans, qr/^false\|/, "a clone's segment under a kept sidecar: the xid in it is not reachable");
 	like($ans, qr/does not follow|not continuous|does not end/, "and the reason says why ($ans)");
+	# A time target: the clone's commits in that segment are later, so a
+	# walk of its bytes alone would stop at one of them.
+	$ans = $m2->safe_psql('postgres', qq{
+		SELECT reachable::text || '|' || coalesce(reason, '')
+		  FROM pitr_restore.resolve_target(target_time => '$z5_time', archive_dir => '$fresh')});
+	like($ans, qr/^false\|.*does not follow/,
+		"a clone's segment under a kept sidecar: a time target in it is not certified ($ans)");
 }
 $c2->stop('fast');
 
