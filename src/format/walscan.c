@@ -630,7 +630,11 @@ summary_visit(XLogReaderState *r, void *arg)
 	}
 
 	if (sum->records == 0)
+	{
 		sum->first_lsn = r->ReadRecPtr;
+		sum->first_prev = XLogRecGetPrev(r);
+		sum->has_link = true;
+	}
 	/* A record whose lengths lie ends the valid WAL of the segment. */
 	if ((bad = pitr_record_layout_error(r)) != NULL)
 	{
@@ -641,6 +645,7 @@ summary_visit(XLogReaderState *r, void *arg)
 	}
 
 	sum->next_lsn = r->EndRecPtr;
+	sum->last_lsn = r->ReadRecPtr;
 	sum->records++;
 
 	note_xid(sum, xid);

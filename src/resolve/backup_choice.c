@@ -37,7 +37,7 @@ typedef struct Attempt
 	const PitrPath *p;
 	const PitrTimelineQuery *q;
 	TimeLineID	tli;
-	const PitrBackup *b;
+	const PitrModelBackup *b;
 	char	   *bname;			/* "label" in location, for messages */
 	int			idx;			/* where on the path it starts, or -1 */
 	XLogRecPtr	start;			/* where the walk to the stop began */
@@ -127,7 +127,7 @@ segment_name(const Attempt *at, XLogSegNo segno)
 static char *
 checkpoint_problem(const Attempt *at)
 {
-	const PitrBackup *b = at->b;
+	const PitrModelBackup *b = at->b;
 	PitrStopQuery cq = {0};
 	PitrWalkOutcome cw;
 	PitrCarriedUse use = {0};
@@ -430,7 +430,7 @@ minimal_wal_between(const Attempt *at, XLogRecPtr from, XLogRecPtr to)
 static void
 certify_path(Attempt *at)
 {
-	const PitrBackup *b = at->b;
+	const PitrModelBackup *b = at->b;
 	PitrGap		gap;
 
 	if (at->stop_point < b->stop)
@@ -649,7 +649,7 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 {
 	PitrPath   *p = pitr_model_path(a, tli);
 	int			nbackups;
-	PitrBackup *backups = pitr_model_backups(a, q->pin_backup, &nbackups);
+	PitrModelBackup *backups = pitr_model_backups(a, q->pin_backup, &nbackups);
 	char	   *fail_first = NULL;
 	char	   *fail_last = NULL;
 
