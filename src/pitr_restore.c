@@ -17,6 +17,7 @@
 #include "archive_module/archive_module.h"
 #include "index/scan_workers.h"
 #include "cleanup.h"
+#include "history/journal_hook.h"
 #include "pitr_restore.h"
 #include "source/archive_source.h"
 
@@ -53,6 +54,7 @@ _PG_init(void)
 	pitr_archive_module_define_gucs();
 	pitr_source_define_gucs();
 	pitr_scan_define_gucs();
+	pitr_history_init();
 
 	MarkGUCPrefixReserved("pitr_restore");
 }
