@@ -335,3 +335,40 @@ SET search_path = pg_catalog, pitr_restore, pg_temp
 AS $$ SELECT * FROM pitr_restore._table_history($1, $2, $3, $4) $$;
 REVOKE EXECUTE ON FUNCTION pitr_restore.table_history FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.table_history TO pg_read_server_files;
+
+-- The moment before the mistake: restore_table (issue 22) -------------------
+
+/*
+ * restore_table: the table as it was at the target, copied into this
+ * database as new_name (schema-qualified or in the creation schema; the
+ * schema must exist, the table must not) with its columns, types,
+ * defaults, constraints (not foreign keys) and indexes, owned by the
+ * caller.  Built in a private side server (prepare_restore into a
+ * temporary directory, archiving off, a private Unix socket, paused at the
+ * target), always stopped and removed afterwards.  Runs as the caller:
+ * superuser, or privileges of pg_read_server_files, pg_write_server_files
+ * and pg_execute_server_program.
+ */
+CREATE FUNCTION pitr_restore.restore_table(relation text, new_name text,
+	target_time timestamptz DEFAULT NULL,
+	target_name text DEFAULT NULL,
+	target_lsn pg_lsn DEFAULT NULL,
+	target_xid xid8 DEFAULT NULL,
+	target_mark text DEFAULT NULL,
+	inclusive boolean DEFAULT true,
+	target_timeline integer DEFAULT NULL,
+	mark_after timestamptz DEFAULT NULL,
+	backup_label text DEFAULT NULL,
+	archive_dir text DEFAULT NULL,
+	OUT stop_lsn pg_lsn, OUT stop_before boolean,
+	OUT last_xid xid, OUT last_commit_time timestamptz,
+	OUT next_xid xid, OUT next_commit_time timestamptz,
+	OUT timeline integer, OUT backup text, OUT rows_copied bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pitr_restore_table'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+-- Not SECURITY DEFINER and no pinned search_path: it creates the table as
+-- the caller, and an unqualified new_name lands in the caller's creation
+-- schema as CREATE TABLE's would; every name it runs itself is qualified.
+REVOKE EXECUTE ON FUNCTION pitr_restore.restore_table FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.restore_table TO pg_execute_server_program;

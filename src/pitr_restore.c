@@ -18,6 +18,7 @@
 #include "index/scan_workers.h"
 #include "cleanup.h"
 #include "history/journal_hook.h"
+#include "restore/side_server.h"
 #include "pitr_restore.h"
 #include "source/archive_source.h"
 
@@ -55,6 +56,7 @@ _PG_init(void)
 	pitr_source_define_gucs();
 	pitr_scan_define_gucs();
 	pitr_history_init();
+	pitr_side_define_gucs();
 
 	MarkGUCPrefixReserved("pitr_restore");
 }
