@@ -231,7 +231,16 @@ BEGIN
 	 WHERE j.reloid = ANY (reloids)
 	   AND j.event IN ('create', 'rewrite', 'truncate', 'drop');
 
-	SELECT max(t.timeline) INTO newest FROM pitr_restore.timeline_list(arch) t;
+	-- The archive's timeline this server is on, when it is this server's
+	-- archive (a restore elsewhere may have added newer ones); else the
+	-- newest.
+	SELECT t.timeline INTO newest FROM pitr_restore.timeline_list(arch) t
+	  JOIN pitr_restore.archive a ON a.archive_id = arch
+	 WHERE a.system_identifier = (SELECT s.system_identifier FROM pg_control_system() s)
+	   AND t.timeline = (SELECT c.timeline_id FROM pg_control_checkpoint() c);
+	IF newest IS NULL THEN
+		SELECT max(t.timeline) INTO newest FROM pitr_restore.timeline_list(arch) t;
+	END IF;
 	IF newest IS NULL THEN
 		RETURN;
 	END IF;
@@ -319,7 +328,8 @@ REVOKE EXECUTE ON FUNCTION pitr_restore._table_history FROM PUBLIC;
 
 /*
  * table_history: one row per transaction and operation that touched a
- * table in the archive's WAL (along its newest timeline), ordered by
+ * table in the archive's WAL (along this server's timeline when the archive
+ * is its own, else the newest), ordered by
  * commit.  relation is "name" (any schema) or "schema.name"; a live table
  * of that name and every table the journal knew by it are followed across
  * their relfilenodes.  Only this database's transactions.

@@ -142,6 +142,17 @@ refused("'orders', 'x', target_xid => '4000000'",
 	qr/restore target is not reachable\nDETAIL:  .+/, 'an unreachable target, with the reason');
 refused("'late', 'x', target_xid => '$xid{delete}', inclusive => false",
 	qr/relation "late" did not exist at the target/, 'a table that did not exist at the target');
+$primary->safe_psql('postgres', q{
+	CREATE ROLE plain LOGIN;
+	CREATE ROLE runner LOGIN IN ROLE pg_execute_server_program, pg_read_server_files;});
+($ret, $out, $err) = $primary->psql('postgres',
+	"SET ROLE plain; SELECT * FROM pitr_restore.restore_table('orders', 'x', target_xid => '$xid{delete}')");
+like($err, qr/permission denied for (schema pitr_restore|function restore_table)/,
+	'a plain role may not');
+($ret, $out, $err) = $primary->psql('postgres',
+	"SET ROLE runner; SELECT * FROM pitr_restore.restore_table('orders', 'x', target_xid => '$xid{delete}')");
+like($err, qr/permission denied to restore a table/,
+	'running programs and reading files is not enough: writing them too');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname = 'x'}),
 	'0', 'nothing was created by the refusals');
 nothing_left('after the refusals');
