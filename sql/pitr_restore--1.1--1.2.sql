@@ -65,7 +65,10 @@ AS $$
 		   CASE WHEN last.reloid IS NULL OR last.event = 'drop' THEN
 					CASE WHEN ev = 'create' THEN 'create' ELSE 'seen' END
 				WHEN last.relfilenode <> c.relfilenode THEN
-					CASE WHEN ev = 'truncate' THEN 'truncate' ELSE 'rewrite' END
+					-- found changed by a history or a DROP: not a DDL of
+					-- this transaction (the WAL tells what happened)
+					CASE WHEN ev IN ('truncate', 'rewrite') THEN ev
+						 WHEN ev = 'seen' THEN 'seen' ELSE 'rewrite' END
 				ELSE 'rename' END,
 		   pg_current_xact_id()
 	  FROM pg_class c

@@ -378,5 +378,10 @@ pitr_side_destroy(PitrSideServer *s)
 		elog(WARNING, "could not remove side server directory \"%s\"", s->dir);
 	if (active == s)
 		active = NULL;
+	if (s->dir)
+		pfree(s->dir);
+	pfree(s->datadir);
+	pfree(s->logfile);
 	s->dir = NULL;
+	pfree(s);
 }

@@ -143,6 +143,18 @@ like(history('postgres', 'events', "h.operation = 'insert'"),
 	qr/\|insert\|300\|true\|public\.events\|t\n.*\|insert\|7\|true\|public\.events\|t$/,
 	'rows before and after the TRUNCATE (a new relfilenode) are both followed');
 
+# A TRUNCATE in a session without the library (no journal row): the WAL
+# still tells it, the table's current file being created and the old one
+# dropped by the same transaction.
+$primary->safe_psql('postgres',
+	"DELETE FROM pitr_restore.relation_journal WHERE event = 'truncate'");
+is(history('postgres', 'events', "h.operation = 'truncate'"),
+	"$xid{truncate}|truncate||true|public.events|t",
+	'a TRUNCATE the journal does not know is read from the WAL');
+like(history('postgres', 'events', "h.operation = 'insert'"),
+	qr/\|insert\|7\|true\|public\.events\|t$/,
+	'and the rows after it, in the file pg_class names');
+
 is(history('postgres', 'gone', "h.operation = 'drop'"),
 	"$xid{drop}|drop||true|public.gone|t",
 	'a dropped table is found by its old name');
