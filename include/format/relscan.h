@@ -67,11 +67,14 @@ extern bool pitr_relscan_xact_end(XLogReaderState *r, PitrXactEnd *end);
  * The set of relation files a stretch of WAL touches: every block
  * reference, every file created, every file a transaction's end drops.
  */
+#define PITR_RELSET_CACHE 64
+
 typedef struct PitrRelSet
 {
 	HTAB	   *files;			/* key: PitrRelFile less spc (db, rel) */
-	Oid			last_db;		/* the last one noted, to skip repeats */
-	Oid			last_rel;
+	/* files already noted, direct-mapped: the scan notes every record's */
+	Oid			cache_db[PITR_RELSET_CACHE];
+	Oid			cache_rel[PITR_RELSET_CACHE];
 } PitrRelSet;
 
 extern PitrRelSet *pitr_relset_create(void);

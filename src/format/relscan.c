@@ -238,14 +238,16 @@ void
 pitr_relset_add(PitrRelSet *set, Oid db, Oid rel)
 {
 	RelKey		key;
+	int			slot = ((uint32) rel * 2654435761U) >> 26;	/* 0 .. 63 */
 
-	if (db == set->last_db && rel == set->last_rel)
+	if (set->cache_rel[slot] == rel && set->cache_db[slot] == db &&
+		OidIsValid(rel))
 		return;
 	key.db = db;
 	key.rel = rel;
 	(void) hash_search(set->files, &key, HASH_ENTER, NULL);
-	set->last_db = db;
-	set->last_rel = rel;
+	set->cache_db[slot] = db;
+	set->cache_rel[slot] = rel;
 }
 
 /*
