@@ -109,6 +109,8 @@ typedef struct PitrSegmentSummary
 	int			pending_marks;	/* marks whose transaction has not ended */
 	bool		complete;		/* valid WAL runs through the segment */
 	char	   *error;			/* why valid WAL stops inside it */
+	struct PitrRelSet *rels;	/* relation files touched (relscan.h); NULL
+								 * when not known (a sidecar's summary) */
 } PitrSegmentSummary;
 
 /*

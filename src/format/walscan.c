@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "compat/pg_compat.h"
+#include "relscan.h"
 #include "walscan.h"
 
 typedef struct WalkPrivate
@@ -649,6 +650,7 @@ summary_visit(XLogReaderState *r, void *arg)
 	sum->records++;
 
 	note_xid(sum, xid);
+	pitr_relset_note_record(sum->rels, r);
 
 	if (rmid == RM_XLOG_ID)
 		summarize_xlog_record(r, sum);
@@ -675,6 +677,7 @@ pitr_summarize_segment(int segsize, uint64 sysid,
 	st.sum = sum;
 	st.passed_end = false;
 	st.bad_record = NULL;
+	sum->rels = pitr_relset_create();
 
 	XLogSegNoOffsetToRecPtr(segno, 0, segsize, segstart);
 	if (XLogRecPtrIsInvalid(start))

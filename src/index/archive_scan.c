@@ -51,6 +51,7 @@
 #include "index_store.h"
 #include "util/privilege.h"
 #include "segment_head.h"
+#include "segment_relations.h"
 #include "scan_workers.h"
 #include "segment_source.h"
 #include "sidecar.h"
@@ -601,6 +602,8 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 						  sum.error);
 	}
 	insert_row(st, f, status, detail, &s->head, &sum);
+	/* A sidecar's summary knows no relations: table_history reads it all. */
+	pitr_store_segment_relations(st->store.archive_id, f->name, sum.rels);
 	foreach(lc, sum.events)
 		pitr_store_insert_event(&st->store, f, lfirst(lc));
 

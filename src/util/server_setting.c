@@ -18,28 +18,13 @@
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 
+#include "compat/pg_compat.h"
 #include "util/server_setting.h"
-
-static struct config_generic *
-lookup(const char *name)
-{
-#if PG_VERSION_NUM >= 160000
-	return find_option(name, false, true, ERROR);
-#else
-	struct config_generic **vars = get_guc_variables();
-	int			n = GetNumConfigOptions();
-
-	for (int i = 0; i < n; i++)
-		if (pg_strcasecmp(vars[i]->name, name) == 0)
-			return vars[i];
-	return NULL;
-#endif
-}
 
 const char *
 pitr_server_setting(const char *name, bool *overridden)
 {
-	struct config_generic *g = lookup(name);
+	struct config_generic *g = pitr_find_setting(name);
 
 	*overridden = false;
 	if (g == NULL)
