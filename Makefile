@@ -14,7 +14,10 @@ DATA = sql/pitr_restore--1.1.sql $(sort $(wildcard sql/pitr_restore--*--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
 TAP_TESTS = 1
-PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+# The slowest files first: test/run.sh runs two at a time (prove -j2), and
+# the run ends soonest when neither slot is left with a long file at the end.
+SLOW_TESTS = test/t/100_tool_archives.pl test/t/090_mutations.pl
+PROVE_TESTS = $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard test/t/*.pl)))
 
 PG_CPPFLAGS = -Iinclude $(patsubst %/,-I%,$(wildcard include/*/)) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers

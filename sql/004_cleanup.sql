@@ -145,7 +145,10 @@ UPDATE pitr_restore.cleanup_hook SET options = options || '{"stop_on_error": tru
 WHERE name = 'one_partition';
 SELECT hook, status, detail FROM pitr_restore.run_cleanup();
 
--- Role mode: LOGIN and a password verifier from a setting of this server.
+-- Role mode: LOGIN and a password verifier from a setting of this server's
+-- configuration: a value the session sets (SET, set_config) is never used,
+-- so whoever runs the hooks cannot choose the password (TAP 061 sets it
+-- with ALTER SYSTEM).
 CREATE ROLE regress_app_admin NOLOGIN;
 DELETE FROM pitr_restore.cleanup_hook;
 SELECT name FROM pitr_restore.add_cleanup_hook('role', 'reset_admin',

@@ -34,8 +34,9 @@ SELECT pitr_restore.timeline_svg(:'empty');
 RESET ROLE;
 \set VERBOSITY default
 
--- Public functions run as the owner with a pinned search_path; internal
--- ones are granted to nobody.
+-- Public functions are SECURITY INVOKER entry points with a pinned
+-- search_path: they check the caller, then their _<name>_body runs as the
+-- owner; internal ones are granted to nobody.
 SELECT p.proname, p.prosecdef, p.proconfig,
 	   has_function_privilege('pg_read_server_files', p.oid, 'EXECUTE') AS reader_may_run
   FROM pg_proc p

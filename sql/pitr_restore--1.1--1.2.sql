@@ -2,3 +2,471 @@
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION pitr_restore UPDATE TO '1.2'" to load this file. \quit
+
+-- recovery model: recovery_windows reads the recovery model that
+-- resolve_target uses (src/resolve/model.c, src/resolve/windows.c), so the
+-- two agree by construction; check_archive names a backup's missing WAL
+-- from the same model (wal_gap); the PL/pgSQL copies of the model's rules
+-- (carried_bridge, path_gap, segment_file_name) go.  CREATE OR REPLACE
+-- keeps each function's owner and grants.
+
+/*
+ * recovery_windows: one row per continuous restorable stretch of a
+ * timeline's own WAL.  A stretch begins at the earliest consistency point
+ * of a base backup whose WAL (from its start) runs without a hole into it,
+ * and ends at the last valid record before a missing or unusable segment,
+ * at the end of the archive, or where the timeline was abandoned for a
+ * branch.  A time target t resolves on the window's timeline when
+ * from_time <= t < to_time (recovery stops at the first commit past t, so
+ * the last commit itself is the exclusive end).
+ */
+CREATE OR REPLACE FUNCTION pitr_restore.recovery_windows(archive_dir text DEFAULT NULL)
+RETURNS TABLE (timeline integer, from_lsn pg_lsn, from_time timestamptz,
+			   to_lsn pg_lsn, to_time timestamptz, backups text[],
+			   ended_by text)
+AS 'MODULE_PATHNAME', 'pitr_recovery_windows'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+
+-- Internal: the first segment recovery would miss following timeline tli's
+-- history from one LSN to another, as the recovery model names it
+-- ("NAME is missing from the archive"), or NULL when WAL is continuous.
+CREATE FUNCTION pitr_restore.wal_gap(arch integer, tli integer,
+	from_lsn pg_lsn, to_lsn pg_lsn)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_wal_gap'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.wal_gap(integer, integer, pg_lsn, pg_lsn) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION pitr_restore.check_archive(archive_dir text DEFAULT NULL,
+	max_age interval DEFAULT '1 hour',
+	max_backup_age interval DEFAULT '7 days')
+RETURNS TABLE (severity text, problem text, detail text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	arch integer;
+	dir text;
+	sz integer;
+	live integer;
+	live_path integer[];
+	newest timestamptz;
+	newest_file text;
+	r record;
+	usable text[];
+	live_ok boolean;
+BEGIN
+	IF max_age IS NULL OR max_backup_age IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'max_age and max_backup_age must not be null';
+	END IF;
+	arch := pitr_restore.refresh_archive(archive_dir);
+	SELECT a.directory, a.segment_size INTO dir, sz
+	  FROM pitr_restore.archive a WHERE a.archive_id = arch;
+	IF sz IS NULL THEN
+		RETURN QUERY SELECT 'critical'::text, 'no_wal'::text,
+			format('The archive "%s" holds no readable PostgreSQL 15 WAL segment.', dir);
+		RETURN;
+	END IF;
+
+	-- The live timeline: the newest one.
+	SELECT max(t.timeline) INTO live FROM pitr_restore.timeline_list(arch) t;
+	SELECT tp.tlis INTO live_path FROM pitr_restore.timeline_path(arch, live) tp;
+
+	-- Holes that cut a window short (one pass over the windows, which
+	-- also tells which backups are usable and whether the live timeline
+	-- has a window).
+	usable := '{}';
+	live_ok := false;
+	FOR r IN SELECT w.*, lead(w.from_time) OVER (PARTITION BY w.timeline ORDER BY w.from_lsn) AS next_from
+			   FROM pitr_restore.recovery_windows(dir) w
+			  ORDER BY w.timeline, w.from_lsn
+	LOOP
+		usable := usable || r.backups;
+		live_ok := live_ok OR r.timeline = live;
+		CONTINUE WHEN r.ended_by NOT LIKE '% segment %';
+		RETURN QUERY SELECT
+			CASE WHEN r.timeline = ANY (live_path) THEN 'critical' ELSE 'warning' END,
+			'wal_gap'::text,
+			format('WAL on timeline %s is not continuous: %s, so times from %s %s cannot be restored on that timeline.',
+				   r.timeline, r.ended_by, r.to_time,
+				   coalesce('to ' || r.next_from, 'on'));
+	END LOOP;
+	IF NOT live_ok THEN
+		RETURN QUERY SELECT 'critical'::text, 'no_window'::text,
+			format('No time on timeline %s, the live timeline, can be restored: no usable base backup has continuous WAL into it.', live);
+	END IF;
+
+	-- Archiving stalled?
+	-- (the index rows themselves: segments() would count each one's
+	-- restore points, which costs seconds at a terabyte of WAL)
+	SELECT f.file_mtime, f.file_name INTO newest, newest_file
+	  FROM pitr_restore.archive_file f
+	 WHERE f.archive_id = arch AND f.kind IN ('segment', 'partial')
+	 ORDER BY f.file_mtime DESC LIMIT 1;
+	IF newest < now() - max_age THEN
+		RETURN QUERY SELECT 'critical'::text, 'archive_stale'::text,
+			format('The newest archived WAL file, %s, was written at %s, more than %s ago: is archiving working?',
+				   newest_file, newest, max_age);
+	END IF;
+
+	-- Backups: a recent usable one, and none that is useless.
+	IF NOT EXISTS (SELECT 1 FROM pitr_restore.named_backups(dir) bk
+					WHERE bk.ident = ANY (usable)
+					  AND bk.stop_time >= now() - max_backup_age) THEN
+		RETURN QUERY SELECT
+			CASE WHEN cardinality(usable) = 0 THEN 'critical' ELSE 'warning' END,
+			'backup_old'::text,
+			CASE WHEN cardinality(usable) = 0
+				THEN 'No base backup in pitr_restore.backup_dir can be restored with this archive''s WAL.'
+				ELSE format('The newest usable base backup, %s, finished at %s, more than %s ago.',
+					(SELECT format('"%s"', bk.ident) FROM pitr_restore.named_backups(dir) bk
+					  WHERE bk.ident = ANY (usable) ORDER BY bk.stop_time DESC LIMIT 1),
+					(SELECT max(bk.stop_time) FROM pitr_restore.named_backups(dir) bk
+					  WHERE bk.ident = ANY (usable)),
+					max_backup_age) END;
+	END IF;
+	FOR r IN SELECT bk.* FROM pitr_restore.named_backups(dir) bk ORDER BY bk.start_lsn
+	LOOP
+		IF r.problem IS NOT NULL THEN
+			RETURN QUERY SELECT 'warning'::text, 'backup_unusable'::text,
+				format('Base backup "%s" in %s cannot be used: %s.', r.ident, r.location,
+					   rtrim(r.problem, '.'));
+		ELSIF r.stop_lsn IS NOT NULL AND NOT (r.ident = ANY (usable)) THEN
+			RETURN QUERY SELECT 'critical'::text, 'backup_wal_incomplete'::text,
+				format('Base backup "%s" in %s cannot be made consistent: %s.', r.ident, r.location,
+					   coalesce(pitr_restore.wal_gap(arch, r.timeline, r.start_lsn, r.stop_lsn),
+								format('the archive does not hold its WAL from %s to %s', r.start_lsn, r.stop_lsn)));
+		END IF;
+	END LOOP;
+
+	-- Files that are not WAL of this archive.
+	RETURN QUERY
+		SELECT 'warning'::text, f.status || '_file',
+			   format('%s (timeline %s) is %s: %s.', f.file_name, f.timeline,
+					  replace(f.status, '_', ' '), rtrim(coalesce(f.detail, 'no detail'), '.'))
+		  FROM pitr_restore.archive_file f
+		 WHERE f.archive_id = arch AND f.status NOT IN ('ok', 'partial')
+		 ORDER BY f.segno NULLS LAST, f.file_name;
+
+	-- Restore points whose name recovery_target_name cannot tell apart.
+	RETURN QUERY
+		SELECT 'warning'::text, 'repeated_restore_point'::text,
+			   format('Restore point "%s" occurs %s times in the archive (first at %s on timeline %s, last at %s on timeline %s): recovery_target_name stops at the first one replayed.',
+					  rp.name, count(*), min(rp.lsn), (array_agg(rp.timeline ORDER BY rp.lsn))[1],
+					  max(rp.lsn), (array_agg(rp.timeline ORDER BY rp.lsn DESC))[1])
+		  FROM pitr_restore.restore_points(dir) rp
+		 WHERE rp.kind <> 'transaction_mark'
+		 GROUP BY rp.name HAVING count(*) > 1
+		 ORDER BY rp.name;
+END
+$$;
+
+DROP FUNCTION pitr_restore.carried_bridge(integer, integer[], pg_lsn[], text, bigint);
+DROP FUNCTION pitr_restore.path_gap(integer, integer[], pg_lsn[], pg_lsn, pg_lsn);
+DROP FUNCTION pitr_restore.segment_file_name(integer, bigint, integer);
+
+-- privileges: check the role whose code runs (issue 18).  Every public
+-- function that reads server files, runs a program or builds a restore is
+-- now a SECURITY INVOKER entry point (util/privilege.c): it checks
+-- GetUserId() -- the role whose code called it, which inside an index
+-- expression, ANALYZE, autovacuum or a SECURITY DEFINER function is that
+-- code's owner, never the session's outer role -- records it, and calls
+-- the former function, renamed _<name>_body (SECURITY DEFINER, search_path
+-- pinned, granted to nobody), which runs as the extension's owner.  A
+-- program runs only for a caller with pg_execute_server_program, and
+-- nothing runs a program, builds a restore or runs cleanup hooks inside a
+-- security-restricted operation.  create_mark and mark_transaction stay
+-- SECURITY DEFINER: they read no server file and run no program.
+
+ALTER FUNCTION pitr_restore.scan_archive(text) RENAME TO _scan_archive_body;
+REVOKE ALL ON FUNCTION pitr_restore._scan_archive_body(text) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.scan_archive(archive_dir text DEFAULT NULL,
+	OUT segments_total bigint,
+	OUT segments_scanned bigint,
+	OUT bytes_read bigint,
+	OUT restore_points bigint,
+	OUT timelines integer,
+	OUT backups integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.scan_archive(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.scan_archive(text) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.segments(text) RENAME TO _segments_body;
+REVOKE ALL ON FUNCTION pitr_restore._segments_body(text) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.segments(archive_dir text DEFAULT NULL)
+RETURNS TABLE (file_name text, timeline integer, start_lsn pg_lsn,
+			   end_lsn pg_lsn, kind text, compression text,
+			   file_size bigint, file_mtime timestamptz, status text,
+			   detail text, first_record_lsn pg_lsn, next_record_lsn pg_lsn,
+			   records bigint, commits bigint, aborts bigint,
+			   first_commit_time timestamptz, last_commit_time timestamptz,
+			   min_xid bigint, max_xid bigint, restore_points bigint,
+			   has_switch boolean, wal_level_minimal boolean)
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.segments(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.segments(text) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.timelines(text) RENAME TO _timelines_body;
+REVOKE ALL ON FUNCTION pitr_restore._timelines_body(text) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.timelines(archive_dir text DEFAULT NULL)
+RETURNS TABLE (timeline integer, parent integer, branch_lsn pg_lsn,
+			   end_lsn pg_lsn, first_commit_time timestamptz,
+			   last_commit_time timestamptz, reason text, segments bigint,
+			   history_file text)
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.timelines(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.timelines(text) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.backups(text) RENAME TO _backups_body;
+REVOKE ALL ON FUNCTION pitr_restore._backups_body(text) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.backups(archive_dir text DEFAULT NULL)
+RETURNS TABLE (label text, location text, format text, timeline integer,
+			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
+			   stop_time timestamptz, pg_version integer,
+			   system_identifier numeric, bytes bigint,
+			   checkpoint_lsn pg_lsn, backup_history_file text,
+			   has_manifest boolean, problem text, wal_carried text[])
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.backups(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.backups(text) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.restore_points(text) RENAME TO _restore_points_body;
+REVOKE ALL ON FUNCTION pitr_restore._restore_points_body(text) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.restore_points(archive_dir text DEFAULT NULL)
+RETURNS TABLE (name text, lsn pg_lsn, end_lsn pg_lsn, timeline integer,
+			   created timestamptz, kind text, description text,
+			   occurrence bigint, xid bigint)
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.restore_points(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.restore_points(text) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.resolve_target(timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text) RENAME TO _resolve_target_body;
+REVOKE ALL ON FUNCTION pitr_restore._resolve_target_body(timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.resolve_target(
+	target_time timestamptz DEFAULT NULL,
+	target_name text DEFAULT NULL,
+	target_lsn pg_lsn DEFAULT NULL,
+	target_xid xid8 DEFAULT NULL,
+	target_mark text DEFAULT NULL,
+	inclusive boolean DEFAULT true,
+	target_timeline integer DEFAULT NULL,
+	mark_after timestamptz DEFAULT NULL,
+	backup_label text DEFAULT NULL,
+	target text DEFAULT NULL,
+	archive_dir text DEFAULT NULL,
+	recovery_action text DEFAULT 'pause')
+RETURNS pitr_restore.resolution
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.resolve_target(timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.resolve_target(timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.recovery_windows(text) RENAME TO _recovery_windows_body;
+REVOKE ALL ON FUNCTION pitr_restore._recovery_windows_body(text) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.recovery_windows(archive_dir text DEFAULT NULL)
+RETURNS TABLE (timeline integer, from_lsn pg_lsn, from_time timestamptz,
+			   to_lsn pg_lsn, to_time timestamptz, backups text[],
+			   ended_by text)
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.recovery_windows(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.recovery_windows(text) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.check_archive(text, interval, interval) RENAME TO _check_archive_body;
+REVOKE ALL ON FUNCTION pitr_restore._check_archive_body(text, interval, interval) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.check_archive(archive_dir text DEFAULT NULL,
+	max_age interval DEFAULT '1 hour',
+	max_backup_age interval DEFAULT '7 days')
+RETURNS TABLE (severity text, problem text, detail text)
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.check_archive(text, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.check_archive(text, interval, interval) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.timeline_chart(text, integer, boolean) RENAME TO _timeline_chart_body;
+REVOKE ALL ON FUNCTION pitr_restore._timeline_chart_body(text, integer, boolean) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.timeline_chart(archive_dir text DEFAULT NULL,
+	width integer DEFAULT 100, ascii boolean DEFAULT false)
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_chart(text, integer, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.timeline_chart(text, integer, boolean) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.timeline_svg(text, integer, boolean) RENAME TO _timeline_svg_body;
+REVOKE ALL ON FUNCTION pitr_restore._timeline_svg_body(text, integer, boolean) FROM PUBLIC, pg_read_server_files;
+CREATE FUNCTION pitr_restore.timeline_svg(archive_dir text DEFAULT NULL,
+	width integer DEFAULT 100, ascii boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_entry_read'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.timeline_svg(text, integer, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.timeline_svg(text, integer, boolean) TO pg_read_server_files;
+
+ALTER FUNCTION pitr_restore.prepare_restore(text, timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text, text) RENAME TO _prepare_restore_body;
+REVOKE ALL ON FUNCTION pitr_restore._prepare_restore_body(text, timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text, text) FROM PUBLIC, pg_write_server_files;
+CREATE FUNCTION pitr_restore.prepare_restore(
+	target_dir text,
+	target_time timestamptz DEFAULT NULL,
+	target_name text DEFAULT NULL,
+	target_lsn pg_lsn DEFAULT NULL,
+	target_xid xid8 DEFAULT NULL,
+	target_mark text DEFAULT NULL,
+	inclusive boolean DEFAULT true,
+	target_timeline integer DEFAULT NULL,
+	mark_after timestamptz DEFAULT NULL,
+	backup_label text DEFAULT NULL,
+	target text DEFAULT NULL,
+	archive_dir text DEFAULT NULL,
+	recovery_action text DEFAULT 'pause',
+	archive_mode text DEFAULT 'keep')
+RETURNS pitr_restore.prepared_restore
+AS 'MODULE_PATHNAME', 'pitr_entry_restore'
+LANGUAGE C VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.prepare_restore(text, timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.prepare_restore(text, timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, text, text, text) TO pg_write_server_files;
+
+ALTER FUNCTION pitr_restore.run_cleanup(boolean) RENAME TO _run_cleanup_body;
+REVOKE ALL ON FUNCTION pitr_restore._run_cleanup_body(boolean) FROM PUBLIC, pg_write_server_files;
+CREATE FUNCTION pitr_restore.run_cleanup(
+	dry_run boolean DEFAULT false,
+	OUT hook text,
+	OUT action text,
+	OUT status text,
+	OUT rows_affected bigint,
+	OUT detail text,
+	OUT duration interval)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pitr_entry_write'
+LANGUAGE C STRICT VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pitr_restore.run_cleanup(boolean) TO pg_write_server_files;
+
+-- repositories: the directory form ("<repo>/archive/<stanza>") and the
+-- keyword form ("pgbackrest:stanza=...") of one local pgBackRest repository
+-- list the same backups, whichever scanned first (a backup's row is keyed
+-- by its location, which both forms share).
+CREATE FUNCTION pitr_restore._repository_backup_dir(location text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_repository_backup_dir'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE ALL ON FUNCTION pitr_restore._repository_backup_dir(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION pitr_restore._backups_body(archive_dir text DEFAULT NULL)
+RETURNS TABLE (label text, location text, format text, timeline integer,
+			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
+			   stop_time timestamptz, pg_version integer,
+			   system_identifier numeric, bytes bigint,
+			   checkpoint_lsn pg_lsn, backup_history_file text,
+			   has_manifest boolean, problem text, wal_carried text[])
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	-- Index first, in a statement of its own: the query below must see it.
+	SELECT pitr_restore.indexed_archive(archive_dir);
+	WITH a AS (SELECT ar.*, pitr_restore._repository_backup_dir(ar.directory) AS repo_backups
+				 FROM pitr_restore.archive ar
+				WHERE ar.archive_id = pitr_restore.indexed_archive(archive_dir)),
+	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
+	d AS (SELECT b.* FROM pitr_restore.base_backup b, a
+		   WHERE (b.repository IS NULL
+				  AND (b.system_identifier IS NULL OR a.system_identifier IS NULL
+					   OR b.system_identifier = a.system_identifier))
+			  OR b.repository = a.directory
+			  -- the same local pgBackRest repository named in the other form
+			  OR (b.repository IS NOT NULL AND a.repo_backups IS NOT NULL
+				  AND left(b.location, length(a.repo_backups) + 1)
+					  = a.repo_backups || '/'))
+	SELECT coalesce(d.label, h.label), d.location, d.format,
+		   coalesce(d.start_timeline, h.start_timeline),
+		   coalesce(d.start_lsn, h.start_lsn),
+		   coalesce(d.stop_lsn, h.stop_lsn),
+		   coalesce(h.start_time, d.start_time),
+		   coalesce(h.stop_time, d.stop_time),
+		   d.pg_version, coalesce(d.system_identifier, a.system_identifier),
+		   d.bytes, coalesce(d.checkpoint_lsn, h.checkpoint_lsn),
+		   h.file_name, coalesce(d.has_manifest, false), d.problem,
+		   d.wal_carried
+	  FROM d FULL JOIN h
+		ON d.start_lsn = h.start_lsn AND d.start_timeline = h.start_timeline
+	  CROSS JOIN a
+	 ORDER BY coalesce(d.start_lsn, h.start_lsn), d.location
+$$;
+-- display: one display rule for names from the archive (util/display.c).
+-- Control characters are written as escapes (\n, \x1b ...) and bytes
+-- invalid in the database encoding as \xNN in every text for people:
+-- resolve_target's why, reason and warnings (in C), check_archive's detail,
+-- the chart's lines and the SVG (through xml_text), so no terminal
+-- sequence, forged report line or ill-formed XML reaches a reader.
+CREATE FUNCTION pitr_restore.display_text(v text, keep_lines boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_display_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION pitr_restore.display_text(text, boolean) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION pitr_restore.xml_text(v text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT replace(replace(replace(replace(replace(
+		pitr_restore.display_text(coalesce(v, '')),
+		'&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
+$$;
+
+ALTER FUNCTION pitr_restore._check_archive_body(text, interval, interval)
+	RENAME TO _check_archive_rows;
+CREATE FUNCTION pitr_restore._check_archive_body(archive_dir text,
+	max_age interval, max_backup_age interval)
+RETURNS TABLE (severity text, problem text, detail text)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT c.severity, c.problem, pitr_restore.display_text(c.detail)
+	  FROM pitr_restore._check_archive_rows(archive_dir, max_age, max_backup_age) c
+$$;
+REVOKE ALL ON FUNCTION pitr_restore._check_archive_body(text, interval, interval) FROM PUBLIC;
+
+ALTER FUNCTION pitr_restore._timeline_chart_body(text, integer, boolean)
+	RENAME TO _timeline_chart_lines;
+CREATE FUNCTION pitr_restore._timeline_chart_body(archive_dir text,
+	width integer, ascii boolean)
+RETURNS SETOF text
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp
+AS $$
+	SELECT pitr_restore.display_text(l)
+	  FROM pitr_restore._timeline_chart_lines(archive_dir, width, ascii) l
+$$;
+REVOKE ALL ON FUNCTION pitr_restore._timeline_chart_body(text, integer, boolean) FROM PUBLIC;
+
+-- quoting: one shell quoter (src/format/quote.c, fuzzed by test/fuzz), also
+-- behind the SQL shell_quote prepare_restore uses.
+CREATE OR REPLACE FUNCTION pitr_restore.shell_quote(s text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pitr_shell_quote_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pitr_restore, pg_temp;

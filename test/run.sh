@@ -35,6 +35,8 @@ unix_socket_directories = '$work'
 shared_preload_libraries = 'pitr_restore'
 pitr_restore.archive_dir = '$work/regress_archive'
 wal_level = replica
+# read by 004_cleanup's hooks: a hook reads the server's configuration only
+app.admin_email = 'admin@staging.example'
 CONF
 as_postgres mkdir -p "$work/regress_archive"
 as_postgres pg_ctl -D "$work/regress_data" -l "$work/regress.log" -w start >/dev/null
@@ -48,7 +50,7 @@ narrow=()
 [ -n "${TAP_TESTS+x}" ] && narrow+=("TAP_TESTS=$TAP_TESTS")
 as_postgres make -s PG_CONFIG=$PG_BIN/pg_config installcheck \
 	PGHOST="$work" PGPORT=$port PGUSER=postgres \
-	PROVE_FLAGS="${PROVE_FLAGS:-}" "${narrow[@]}" || status=$?
+	PROVE_FLAGS="${PROVE_FLAGS--j2}" "${narrow[@]}" || status=$?
 if [ -n "${SAVE_RESULTS:-}" ] && [ -d results ]; then
 	cp results/*.out "$SAVE_RESULTS"/
 fi

@@ -21,10 +21,6 @@
 /* The reason PostgreSQL writes in a history file after a plain promotion. */
 #define PITR_NO_TARGET_REASON "no recovery target specified"
 
-/* GUC variables (cleanup_worker.c) */
-extern bool pitr_cleanup_on_restore;
-extern char *pitr_cleanup_databases;
-
 /* Called once from _PG_init: settings and the launcher worker. */
 extern void pitr_cleanup_init(void);
 

@@ -106,4 +106,22 @@ extern char *pitr_read_small_file(PitrFileReader *r, const char *path,
 								  int64 *len, int64 *disk_bytes,
 								  PitrReadStatus *status, char **msg);
 
+/*
+ * The one reader of small configuration and metadata files (a pgBackRest
+ * configuration, a tool's ini file, backup_label, a manifest, PG_VERSION,
+ * a history file): the whole content, NUL-terminated, of a regular file of
+ * at most "max" bytes, opened without blocking and without following a
+ * symlink, interrupts checked.  "what" names the file in messages ("file",
+ * "pgBackRest configuration file").  NULL on failure, with *msg a sentence
+ * and *err_no the errno of a failed open (else 0).
+ */
+extern char *pitr_read_whole_file(const char *path, const char *what,
+								  int64 max, int64 *len, int *err_no,
+								  char **msg);
+
+/* The same, raising the ERROR; NULL only for a missing file if missing_ok. */
+extern char *pitr_read_whole_file_or_error(const char *path, const char *what,
+										   int64 max, bool missing_ok,
+										   int64 *len);
+
 #endif							/* PITR_ARCHIVE_FILES_H */

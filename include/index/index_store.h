@@ -31,8 +31,6 @@ typedef struct PitrStore
 	int			archive_id;
 	uint64		sysid;			/* 0 until settled */
 	int			segsize;		/* 0 until settled */
-	SPIPlanPtr	insert_file;
-	SPIPlanPtr	insert_event;
 } PitrStore;
 
 /* What the index already holds of a file. */
@@ -85,9 +83,13 @@ extern void pitr_store_insert_backup_history(PitrStore *store,
 											 PitrArchiveFile *f,
 											 PitrBackup *b);
 
-/* Hand every timeline's history in the index to a segment source. */
+/*
+ * Hand every timeline's history in the index to a segment source, and to
+ * the scan workers' setup when not NULL.
+ */
+struct PitrScanSetup;
 extern void pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src,
-									  StringInfo setup);
+									  struct PitrScanSetup *setup);
 
 extern void pitr_store_set_identity(PitrStore *store, uint64 sysid, int segsize);
 

@@ -86,7 +86,7 @@ typedef struct PitrResolution
 
 /* settings.c */
 extern char *pitr_resolution_recovery_conf(const PitrResolution *res);
-extern char *pitr_resolution_tool_command(const PitrResolution *res);
+extern char *pitr_resolution_tool_command(PitrResolution *res);
 extern char *pitr_archive_restore_command(int archive_id);
 
 #endif							/* PITR_RESOLVE_RESOLUTION_H */

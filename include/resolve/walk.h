@@ -65,6 +65,22 @@ typedef struct PitrWalkOutcome
 } PitrWalkOutcome;
 
 /*
+ * Which timeline of a path (oldest first, each with the segment in which
+ * it begins) serves a segment: the newest that had begun by then, whose
+ * file recovery reads.  Returns its index in the path.
+ */
+static inline int
+pitr_path_serving(int npath, const XLogSegNo *beginseg, XLogSegNo segno)
+{
+	int			serving = 0;
+
+	for (int i = 0; i < npath; i++)
+		if (beginseg[i] <= segno)
+			serving = i;
+	return serving;
+}
+
+/*
  * Walk from start along a path (timelines oldest first, each with the LSN
  * at which it begins).  Within one transaction and command, successive
  * walks of the same archive and path share one segment source, so each

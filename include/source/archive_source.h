@@ -82,8 +82,7 @@ extern PitrArchiveSource *pitr_source_open(const char *location);
  */
 extern char *pitr_source_canonical_location(const char *location);
 
-/* pitr_restore.barman_config: Barman's configuration file, or NULL/"". */
-extern char *pitr_barman_config;
+/* Declare pitr_restore.barman_config (pitr_barman_config, util/gucs.h). */
 extern void pitr_source_define_gucs(void);
 
 /*

@@ -29,4 +29,10 @@ typedef struct PitrPgbrRepo
  */
 extern void pitr_pgbackrest_resolve(const char *keywords, PitrPgbrRepo *out);
 
+/*
+ * The root of the local pgBackRest repository "location" (keyword form or
+ * "<repo>/archive/<stanza>") belongs to, with its stanza; NULL if none.
+ */
+extern char *pitr_pgbackrest_local_repo(const char *location, char **stanza);
+
 #endif							/* PITR_PGBACKREST_CONFIG_H */

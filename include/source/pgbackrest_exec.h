@@ -18,8 +18,8 @@ typedef struct PitrPgbrCommand
 } PitrPgbrCommand;
 
 /*
- * ERROR unless the calling user (not the function owner) has the
- * privileges of pg_execute_server_program.
+ * ERROR unless the caller may run the pgbackrest program
+ * (pitr_check_program_privilege).
  */
 extern void pitr_pgbackrest_check_privilege(void);
 
@@ -48,8 +48,5 @@ extern char *pitr_pgbackrest_get_to_temp(const PitrPgbrCommand *cmd,
  */
 extern bool pitr_pgbackrest_restore_into(const char *location,
 										 const char *pgdata, char **err);
-
-/* A shell word in single quotes. */
-extern char *pitr_shell_quote(const char *s);
 
 #endif							/* PITR_PGBACKREST_EXEC_H */

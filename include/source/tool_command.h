@@ -33,6 +33,13 @@ typedef struct PitrToolTarget
 	const char *action;			/* pause, promote or shutdown */
 } PitrToolTarget;
 
+/*
+ * Whether pgBackRest and Barman carry a target value safely: they write it
+ * into postgresql.auto.conf between single quotes without escaping, so
+ * only printable ASCII without a quote or backslash is.
+ */
+extern bool pitr_tool_value_safe(const char *v);
+
 /* "immediate", "time", "name", "lsn", "xid"; false if none of these. */
 extern bool pitr_tool_target_kind(const char *name, PitrToolTargetKind *kind);
 

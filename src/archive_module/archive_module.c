@@ -47,7 +47,7 @@
 #include "compat/pg_compat.h"
 #include "format/sidecar.h"
 #include "history.h"
-#include "pitr_restore.h"
+#include "util/gucs.h"
 #include "walscan.h"
 
 /* Largest history or backup history file archived (they are tiny). */

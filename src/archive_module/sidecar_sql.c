@@ -19,6 +19,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
+#include "format/archive_files.h"
 #include "format/sidecar.h"
 
 PG_FUNCTION_INFO_V1(pitr_sidecar_summary);
@@ -47,31 +48,11 @@ status_name(PitrSidecarStatus s)
 static PitrSidecarStatus
 load_sidecar(const char *path, PitrSidecar *sc, char **err)
 {
-	struct stat st;
-	FILE	   *fp;
-	char	   *buf;
-	size_t		len;
+	int64		len;
+	char	   *buf = pitr_read_whole_file_or_error(path, "segment summary",
+													PITR_SIDECAR_MAX_SIZE,
+													false, &len);
 
-	if (stat(path, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", path)));
-	if (st.st_size > PITR_SIDECAR_MAX_SIZE)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("segment summary \"%s\" is too large", path)));
-	fp = AllocateFile(path, PG_BINARY_R);
-	if (fp == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	buf = palloc(st.st_size + 1);
-	len = fread(buf, 1, st.st_size + 1, fp);
-	if (ferror(fp))
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read file \"%s\": %m", path)));
-	FreeFile(fp);
 	return pitr_sidecar_parse(buf, len, sc, err);
 }
 

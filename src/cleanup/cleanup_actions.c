@@ -51,6 +51,7 @@
 
 #include "cleanup.h"
 #include "compat/pg_compat.h"
+#include "util/server_setting.h"
 
 typedef enum CleanupMode
 {
@@ -570,12 +571,24 @@ verb(CleanupMode mode, const char *done)
 	return mode == CLEANUP_DRY_RUN ? psprintf("would be %s", done) : done;
 }
 
-/* A server setting of the server the hook runs on; ERROR when unset. */
+/*
+ * A server setting of the server the hook runs on, as its configuration
+ * holds it (postgresql.conf, ALTER SYSTEM, the command line): never a value
+ * the caller set in a session, for a role or for a database, so nobody who
+ * may run the hooks chooses a password through them.  ERROR when unset.
+ */
 static const char *
 target_setting(const char *name)
 {
-	const char *value = GetConfigOption(name, true, false);
+	bool		overridden;
+	const char *value = pitr_server_setting(name, &overridden);
 
+	if (value == NULL && overridden)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("setting \"%s\" is not taken from the server's configuration", name),
+				 errdetail("A value set in a session, for a role or for a database is never used by a cleanup hook."),
+				 errhint("Set it in postgresql.conf or with ALTER SYSTEM.")));
 	if (value == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

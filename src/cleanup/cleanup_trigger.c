@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "cleanup.h"
+#include "format/archive_files.h"
 #include "history.h"
 
 PG_FUNCTION_INFO_V1(pitr_cleanup_restore_key);
@@ -41,31 +42,14 @@ PG_FUNCTION_INFO_V1(pitr_cleanup_restore_key);
 /* A history file has one short line per timeline. */
 #define MAX_HISTORY_LEN (1024 * 1024)
 
-/* Read up to maxlen bytes of a file, NULL if it does not exist. */
+/* A whole file of at most maxlen bytes, NULL if it does not exist. */
 static char *
 read_small_file(const char *path, size_t maxlen)
 {
-	FILE	   *f = AllocateFile(path, "r");
-	char	   *buf;
-	size_t		n;
+	int64		len;
 
-	if (f == NULL)
-	{
-		if (errno == ENOENT)
-			return NULL;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	}
-	buf = palloc(maxlen + 1);
-	n = fread(buf, 1, maxlen, f);
-	if (ferror(f))
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read file \"%s\": %m", path)));
-	FreeFile(f);
-	buf[n] = '\0';
-	return buf;
+	return pitr_read_whole_file_or_error(path, "file", (int64) maxlen, true,
+										 &len);
 }
 
 /* Trim white space at both ends, in place. */

@@ -39,6 +39,7 @@
 #include "utils/varlena.h"
 
 #include "cleanup.h"
+#include "util/gucs.h"
 
 bool		pitr_cleanup_on_restore = true;
 char	   *pitr_cleanup_databases = NULL;

@@ -774,6 +774,118 @@ pitr_open_regular(const char *path, char **msg)
 	return fd;
 }
 
+/*
+ * The one reader of small configuration and metadata files: see
+ * archive_files.h.  Regular files only, opened without blocking and without
+ * following a symlink, at most "max" bytes, interrupts checked per chunk.
+ */
+char *
+pitr_read_whole_file(const char *path, const char *what, int64 max,
+					 int64 *len, int *err_no, char **msg)
+{
+	int			fd;
+	struct stat st;
+	char	   *buf;
+	int64		size;
+	int64		done = 0;
+	char	   *why = NULL;
+
+	*err_no = 0;
+	*msg = NULL;
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
+	if (fd < 0)
+	{
+		*err_no = errno;
+		if (errno == ELOOP)
+			*msg = psprintf("\"%s\" is a symbolic link, which is not followed", path);
+		else
+			*msg = psprintf("could not open %s \"%s\": %m", what, path);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0)
+		why = psprintf("could not stat %s \"%s\": %m", what, path);
+	else if (!S_ISREG(st.st_mode))
+		why = psprintf("\"%s\" is not a regular file", path);
+	else if (st.st_size > max)
+		why = psprintf("%s \"%s\" is larger than %lld bytes", what, path,
+					   (long long) max);
+	if (why != NULL)
+	{
+		CloseTransientFile(fd);
+		*msg = why;
+		return NULL;
+	}
+
+	/* The size is a hint: read until the end, never more than max. */
+	size = Max(st.st_size, 1024);
+	buf = palloc(size + 1);
+	for (;;)
+	{
+		ssize_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (done == size)
+		{
+			if (size > max)
+			{
+				CloseTransientFile(fd);
+				pfree(buf);
+				*msg = psprintf("%s \"%s\" is larger than %lld bytes", what,
+								path, (long long) max);
+				return NULL;
+			}
+			size = Min(size * 2, max + 1);
+			buf = repalloc(buf, size + 1);
+		}
+		n = read(fd, buf + done, Min(size - done, 1024 * 1024));
+		if (n < 0)
+		{
+			*msg = psprintf("could not read %s \"%s\": %m", what, path);
+			CloseTransientFile(fd);
+			pfree(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		done += n;
+	}
+	CloseTransientFile(fd);
+	if (done > max)
+	{
+		pfree(buf);
+		*msg = psprintf("%s \"%s\" is larger than %lld bytes", what, path,
+						(long long) max);
+		return NULL;
+	}
+	buf[done] = '\0';
+	*len = done;
+	return buf;
+}
+
+char *
+pitr_read_whole_file_or_error(const char *path, const char *what, int64 max,
+							  bool missing_ok, int64 *len)
+{
+	int			err_no;
+	char	   *msg;
+	char	   *buf = pitr_read_whole_file(path, what, max, len, &err_no, &msg);
+
+	if (buf != NULL)
+		return buf;
+	if (err_no == ENOENT && missing_ok)
+		return NULL;
+	if (err_no != 0 && err_no != ELOOP)
+	{
+		errno = err_no;
+		ereport(ERROR, (errcode_for_file_access(), errmsg_internal("%s", msg)));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg_internal("%s", msg),
+			 errdetail("Configuration and metadata files are read only when they are regular files of a bounded size.")));
+	return NULL;				/* keep compiler quiet */
+}
+
 PitrReadStatus
 pitr_read_file(PitrFileReader *r, const char *path, PitrCompression compression,
 			   char *buf, int64 want, bool exact, int64 *disk_bytes,

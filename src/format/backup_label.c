@@ -45,6 +45,26 @@ static const char *const label_keys[LK_COUNT] = {
 	"STOP TIMELINE:",
 };
 
+/* A non-negative decimal integer, nothing else. */
+bool
+pitr_backup_parse_uint64(const char *str, uint64 *result)
+{
+	uint64		v = 0;
+
+	if (*str == '\0')
+		return false;
+	for (const char *p = str; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			return false;
+		if (v > (PG_UINT64_MAX - (*p - '0')) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*result = v;
+	return true;
+}
+
 bool
 pitr_backup_parse_lsn(const char *str, XLogRecPtr *lsn, const char **end)
 {

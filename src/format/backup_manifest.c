@@ -125,26 +125,6 @@ hex_decode_string(const char *hex, uint8 *out, size_t *outlen)
 	return true;
 }
 
-/* A non-negative decimal integer, nothing else. */
-bool
-pitr_backup_parse_uint64(const char *str, uint64 *result)
-{
-	uint64		v = 0;
-
-	if (*str == '\0')
-		return false;
-	for (const char *p = str; *p; p++)
-	{
-		if (*p < '0' || *p > '9')
-			return false;
-		if (v > (PG_UINT64_MAX - (*p - '0')) / 10)
-			return false;
-		v = v * 10 + (*p - '0');
-	}
-	*result = v;
-	return true;
-}
-
 /* Replace *slot by token, freeing what was there. */
 static void
 set_value(char **slot, char *token)

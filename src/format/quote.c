@@ -7,7 +7,9 @@
  */
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/builtins.h"
 
 #include "format/quote.h"
 
@@ -73,4 +75,15 @@ pitr_escape_percent(const char *s)
 		appendStringInfoChar(&buf, *p);
 	}
 	return buf.data;
+}
+
+/*
+ * shell_quote(s text): the same shell word for SQL (prepare_restore's
+ * hint), so the extension has one shell quoter.
+ */
+PG_FUNCTION_INFO_V1(pitr_shell_quote_text);
+Datum
+pitr_shell_quote_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(pitr_quote_shell(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
 }

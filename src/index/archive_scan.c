@@ -49,12 +49,13 @@
 #include "backup_dir.h"
 #include "history.h"
 #include "index_store.h"
-#include "pitr_restore.h"
+#include "util/privilege.h"
 #include "segment_head.h"
 #include "scan_workers.h"
 #include "segment_source.h"
 #include "sidecar.h"
 #include "source/archive_source.h"
+#include "util/gucs.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);
@@ -793,7 +794,7 @@ typedef struct WorkerItems
  * background workers, when there are enough of them to be worth it.
  */
 static PitrScanPool *
-start_workers(SegmentToScan *segs, int nsegs, const char *setup,
+start_workers(SegmentToScan *segs, int nsegs, const PitrScanSetup *setup,
 			  WorkerItems *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -877,7 +878,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	List	   *unused = NIL;
 	HTAB	   *fetched;
 	char	   *mtime;
-	StringInfoData setup;
+	PitrScanSetup setup;
 	PitrScanPool *pool;
 	WorkerItems items;
 
@@ -984,7 +985,6 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			if (f->kind == PITR_FILE_SEGMENT)
 				pitr_segsrc_add(st->src, f);
 		}
-		initStringInfo(&setup);
 		pitr_scan_setup_archive(&setup, dir, st->store.segsize, st->store.sysid);
 		foreach(lc, files)
 		{
@@ -1000,7 +1000,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 			segs[i].acceptable = head_acceptable(st, &segs[i]);
 		/* pgbackrest itself fetches a remote repository's files: no workers */
 		if (st->archive == NULL || !st->archive->through_binary)
-			pool = start_workers(segs, nsegs, setup.data, &items);
+			pool = start_workers(segs, nsegs, &setup, &items);
 		else
 			memset(&items, 0, sizeof(items));
 

@@ -21,16 +21,38 @@
 
 #include "history.h"
 #include "index_store.h"
+#include "util/display.h"
 #include "scan_workers.h"
 
 /* The advisory lock space of archive scans ("pitr" in ASCII). */
 #define PITR_LOCK_CLASS 0x70697472
+
+/*
+ * The two inserts a scan runs per file and per WAL event, prepared once per
+ * backend and kept (the plan cache revalidates them if the tables change):
+ * preparing them per scan would keep two more plans in every scan.
+ */
+static SPIPlanPtr insert_file_plan = NULL;
+static SPIPlanPtr insert_event_plan = NULL;
 
 void
 pitr_spi_check(int ret, int expected, const char *what)
 {
 	if (ret != expected)
 		elog(ERROR, "SPI failed while %s: %s", what, SPI_result_code_string(ret));
+}
+
+/* Prepare a statement and keep its plan for the rest of the session. */
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
 }
 
 static Datum
@@ -225,7 +247,7 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 	Datum		v[FILE_COLS];
 	char		n[FILE_COLS];
 
-	if (store->insert_file == NULL)
+	if (insert_file_plan == NULL)
 	{
 		Oid			types[FILE_COLS] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, INT8OID,
 			TIMESTAMPTZOID, INT4OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
@@ -233,20 +255,17 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 			TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID,
 		BOOLOID, BOOLOID};
 
-		store->insert_file =
-			SPI_prepare("INSERT INTO pitr_restore.archive_file (archive_id, "
-						"file_name, kind, compression, file_size, file_mtime, "
-						"timeline, segno, status, detail, system_identifier, "
-						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
-						"first_commit_time, last_commit_time, min_commit_time, "
-						"max_commit_time, min_xid, max_xid, has_switch, "
-						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
-						"$19, $20, $21, $22, $23, $24, $25)",
-						FILE_COLS, types);
-		if (store->insert_file == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(store->insert_file);
+		insert_file_plan =
+			keep_plan("INSERT INTO pitr_restore.archive_file (archive_id, "
+					  "file_name, kind, compression, file_size, file_mtime, "
+					  "timeline, segno, status, detail, system_identifier, "
+					  "page_magic, first_lsn, next_lsn, records, commits, aborts, "
+					  "first_commit_time, last_commit_time, min_commit_time, "
+					  "max_commit_time, min_xid, max_xid, has_switch, "
+					  "wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+					  "$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
+					  "$19, $20, $21, $22, $23, $24, $25)",
+					  FILE_COLS, types);
 	}
 
 	memset(n, 'n', sizeof(n));
@@ -308,7 +327,7 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 		n[23] = n[24] = ' ';
 	}
 
-	pitr_spi_check(SPI_execute_plan(store->insert_file, v, n, false, 0),
+	pitr_spi_check(SPI_execute_plan(insert_file_plan, v, n, false, 0),
 				   SPI_OK_INSERT, "adding a file to the index");
 }
 
@@ -320,21 +339,18 @@ pitr_store_insert_event(PitrStore *store, PitrArchiveFile *f, PitrWalEvent *ev)
 	Datum		v[EVENT_COLS];
 	char		n[EVENT_COLS];
 
-	if (store->insert_event == NULL)
+	if (insert_event_plan == NULL)
 	{
 		Oid			types[EVENT_COLS] = {INT4OID, TEXTOID, INT4OID, TEXTOID, LSNOID,
 			LSNOID, TEXTOID, INT8OID, TIMESTAMPTZOID, LSNOID, INT4OID, INT4OID,
 		TEXTOID};
 
-		store->insert_event =
-			SPI_prepare("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
-						"timeline, kind, lsn, end_lsn, name, xid, event_time, "
-						"ref_lsn, event_timeline, prev_timeline, outcome) VALUES ($1, $2, "
-						"$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-						EVENT_COLS, types);
-		if (store->insert_event == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(store->insert_event);
+		insert_event_plan =
+			keep_plan("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
+					  "timeline, kind, lsn, end_lsn, name, xid, event_time, "
+					  "ref_lsn, event_timeline, prev_timeline, outcome) VALUES ($1, $2, "
+					  "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+					  EVENT_COLS, types);
 	}
 
 	memset(n, ' ', sizeof(n));
@@ -344,7 +360,8 @@ pitr_store_insert_event(PitrStore *store, PitrArchiveFile *f, PitrWalEvent *ev)
 	v[3] = text_datum(pitr_event_kind_name(ev->kind));
 	v[4] = LSNGetDatum(ev->lsn);
 	v[5] = LSNGetDatum(ev->end_lsn);
-	v[6] = ev->name ? text_datum(ev->name) : (n[6] = 'n', (Datum) 0);
+	/* a name invalid in the database encoding is stored escaped */
+	v[6] = ev->name ? text_datum(pitr_db_text(ev->name)) : (n[6] = 'n', (Datum) 0);
 	v[7] = TransactionIdIsValid(ev->xid) ? Int64GetDatum((int64) ev->xid) : (n[7] = 'n', (Datum) 0);
 	v[8] = ev->has_time ? TimestampTzGetDatum(ev->time) : (n[8] = 'n', (Datum) 0);
 	v[9] = !XLogRecPtrIsInvalid(ev->ref_lsn) ? LSNGetDatum(ev->ref_lsn) : (n[9] = 'n', (Datum) 0);
@@ -357,7 +374,7 @@ pitr_store_insert_event(PitrStore *store, PitrArchiveFile *f, PitrWalEvent *ev)
 		n[10] = n[11] = 'n';
 	v[12] = ev->outcome ? text_datum(ev->outcome) : (n[12] = 'n', (Datum) 0);
 
-	pitr_spi_check(SPI_execute_plan(store->insert_event, v, n, false, 0),
+	pitr_spi_check(SPI_execute_plan(insert_event_plan, v, n, false, 0),
 				   SPI_OK_INSERT, "adding a WAL event to the index");
 }
 
@@ -421,7 +438,7 @@ pitr_store_insert_backup_history(PitrStore *store, PitrArchiveFile *f,
 
 void
 pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src,
-						  StringInfo setup)
+						  PitrScanSetup *setup)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];

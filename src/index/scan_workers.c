@@ -15,8 +15,16 @@
  * the predecessor it stored), and reads the segment itself otherwise, so
  * the index is the serial scan's.  Workers need no database connection;
  * each holds the segment source's small page cache and one queue, so its
- * memory does not grow with the archive.  An ERROR in a worker is sent
- * to the backend as text and reported there; an ERROR or cancel in the
+ * memory does not grow with the archive.
+ *
+ * What the backend shares is fixed-size structs in the dynamic shared
+ * memory segment (ScanShared, ScanHistory, ScanFile, ScanItem); each reply
+ * is a ScanReply struct, followed for a summary by its sidecar text, which
+ * the backend reads with the sidecar parser (the one that checks the
+ * archive module's sidecars).  A worker's messages (ERROR, NOTICE ...) go
+ * through the same queue in the frontend/backend protocol (pqmq.c, as
+ * parallel query's workers send theirs) and are raised again in the
+ * backend with their SQLSTATE, detail and hint.  An ERROR or cancel in the
  * backend terminates the workers, and they also stop when the queue's
  * other end detaches.
  *
@@ -27,6 +35,8 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -44,17 +54,69 @@
 #include "scan_workers.h"
 #include "segment_source.h"
 #include "source/archive_source.h"
+#include "util/gucs.h"
 #include "walscan.h"
 
 int			pitr_scan_workers = 0;
 
 #define SCAN_MAGIC			0x70697472	/* "pitr" */
-#define KEY_SETUP			1
+#define KEY_SHARED			1
+#define KEY_HISTORY			2
+#define KEY_FILES			3
 #define KEY_ITEMS(w)		(100 + (w))
 #define KEY_QUEUE(w)		(200 + (w))
 #define MAX_SCAN_WORKERS	32
 #define QUEUE_SIZE			(1024 * 1024)
 #define RUN_MAX				512
+
+/* What every worker is told of the archive (KEY_SHARED). */
+typedef struct ScanShared
+{
+	int			segsize;
+	uint64		sysid;
+	int			nhistory;		/* ScanHistory entries under KEY_HISTORY */
+	int			nfiles;			/* ScanFile entries under KEY_FILES */
+	int			nitems[MAX_SCAN_WORKERS];	/* ScanItem entries per worker */
+	char		dir[FLEXIBLE_ARRAY_MEMBER]; /* the archive's location */
+} ScanShared;
+
+/* One entry of a timeline's history, in the index's order. */
+typedef struct ScanHistory
+{
+	TimeLineID	tli;
+	TimeLineID	parent;
+	XLogRecPtr	switchpoint;
+} ScanHistory;
+
+/* A segment file of the archive (the segment source's list). */
+typedef struct ScanFile
+{
+	char		name[MAXFNAMELEN];
+	int64		size;
+	int64		mtime;
+} ScanFile;
+
+/* A segment for a worker to summarise, with the head the backend read. */
+typedef struct ScanItem
+{
+	int			index;			/* in the backend's list */
+	ScanFile	file;
+	PitrSegmentHead head;
+} ScanItem;
+
+/*
+ * A worker's answer for one item, in order.  Its kind is never a protocol
+ * message's type ('E', 'N' ...), which share the queue.
+ */
+#define REPLY_SUMMARY	'O'		/* the sidecar text of the summary follows */
+#define REPLY_SKIPPED	'S'		/* left to the backend: it could not read it */
+
+typedef struct ScanReply
+{
+	char		kind;
+	int			index;
+	int64		bytes_read;		/* what the worker read for it */
+} ScanReply;
 
 struct PitrScanPool
 {
@@ -82,54 +144,142 @@ pitr_scan_define_gucs(void)
 							NULL, NULL, NULL);
 }
 
-/* --- the archive's description, as text --- */
+/* --- the archive's description --- */
 
 void
-pitr_scan_setup_archive(StringInfo setup, const char *dir, int segsize,
+pitr_scan_setup_archive(PitrScanSetup *setup, const char *dir, int segsize,
 						uint64 sysid)
 {
-	appendStringInfo(setup, "%d " UINT64_FORMAT " %d\n%s\n", segsize, sysid,
-					 (int) strlen(dir), dir);
+	memset(setup, 0, sizeof(*setup));
+	setup->dir = dir;
+	setup->segsize = segsize;
+	setup->sysid = sysid;
 }
 
 void
-pitr_scan_setup_history(StringInfo setup, TimeLineID tli, TimeLineID parent,
+pitr_scan_setup_history(PitrScanSetup *setup, TimeLineID tli, TimeLineID parent,
 						XLogRecPtr switchpoint)
 {
-	appendStringInfo(setup, "H %u %u " UINT64_FORMAT "\n", tli, parent,
-					 (uint64) switchpoint);
+	ScanHistory *h = palloc(sizeof(ScanHistory));
+
+	h->tli = tli;
+	h->parent = parent;
+	h->switchpoint = switchpoint;
+	setup->histories = lappend(setup->histories, h);
 }
 
 void
-pitr_scan_setup_file(StringInfo setup, const PitrArchiveFile *f)
+pitr_scan_setup_file(PitrScanSetup *setup, const PitrArchiveFile *f)
 {
-	appendStringInfo(setup, "F %s " INT64_FORMAT " " INT64_FORMAT "\n",
-					 f->name, f->size, f->mtime);
+	setup->files = lappend(setup->files, (void *) f);
 }
 
+/* An archive file as the workers see it; archive file names are short. */
 static void
-append_item(StringInfo s, int i, const PitrScanItem *it)
+fill_file(ScanFile *sf, const PitrArchiveFile *f)
 {
-	appendStringInfo(s, "I %d %s " INT64_FORMAT " " INT64_FORMAT " %u %u "
-					 UINT64_FORMAT " " UINT64_FORMAT "\n",
-					 i, it->file->name, it->file->size, it->file->mtime,
-					 it->head.magic, it->head.info, (uint64) it->head.pageaddr,
-					 it->head.sysid);
+	if (strlcpy(sf->name, f->name, sizeof(sf->name)) >= sizeof(sf->name))
+		elog(ERROR, "archive file name \"%s\" is too long for a scan worker",
+			 f->name);
+	sf->size = f->size;
+	sf->mtime = f->mtime;
 }
 
 /* --- the backend's side --- */
 
-PitrScanPool *
-pitr_scan_pool_start(const char *setup, PitrScanItem *items, int nitems,
-					 int nworkers)
+/*
+ * The segment holding the archive's description and each worker's items
+ * and queue; items are dealt in runs of consecutive segments, in turn.
+ */
+static void
+create_segment(PitrScanPool *pool, const PitrScanSetup *setup, int nworkers)
 {
-	PitrScanPool *pool;
+	int			run = Min(RUN_MAX, (pool->nitems + nworkers - 1) / nworkers);
+	int			nhistory = list_length(setup->histories);
+	int			nfiles = list_length(setup->files);
+	Size		shared_size = add_size(offsetof(ScanShared, dir),
+									   strlen(setup->dir) + 1);
+	int			count[MAX_SCAN_WORKERS] = {0};
+	ScanItem   *items[MAX_SCAN_WORKERS];
 	shm_toc_estimator e;
 	shm_toc    *toc;
-	StringInfoData *lists;
-	int			run;
+	ScanShared *shared;
+	ScanHistory *hist;
+	ScanFile   *files;
 	Size		size;
-	char	   *p;
+	int			i;
+	ListCell   *lc;
+
+	for (i = 0; i < pool->nitems; i++)
+	{
+		pool->owner[i] = (i / run) % nworkers;
+		count[pool->owner[i]]++;
+	}
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, shared_size);
+	shm_toc_estimate_chunk(&e, mul_size(Max(nhistory, 1), sizeof(ScanHistory)));
+	shm_toc_estimate_chunk(&e, mul_size(Max(nfiles, 1), sizeof(ScanFile)));
+	shm_toc_estimate_keys(&e, 3 + 2 * nworkers);
+	for (int w = 0; w < nworkers; w++)
+	{
+		shm_toc_estimate_chunk(&e, mul_size(count[w], sizeof(ScanItem)));
+		shm_toc_estimate_chunk(&e, QUEUE_SIZE);
+	}
+	size = shm_toc_estimate(&e);
+
+	pool->seg = dsm_create(size, 0);
+	toc = shm_toc_create(SCAN_MAGIC, dsm_segment_address(pool->seg), size);
+
+	shared = shm_toc_allocate(toc, shared_size);
+	memset(shared, 0, shared_size);
+	shared->segsize = setup->segsize;
+	shared->sysid = setup->sysid;
+	shared->nhistory = nhistory;
+	shared->nfiles = nfiles;
+	strcpy(shared->dir, setup->dir);
+	shm_toc_insert(toc, KEY_SHARED, shared);
+
+	hist = shm_toc_allocate(toc, mul_size(Max(nhistory, 1), sizeof(ScanHistory)));
+	i = 0;
+	foreach(lc, setup->histories)
+		hist[i++] = *(ScanHistory *) lfirst(lc);
+	shm_toc_insert(toc, KEY_HISTORY, hist);
+
+	files = shm_toc_allocate(toc, mul_size(Max(nfiles, 1), sizeof(ScanFile)));
+	i = 0;
+	foreach(lc, setup->files)
+		fill_file(&files[i++], lfirst(lc));
+	shm_toc_insert(toc, KEY_FILES, files);
+
+	for (int w = 0; w < nworkers; w++)
+	{
+		shm_mq	   *mq;
+
+		shared->nitems[w] = 0;
+		items[w] = shm_toc_allocate(toc, mul_size(count[w], sizeof(ScanItem)));
+		shm_toc_insert(toc, KEY_ITEMS(w), items[w]);
+		mq = shm_mq_create(shm_toc_allocate(toc, QUEUE_SIZE), QUEUE_SIZE);
+		shm_toc_insert(toc, KEY_QUEUE(w), mq);
+		shm_mq_set_receiver(mq, MyProc);
+		pool->queues[w] = shm_mq_attach(mq, pool->seg, NULL);
+	}
+	for (i = 0; i < pool->nitems; i++)
+	{
+		int			w = pool->owner[i];
+		ScanItem   *it = &items[w][shared->nitems[w]++];
+
+		it->index = i;
+		fill_file(&it->file, pool->items[i].file);
+		it->head = pool->items[i].head;
+	}
+}
+
+PitrScanPool *
+pitr_scan_pool_start(const PitrScanSetup *setup, PitrScanItem *items,
+					 int nitems, int nworkers)
+{
+	PitrScanPool *pool;
 	int			started = 0;
 
 	nworkers = Min(nworkers, MAX_SCAN_WORKERS);
@@ -141,47 +291,7 @@ pitr_scan_pool_start(const char *setup, PitrScanItem *items, int nitems,
 	pool->items = items;
 	pool->nitems = nitems;
 	pool->owner = palloc(sizeof(int) * nitems);
-
-	/* Runs of consecutive segments, dealt in turn. */
-	run = Min(RUN_MAX, (nitems + nworkers - 1) / nworkers);
-	lists = palloc(sizeof(StringInfoData) * nworkers);
-	for (int w = 0; w < nworkers; w++)
-		initStringInfo(&lists[w]);
-	for (int i = 0; i < nitems; i++)
-	{
-		int			w = (i / run) % nworkers;
-
-		pool->owner[i] = w;
-		append_item(&lists[w], i, &items[i]);
-	}
-
-	shm_toc_initialize_estimator(&e);
-	shm_toc_estimate_chunk(&e, strlen(setup) + 1);
-	shm_toc_estimate_keys(&e, 1 + 2 * nworkers);
-	for (int w = 0; w < nworkers; w++)
-	{
-		shm_toc_estimate_chunk(&e, lists[w].len + 1);
-		shm_toc_estimate_chunk(&e, QUEUE_SIZE);
-	}
-	size = shm_toc_estimate(&e);
-
-	pool->seg = dsm_create(size, 0);
-	toc = shm_toc_create(SCAN_MAGIC, dsm_segment_address(pool->seg), size);
-	p = shm_toc_allocate(toc, strlen(setup) + 1);
-	strcpy(p, setup);
-	shm_toc_insert(toc, KEY_SETUP, p);
-	for (int w = 0; w < nworkers; w++)
-	{
-		shm_mq	   *mq;
-
-		p = shm_toc_allocate(toc, lists[w].len + 1);
-		memcpy(p, lists[w].data, lists[w].len + 1);
-		shm_toc_insert(toc, KEY_ITEMS(w), p);
-		mq = shm_mq_create(shm_toc_allocate(toc, QUEUE_SIZE), QUEUE_SIZE);
-		shm_toc_insert(toc, KEY_QUEUE(w), mq);
-		shm_mq_set_receiver(mq, MyProc);
-		pool->queues[w] = shm_mq_attach(mq, pool->seg, NULL);
-	}
+	create_segment(pool, setup, nworkers);
 
 	for (int w = 0; w < nworkers; w++)
 	{
@@ -221,48 +331,71 @@ pitr_scan_pool_start(const char *setup, PitrScanItem *items, int nitems,
 	return pool;
 }
 
+/*
+ * Raise again here an ERROR, NOTICE ... that worker w sent (a protocol
+ * message), with its SQLSTATE, detail and hint.  A FATAL ends the worker,
+ * not this session: it is an ERROR here.
+ */
+static void
+raise_worker_message(int w, const char *data, Size len)
+{
+	StringInfoData msg;
+	ErrorData	edata;
+	char	   *ctx = psprintf("pitr_restore scan worker %d", w);
+
+	initStringInfo(&msg);
+	appendBinaryStringInfo(&msg, data, len);
+	(void) pq_getmsgbyte(&msg);
+	pq_parse_errornotice(&msg, &edata);
+	if (data[0] == 'E' || edata.elevel > ERROR)
+		edata.elevel = ERROR;
+	edata.context = edata.context ? psprintf("%s\n%s", edata.context, ctx) : ctx;
+	ThrowErrorData(&edata);
+	pfree(msg.data);
+}
+
 bool
 pitr_scan_pool_next(PitrScanPool *pool, int i, PitrSidecar **scp,
 					int64 *bytes_read)
 {
 	int			w = pool->owner[i];
+	const char *name = pool->items[i].file->name;
 	Size		len;
 	void	   *data;
-	char	   *msg;
-	char	   *why;
-	shm_mq_result r;
-	int64		bytes;
+	ScanReply	reply;
 	PitrSidecar *sc;
+	char	   *why;
 
-	r = shm_mq_receive(pool->queues[w], &len, &data, false);
-	if (r != SHM_MQ_SUCCESS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("scan worker %d exited before summarising segment \"%s\"",
-						w, pool->items[i].file->name),
-				 errhint("The server log may say why.")));
-	msg = palloc(len + 1);
-	memcpy(msg, data, len);
-	msg[len] = '\0';
+	for (;;)
+	{
+		if (shm_mq_receive(pool->queues[w], &len, &data, false) != SHM_MQ_SUCCESS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("scan worker %d exited before summarising segment \"%s\"",
+							w, name),
+					 errhint("The server log may say why.")));
+		if (len > 0 && (((char *) data)[0] == 'E' || ((char *) data)[0] == 'N'))
+			raise_worker_message(w, data, len);
+		else
+			break;
+	}
 
-	if (msg[0] == 'E')
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("scan worker %d failed: %s", w, msg + 1)));
-	if (len < 1 + sizeof(int64) || (msg[0] != 'O' && msg[0] != 'S'))
+	if (len < sizeof(ScanReply))
 		elog(ERROR, "unexpected message from scan worker %d", w);
-	memcpy(&bytes, msg + 1, sizeof(int64));
-	*bytes_read += bytes;
-	if (msg[0] == 'S')
+	memcpy(&reply, data, sizeof(ScanReply));
+	if (reply.index != i ||
+		(reply.kind != REPLY_SUMMARY && reply.kind != REPLY_SKIPPED))
+		elog(ERROR, "unexpected message from scan worker %d", w);
+	*bytes_read += reply.bytes_read;
+	if (reply.kind == REPLY_SKIPPED)
 		return false;
 
 	sc = palloc0(sizeof(PitrSidecar));
-	if (pitr_sidecar_parse(msg + 1 + sizeof(int64), len - 1 - sizeof(int64), sc,
-						   &why) != PITR_SIDECAR_OK ||
-		sc->file_name == NULL || strcmp(sc->file_name, pool->items[i].file->name) != 0)
+	if (pitr_sidecar_parse((char *) data + sizeof(ScanReply), len - sizeof(ScanReply),
+						   sc, &why) != PITR_SIDECAR_OK ||
+		sc->file_name == NULL || strcmp(sc->file_name, name) != 0)
 		elog(ERROR, "scan worker %d sent an unreadable summary of \"%s\"",
-			 w, pool->items[i].file->name);
-	pfree(msg);
+			 w, name);
 	*scp = sc;
 	return true;
 }
@@ -291,49 +424,42 @@ pitr_scan_pool_finish(PitrScanPool *pool)
 static shm_mq_handle *worker_mq;
 
 static void
-send_msg(char kind, int64 bytes, const char *text, int len)
+send_reply(char kind, int index, int64 bytes, const StringInfo text)
 {
-	StringInfoData m;
+	ScanReply	reply;
+	shm_mq_iovec iov[2];
+	shm_mq_result result;
 
-	initStringInfo(&m);
-	appendStringInfoChar(&m, kind);
-	appendBinaryStringInfo(&m, (char *) &bytes, sizeof(int64));
-	if (text)
-		appendBinaryStringInfo(&m, text, len);
-	if (shm_mq_send(worker_mq, m.len, m.data, false, true) != SHM_MQ_SUCCESS)
+	memset(&reply, 0, sizeof(reply));
+	reply.kind = kind;
+	reply.index = index;
+	reply.bytes_read = bytes;
+	iov[0].data = (char *) &reply;
+	iov[0].len = sizeof(reply);
+	iov[1].data = text ? text->data : NULL;
+	iov[1].len = text ? text->len : 0;
+
+	/*
+	 * Not cut by a termination: the ERROR it raises goes through this queue
+	 * too.  The backend reads on, or detaches, which ends the wait.
+	 */
+	HOLD_INTERRUPTS();
+	result = shm_mq_sendv(worker_mq, iov, text ? 2 : 1, false, true);
+	RESUME_INTERRUPTS();
+	if (result != SHM_MQ_SUCCESS)
 		proc_exit(0);			/* the backend is gone: nothing to do */
-	pfree(m.data);
-}
-
-static char *
-next_line(char **pos)
-{
-	char	   *line = *pos;
-	char	   *nl;
-
-	if (line == NULL || *line == '\0')
-		return NULL;
-	nl = strchr(line, '\n');
-	if (nl)
-	{
-		*nl = '\0';
-		*pos = nl + 1;
-	}
-	else
-		*pos = line + strlen(line);
-	return line;
 }
 
 static PitrArchiveFile *
-make_file(const char *name, int64 size, int64 mtime)
+make_file(const ScanFile *sf)
 {
 	PitrArchiveFile *f = palloc0(sizeof(PitrArchiveFile));
 
-	if (!pitr_classify_file_name(name, f))
-		elog(ERROR, "\"%s\" is not an archive file name", name);
-	f->name = pstrdup(name);
-	f->size = size;
-	f->mtime = mtime;
+	if (!pitr_classify_file_name(sf->name, f))
+		elog(ERROR, "\"%s\" is not an archive file name", sf->name);
+	f->name = pstrdup(sf->name);
+	f->size = sf->size;
+	f->mtime = sf->mtime;
 	f->regular = true;
 	return f;
 }
@@ -364,167 +490,167 @@ predecessor_end(PitrSegmentSource *src, PitrArchiveFile *prev, int segsize,
 	return InvalidXLogRecPtr;
 }
 
-static void
-worker_scan(char *setup, char *items)
+/* The segment source over the archive the backend described. */
+static PitrSegmentSource *
+open_source(const ScanShared *shared, const ScanHistory *hist,
+			const ScanFile *files)
 {
-	int			segsize;
-	uint64		sysid;
-	int			dirlen;
-	char	   *dir;
-	char	   *pos = setup;
-	char	   *line;
-	PitrSegmentSource *src;
-	TimeLineID	htli = 0;
-	List	   *hist = NIL;
-	MemoryContext itemcxt;
-	PitrArchiveFile *last = NULL;	/* the segment summarised just before */
-	XLogRecPtr	last_end = InvalidXLogRecPtr;
+	PitrSegmentSource *src = pitr_segsrc_create(shared->dir, shared->segsize);
+	List	   *entries = NIL;
 
-	line = next_line(&pos);
-	if (line == NULL || sscanf(line, "%d " UINT64_FORMAT " %d", &segsize, &sysid, &dirlen) != 3)
-		elog(ERROR, "bad scan setup");
-	dir = pnstrdup(pos, dirlen);
-	pos += dirlen + 1;
-
-	src = pitr_segsrc_create(dir, segsize);
-	if (pitr_source_maybe_tool(dir))
+	if (pitr_source_maybe_tool(shared->dir))
 	{
 		/* A backup tool's archive: files are where the tool stored them. */
-		PitrArchiveSource *as = pitr_source_open(dir);
+		PitrArchiveSource *as = pitr_source_open(shared->dir);
 
 		if (as->layout != PITR_LAYOUT_FLAT)
 			pitr_segsrc_use_source(src, as, pitr_source_list(as));
 	}
-	while ((line = next_line(&pos)) != NULL)
+	for (int i = 0; i < shared->nfiles; i++)
+		pitr_segsrc_add(src, make_file(&files[i]));
+	for (int i = 0; i < shared->nhistory; i++)
 	{
-		if (line[0] == 'H')
-		{
-			unsigned	tli,
-						parent;
-			uint64		sw;
-			PitrHistoryEntry *e = palloc0(sizeof(PitrHistoryEntry));
+		PitrHistoryEntry *e = palloc0(sizeof(PitrHistoryEntry));
 
-			if (sscanf(line, "H %u %u " UINT64_FORMAT, &tli, &parent, &sw) != 3)
-				elog(ERROR, "bad scan setup");
-			if (tli != htli && hist != NIL)
-			{
-				pitr_segsrc_set_history(src, htli, hist);
-				hist = NIL;
-			}
-			htli = tli;
-			e->tli = parent;
-			e->switchpoint = (XLogRecPtr) sw;
-			hist = lappend(hist, e);
-		}
-		else if (line[0] == 'F')
+		e->tli = hist[i].parent;
+		e->switchpoint = hist[i].switchpoint;
+		entries = lappend(entries, e);
+		/* a timeline's entries are consecutive */
+		if (i + 1 == shared->nhistory || hist[i + 1].tli != hist[i].tli)
 		{
-			char		name[MAXPGPATH];
-			int64		size,
-						mtime;
-
-			if (sscanf(line, "F %1023s " INT64_FORMAT " " INT64_FORMAT, name, &size, &mtime) != 3)
-				elog(ERROR, "bad scan setup");
-			pitr_segsrc_add(src, make_file(name, size, mtime));
+			pitr_segsrc_set_history(src, hist[i].tli, entries);
+			entries = NIL;
 		}
 	}
-	if (hist != NIL)
-		pitr_segsrc_set_history(src, htli, hist);
+	return src;
+}
 
+/* Shows which segment a worker's message is about. */
+static void
+item_error_context(void *arg)
+{
+	errcontext("summarising WAL segment file \"%s\"", (const char *) arg);
+}
+
+/* The segment summarised just before, and where its successor begins. */
+typedef struct WorkerState
+{
+	const ScanShared *shared;
+	PitrSegmentSource *src;
+	PitrArchiveFile *last;
+	XLogRecPtr	last_end;
+} WorkerState;
+
+/* Summarise one item into sc; false if the file cannot be read. */
+static bool
+summarise_item(WorkerState *ws, const ScanItem *it, PitrSidecar *sc)
+{
+	int			segsize = ws->shared->segsize;
+	PitrSegmentSource *src = ws->src;
+	PitrArchiveFile *f = make_file(&it->file);
+	PitrArchiveFile *prev;
+	XLogSegNo	segno = pitr_file_segno(f, segsize);
+	XLogRecPtr	start = InvalidXLogRecPtr;
+	char	   *err;
+	int			baselen;
+
+	if (f->kind == PITR_FILE_SEGMENT)
+	{
+		/* The source's own entry: its page cache is keyed by it. */
+		PitrArchiveFile *same = pitr_segsrc_find(src, f->tli, segno);
+
+		if (same && strcmp(same->name, f->name) == 0)
+			f = same;
+	}
+	prev = segno > 0 ? pitr_segsrc_find(src, f->tli, segno - 1) : NULL;
+	if (prev && ws->last && strcmp(prev->name, ws->last->name) == 0)
+		start = ws->last_end;
+	else if (prev)
+		start = predecessor_end(src, prev, segsize, ws->shared->sysid);
+
+	if (pitr_segsrc_check(src, f, &err) != PITR_READ_OK)
+	{
+		/* The backend reads it again and records why it is bad. */
+		ws->last = NULL;
+		return false;
+	}
+
+	memset(sc, 0, sizeof(*sc));
+	sc->version = PITR_SIDECAR_VERSION;
+	sc->file_name = f->name;
+	sc->file_size = f->size;
+	sc->mtime_sec = f->mtime;
+	(void) pitr_compression_of_name(f->name, &baselen);
+	sc->segment_name = pnstrdup(f->name, baselen);
+	sc->compression = f->compression;
+	sc->sysid = it->head.sysid;
+	sc->magic = it->head.magic;
+	sc->info = it->head.info;
+	sc->seg_size = segsize;
+	sc->blcksz = XLOG_BLCKSZ;
+	sc->pageaddr = it->head.pageaddr;
+	sc->prev_file = prev ? prev->name : NULL;
+	sc->start = start;
+	pitr_segsrc_follow(src, f->tli);
+	pitr_segsrc_pin(src, f);
+	pitr_summarize_segment(segsize, ws->shared->sysid, pitr_segsrc_get, src,
+						   segno, start, &sc->sum);
+	pitr_segsrc_pin(src, NULL);
+
+	/* As the serial scan: only a complete segment gives its successor a start. */
+	if (f->kind == PITR_FILE_SEGMENT && pitr_segsrc_is_fetched(src, f))
+	{
+		ws->last = f;			/* the source's, outlives the item */
+		ws->last_end = (sc->sum.complete && sc->sum.records > 0) ?
+			sc->sum.next_lsn : InvalidXLogRecPtr;
+	}
+	else
+		ws->last = NULL;
+	return true;
+}
+
+static void
+worker_scan(const ScanShared *shared, const ScanHistory *hist,
+			const ScanFile *files, const ScanItem *items, int nitems)
+{
+	WorkerState ws;
+	MemoryContext itemcxt;
+	ErrorContextCallback errcb;
+
+	memset(&ws, 0, sizeof(ws));
+	ws.shared = shared;
+	ws.src = open_source(shared, hist, files);
 	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "pitr_restore scan worker item",
 									ALLOCSET_DEFAULT_SIZES);
-	pos = items;
-	while ((line = next_line(&pos)) != NULL)
+	errcb.callback = item_error_context;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	for (int k = 0; k < nitems; k++)
 	{
-		char		name[MAXPGPATH];
-		int			idx;
-		int64		size,
-					mtime;
-		unsigned	magic,
-					info;
-		uint64		pageaddr,
-					hsysid;
-		PitrArchiveFile *f;
-		PitrArchiveFile *prev;
-		XLogSegNo	segno;
-		XLogRecPtr	start = InvalidXLogRecPtr;
-		int64		bytes_before = pitr_segsrc_bytes_read(src);
+		const ScanItem *it = &items[k];
+		int64		bytes_before = pitr_segsrc_bytes_read(ws.src);
+		MemoryContext old;
 		PitrSidecar sc;
 		StringInfoData text;
-		MemoryContext old;
-		char	   *err;
-		int			baselen;
 
 		CHECK_FOR_INTERRUPTS();
-		if (sscanf(line, "I %d %1023s " INT64_FORMAT " " INT64_FORMAT " %u %u "
-				   UINT64_FORMAT " " UINT64_FORMAT,
-				   &idx, name, &size, &mtime, &magic, &info, &pageaddr, &hsysid) != 8)
-			elog(ERROR, "bad scan item");
+		errcb.arg = (void *) it->file.name;
 		old = MemoryContextSwitchTo(itemcxt);
-		f = make_file(name, size, mtime);
-		segno = pitr_file_segno(f, segsize);
-		if (f->kind == PITR_FILE_SEGMENT)
+		if (summarise_item(&ws, it, &sc))
 		{
-			/* The source's own entry: its page cache is keyed by it. */
-			PitrArchiveFile *same = pitr_segsrc_find(src, f->tli, segno);
-
-			if (same && strcmp(same->name, f->name) == 0)
-				f = same;
-		}
-		prev = segno > 0 ? pitr_segsrc_find(src, f->tli, segno - 1) : NULL;
-		if (prev && last && strcmp(prev->name, last->name) == 0)
-			start = last_end;
-		else if (prev)
-			start = predecessor_end(src, prev, segsize, sysid);
-
-		if (pitr_segsrc_check(src, f, &err) != PITR_READ_OK)
-		{
-			/* The backend reads it again and records why it is bad. */
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(itemcxt);
-			send_msg('S', pitr_segsrc_bytes_read(src) - bytes_before, NULL, 0);
-			last = NULL;
-			continue;
-		}
-
-		memset(&sc, 0, sizeof(sc));
-		sc.version = PITR_SIDECAR_VERSION;
-		sc.file_name = f->name;
-		sc.file_size = f->size;
-		sc.mtime_sec = f->mtime;
-		(void) pitr_compression_of_name(f->name, &baselen);
-		sc.segment_name = pnstrdup(f->name, baselen);
-		sc.compression = f->compression;
-		sc.sysid = hsysid;
-		sc.magic = magic;
-		sc.info = info;
-		sc.seg_size = segsize;
-		sc.blcksz = XLOG_BLCKSZ;
-		sc.pageaddr = (XLogRecPtr) pageaddr;
-		sc.prev_file = prev ? prev->name : NULL;
-		sc.start = start;
-		pitr_segsrc_follow(src, f->tli);
-		pitr_segsrc_pin(src, f);
-		pitr_summarize_segment(segsize, sysid, pitr_segsrc_get, src, segno,
-							   start, &sc.sum);
-		pitr_segsrc_pin(src, NULL);
-
-		/* As the serial scan: only a complete segment gives its successor a start. */
-		if (f->kind == PITR_FILE_SEGMENT && pitr_segsrc_is_fetched(src, f))
-		{
-			last = f;			/* the source's, outlives the item */
-			last_end = (sc.sum.complete && sc.sum.records > 0) ?
-				sc.sum.next_lsn : InvalidXLogRecPtr;
+			initStringInfo(&text);
+			pitr_sidecar_format(&sc, &text);
+			send_reply(REPLY_SUMMARY, it->index,
+					   pitr_segsrc_bytes_read(ws.src) - bytes_before, &text);
 		}
 		else
-			last = NULL;
-
-		initStringInfo(&text);
-		pitr_sidecar_format(&sc, &text);
+			send_reply(REPLY_SKIPPED, it->index,
+					   pitr_segsrc_bytes_read(ws.src) - bytes_before, NULL);
 		MemoryContextSwitchTo(old);
-		send_msg('O', pitr_segsrc_bytes_read(src) - bytes_before, text.data, text.len);
 		MemoryContextReset(itemcxt);
 	}
-	pitr_segsrc_close(src);
+	error_context_stack = errcb.previous;
+	pitr_segsrc_close(ws.src);
 }
 
 void
@@ -534,8 +660,7 @@ pitr_scan_worker_main(Datum arg)
 	shm_toc    *toc;
 	shm_mq	   *mq;
 	int			w;
-	char	   *setup;
-	char	   *items;
+	ScanShared *shared;
 	MemoryContext cxt;
 
 	pqsignal(SIGTERM, die);
@@ -557,29 +682,22 @@ pitr_scan_worker_main(Datum arg)
 	shm_mq_set_sender(mq, MyProc);
 	worker_mq = shm_mq_attach(mq, seg, NULL);
 
+	/*
+	 * From here every message of this worker, an ERROR included, goes to
+	 * the backend, which raises it again (bgworker.c reports the ERROR that
+	 * ends a worker, then exits).
+	 */
+	pq_redirect_to_shm_mq(seg, worker_mq);
+
 	cxt = AllocSetContextCreate(TopMemoryContext, "pitr_restore scan worker",
 								ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
-	setup = pstrdup(shm_toc_lookup(toc, KEY_SETUP, false));
-	items = pstrdup(shm_toc_lookup(toc, KEY_ITEMS(w), false));
+	shared = shm_toc_lookup(toc, KEY_SHARED, false);
+	worker_scan(shared, shm_toc_lookup(toc, KEY_HISTORY, false),
+				shm_toc_lookup(toc, KEY_FILES, false),
+				shm_toc_lookup(toc, KEY_ITEMS(w), false), shared->nitems[w]);
 
-	PG_TRY();
-	{
-		worker_scan(setup, items);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		send_msg('E', 0, edata->message, strlen(edata->message));
-		proc_exit(1);
-	}
-	PG_END_TRY();
-
-	shm_mq_detach(worker_mq);
+	/* Detaching also stops the redirection, before the queue goes. */
 	dsm_detach(seg);
 	proc_exit(0);
 }

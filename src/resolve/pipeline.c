@@ -31,158 +31,9 @@
 #include "utils/xid8.h"
 
 #include "resolve/resolve_internal.h"
+#include "util/display.h"
 
 PG_FUNCTION_INFO_V1(pitr_resolve_target);
-
-/* ---- SPI helpers shared by the pipeline's files ---- */
-
-typedef struct ResolvePlan
-{
-	const char *sql;
-	SPIPlanPtr	plan;
-} ResolvePlan;
-
-#define MAX_PLANS 32
-static ResolvePlan plans[MAX_PLANS];
-static int	nplans = 0;
-
-/*
- * Read-only queries (ours and the walker's) run on the active snapshot:
- * after a query that may write (refreshing the index), the pipeline pushes
- * a new one that sees what it wrote.
- */
-static bool snapshot_pushed = false;
-
-static void
-fresh_snapshot(void)
-{
-	CommandCounterIncrement();
-	if (snapshot_pushed)
-		PopActiveSnapshot();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	snapshot_pushed = true;
-}
-
-uint64
-pitr_resolve_query(const char *sql, int nargs, const Oid *types,
-				   const Datum *values, const char *nulls, bool read_only,
-				   long limit)
-{
-	SPIPlanPtr	plan = NULL;
-	int			ret;
-
-	for (int i = 0; i < nplans; i++)
-		if (plans[i].sql == sql)
-		{
-			plan = plans[i].plan;
-			break;
-		}
-	if (plan == NULL)
-	{
-		plan = SPI_prepare(sql, nargs, (Oid *) types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (nplans < MAX_PLANS)
-		{
-			SPI_keepplan(plan);
-			plans[nplans].sql = sql;
-			plans[nplans].plan = plan;
-			nplans++;
-		}
-	}
-	ret = SPI_execute_plan(plan, (Datum *) values, nulls, read_only, limit);
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
-	if (!read_only)
-	{
-		uint64		n = SPI_processed;
-
-		fresh_snapshot();
-		return n;
-	}
-	return SPI_processed;
-}
-
-/* Column col (1-based) of result row. */
-bool
-pitr_resolve_col_null(int row, int col)
-{
-	bool		isnull;
-
-	(void) SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-	return isnull;
-}
-
-Datum
-pitr_resolve_col(int row, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
-								  col, &isnull);
-
-	if (isnull)
-		elog(ERROR, "unexpected NULL in column %d", col);
-	return d;
-}
-
-char *
-pitr_resolve_col_text(int row, int col)
-{
-	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
-}
-
-char *
-pitr_lsn_text(XLogRecPtr lsn)
-{
-	return psprintf("%X/%X", LSN_FORMAT_ARGS(lsn));
-}
-
-char *
-pitr_timestamptz_text(TimestampTz t)
-{
-	return DatumGetCString(DirectFunctionCall1(timestamptz_out,
-											   TimestampTzGetDatum(t)));
-}
-
-static const char Q_PATH[] =
-"SELECT tlis, begins, ends FROM pitr_restore.timeline_path($1, $2)";
-
-PitrPath *
-pitr_resolve_path(const PitrArchiveInfo *a, TimeLineID tli)
-{
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		v[2];
-	Datum	   *d;
-	bool	   *dn;
-	int			n;
-	PitrPath   *p = palloc0(sizeof(PitrPath));
-
-	v[0] = Int32GetDatum(a->id);
-	v[1] = Int32GetDatum((int32) tli);
-	if (pitr_resolve_query(Q_PATH, 2, types, v, NULL, true, 1) != 1)
-		elog(ERROR, "no path for timeline %u", tli);
-	/* copies in the call's SPI memory, which outlives the next query */
-	p->tli_arr = datumCopy(pitr_resolve_col(0, 1), false, -1);
-	p->begin_arr = datumCopy(pitr_resolve_col(0, 2), false, -1);
-
-	deconstruct_array(DatumGetArrayTypeP(p->tli_arr), INT4OID, 4, true,
-					  TYPALIGN_INT, &d, &dn, &n);
-	p->n = n;
-	p->tli = palloc(sizeof(TimeLineID) * n);
-	for (int i = 0; i < n; i++)
-		p->tli[i] = DatumGetInt32(d[i]);
-	deconstruct_array(DatumGetArrayTypeP(p->begin_arr), LSNOID, 8,
-					  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d, &dn, &n);
-	p->begin = palloc(sizeof(XLogRecPtr) * p->n);
-	for (int i = 0; i < p->n && i < n; i++)
-		p->begin[i] = dn[i] ? InvalidXLogRecPtr : DatumGetLSN(d[i]);
-	deconstruct_array(DatumGetArrayTypeP(pitr_resolve_col(0, 3)), LSNOID, 8,
-					  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d, &dn, &n);
-	p->end = palloc(sizeof(XLogRecPtr) * p->n);
-	for (int i = 0; i < p->n; i++)
-		p->end[i] = (i >= n || dn[i]) ? InvalidXLogRecPtr : DatumGetLSN(d[i]);
-	return p;
-}
 
 /* ---- the target ---- */
 
@@ -203,6 +54,36 @@ typedef struct TargetArgs
 	char	   *action;
 } TargetArgs;
 
+/* resolve_target's arguments, in order. */
+enum
+{
+	ARG_TARGET_TIME,
+	ARG_TARGET_NAME,
+	ARG_TARGET_LSN,
+	ARG_TARGET_XID,
+	ARG_TARGET_MARK,
+	ARG_INCLUSIVE,
+	ARG_TARGET_TIMELINE,
+	ARG_MARK_AFTER,
+	ARG_BACKUP_LABEL,
+	ARG_TARGET,
+	ARG_ARCHIVE_DIR,
+	ARG_RECOVERY_ACTION,
+	RESOLVE_NARGS
+};
+
+/* The arguments that each name a target: exactly one is given. */
+static const int target_args[] = {
+	ARG_TARGET_TIME, ARG_TARGET_NAME, ARG_TARGET_LSN, ARG_TARGET_XID,
+	ARG_TARGET_MARK, ARG_TARGET
+};
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
 static void
 parse_args(FunctionCallInfo fcinfo, TargetArgs *t)
 {
@@ -211,35 +92,35 @@ parse_args(FunctionCallInfo fcinfo, TargetArgs *t)
 	const char *name_or_mark;
 
 	memset(t, 0, sizeof(*t));
-	for (int i = 0; i <= 4; i++)
-		kinds += !PG_ARGISNULL(i);
-	kinds += !PG_ARGISNULL(9);
+	if (PG_NARGS() != RESOLVE_NARGS)
+		elog(ERROR, "resolve_target takes %d arguments, got %d",
+			 RESOLVE_NARGS, PG_NARGS());
+	for (int i = 0; i < lengthof(target_args); i++)
+		kinds += !PG_ARGISNULL(target_args[i]);
 	if (kinds != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg(kinds == 0 ? "no recovery target given" :
 						"more than one recovery target given"),
 				 errhint("Give exactly one of target_time, target_name, target_lsn, target_xid, target_mark or target => 'immediate'.")));
-	if (!PG_ARGISNULL(9))
+	if (!PG_ARGISNULL(ARG_TARGET))
 	{
-		named = text_to_cstring(PG_GETARG_TEXT_PP(9));
+		named = text_to_cstring(PG_GETARG_TEXT_PP(ARG_TARGET));
 		if (strcmp(named, "immediate") != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid recovery target \"%s\"", named),
 					 errhint("The only named target is 'immediate'.")));
 	}
-	if (!PG_ARGISNULL(1))
-		t->name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (!PG_ARGISNULL(4))
-		t->mark = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	t->name = text_arg(fcinfo, ARG_TARGET_NAME);
+	t->mark = text_arg(fcinfo, ARG_TARGET_MARK);
 	name_or_mark = t->name ? t->name : t->mark;
 	if (name_or_mark && strlen(name_or_mark) >= MAXFNAMELEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("recovery target name is too long"),
 				 errdetail("Restore point names are at most 63 bytes.")));
-	t->action = PG_ARGISNULL(11) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(11));
+	t->action = text_arg(fcinfo, ARG_RECOVERY_ACTION);
 	if (t->action == NULL ||
 		(strcmp(t->action, "pause") != 0 && strcmp(t->action, "promote") != 0 &&
 		 strcmp(t->action, "shutdown") != 0))
@@ -247,15 +128,15 @@ parse_args(FunctionCallInfo fcinfo, TargetArgs *t)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid recovery_action \"%s\"", t->action ? t->action : ""),
 				 errhint("Use pause, promote or shutdown.")));
-	if (!PG_ARGISNULL(7) && t->name == NULL && t->mark == NULL)
+	if (!PG_ARGISNULL(ARG_MARK_AFTER) && t->name == NULL && t->mark == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("mark_after applies only to target_name and target_mark")));
-	if (!PG_ARGISNULL(6) && PG_GETARG_INT32(6) < 1)
+	if (!PG_ARGISNULL(ARG_TARGET_TIMELINE) && PG_GETARG_INT32(ARG_TARGET_TIMELINE) < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid timeline %d", PG_GETARG_INT32(6))));
-	if (PG_ARGISNULL(5))
+				 errmsg("invalid timeline %d", PG_GETARG_INT32(ARG_TARGET_TIMELINE))));
+	if (PG_ARGISNULL(ARG_INCLUSIVE))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("inclusive must not be null")));
@@ -265,31 +146,32 @@ parse_args(FunctionCallInfo fcinfo, TargetArgs *t)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("recovery target name must not be empty")));
 
-	t->inclusive = PG_GETARG_BOOL(5);
-	t->timeline = PG_ARGISNULL(6) ? 0 : (TimeLineID) PG_GETARG_INT32(6);
-	t->has_mark_after = !PG_ARGISNULL(7);
+	t->inclusive = PG_GETARG_BOOL(ARG_INCLUSIVE);
+	t->timeline = PG_ARGISNULL(ARG_TARGET_TIMELINE) ? 0 :
+		(TimeLineID) PG_GETARG_INT32(ARG_TARGET_TIMELINE);
+	t->has_mark_after = !PG_ARGISNULL(ARG_MARK_AFTER);
 	if (t->has_mark_after)
-		t->mark_after = PG_GETARG_TIMESTAMPTZ(7);
-	t->backup_label = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
-	t->archive_dir = PG_ARGISNULL(10) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(10));
+		t->mark_after = PG_GETARG_TIMESTAMPTZ(ARG_MARK_AFTER);
+	t->backup_label = text_arg(fcinfo, ARG_BACKUP_LABEL);
+	t->archive_dir = text_arg(fcinfo, ARG_ARCHIVE_DIR);
 
-	if (!PG_ARGISNULL(0))
+	if (!PG_ARGISNULL(ARG_TARGET_TIME))
 	{
 		t->kind = PITR_TARGET_TIME;
-		t->time = PG_GETARG_TIMESTAMPTZ(0);
+		t->time = PG_GETARG_TIMESTAMPTZ(ARG_TARGET_TIME);
 	}
 	else if (t->name)
 		t->kind = PITR_TARGET_NAME;
-	else if (!PG_ARGISNULL(2))
+	else if (!PG_ARGISNULL(ARG_TARGET_LSN))
 	{
 		t->kind = PITR_TARGET_LSN;
-		t->lsn = PG_GETARG_LSN(2);
+		t->lsn = PG_GETARG_LSN(ARG_TARGET_LSN);
 	}
-	else if (!PG_ARGISNULL(3))
+	else if (!PG_ARGISNULL(ARG_TARGET_XID))
 	{
 		t->kind = PITR_TARGET_XID;
 		/* recovery_target_xid takes the 32-bit xid */
-		t->xid = XidFromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(3));
+		t->xid = XidFromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(ARG_TARGET_XID));
 	}
 	else if (t->mark)
 		t->kind = PITR_TARGET_MARK;
@@ -333,6 +215,18 @@ static const char Q_UNLOGGED[] =
 "    OPERATOR(pg_catalog.=) (SELECT s.system_identifier FROM pg_catalog.pg_control_system() s) "
 "ORDER BY 1";
 
+/* The columns of Q_OCCURRENCES. */
+enum
+{
+	OCC_TIMELINE = 1,
+	OCC_LSN,
+	OCC_CREATED,
+	OCC_KIND,
+	OCC_XID,
+	OCC_COUNT,
+	OCC_OWN_MARKS
+};
+
 typedef struct Occurrence
 {
 	TimeLineID	tli;
@@ -358,7 +252,7 @@ timelines_desc(const PitrArchiveInfo *a, bool has_lsn, XLogRecPtr lsn, int *n)
 	rows = pitr_resolve_query(Q_TIMELINES_DESC, 2, types, v, nulls, true, 0);
 	out = palloc(sizeof(TimeLineID) * (rows + 1));
 	for (uint64 i = 0; i < rows; i++)
-		out[i] = DatumGetInt32(pitr_resolve_col(i, 1));
+		out[i] = DatumGetInt32(pitr_resolve_col(i, OCC_TIMELINE));
 	*n = (int) rows;
 	return out;
 }
@@ -385,24 +279,24 @@ resolve_occurrences(const PitrArchiveInfo *a, const TargetArgs *t,
 	v[0] = CStringGetTextDatum(a->directory);
 	v[1] = CStringGetTextDatum(name);
 	rows = pitr_resolve_query(Q_OCCURRENCES, 2, types, v, NULL, false, 0);
-	*occurrences = rows > 0 ? DatumGetInt64(pitr_resolve_col(0, 6)) : 0;
+	*occurrences = rows > 0 ? DatumGetInt64(pitr_resolve_col(0, OCC_COUNT)) : 0;
 	if (rows > 0)
-		own_marks = DatumGetInt64(pitr_resolve_col(0, 7));
+		own_marks = DatumGetInt64(pitr_resolve_col(0, OCC_OWN_MARKS));
 	occ = palloc0(sizeof(Occurrence) * (rows + 1));
 	for (uint64 i = 0; i < rows; i++)
 	{
-		char	   *kind = pitr_resolve_col_text(i, 4);
+		char	   *kind = pitr_resolve_col_text(i, OCC_KIND);
 		bool		xact_mark = strcmp(kind, "transaction_mark") == 0;
 
-		occ[i].tli = DatumGetInt32(pitr_resolve_col(i, 1));
-		occ[i].lsn = DatumGetLSN(pitr_resolve_col(i, 2));
-		occ[i].has_created = !pitr_resolve_col_null(i, 3);
+		occ[i].tli = DatumGetInt32(pitr_resolve_col(i, OCC_TIMELINE));
+		occ[i].lsn = DatumGetLSN(pitr_resolve_col(i, OCC_LSN));
+		occ[i].has_created = !pitr_resolve_col_null(i, OCC_CREATED);
 		if (occ[i].has_created)
-			occ[i].created = DatumGetTimestampTz(pitr_resolve_col(i, 3));
+			occ[i].created = DatumGetTimestampTz(pitr_resolve_col(i, OCC_CREATED));
 		occ[i].is_restore_point = strcmp(kind, "restore_point") == 0;
 		/* a transaction mark stops at its transaction, others by name */
 		occ[i].xid = (mark && xact_mark) ?
-			(TransactionId) DatumGetInt64(pitr_resolve_col(i, 5)) : InvalidTransactionId;
+			(TransactionId) DatumGetInt64(pitr_resolve_col(i, OCC_XID)) : InvalidTransactionId;
 
 		/*
 		 * A plain restore point of a mark's name counts only when the marks
@@ -478,265 +372,316 @@ time_setting(TimestampTz t)
 					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
 }
 
-static void
-resolve(const TargetArgs *t, PitrResolution *r)
+/* ---- the story of one resolution ---- */
+
+/* What the steps of one resolution share. */
+typedef struct Resolve
 {
+	const TargetArgs *t;
 	PitrArchiveInfo a;
-	Oid			types[2] = {TEXTOID, INT4OID};
-	Datum		v[2];
-	char		nulls[2] = {' ', ' '};
-	TimeLineID *cand = NULL;
-	int			ncand = 0;
-	char	   *note = NULL;
-	int			occurrences = 0;
-	PitrTargetKind kind = t->kind;
-	const char *name = t->name;
-	TransactionId x = t->xid;
-	XLogRecPtr	want = InvalidXLogRecPtr;
-	PitrResolution first;
-	bool		have_first = false;
+	TimeLineID *cand;			/* timelines to try, best first */
+	int			ncand;
+	char	   *note;			/* why these timelines, for why */
+	int			occurrences;	/* of a name or mark */
+	char	   *first_reason;	/* the best timeline's, when another served */
+	PitrTargetKind kind;		/* what is resolved: a mark may become a name */
+	const char *name;
+	TransactionId xid;
+	XLogRecPtr	want;			/* the restore point's record */
+} Resolve;
 
-	memset(r, 0, sizeof(*r));
-	memset(&a, 0, sizeof(a));
+/* The archive, indexed up to now; false (with a reason) if it has no WAL. */
+static bool
+open_archive(Resolve *s, PitrResolution *r)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+	char		nulls[1] = {' '};
 
-	/* The archive, indexed up to now. */
-	if (t->archive_dir)
-		v[0] = CStringGetTextDatum(t->archive_dir);
+	if (s->t->archive_dir)
+		v[0] = CStringGetTextDatum(s->t->archive_dir);
 	else
 		nulls[0] = 'n';
 	pitr_resolve_query(Q_REFRESH, 1, types, v, nulls, false, 1);
-	a.id = DatumGetInt32(pitr_resolve_col(0, 1));
-	v[0] = Int32GetDatum(a.id);
+	s->a.id = DatumGetInt32(pitr_resolve_col(0, 1));
+	v[0] = Int32GetDatum(s->a.id);
 	types[0] = INT4OID;
 	if (pitr_resolve_query(Q_ARCHIVE, 1, types, v, NULL, true, 1) != 1)
-		elog(ERROR, "archive %d vanished", a.id);
-	a.directory = pitr_resolve_col_text(0, 1);
+		elog(ERROR, "archive %d vanished", s->a.id);
+	s->a.directory = pitr_resolve_col_text(0, 1);
 	if (pitr_resolve_col_null(0, 2))
 	{
 		r->reason = psprintf("the archive \"%s\" holds no readable PostgreSQL " PG_MAJORVERSION " WAL segment",
-							 a.directory);
-		return;
+							 s->a.directory);
+		return false;
 	}
-	a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
-	r->archive_id = a.id;
-	r->archive_dir = a.directory;
+	s->a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
+	r->archive_id = s->a.id;
+	r->archive_dir = s->a.directory;
+	return true;
+}
 
-	/* Timelines to try, best first. */
-	types[1] = INT4OID;
+/*
+ * A time: the history as it was lived then, the newest timeline created by
+ * that time (its end-of-recovery record, else its first commit), then the
+ * others.
+ */
+static void
+live_candidates(Resolve *s)
+{
+	Oid			types[2] = {INT4OID, TIMESTAMPTZOID};
+	Datum		v[2];
+	TimeLineID	live = 0;
+	bool		has_since = false;
+	TimestampTz since = 0;
+	TimeLineID *all;
+	int			nall;
+	const char *at = pitr_timestamptz_text(s->t->time);
+
+	v[0] = Int32GetDatum(s->a.id);
+	v[1] = TimestampTzGetDatum(s->t->time);
+	if (pitr_resolve_query(Q_LIVE, 2, types, v, NULL, true, 1) > 0)
+	{
+		live = DatumGetInt32(pitr_resolve_col(0, 1));
+		has_since = !pitr_resolve_col_null(0, 2);
+		if (has_since)
+			since = DatumGetTimestampTz(pitr_resolve_col(0, 2));
+	}
+	if (live == 0 &&
+		pitr_resolve_query(Q_FIRST_TIMELINE, 1, types, v, NULL, true, 1) > 0 &&
+		!pitr_resolve_col_null(0, 1))
+		live = DatumGetInt32(pitr_resolve_col(0, 1));
+	all = timelines_desc(&s->a, false, 0, &nall);
+	s->cand = palloc(sizeof(TimeLineID) * (nall + 1));
+	s->cand[s->ncand++] = live;
+	for (int i = 0; i < nall; i++)
+		if (all[i] != live)
+			s->cand[s->ncand++] = all[i];
+	s->note = has_since ?
+		psprintf("timeline %u was the live timeline at %s (it began at %s)",
+				 live, at, pitr_timestamptz_text(since)) :
+		psprintf("timeline %u was the live timeline at %s", live, at);
+}
+
+/* Why no occurrence of a name or mark qualifies. */
+static char *
+no_occurrence_reason(const Resolve *s, bool mark, const char *n)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+	const char *after = s->t->has_mark_after ?
+		pitr_timestamptz_text(s->t->mark_after) : NULL;
+
+	if (!mark)
+		return after == NULL ?
+			psprintf("no restore point named \"%s\" in the archive", n) :
+			psprintf("no restore point named \"%s\" created after %s in the archive",
+					 n, after);
+	v[0] = CStringGetTextDatum(n);
+	if (pitr_resolve_query(Q_IN_MARKS, 1, types, v, NULL, true, 1) > 0)
+		return psprintf("mark \"%s\" is in pitr_restore.marks but not (yet) in the archive: its WAL has not been archived", n);
+	if (after != NULL)
+		return psprintf("no mark named \"%s\" made after %s in the archive", n, after);
+	return psprintf("no mark named \"%s\" in the archive", n);
+}
+
+/*
+ * A name or mark: its first occurrence recovery can reach, resolved here
+ * (no candidates are left to try).  False when r is final.
+ */
+static bool
+named_target(Resolve *s, PitrResolution *r)
+{
+	bool		mark = (s->kind == PITR_TARGET_MARK);
+	const char *n = mark ? s->t->mark : s->t->name;
+	bool		first_failed;
+	Occurrence *occ = resolve_occurrences(&s->a, s->t, n, mark,
+										  &s->occurrences, r, &first_failed);
+
+	if (first_failed)
+		return false;
+	if (occ == NULL)
+	{
+		memset(r, 0, sizeof(*r));
+		r->reason = no_occurrence_reason(s, mark, n);
+		return false;
+	}
+	s->want = occ->lsn;
+	if (mark && TransactionIdIsValid(occ->xid))
+		s->xid = occ->xid;
+	else
+	{
+		s->kind = PITR_TARGET_NAME;
+		s->name = n;
+	}
+	if (s->occurrences > 1)
+		s->note = psprintf(mark ?
+						   "mark \"%s\" occurs %d times in the archive; this is the one made at %s on timeline %u, the first%s that recovery can reach" :
+						   "restore point \"%s\" occurs %d times in the archive; this is the one created at %s on timeline %u, the first%s that recovery can reach",
+						   n, s->occurrences,
+						   occ->has_created ? pitr_timestamptz_text(occ->created) : "",
+						   occ->tli, s->t->has_mark_after ? " after mark_after" : "");
+	return true;
+}
+
+/* The timelines to try, best first.  False when r is final. */
+static bool
+choose_candidates(Resolve *s, PitrResolution *r)
+{
+	const TargetArgs *t = s->t;
+
 	if (t->timeline != 0)
 	{
-		v[1] = Int32GetDatum((int32) t->timeline);
-		if (pitr_resolve_query(Q_HAS_TIMELINE, 2, types, v, NULL, true, 1) == 0)
+		Datum		v[2] = {Int32GetDatum(s->a.id), Int32GetDatum((int32) t->timeline)};
+
+		if (pitr_resolve_query(Q_HAS_TIMELINE, 2, (Oid[]) {INT4OID, INT4OID},
+							   v, NULL, true, 1) == 0)
 		{
 			r->reason = psprintf("timeline %u is not in the archive", t->timeline);
-			return;
+			return false;
 		}
 	}
-	if (t->timeline != 0 && kind != PITR_TARGET_MARK)
+	if (t->timeline != 0 && s->kind != PITR_TARGET_MARK)
 	{
 		/* a name on a given timeline: its first restore point there */
-		cand = palloc(sizeof(TimeLineID));
-		cand[0] = t->timeline;
-		ncand = 1;
+		s->cand = palloc(sizeof(TimeLineID));
+		s->cand[0] = t->timeline;
+		s->ncand = 1;
 	}
-	else if (kind == PITR_TARGET_TIME)
-	{
-		Oid			ltypes[2] = {INT4OID, TIMESTAMPTZOID};
-		Datum		lv[2];
-		TimeLineID	live = 0;
-		bool		has_since = false;
-		TimestampTz since = 0;
-		TimeLineID *all;
-		int			nall;
-
-		lv[0] = Int32GetDatum(a.id);
-		lv[1] = TimestampTzGetDatum(t->time);
-		/*
-		 * The history as it was lived then: the newest timeline created by
-		 * that time (its end-of-recovery record, else its first commit).
-		 */
-		if (pitr_resolve_query(Q_LIVE, 2, ltypes, lv, NULL, true, 1) > 0)
-		{
-			live = DatumGetInt32(pitr_resolve_col(0, 1));
-			has_since = !pitr_resolve_col_null(0, 2);
-			if (has_since)
-				since = DatumGetTimestampTz(pitr_resolve_col(0, 2));
-		}
-		if (live == 0 &&
-			pitr_resolve_query(Q_FIRST_TIMELINE, 1, ltypes, lv, NULL, true, 1) > 0 &&
-			!pitr_resolve_col_null(0, 1))
-			live = DatumGetInt32(pitr_resolve_col(0, 1));
-		all = timelines_desc(&a, false, 0, &nall);
-		cand = palloc(sizeof(TimeLineID) * (nall + 1));
-		cand[ncand++] = live;
-		for (int i = 0; i < nall; i++)
-			if (all[i] != live)
-				cand[ncand++] = all[i];
-		if (!has_since)
-			note = psprintf("timeline %u was the live timeline at %s", live,
-							pitr_timestamptz_text(t->time));
-		else
-			note = psprintf("timeline %u was the live timeline at %s (it began at %s)",
-							live, pitr_timestamptz_text(t->time),
-							pitr_timestamptz_text(since));
-	}
-	else if (kind == PITR_TARGET_NAME || kind == PITR_TARGET_MARK)
-	{
-		bool		mark = (kind == PITR_TARGET_MARK);
-		const char *n = mark ? t->mark : t->name;
-		bool		first_failed;
-		Occurrence *occ = resolve_occurrences(&a, t, n, mark, &occurrences, r,
-											  &first_failed);
-
-		if (first_failed)
-			return;
-		if (occ == NULL)
-		{
-			memset(r, 0, sizeof(*r));
-			if (!mark)
-				r->reason = !t->has_mark_after ?
-					psprintf("no restore point named \"%s\" in the archive", n) :
-					psprintf("no restore point named \"%s\" created after %s in the archive",
-							 n, pitr_timestamptz_text(t->mark_after));
-			else
-			{
-				Oid			mtypes[1] = {TEXTOID};
-				Datum		mv[1];
-
-				mv[0] = CStringGetTextDatum(n);
-				if (pitr_resolve_query(Q_IN_MARKS, 1, mtypes, mv, NULL, true, 1) > 0)
-					r->reason = psprintf("mark \"%s\" is in pitr_restore.marks but not (yet) in the archive: its WAL has not been archived", n);
-				else if (t->has_mark_after)
-					r->reason = psprintf("no mark named \"%s\" made after %s in the archive",
-										 n, pitr_timestamptz_text(t->mark_after));
-				else
-					r->reason = psprintf("no mark named \"%s\" in the archive", n);
-			}
-			return;
-		}
-		want = occ->lsn;
-		if (mark && TransactionIdIsValid(occ->xid))
-			x = occ->xid;
-		else
-		{
-			kind = PITR_TARGET_NAME;
-			name = n;
-		}
-		if (occurrences > 1)
-			note = psprintf(mark ?
-							"mark \"%s\" occurs %d times in the archive; this is the one made at %s on timeline %u, the first%s that recovery can reach" :
-							"restore point \"%s\" occurs %d times in the archive; this is the one created at %s on timeline %u, the first%s that recovery can reach",
-							n, occurrences,
-							occ->has_created ? pitr_timestamptz_text(occ->created) : "",
-							occ->tli, t->has_mark_after ? " after mark_after" : "");
-	}
-	else if (kind == PITR_TARGET_LSN)
-		cand = timelines_desc(&a, true, t->lsn, &ncand);
+	else if (s->kind == PITR_TARGET_TIME)
+		live_candidates(s);
+	else if (s->kind == PITR_TARGET_NAME || s->kind == PITR_TARGET_MARK)
+		return named_target(s, r);
+	else if (s->kind == PITR_TARGET_LSN)
+		s->cand = timelines_desc(&s->a, true, t->lsn, &s->ncand);
 	else
-		cand = timelines_desc(&a, false, 0, &ncand);
+		s->cand = timelines_desc(&s->a, false, 0, &s->ncand);
+	return true;
+}
 
-	for (int i = 0; i < ncand; i++)
+/*
+ * An xid or LSN target belongs to the timeline whose own stretch holds the
+ * stop point.
+ */
+static void
+check_stop_on_own_stretch(const Resolve *s, TimeLineID tli, PitrResolution *r)
+{
+	Datum		v[2] = {Int32GetDatum(s->a.id), Int32GetDatum((int32) tli)};
+
+	if (!r->reachable || s->ncand <= 1 ||
+		(s->kind != PITR_TARGET_XID && s->kind != PITR_TARGET_LSN))
+		return;
+	pitr_resolve_query(Q_TIMELINE_BEGIN, 2, (Oid[]) {INT4OID, INT4OID},
+					   v, NULL, true, 1);
+	if (r->stop_lsn < DatumGetLSN(pitr_resolve_col(0, 1)))
+	{
+		r->reachable = false;
+		r->reason = psprintf("the stop point lies before timeline %u begins", tli);
+	}
+}
+
+/* Each candidate in turn, until one is reachable.  False when r is final. */
+static bool
+try_candidates(Resolve *s, PitrResolution *r)
+{
+	PitrResolution first;
+
+	for (int i = 0; i < s->ncand; i++)
 	{
 		PitrTimelineQuery q = {0};
 
 		CHECK_FOR_INTERRUPTS();
 		memset(r, 0, sizeof(*r));
-		q.kind = kind == PITR_TARGET_MARK ? PITR_TARGET_XID : kind;
-		q.t = t->time;
-		q.lsn = t->lsn;
-		q.xid = x;
-		q.name = name;
-		q.inclusive = t->inclusive;
-		q.pin_backup = t->backup_label;
-		q.want_lsn = want;
-		pitr_resolve_on_timeline(&a, cand[i], &q, r);
-
-		/*
-		 * An xid or LSN target belongs to the timeline whose own stretch
-		 * holds the stop point.
-		 */
-		if (r->reachable && (kind == PITR_TARGET_XID || kind == PITR_TARGET_LSN) &&
-			ncand > 1)
-		{
-			v[0] = Int32GetDatum(a.id);
-			v[1] = Int32GetDatum((int32) cand[i]);
-			pitr_resolve_query(Q_TIMELINE_BEGIN, 2, (Oid[]) {INT4OID, INT4OID},
-							   v, NULL, true, 1);
-			if (r->stop_lsn < DatumGetLSN(pitr_resolve_col(0, 1)))
-			{
-				r->reachable = false;
-				r->reason = psprintf("the stop point lies before timeline %u begins",
-									 cand[i]);
-			}
-		}
-		if (!have_first)
-		{
+		q.kind = s->kind == PITR_TARGET_MARK ? PITR_TARGET_XID : s->kind;
+		q.t = s->t->time;
+		q.lsn = s->t->lsn;
+		q.xid = s->xid;
+		q.name = s->name;
+		q.inclusive = s->t->inclusive;
+		q.pin_backup = s->t->backup_label;
+		q.want_lsn = s->want;
+		pitr_resolve_on_timeline(&s->a, s->cand[i], &q, r);
+		check_stop_on_own_stretch(s, s->cand[i], r);
+		if (i == 0)
 			first = *r;
-			have_first = true;
-		}
 		if (r->reachable)
 			break;
 	}
-	if (ncand > 0 && !r->reachable)
+	if (s->ncand > 0 && !r->reachable)
 	{
 		*r = first;
-		return;
+		return false;
 	}
-	if (kind != PITR_TARGET_NAME && kind != PITR_TARGET_MARK && ncand == 0)
+	if (s->ncand > 0)
+		s->first_reason = first.reason;
+	if (s->kind != PITR_TARGET_NAME && s->kind != PITR_TARGET_MARK && s->ncand == 0)
 	{
 		memset(r, 0, sizeof(*r));
 		r->reason = pstrdup("no timeline of the archive holds the target");
-		return;
+		return false;
 	}
-	if (kind == PITR_TARGET_TIME && r->timeline != cand[0])
-		add_warning(r, psprintf("the target is not reachable on timeline %u, the live one at that time: %s",
-								cand[0], first.reason ? first.reason : ""));
+	return true;
+}
 
-	if (note)
-		r->why = psprintf("%s; %s", note, r->why);
-	if ((kind == PITR_TARGET_XID || kind == PITR_TARGET_LSN) && t->timeline == 0 &&
-		ncand > 1)
+/* How the timeline was chosen, and what recovery will not bring back. */
+static void
+annotate(const Resolve *s, PitrResolution *r)
+{
+	const TargetArgs *t = s->t;
+	Datum		v[1] = {Int32GetDatum(s->a.id)};
+	uint64		rows;
+
+	if (s->kind == PITR_TARGET_TIME && r->timeline != s->cand[0])
+		add_warning(r, psprintf("the target is not reachable on timeline %u, the live one at that time: %s",
+								s->cand[0], s->first_reason ? s->first_reason : ""));
+	if (s->note)
+		r->why = psprintf("%s; %s", s->note, r->why);
+	if ((s->kind == PITR_TARGET_XID || s->kind == PITR_TARGET_LSN) &&
+		t->timeline == 0 && s->ncand > 1)
 		r->why = psprintf("timeline %u is the newest whose history holds the stop point; %s",
 						  r->timeline, r->why);
-	if ((t->kind == PITR_TARGET_NAME || t->kind == PITR_TARGET_MARK) && occurrences > 1)
-		add_warning(r, note);
+	if ((t->kind == PITR_TARGET_NAME || t->kind == PITR_TARGET_MARK) &&
+		s->occurrences > 1)
+		add_warning(r, s->note);
 
 	/*
 	 * Unlogged tables are not in WAL: when the archive is this server's,
 	 * name the ones of this database.
 	 */
-	{
-		uint64		rows;
+	rows = pitr_resolve_query(Q_UNLOGGED, 1, (Oid[]) {INT4OID}, v, NULL, true, 0);
+	for (uint64 i = 0; i < rows; i++)
+		add_warning(r, pitr_resolve_col_text(i, 1));
+}
 
-		v[0] = Int32GetDatum(a.id);
-		rows = pitr_resolve_query(Q_UNLOGGED, 1, (Oid[]) {INT4OID}, v, NULL, true, 0);
-		for (uint64 i = 0; i < rows; i++)
-			add_warning(r, pitr_resolve_col_text(i, 1));
-	}
+/* The settings that produce exactly this. */
+static void
+write_settings(const Resolve *s, PitrResolution *r)
+{
+	const TargetArgs *t = s->t;
 
-	/* The settings that produce exactly this. */
-	r->archive_id = a.id;
-	r->archive_dir = a.directory;
+	r->archive_id = s->a.id;
+	r->archive_dir = s->a.directory;
 	r->action = t->action;
 	r->inclusive = t->inclusive;
 	r->emit_inclusive = true;
-	switch (kind)
+	switch (s->kind)
 	{
 		case PITR_TARGET_TIME:
 			r->setting = PITR_SETTING_TIME;
 			r->setting_value = time_setting(t->time);
 			break;
 		case PITR_TARGET_NAME:
-			if (r->emit_lsn)
+			/* a name stored escaped is not the bytes recovery compares */
+			if (r->emit_lsn || pitr_db_text_escaped(s->name))
 			{
 				r->setting = PITR_SETTING_LSN;
-				r->setting_value = pitr_lsn_text(want);
+				r->setting_value = pitr_lsn_text(s->want);
 				r->inclusive = true;
 			}
 			else
 			{
 				r->setting = PITR_SETTING_NAME;
-				r->setting_value = pstrdup(name);
+				r->setting_value = pstrdup(s->name);
 				r->emit_inclusive = false;
 			}
 			break;
@@ -747,7 +692,7 @@ resolve(const TargetArgs *t, PitrResolution *r)
 		case PITR_TARGET_XID:
 		case PITR_TARGET_MARK:
 			r->setting = PITR_SETTING_XID;
-			r->setting_value = psprintf("%u", x);
+			r->setting_value = psprintf("%u", s->xid);
 			break;
 		case PITR_TARGET_IMMEDIATE:
 			r->setting = PITR_SETTING_IMMEDIATE;
@@ -755,16 +700,143 @@ resolve(const TargetArgs *t, PitrResolution *r)
 			r->emit_inclusive = false;
 			break;
 	}
-	r->restore_command = pitr_archive_restore_command(a.id);
+	r->restore_command = pitr_archive_restore_command(s->a.id);
 	r->recovery_conf = pitr_resolution_recovery_conf(r);
 	r->tool_command = pitr_resolution_tool_command(r);
 }
 
-static Datum
-text_or_null(const char *s, bool *isnull)
+static void
+resolve(const TargetArgs *t, PitrResolution *r)
 {
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
+	Resolve		s = {0};
+
+	memset(r, 0, sizeof(*r));
+	s.t = t;
+	s.kind = t->kind;
+	s.name = t->name;
+	s.xid = t->xid;
+	s.want = InvalidXLogRecPtr;
+	if (open_archive(&s, r) && choose_candidates(&s, r) &&
+		try_candidates(&s, r))
+	{
+		annotate(&s, r);
+		write_settings(&s, r);
+	}
+}
+
+/* ---- the result ---- */
+
+/* The columns of pitr_restore.resolution, in order. */
+enum
+{
+	COL_REACHABLE,
+	COL_REASON,
+	COL_TIMELINE,
+	COL_TIMELINE_PATH,
+	COL_BACKUP_LABEL,
+	COL_BACKUP_LOCATION,
+	COL_BACKUP_FORMAT,
+	COL_BACKUP_STOP_LSN,
+	COL_STOP_LSN,
+	COL_STOP_BEFORE,
+	COL_END_LSN,
+	COL_LAST_XID,
+	COL_LAST_COMMIT_TIME,
+	COL_NEXT_XID,
+	COL_NEXT_COMMIT_TIME,
+	COL_WAL_FIRST,
+	COL_WAL_LAST,
+	COL_WAL_SEGMENTS,
+	COL_WAL_BYTES,
+	COL_RECOVERY_CONF,
+	COL_WARNINGS,
+	COL_WHY,
+	COL_TOOL_COMMAND,
+	RESOLUTION_NCOLS
+};
+
+static void
+set_text(Datum *values, bool *nulls, int col, const char *s)
+{
+	nulls[col] = (s == NULL);
+	values[col] = s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+static Datum
+path_array(const PitrResolution *r)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (r->npath + 1));
+
+	for (int i = 0; i < r->npath; i++)
+		d[i] = Int32GetDatum((int32) r->path[i]);
+	return PointerGetDatum(construct_array(d, r->npath, INT4OID, 4, true,
+										   TYPALIGN_INT));
+}
+
+/* pitr_display() of a string that may be NULL. */
+static char *
+display_or_null(char *s)
+{
+	return s ? (char *) pitr_display(s, false) : NULL;
+}
+
+static Datum
+warnings_array(const PitrResolution *r)
+{
+	int			n = list_length(r->warnings);
+	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, r->warnings)
+		d[i++] = CStringGetTextDatum(pitr_display((char *) lfirst(lc), false));
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/* The row, built in the caller's memory (SPI's goes at SPI_finish). */
+static HeapTuple
+resolution_tuple(TupleDesc tupdesc, const PitrResolution *r)
+{
+	Datum		values[RESOLUTION_NCOLS];
+	bool		nulls[RESOLUTION_NCOLS];
+
+	memset(nulls, 0, sizeof(nulls));
+	values[COL_REACHABLE] = BoolGetDatum(r->reachable);
+	/* text for people: names shown by the one display rule */
+	set_text(values, nulls, COL_REASON, display_or_null(r->reason));
+	values[COL_TIMELINE] = Int32GetDatum((int32) r->timeline);
+	nulls[COL_TIMELINE] = (r->timeline == 0);
+	nulls[COL_TIMELINE_PATH] = !r->reachable;
+	if (r->reachable)
+		values[COL_TIMELINE_PATH] = path_array(r);
+	set_text(values, nulls, COL_BACKUP_LABEL, r->backup_label);
+	set_text(values, nulls, COL_BACKUP_LOCATION, r->backup_location);
+	set_text(values, nulls, COL_BACKUP_FORMAT, r->backup_format);
+	values[COL_BACKUP_STOP_LSN] = LSNGetDatum(r->backup_stop_lsn);
+	values[COL_STOP_LSN] = LSNGetDatum(r->stop_lsn);
+	values[COL_STOP_BEFORE] = BoolGetDatum(r->stop_before);
+	values[COL_END_LSN] = LSNGetDatum(r->end_lsn);
+	nulls[COL_BACKUP_STOP_LSN] = nulls[COL_STOP_LSN] = !r->reachable;
+	nulls[COL_STOP_BEFORE] = nulls[COL_END_LSN] = !r->reachable;
+	values[COL_LAST_XID] = TransactionIdGetDatum(r->last_xid);
+	values[COL_LAST_COMMIT_TIME] = TimestampTzGetDatum(r->last_time);
+	nulls[COL_LAST_XID] = nulls[COL_LAST_COMMIT_TIME] = !r->has_last;
+	values[COL_NEXT_XID] = TransactionIdGetDatum(r->next_xid);
+	values[COL_NEXT_COMMIT_TIME] = TimestampTzGetDatum(r->next_time);
+	nulls[COL_NEXT_XID] = nulls[COL_NEXT_COMMIT_TIME] = !r->has_next;
+	set_text(values, nulls, COL_WAL_FIRST, r->wal_first);
+	set_text(values, nulls, COL_WAL_LAST, r->wal_last);
+	values[COL_WAL_SEGMENTS] = Int32GetDatum(r->wal_segments);
+	values[COL_WAL_BYTES] = Int64GetDatum(r->wal_bytes);
+	nulls[COL_WAL_SEGMENTS] = nulls[COL_WAL_BYTES] = !r->reachable;
+	set_text(values, nulls, COL_RECOVERY_CONF, r->recovery_conf);
+	nulls[COL_WARNINGS] = !r->has_warnings;
+	if (r->has_warnings)
+		values[COL_WARNINGS] = warnings_array(r);
+	set_text(values, nulls, COL_WHY, display_or_null(r->why));
+	set_text(values, nulls, COL_TOOL_COMMAND, r->tool_command);
+	return heap_form_tuple(tupdesc, values, nulls);
 }
 
 /*
@@ -781,80 +853,20 @@ pitr_resolve_target(PG_FUNCTION_ARGS)
 	TargetArgs	t;
 	PitrResolution r;
 	TupleDesc	tupdesc;
-	Datum		values[23];
-	bool		nulls[23];
 	MemoryContext caller = CurrentMemoryContext;
 	HeapTuple	tup;
-	Datum		result;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != 23)
-		elog(ERROR, "resolution type has %d columns, expected 23", tupdesc->natts);
+	if (tupdesc->natts != RESOLUTION_NCOLS)
+		elog(ERROR, "resolution type has %d columns, expected %d",
+			 tupdesc->natts, RESOLUTION_NCOLS);
 	parse_args(fcinfo, &t);
 
-	SPI_connect();
-	/* an ERROR's abort pops the snapshot stack */
-	snapshot_pushed = false;
+	pitr_resolve_query_begin();
 	resolve(&t, &r);
-
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = BoolGetDatum(r.reachable);
-	values[1] = text_or_null(r.reason, &nulls[1]);
-	values[2] = Int32GetDatum((int32) r.timeline);
-	nulls[2] = (r.timeline == 0);
-	nulls[3] = !r.reachable;
-	if (r.reachable)
-	{
-		Datum	   *d = palloc(sizeof(Datum) * (r.npath + 1));
-
-		for (int i = 0; i < r.npath; i++)
-			d[i] = Int32GetDatum((int32) r.path[i]);
-		MemoryContextSwitchTo(caller);
-		values[3] = PointerGetDatum(construct_array(d, r.npath, INT4OID, 4, true,
-													TYPALIGN_INT));
-	}
 	MemoryContextSwitchTo(caller);
-	values[4] = text_or_null(r.backup_label, &nulls[4]);
-	values[5] = text_or_null(r.backup_location, &nulls[5]);
-	values[6] = text_or_null(r.backup_format, &nulls[6]);
-	values[7] = LSNGetDatum(r.backup_stop_lsn);
-	values[8] = LSNGetDatum(r.stop_lsn);
-	values[9] = BoolGetDatum(r.stop_before);
-	values[10] = LSNGetDatum(r.end_lsn);
-	nulls[7] = nulls[8] = nulls[9] = nulls[10] = !r.reachable;
-	values[11] = TransactionIdGetDatum(r.last_xid);
-	values[12] = TimestampTzGetDatum(r.last_time);
-	nulls[11] = nulls[12] = !r.has_last;
-	values[13] = TransactionIdGetDatum(r.next_xid);
-	values[14] = TimestampTzGetDatum(r.next_time);
-	nulls[13] = nulls[14] = !r.has_next;
-	values[15] = text_or_null(r.wal_first, &nulls[15]);
-	values[16] = text_or_null(r.wal_last, &nulls[16]);
-	values[17] = Int32GetDatum(r.wal_segments);
-	values[18] = Int64GetDatum(r.wal_bytes);
-	nulls[17] = nulls[18] = !r.reachable;
-	values[19] = text_or_null(r.recovery_conf, &nulls[19]);
-	nulls[20] = !r.has_warnings;
-	if (r.has_warnings)
-	{
-		int			n = list_length(r.warnings);
-		Datum	   *d = palloc(sizeof(Datum) * (n + 1));
-		int			i = 0;
-		ListCell   *lc;
-
-		foreach(lc, r.warnings)
-			d[i++] = CStringGetTextDatum((char *) lfirst(lc));
-		values[20] = PointerGetDatum(construct_array(d, n, TEXTOID, -1, false,
-													 TYPALIGN_INT));
-	}
-	values[21] = text_or_null(r.why, &nulls[21]);
-	values[22] = text_or_null(r.tool_command, &nulls[22]);
-	tup = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
-	result = HeapTupleGetDatum(tup);
-	if (snapshot_pushed)
-		PopActiveSnapshot();
-	snapshot_pushed = false;
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	tup = resolution_tuple(BlessTupleDesc(tupdesc), &r);
+	pitr_resolve_query_end();
+	PG_RETURN_DATUM(HeapTupleGetDatum(tup));
 }

@@ -26,6 +26,7 @@
 #include "resolve/settings.h"
 #include "source/archive_source.h"
 #include "source/tool_command.h"
+#include "util/gucs.h"
 
 /* pitr_restore.barman_config, NULL when empty (Barman's default). */
 static const char *
@@ -190,9 +191,14 @@ pitr_resolution_recovery_conf(const PitrResolution *res)
  * configured pg1-path (keyword form) or "$PGDATA"; Barman needs a
  * destination, which the resolution does not know: the command restores
  * into "$PGDATA", for the caller to set.
+ *
+ * pgBackRest and Barman write --target into postgresql.auto.conf without
+ * escaping it: a restore point name they cannot carry (a quote, backslash,
+ * control or non-ASCII character) is never given to them; the command
+ * stops at the same record by its LSN instead, and a warning says so.
  */
 char *
-pitr_resolution_tool_command(const PitrResolution *res)
+pitr_resolution_tool_command(PitrResolution *res)
 {
 	static const PitrToolTargetKind kinds[] = {
 		[PITR_SETTING_IMMEDIATE] = PITR_TOOL_TARGET_IMMEDIATE,
@@ -221,6 +227,18 @@ pitr_resolution_tool_command(const PitrResolution *res)
 	t.kind = kinds[res->setting];
 	t.value = res->setting_value;
 	t.inclusive = res->inclusive;
+	if (t.value != NULL && !pitr_tool_value_safe(t.value))
+	{
+		/* recovery_target_name stops after the restore point's record. */
+		t.kind = PITR_TOOL_TARGET_LSN;
+		t.value = psprintf("%X/%X", LSN_FORMAT_ARGS(res->stop_lsn));
+		t.inclusive = true;
+		res->warnings = lappend(res->warnings,
+								psprintf("tool_command targets the restore point by its LSN %s: %s would write its name into postgresql.auto.conf unescaped",
+										 t.value,
+										 src->layout == PITR_LAYOUT_PGBACKREST ? "pgBackRest" : "Barman"));
+		res->has_warnings = true;
+	}
 	t.tli = res->timeline;
 	t.action = res->action;
 	if (src->layout == PITR_LAYOUT_PGBACKREST)

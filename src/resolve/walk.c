@@ -33,10 +33,11 @@
 
 #include "archive_files.h"
 #include "compat/pg_compat.h"
-#include "pitr_restore.h"
+#include "util/privilege.h"
 #include "resolve/walk.h"
 #include "segment_source.h"
 #include "source/archive_source.h"
+#include "util/display.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_walk_to_stop);
@@ -179,14 +180,8 @@ static char *
 path_segment_name(PathSource *ps, XLogSegNo segno)
 {
 	char		fname[MAXFNAMELEN];
-	TimeLineID	tli = ps->tli[0];
+	TimeLineID	tli = ps->tli[pitr_path_serving(ps->npath, ps->beginseg, segno)];
 
-	for (int i = ps->npath - 1; i >= 0; i--)
-		if (segno >= ps->beginseg[i])
-		{
-			tli = ps->tli[i];
-			break;
-		}
 	XLogFileName(fname, tli, segno, ps->segsize);
 	return pstrdup(fname);
 }
@@ -213,7 +208,8 @@ is_restore_point(XLogReaderState *r, const char *name)
 		XLogRecGetDataLen(r) < sizeof(xl_restore_point))
 		return false;
 	rp = (xl_restore_point *) XLogRecGetData(r);
-	return strncmp(rp->rp_name, name, MAXFNAMELEN) == 0;
+	/* as the index stores it: invalid bytes escaped (util/display.c) */
+	return strcmp(pitr_db_text(pnstrdup(rp->rp_name, MAXFNAMELEN - 1)), name) == 0;
 }
 
 /*
@@ -541,11 +537,48 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 	SPI_finish();
 }
 
+/* walk_to_stop's arguments and columns, in order. */
+enum
+{
+	WARG_ARCH,
+	WARG_PATH_TLI,
+	WARG_PATH_BEGIN,
+	WARG_START_LSN,
+	WARG_KIND,
+	WARG_TARGET_TIME,
+	WARG_TARGET_LSN,
+	WARG_TARGET_XID,
+	WARG_TARGET_NAME,
+	WARG_INCLUSIVE,
+	WARG_LIMIT_LSN,
+	WALK_NARGS
+};
+
+enum
+{
+	WCOL_FOUND,
+	WCOL_STOP_LSN,
+	WCOL_STOP_END_LSN,
+	WCOL_STOP_BEFORE,
+	WCOL_LAST_XID,
+	WCOL_LAST_TIME,
+	WCOL_LAST_COMMIT,
+	WCOL_LAST_LSN,
+	WCOL_NEXT_XID,
+	WCOL_NEXT_TIME,
+	WCOL_NEXT_COMMIT,
+	WCOL_NEXT_LSN,
+	WCOL_WALK_END,
+	WCOL_PROBLEM,
+	WCOL_RECORDS,
+	WALK_NCOLS
+};
+
 /*
  * walk_to_stop(archive_id, path_tli int[], path_begin pg_lsn[], start_lsn,
  *				kind, target_time, target_lsn, target_xid, target_name,
- *				inclusive, limit_lsn): pitr_walk_path for the report's SQL
- *				(recovery_windows, check_archive).
+ *				inclusive, limit_lsn): pitr_walk_path from SQL, for tests
+ *				and diagnosis (granted to nobody).
  */
 Datum
 pitr_walk_to_stop(PG_FUNCTION_ARGS)
@@ -561,31 +594,40 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 	TimeLineID *tlis;
 	XLogRecPtr *begins;
 	TupleDesc	tupdesc;
-	Datum		values[15];
-	bool		nulls[15];
+	Datum		values[WALK_NCOLS];
+	bool		nulls[WALK_NCOLS];
 
 	pitr_check_read_privilege();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) ||
-		PG_ARGISNULL(3) || PG_ARGISNULL(4))
+	if (PG_ARGISNULL(WARG_ARCH) || PG_ARGISNULL(WARG_PATH_TLI) ||
+		PG_ARGISNULL(WARG_PATH_BEGIN) || PG_ARGISNULL(WARG_START_LSN) ||
+		PG_ARGISNULL(WARG_KIND))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("archive, path, start and kind must not be null")));
+	if (PG_NARGS() != WALK_NARGS)
+		elog(ERROR, "walk_to_stop takes %d arguments, got %d", WALK_NARGS, PG_NARGS());
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != WALK_NCOLS)
+		elog(ERROR, "walk_to_stop returns %d columns, expected %d",
+			 tupdesc->natts, WALK_NCOLS);
 
 	memset(&q, 0, sizeof(q));
-	tli_arr = PG_GETARG_ARRAYTYPE_P(1);
-	begin_arr = PG_GETARG_ARRAYTYPE_P(2);
-	q.kind = parse_kind(text_to_cstring(PG_GETARG_TEXT_PP(4)));
-	if (!PG_ARGISNULL(5))
-		q.target_time = PG_GETARG_TIMESTAMPTZ(5);
-	if (!PG_ARGISNULL(6))
-		q.target_lsn = PG_GETARG_LSN(6);
-	if (!PG_ARGISNULL(7))
-		q.target_xid = (TransactionId) PG_GETARG_INT64(7);
-	q.target_name = PG_ARGISNULL(8) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(8));
-	q.inclusive = PG_ARGISNULL(9) ? true : PG_GETARG_BOOL(9);
-	q.limit_lsn = PG_ARGISNULL(10) ? InvalidXLogRecPtr : PG_GETARG_LSN(10);
+	tli_arr = PG_GETARG_ARRAYTYPE_P(WARG_PATH_TLI);
+	begin_arr = PG_GETARG_ARRAYTYPE_P(WARG_PATH_BEGIN);
+	q.kind = parse_kind(text_to_cstring(PG_GETARG_TEXT_PP(WARG_KIND)));
+	if (!PG_ARGISNULL(WARG_TARGET_TIME))
+		q.target_time = PG_GETARG_TIMESTAMPTZ(WARG_TARGET_TIME);
+	if (!PG_ARGISNULL(WARG_TARGET_LSN))
+		q.target_lsn = PG_GETARG_LSN(WARG_TARGET_LSN);
+	if (!PG_ARGISNULL(WARG_TARGET_XID))
+		q.target_xid = (TransactionId) PG_GETARG_INT64(WARG_TARGET_XID);
+	q.target_name = PG_ARGISNULL(WARG_TARGET_NAME) ? "" :
+		text_to_cstring(PG_GETARG_TEXT_PP(WARG_TARGET_NAME));
+	q.inclusive = PG_ARGISNULL(WARG_INCLUSIVE) ? true :
+		PG_GETARG_BOOL(WARG_INCLUSIVE);
+	q.limit_lsn = PG_ARGISNULL(WARG_LIMIT_LSN) ? InvalidXLogRecPtr :
+		PG_GETARG_LSN(WARG_LIMIT_LSN);
 
 	deconstruct_array(tli_arr, INT4OID, 4, true, TYPALIGN_INT, &tli_d, NULL, &ntli);
 	deconstruct_array(begin_arr, LSNOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
@@ -602,33 +644,34 @@ pitr_walk_to_stop(PG_FUNCTION_ARGS)
 		begins[i] = DatumGetLSN(begin_d[i]);
 	}
 
-	pitr_walk_path(PG_GETARG_INT32(0), ntli, tlis, begins, PG_GETARG_LSN(3),
+	pitr_walk_path(PG_GETARG_INT32(WARG_ARCH), ntli, tlis, begins,
+				   PG_GETARG_LSN(WARG_START_LSN),
 				   &q, &o);
 
 	memset(nulls, 0, sizeof(nulls));
-	values[0] = BoolGetDatum(o.found);
-	values[1] = LSNGetDatum(o.stop_lsn);
-	nulls[1] = !o.found;
-	values[2] = LSNGetDatum(o.stop_end);
-	nulls[2] = !o.found;
-	values[3] = BoolGetDatum(o.stop_before);
-	nulls[3] = !o.found;
-	values[4] = Int64GetDatum((int64) o.last.xid);
-	values[5] = TimestampTzGetDatum(o.last.time);
-	values[6] = BoolGetDatum(o.last.commit);
-	values[7] = LSNGetDatum(o.last.lsn);
-	nulls[4] = nulls[5] = nulls[6] = nulls[7] = !o.last.valid;
-	values[8] = Int64GetDatum((int64) o.next.xid);
-	values[9] = TimestampTzGetDatum(o.next.time);
-	values[10] = BoolGetDatum(o.next.commit);
-	values[11] = LSNGetDatum(o.next.lsn);
-	nulls[8] = nulls[9] = nulls[10] = nulls[11] = !o.next.valid;
-	values[12] = LSNGetDatum(o.walk_end);
-	nulls[12] = XLogRecPtrIsInvalid(o.walk_end);
+	values[WCOL_FOUND] = BoolGetDatum(o.found);
+	values[WCOL_STOP_LSN] = LSNGetDatum(o.stop_lsn);
+	nulls[WCOL_STOP_LSN] = !o.found;
+	values[WCOL_STOP_END_LSN] = LSNGetDatum(o.stop_end);
+	nulls[WCOL_STOP_END_LSN] = !o.found;
+	values[WCOL_STOP_BEFORE] = BoolGetDatum(o.stop_before);
+	nulls[WCOL_STOP_BEFORE] = !o.found;
+	values[WCOL_LAST_XID] = Int64GetDatum((int64) o.last.xid);
+	values[WCOL_LAST_TIME] = TimestampTzGetDatum(o.last.time);
+	values[WCOL_LAST_COMMIT] = BoolGetDatum(o.last.commit);
+	values[WCOL_LAST_LSN] = LSNGetDatum(o.last.lsn);
+	nulls[WCOL_LAST_XID] = nulls[WCOL_LAST_TIME] = nulls[WCOL_LAST_COMMIT] = nulls[WCOL_LAST_LSN] = !o.last.valid;
+	values[WCOL_NEXT_XID] = Int64GetDatum((int64) o.next.xid);
+	values[WCOL_NEXT_TIME] = TimestampTzGetDatum(o.next.time);
+	values[WCOL_NEXT_COMMIT] = BoolGetDatum(o.next.commit);
+	values[WCOL_NEXT_LSN] = LSNGetDatum(o.next.lsn);
+	nulls[WCOL_NEXT_XID] = nulls[WCOL_NEXT_TIME] = nulls[WCOL_NEXT_COMMIT] = nulls[WCOL_NEXT_LSN] = !o.next.valid;
+	values[WCOL_WALK_END] = LSNGetDatum(o.walk_end);
+	nulls[WCOL_WALK_END] = XLogRecPtrIsInvalid(o.walk_end);
 	if (o.problem)
-		values[13] = CStringGetTextDatum(o.problem);
-	nulls[13] = (o.problem == NULL);
-	values[14] = Int64GetDatum(o.records);
+		values[WCOL_PROBLEM] = CStringGetTextDatum(o.problem);
+	nulls[WCOL_PROBLEM] = (o.problem == NULL);
+	values[WCOL_RECORDS] = Int64GetDatum(o.records);
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));

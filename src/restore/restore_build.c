@@ -36,7 +36,9 @@
 #include "utils/timestamp.h"
 
 #include "cleanup.h"
-#include "pitr_restore.h"
+#include "format/archive_files.h"
+
+#include "util/privilege.h"
 #include "restore_build.h"
 #include "restore_target.h"
 #include "source/pgbackrest_exec.h"
@@ -75,52 +77,21 @@ mf_cmp(const void *a, const void *b)
 static char *
 read_whole_file(const char *path, size_t *len)
 {
-	int			fd;
-	struct stat st;
-	char	   *buf;
-	size_t		done = 0;
+	int64		n = 0;
+	int			err_no;
+	char	   *msg;
+	char	   *buf = pitr_read_whole_file(path, "file", MAX_MANIFEST_SIZE, &n,
+										   &err_no, &msg);
 
-	/* non-blocking: a FIFO in place of the file must not hang us */
-	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
-	if (fd < 0 && errno == ENOENT)
+	if (buf == NULL && err_no == ENOENT)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path),
+				 errmsg_internal("%s", msg),
 				 errhint("Every restore is verified against its backup's manifest; take backups with pg_basebackup's manifest on (the default).")));
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	if (fstat(fd, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", path)));
-	if (!S_ISREG(st.st_mode))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("\"%s\" is not a regular file", path)));
-	if ((size_t) st.st_size >= MAX_MANIFEST_SIZE)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("file \"%s\" is too large", path)));
-	buf = palloc(st.st_size + 1);
-	while (done < (size_t) st.st_size)
-	{
-		ssize_t		n = read(fd, buf + done, st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
-		if (n == 0)
-			break;
-		done += n;
-	}
-	CloseTransientFile(fd);
-	buf[done] = '\0';
-	*len = done;
+	if (buf == NULL)
+		(void) pitr_read_whole_file_or_error(path, "file", MAX_MANIFEST_SIZE,
+											 false, &n);
+	*len = (size_t) n;
 	return buf;
 }
 
@@ -444,33 +415,6 @@ backup_location_arg(text *arg)
 }
 
 /*
- * The caller of prepare_restore reads server files (the backup, the
- * archive) and writes them (the restore): it must have the privileges of
- * both roles.  GetOuterUserId(), because inside the SECURITY DEFINER
- * prepare_restore GetUserId() is the extension's owner.
- */
-static void
-check_caller(void)
-{
-	Oid			caller = GetOuterUserId();
-
-	if (!has_privs_of_role(caller, ROLE_PG_READ_SERVER_FILES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to build a restore"),
-				 errdetail("Building a restore reads the base backup and the archive."),
-				 errhint("Grant the role privileges of both \"%s\" and \"%s\".",
-						 "pg_read_server_files", "pg_write_server_files")));
-	if (!has_privs_of_role(caller, ROLE_PG_WRITE_SERVER_FILES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to build a restore"),
-				 errdetail("Building a restore writes a new data directory."),
-				 errhint("Grant the role privileges of both \"%s\" and \"%s\".",
-						 "pg_read_server_files", "pg_write_server_files")));
-}
-
-/*
  * check_restore_target(target_dir [, archive_dir]): the checks on a target
  * directory alone, made before anything is resolved or read; returns its
  * real path, which the restore is then built at.  The running cluster, the
@@ -488,29 +432,12 @@ pitr_check_restore_target(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("target_dir must not be NULL")));
-	check_caller();
+	pitr_check_restore_privilege();
 	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
 		archive = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	target = restore_real_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), &parent);
 	restore_check_target_clear(target, archive, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(target));
-}
-
-/*
- * Restoring a pgBackRest backup runs pgbackrest: the caller must also have
- * the privileges of pg_execute_server_program.
- */
-static void
-check_tool_caller(void)
-{
-	if (!has_privs_of_role(GetOuterUserId(), ROLE_PG_EXECUTE_SERVER_PROGRAM))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to restore a pgBackRest backup"),
-				 errdetail("Restoring a pgBackRest backup runs the pgbackrest program on the server."),
-				 errhint("Grant the role privileges of \"%s\" besides \"%s\" and \"%s\".",
-						 "pg_execute_server_program", "pg_read_server_files",
-						 "pg_write_server_files")));
 }
 
 /* Count the files and bytes under "path", links not followed. */
@@ -616,7 +543,7 @@ materialise_with_pgbackrest(FunctionCallInfo fcinfo, const char *recovery_conf,
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	check_tool_caller();
+	pitr_check_program_privilege("restore a pgBackRest backup");
 	/* a local repository's backup by its real path; else as listed */
 	if (strncmp(location, "pgbackrest:", 11) != 0)
 		location = backup_location_arg(PG_GETARG_TEXT_PP(0));
@@ -686,7 +613,7 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	check_caller();
+	pitr_check_restore_privilege();
 
 	format = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	recovery_conf = text_to_cstring(PG_GETARG_TEXT_PP(3));

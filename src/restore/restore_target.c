@@ -27,8 +27,9 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "pitr_restore.h"
 #include "restore_target.h"
+#include "util/gucs.h"
+#include "source/pgbackrest_config.h"
 
 /* Deeper than any data directory: removal gives up below this. */
 #define MAX_REMOVE_DEPTH 64
@@ -171,6 +172,21 @@ setting_path(const char *value)
 	return psprintf("%s/%s", DataDir, value);
 }
 
+/*
+ * The local pgBackRest repository of an archive location (keyword form or
+ * "<repo>/archive/<stanza>"), NULL if it is none.  A Barman server
+ * directory is the archive location itself, already kept clear.
+ */
+static char *
+tool_repository(const char *location)
+{
+	char	   *stanza;
+
+	if (location == NULL || location[0] == '\0')
+		return NULL;
+	return pitr_pgbackrest_local_repo(location, &stanza);
+}
+
 /* See restore_target.h. */
 void
 restore_check_target_clear(const char *target, const char *archive_dir,
@@ -200,6 +216,11 @@ restore_check_target_clear(const char *target, const char *archive_dir,
 
 	check_clear_of(target, setting_path(pitr_archive_dir), "the archive");
 	check_clear_of(target, setting_path(archive_dir), "the archive");
+	/* a pgBackRest repository whole: archive/ and backup/, either form */
+	check_clear_of(target, tool_repository(pitr_archive_dir),
+				   "the pgBackRest repository");
+	check_clear_of(target, tool_repository(archive_dir),
+				   "the pgBackRest repository");
 	check_clear_of(target, setting_path(pitr_backup_dir),
 				   "the base backup directory");
 	check_clear_of(target, backup, "the backup");

@@ -31,10 +31,12 @@
 #include "utils/timestamp.h"
 
 #include "backup.h"
+#include "format/archive_files.h"
 #include "source/archive_source.h"
 #include "source/pgbackrest_config.h"
 #include "source/pgbackrest_exec.h"
 #include "source/source_internal.h"
+#include "util/gucs.h"
 
 /* Files larger than this are not info files (pgBackRest's are small). */
 #define MAX_INFO_FILE (64 * 1024 * 1024)
@@ -93,37 +95,13 @@ is_archive_id(const char *s)
 char *
 pitr_source_read_small_file(const char *path, size_t *len, char **err)
 {
-	FILE	   *f = AllocateFile(path, PG_BINARY_R);
-	StringInfoData buf;
-	char		chunk[8192];
-	size_t		n;
+	int64		n = 0;
+	int			err_no;
+	char	   *buf = pitr_read_whole_file(path, "file", MAX_INFO_FILE, &n,
+										   &err_no, err);
 
-	if (f == NULL)
-	{
-		*err = psprintf("could not open file \"%s\": %m", path);
-		return NULL;
-	}
-	initStringInfo(&buf);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (buf.len + n > MAX_INFO_FILE)
-		{
-			FreeFile(f);
-			*err = psprintf("file \"%s\" is too large", path);
-			return NULL;
-		}
-		appendBinaryStringInfo(&buf, chunk, n);
-	}
-	if (ferror(f))
-	{
-		*err = psprintf("could not read file \"%s\": %m", path);
-		FreeFile(f);
-		return NULL;
-	}
-	FreeFile(f);
-	*len = buf.len;
-	return buf.data;
+	*len = (size_t) n;
+	return buf;
 }
 
 

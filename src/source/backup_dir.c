@@ -31,6 +31,7 @@
 #include "storage/fd.h"
 #include "utils/memutils.h"
 
+#include "archive_files.h"
 #include "backup.h"
 #include "backup_dir.h"
 #include "tar_reader.h"
@@ -90,74 +91,12 @@ static bool
 read_whole_file(const char *path, size_t maxlen, char **data, size_t *len,
 				char **err)
 {
-	int			fd;
-	struct stat st;
-	char	   *buf;
-	size_t		done = 0;
+	int64		n = 0;
+	int			err_no;
 
-	/* lstat first and open non-blocking: a FIFO must never hang a scan */
-	if (lstat(path, &st) < 0)
-	{
-		*err = psprintf("could not stat file \"%s\": %m", path);
-		return false;
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		*err = psprintf("\"%s\" is not a regular file", path);
-		return false;
-	}
-	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
-	if (fd < 0)
-	{
-		*err = psprintf("could not open file \"%s\": %m", path);
-		return false;
-	}
-	if (fstat(fd, &st) < 0)
-	{
-		*err = psprintf("could not stat file \"%s\": %m", path);
-		CloseTransientFile(fd);
-		return false;
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		*err = psprintf("\"%s\" is not a regular file", path);
-		CloseTransientFile(fd);
-		return false;
-	}
-	if ((uint64) st.st_size > maxlen)
-	{
-		*err = psprintf("file \"%s\" is larger than %zu bytes", path, maxlen);
-		CloseTransientFile(fd);
-		return false;
-	}
-
-	buf = palloc((size_t) st.st_size + 1);
-	while (done < (size_t) st.st_size)
-	{
-		size_t		want = Min((size_t) st.st_size - done, FILE_READ_CHUNK);
-		ssize_t		n;
-
-		CHECK_FOR_INTERRUPTS();
-		n = read(fd, buf + done, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-		{
-			*err = psprintf("could not read file \"%s\": %m", path);
-			CloseTransientFile(fd);
-			pfree(buf);
-			return false;
-		}
-		if (n == 0)
-			break;				/* shrank under us: take what is there */
-		done += n;
-	}
-	buf[done] = '\0';
-	CloseTransientFile(fd);
-
-	*data = buf;
-	*len = done;
-	return true;
+	*data = pitr_read_whole_file(path, "file", (int64) maxlen, &n, &err_no, err);
+	*len = (size_t) n;
+	return *data != NULL;
 }
 
 static bool

@@ -18,11 +18,14 @@
 
 #include <sys/stat.h>
 
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "storage/fd.h"
+#include "utils/builtins.h"
 
+#include "format/archive_files.h"
 #include "format/tool_ini.h"
 #include "source/pgbackrest_config.h"
 
@@ -31,33 +34,24 @@
 #define PGBR_DEFAULT_INCLUDE "/etc/pgbackrest/conf.d"
 #define PGBR_DEFAULT_REPO_PATH "/var/lib/pgbackrest"
 #define PGBR_MAX_REPO 256
+/* A configuration file larger than this is no configuration file. */
+#define PGBR_MAX_CONFIG_SIZE (1024 * 1024)
 
-/* Append a file's content; false if it does not exist. */
+/* Append a file's content (the one bounded reader); false if it does not exist. */
 static bool
 append_file(StringInfo buf, const char *path, bool must_exist)
 {
-	FILE	   *f = AllocateFile(path, "r");
-	char		chunk[8192];
-	size_t		n;
+	int64		len;
+	char	   *data = pitr_read_whole_file_or_error(path,
+													 "pgBackRest configuration file",
+													 PGBR_MAX_CONFIG_SIZE,
+													 !must_exist, &len);
 
-	if (f == NULL)
-	{
-		if (errno == ENOENT && !must_exist)
-			return false;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open pgBackRest configuration file \"%s\": %m",
-						path)));
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		appendBinaryStringInfo(buf, chunk, n);
-	if (ferror(f))
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read pgBackRest configuration file \"%s\": %m",
-						path)));
-	FreeFile(f);
+	if (data == NULL)
+		return false;
+	appendBinaryStringInfo(buf, data, len);
 	appendStringInfoChar(buf, '\n');
+	pfree(data);
 	return true;
 }
 
@@ -272,4 +266,68 @@ pitr_pgbackrest_resolve(const char *keywords, PitrPgbrRepo *out)
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
 				 errmsg("pgBackRest repo%d-path \"%s\" is not an absolute path",
 						out->repo_index, out->path)));
+}
+
+/*
+ * The root of the local pgBackRest repository an archive location belongs
+ * to, and its stanza: the keyword form's repoN-path when the repository is
+ * local, or "<repo>" of a directory "<repo>/archive/<stanza>" holding
+ * archive.info.  NULL for anything else (a flat archive, Barman, a remote
+ * or encrypted repository).  Reads the configuration only, runs nothing.
+ */
+char *
+pitr_pgbackrest_local_repo(const char *location, char **stanza)
+{
+	char	   *dir;
+	char	   *slash;
+	struct stat st;
+
+	if (strncmp(location, "pgbackrest:", 11) == 0)
+	{
+		PitrPgbrRepo repo;
+
+		pitr_pgbackrest_resolve(location + 11, &repo);
+		if (!repo.local || repo.path == NULL)
+			return NULL;
+		*stanza = repo.stanza;
+		dir = pstrdup(repo.path);
+		canonicalize_path(dir);
+		return dir;
+	}
+	if (!is_absolute_path(location) ||
+		(stat(psprintf("%s/archive.info", location), &st) != 0 &&
+		 stat(psprintf("%s/archive.info.copy", location), &st) != 0))
+		return NULL;
+	dir = pstrdup(location);
+	canonicalize_path(dir);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return NULL;
+	*stanza = pstrdup(slash + 1);
+	*slash = '\0';
+	slash = strrchr(dir, '/');
+	if (slash == NULL || strcmp(slash, "/archive") != 0)
+		return NULL;
+	*slash = '\0';
+	return dir[0] ? dir : pstrdup("/");
+}
+
+/*
+ * _repository_backup_dir(location text): "<repo>/backup/<stanza>" of a
+ * local pgBackRest repository, whichever form names it, else NULL; what
+ * lets the directory and keyword forms list the same backups.
+ */
+PG_FUNCTION_INFO_V1(pitr_repository_backup_dir);
+Datum
+pitr_repository_backup_dir(PG_FUNCTION_ARGS)
+{
+	char	   *stanza;
+	char	   *repo = pitr_pgbackrest_local_repo(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+												  &stanza);
+
+	if (repo == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(strcmp(repo, "/") == 0 ?
+									 psprintf("/backup/%s", stanza) :
+									 psprintf("%s/backup/%s", repo, stanza)));
 }

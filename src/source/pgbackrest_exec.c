@@ -6,6 +6,11 @@
  *	  reaches, decrypted by pgBackRest itself, without an object-storage
  *	  client of its own.
  *
+ * The program runs in a process group of its own, read without blocking:
+ * a cancel, statement_timeout or termination kills the group and returns
+ * at once.  Only a caller with pg_execute_server_program, outside any
+ * security-restricted operation, runs it (util/privilege.c).
+ *
  * stderr goes to a temporary file so a failure can say why; temporary
  * files live in base/pgsql_tmp and are removed by a memory context
  * callback, so an ERROR or a cancel leaves nothing behind.
@@ -14,18 +19,25 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "catalog/pg_authid.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "port.h"
 #include "storage/fd.h"
-#include "utils/acl.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
 
 #include "compat/pg_compat.h"
+#include "format/quote.h"
 #include "source/pgbackrest_exec.h"
+#include "util/privilege.h"
 
 typedef struct TempFile
 {
@@ -59,32 +71,10 @@ temp_file(const char *what)
 	return t->path;
 }
 
-char *
-pitr_shell_quote(const char *s)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '\'');
-	for (; *s; s++)
-	{
-		if (*s == '\'')
-			appendStringInfoString(&buf, "'\\''");
-		else
-			appendStringInfoChar(&buf, *s);
-	}
-	appendStringInfoChar(&buf, '\'');
-	return buf.data;
-}
-
 void
 pitr_pgbackrest_check_privilege(void)
 {
-	if (!has_privs_of_role(GetOuterUserId(), ROLE_PG_EXECUTE_SERVER_PROGRAM))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to read a pgBackRest repository through the pgbackrest program"),
-				 errhint("Only roles with privileges of the \"pg_execute_server_program\" role may read repositories that are not local unencrypted posix directories.")));
+	pitr_check_program_privilege("read a pgBackRest repository through the pgbackrest program");
 }
 
 static char *
@@ -94,10 +84,10 @@ base_command(const PitrPgbrCommand *cmd)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "pgbackrest %s",
-					 pitr_shell_quote(psprintf("--stanza=%s", cmd->stanza)));
+					 pitr_quote_shell(psprintf("--stanza=%s", cmd->stanza)));
 	if (cmd->config)
 		appendStringInfo(&buf, " %s",
-						 pitr_shell_quote(psprintf("--config=%s", cmd->config)));
+						 pitr_quote_shell(psprintf("--config=%s", cmd->config)));
 	if (cmd->repo > 0)
 		appendStringInfo(&buf, " --repo=%d", cmd->repo);
 	/* Only what is asked for on stdout; warnings go to stderr. */
@@ -123,28 +113,146 @@ stderr_text(const char *path)
 	return pstrdup(buf);
 }
 
-/* Run a command line; stdout into "out" unless it is redirected. */
+/* The program run() started, for the cleanup on ERROR, FATAL or cancel. */
+typedef struct Child
+{
+	pid_t		pid;			/* 0 once reaped */
+	int			fd;				/* its stdout; -1 once closed */
+} Child;
+
+/* Kill the child's whole process group (the shell and pgbackrest) and reap it. */
+static void
+child_kill(int code, Datum arg)
+{
+	Child	   *c = (Child *) DatumGetPointer(arg);
+
+	if (c->pid > 0)
+	{
+		kill(-c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+	}
+	if (c->fd >= 0)
+	{
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+/* Start "/bin/sh -c cmdline" in a process group of its own, stdout piped. */
+static void
+child_start(Child *c, const char *cmdline)
+{
+	int			fds[2];
+
+	if (pipe(fds) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create pipe: %m")));
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid == 0)
+	{
+		/* The child: only async-signal-safe calls until exec. */
+		setpgid(0, 0);
+		pqsignal(SIGPIPE, SIG_DFL);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl("/bin/sh", "sh", "-c", cmdline, (char *) NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (c->pid < 0)
+	{
+		close(fds[0]);
+		c->pid = 0;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not execute command \"%s\": %m", cmdline)));
+	}
+	setpgid(c->pid, c->pid);	/* also here, so kill(-pid) never misses */
+	c->fd = fds[0];
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) != 0)
+		elog(ERROR, "could not make a pipe non-blocking: %m");
+}
+
+/*
+ * Read the child's stdout to its end and wait for it to exit, sleeping on
+ * the latch so a cancel, statement_timeout or termination is seen at once
+ * (the caller's cleanup then kills the program).  Returns the wait status.
+ */
+static int
+child_wait(Child *c, StringInfo out)
+{
+	char		chunk[65536];
+	int			status;
+
+	while (c->fd >= 0)
+	{
+		ssize_t		n = read(c->fd, chunk, sizeof(chunk));
+
+		if (n > 0)
+		{
+			if (out)
+				appendBinaryStringInfo(out, chunk, n);
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		if (n == 0)
+		{
+			close(c->fd);
+			c->fd = -1;
+			break;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read from the pgbackrest program: %m")));
+		(void) WaitLatchOrSocket(MyLatch,
+								 WL_LATCH_SET | WL_SOCKET_READABLE |
+								 WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 c->fd, 1000, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* stdout closed: wait for the exit, still cancellable. */
+	for (;;)
+	{
+		pid_t		r = waitpid(c->pid, &status, WNOHANG);
+
+		if (r == c->pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			ereport(ERROR,
+					(errmsg("could not wait for the pgbackrest program: %m")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	c->pid = 0;
+	return status;
+}
+
+/*
+ * Run a command line; stdout into "out" unless it is redirected.  Only for
+ * a caller who may run programs; a cancel kills it.
+ */
 static bool
 run(const char *cmdline, const char *errpath, StringInfo out, char **err)
 {
-	FILE	   *p;
-	char		chunk[65536];
-	size_t		n;
-	int			rc;
+	Child		c = {0, -1};
+	int			rc = 0;
 
-	fflush(NULL);
-	p = OpenPipeStream(cmdline, PG_BINARY_R);
-	if (p == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not execute command \"%s\": %m", cmdline)));
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+	pitr_check_program_privilege("run the pgbackrest program");
+	PG_ENSURE_ERROR_CLEANUP(child_kill, PointerGetDatum(&c));
 	{
-		CHECK_FOR_INTERRUPTS();
-		if (out)
-			appendBinaryStringInfo(out, chunk, n);
+		child_start(&c, cmdline);
+		rc = child_wait(&c, out);
 	}
-	rc = ClosePipeStream(p);
+	PG_END_ENSURE_ERROR_CLEANUP(child_kill, PointerGetDatum(&c));
 	if (rc != 0)
 	{
 		char	   *why = wait_result_to_str(rc);
@@ -161,7 +269,7 @@ pitr_pgbackrest_capture(const PitrPgbrCommand *cmd, const char *args,
 {
 	char	   *errpath = temp_file("err");
 	char	   *cmdline = psprintf("%s %s 2>%s", base_command(cmd), args,
-								   pitr_shell_quote(errpath));
+								   pitr_quote_shell(errpath));
 	StringInfoData out;
 
 	initStringInfo(&out);
@@ -178,9 +286,9 @@ pitr_pgbackrest_get_to_temp(const PitrPgbrCommand *cmd, const char *repo_path,
 	char	   *errpath = temp_file("err");
 	char	   *dest = temp_file("get");
 	char	   *cmdline = psprintf("%s repo-get %s >%s 2>%s", base_command(cmd),
-								   pitr_shell_quote(repo_path),
-								   pitr_shell_quote(dest),
-								   pitr_shell_quote(errpath));
+								   pitr_quote_shell(repo_path),
+								   pitr_quote_shell(dest),
+								   pitr_quote_shell(errpath));
 
 	if (!run(cmdline, errpath, NULL, err))
 		return NULL;
@@ -269,8 +377,8 @@ pitr_pgbackrest_restore_into(const char *location, const char *pgdata,
 		 * file, so nothing but this repository is touched.
 		 */
 		appendStringInfo(&line, "pgbackrest --config=/dev/null %s %s",
-						 pitr_shell_quote(psprintf("--stanza=%s", cmd.stanza)),
-						 pitr_shell_quote(psprintf("--repo1-path=%s", repo_path)));
+						 pitr_quote_shell(psprintf("--stanza=%s", cmd.stanza)),
+						 pitr_quote_shell(psprintf("--repo1-path=%s", repo_path)));
 		appendStringInfoString(&line, " --log-level-console=off --log-level-stderr=warn");
 	}
 	else
@@ -280,8 +388,8 @@ pitr_pgbackrest_restore_into(const char *location, const char *pgdata,
 	 * settings), no log file, tablespaces where the backup recorded them.
 	 */
 	appendStringInfo(&line, " --log-level-file=off --type=none %s %s restore 2>%s",
-					 pitr_shell_quote(psprintf("--set=%s", label)),
-					 pitr_shell_quote(psprintf("--pg1-path=%s", pgdata)),
-					 pitr_shell_quote(errpath));
+					 pitr_quote_shell(psprintf("--set=%s", label)),
+					 pitr_quote_shell(psprintf("--pg1-path=%s", pgdata)),
+					 pitr_quote_shell(errpath));
 	return run(line.data, errpath, NULL, err);
 }

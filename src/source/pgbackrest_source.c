@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 
+#include "format/quote.h"
 #include "source/pgbackrest_exec.h"
 #include "source/source_internal.h"
 
@@ -41,7 +42,7 @@ read_repo_file(const PitrArchiveSource *src, const char *path, size_t *len,
 
 		return pitr_pgbackrest_capture(&cmd,
 									   psprintf("repo-get %s",
-												pitr_shell_quote(path)),
+												pitr_quote_shell(path)),
 									   len, err);
 	}
 	return pitr_source_read_small_file(path, len, err);
@@ -173,7 +174,7 @@ list_pgbackrest_binary(PitrArchiveSource *src)
 
 	out = pitr_pgbackrest_capture(&cmd,
 								  psprintf("repo-ls --output=json --recurse %s",
-										   pitr_shell_quote(src->wal_dir)),
+										   pitr_quote_shell(src->wal_dir)),
 								  &len, &err);
 	if (out == NULL)
 		ereport(ERROR,

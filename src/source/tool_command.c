@@ -14,7 +14,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "source/pgbackrest_exec.h"
+#include "format/quote.h"
 #include "source/tool_command.h"
 
 static const char *const kind_names[] = {
@@ -51,13 +51,28 @@ check_target(const PitrToolTarget *t)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid recovery action \"%s\"", t->action),
 				 errhint("The actions are pause, promote and shutdown.")));
+	if (t->value != NULL && !pitr_tool_value_safe(t->value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target value cannot be given to the backup tool"),
+				 errdetail("pgBackRest and Barman write the target into postgresql.auto.conf without escaping quotes, backslashes, control or non-ASCII characters.")));
 }
 
+bool
+pitr_tool_value_safe(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '\'' || *p == '\\')
+			return false;
+	return true;
+}
+
+/* One argument: a shell word (the one quoter). */
 static void
 word(StringInfo buf, const char *s)
 {
 	appendStringInfoChar(buf, ' ');
-	appendStringInfoString(buf, pitr_shell_quote(s));
+	appendStringInfoString(buf, pitr_quote_shell(s));
 }
 
 char *

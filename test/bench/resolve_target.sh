@@ -216,7 +216,9 @@ INSERT INTO pitr_restore.archive_file
 	 records, commits, aborts, first_commit_time, last_commit_time,
 	 min_commit_time, max_commit_time, min_xid, max_xid, has_switch,
 	 wal_level_minimal)
-SELECT a.archive_id, pitr_restore.segment_file_name(1, s, a.segment_size),
+SELECT a.archive_id,
+	   upper('00000001' || lpad(to_hex(s / (4294967296 / a.segment_size)), 8, '0')
+			 || lpad(to_hex(s % (4294967296 / a.segment_size)), 8, '0')),
 	   'segment', 'none', a.segment_size, now(), 1, s, 'ok',
 	   tmpl.system_identifier, tmpl.page_magic,
 	   '0/0'::pg_lsn + (s * a.segment_size::numeric + 40),

@@ -11,18 +11,24 @@
 # Sources are found by the function they define, not by path, so the build
 # survives files moving between layer folders: the map below names, per
 # harness, the functions whose files are compiled in.
+#
+# FUZZ_REPLAY=1 builds each harness instead with gcc, without sanitizers,
+# around a plain main() (replay.c) that runs it once over each file named
+# and prints the outcomes it reports (report.h): test/fuzz/replay.sh, in
+# `make test`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_config=$PG_BIN/pg_config
 CC=${FUZZ_CC:-clang-15}
+[ -n "${FUZZ_REPLAY:-}" ] && CC=${FUZZ_CC:-gcc}
 out=${FUZZ_BUILD:-$here/build}
 
 # harness -> functions whose defining files it links
 declare -A MAP=(
 	[history]="pitr_parse_history"
-	[backup_label]="pitr_parse_backup_label pitr_backup_parse_uint64"
+	[backup_label]="pitr_parse_backup_label"
 	[backup_manifest]="pitr_parse_backup_manifest pitr_backup_parse_lsn pitr_json_parse"
 	[tar]="pitr_tar_open"
 	[file_name]="pitr_classify_file_name pitr_compression_of_name pitr_compression_name"
@@ -57,6 +63,11 @@ for d in "$top"/include/*/; do incs+=(-I"${d%/}"); done
 incs+=(-I"$here" -I"$incdir")
 CFLAGS=(-g -O1 -fno-omit-frame-pointer -fwrapv -fno-strict-aliasing -w
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined)
+LINK=(-fsanitize=fuzzer,address,undefined)
+if [ -n "${FUZZ_REPLAY:-}" ]; then
+	CFLAGS=(-g -O1 -fwrapv -fno-strict-aliasing -w)
+	LINK=()
+fi
 LIBS=("$libdir/libpgcommon.a" "$libdir/libpgport.a" -larchive -lzstd -lz -llz4
 	-lbz2 -lssl -lcrypto -lm)
 
@@ -71,8 +82,14 @@ compile()
 }
 
 compile "$here/shim.c" "$out/obj/shim.o"
+compile "$here/report.c" "$out/obj/report.o"
+main=()
+if [ -n "${FUZZ_REPLAY:-}" ]; then
+	compile "$here/replay.c" "$out/obj/replay.o"
+	main=("$out/obj/replay.o")
+fi
 for h in $HARNESSES; do
-	objs=("$out/obj/fuzz_$h.o" "$out/obj/shim.o")
+	objs=("$out/obj/fuzz_$h.o" "$out/obj/shim.o" "$out/obj/report.o" "${main[@]}")
 	extra=()
 	if [ -n "${INCLUDE[$h]:-}" ]; then
 		inc=$(defining_file "${INCLUDE[$h]}")
@@ -93,7 +110,7 @@ for h in $HARNESSES; do
 	# Link once to learn the unresolved symbols; stub them; link again.
 	stubs="$out/obj/stubs_$h.c"
 	: >"$stubs"
-	missing=$($CC -fsanitize=fuzzer,address,undefined "${objs[@]}" "${LIBS[@]}" \
+	missing=$($CC "${LINK[@]}" "${objs[@]}" "${LIBS[@]}" \
 		-o "$out/fuzz_$h" 2>&1 | grep -o "undefined reference to \`[^']*'" |
 		sed "s/undefined reference to \`\(.*\)'/\1/" | sort -u || true)
 	if [ -n "$missing" ]; then
@@ -109,7 +126,7 @@ for h in $HARNESSES; do
 			fi
 		done
 		$CC -g -O1 -w -c "$stubs" -o "$out/obj/stubs_$h.o"
-		$CC -fsanitize=fuzzer,address,undefined "${objs[@]}" "$out/obj/stubs_$h.o" \
+		$CC "${LINK[@]}" "${objs[@]}" "$out/obj/stubs_$h.o" \
 			"${LIBS[@]}" -o "$out/fuzz_$h"
 	fi
 	echo "built fuzz_$h ($(echo "$missing" | grep -c . || true) stubbed symbols)"

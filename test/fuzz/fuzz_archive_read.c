@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "archive_files.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,6 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* whatever was read from disk, no more than the file holds */
 		if (disk < 0)
 			abort();
+		fuzz_report("%s, exact %d: %s, %lld bytes", pitr_compression_name(c),
+					exact, pitr_read_status_name(st), (long long) got);
 	}
 	unlink(path);
 	fuzz_reset();

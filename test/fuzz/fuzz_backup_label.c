@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "backup.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,9 +25,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* a START WAL LOCATION line is required for success */
 		if (memmem(data, size, "START WAL LOCATION", 18) == NULL)
 			abort();
+		fuzz_report("label: ok, start %X/%X on timeline %u, stop %X/%X",
+					LSN_FORMAT_ARGS(b->start_lsn), b->start_tli,
+					LSN_FORMAT_ARGS(b->stop_lsn));
 	}
 	else if (err == NULL)
 		abort();
+	else
+		fuzz_report("label: rejected: %s", err);
 
 	/* recovery's own reading of a backup_label: a refusal always says why */
 	{
@@ -35,10 +41,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		TimeLineID	tli = 0;
 		char	   *why = NULL;
 
-		if (!pitr_backup_label_recovery_reads((const char *) data, size,
-											  &redo, &tli, &ckpt, &why) &&
-			why == NULL)
+		if (pitr_backup_label_recovery_reads((const char *) data, size,
+											 &redo, &tli, &ckpt, &why))
+			fuzz_report("recovery: reads, redo %X/%X on timeline %u, checkpoint %X/%X",
+						LSN_FORMAT_ARGS(redo), tli, LSN_FORMAT_ARGS(ckpt));
+		else if (why == NULL)
 			abort();
+		else
+			fuzz_report("recovery: refuses: %s", why);
 	}
 	fuzz_reset();
 	return 0;

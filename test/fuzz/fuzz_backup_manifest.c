@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "backup.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,6 +25,7 @@ parse(const uint8_t *data, size_t size, XLogRecPtr known_start)
 	{
 		if (err == NULL)
 			abort();
+		fuzz_report("start %X/%X: rejected: %s", LSN_FORMAT_ARGS(known_start), err);
 		return;
 	}
 	if (err != NULL || !b->has_manifest)
@@ -35,6 +37,8 @@ parse(const uint8_t *data, size_t size, XLogRecPtr known_start)
 		if (f->path == NULL || f->size < 0)
 			abort();
 	}
+	fuzz_report("start %X/%X: ok, %d files", LSN_FORMAT_ARGS(known_start),
+				list_length(files));
 }
 
 int

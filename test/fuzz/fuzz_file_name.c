@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "archive_files.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,8 +36,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (f.name != NULL && strcmp(f.name, name) != 0)
 			abort();
-		(void) pitr_file_kind_name(f.kind);
+		fuzz_report("accepted: %s of timeline %u, compression %s",
+					pitr_file_kind_name(f.kind), f.tli,
+					pitr_compression_name(f.compression));
 	}
+	else
+		fuzz_report("refused");
 	fuzz_reset();
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "history.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,6 +24,7 @@ parse_as(const uint8_t *data, size_t size, TimeLineID tli)
 	{
 		if (err == NULL)
 			abort();			/* a failure always says why */
+		fuzz_report("as timeline %u: rejected: %s", tli, err);
 		return;
 	}
 	if (err != NULL || entries == NIL)
@@ -36,6 +38,8 @@ parse_as(const uint8_t *data, size_t size, TimeLineID tli)
 			abort();
 		last = e->tli;
 	}
+	fuzz_report("as timeline %u: ok, %d entries, last parent %u", tli,
+				list_length(entries), last);
 }
 
 int

@@ -19,6 +19,7 @@
 
 #include "archive_files.h"
 #include "segment_head.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -87,6 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else if (detail == NULL || strstr(detail, name) == NULL)
 		abort();
+	fuzz_report("as %s: %s", name, pitr_head_status_name(st));
 	fuzz_reset();
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 
 #include "quote.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -179,6 +180,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		check("the composition", s, cmd, p ? sh_word(p) : NULL);
 	}
+	fuzz_report("shell: %s", sh);
+	fuzz_report("conf: %s", conf);
+	fuzz_report("restore_command: %s", cmd);
 	fuzz_reset();
 	return 0;
 }

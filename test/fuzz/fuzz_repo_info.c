@@ -18,6 +18,8 @@
 
 #include "common/jsonapi.h"
 
+#include "report.h"
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
@@ -163,6 +165,19 @@ json_errdetail(JsonParseErrorType error, JsonLexContext *lex)
 	return psprintf("JSON error %d", (int) error);
 }
 
+/* What one parser said, for the replay (report.h). */
+static void
+report(const char *what, PitrParseStatus st, const char *msg)
+{
+	static const char *const names[] = {"ok", "syntax", "missing", "invalid"};
+
+	if (st == PITR_PARSE_OK)
+		fuzz_report("%s: ok", what);
+	else
+		fuzz_report("%s: %s: %s", what,
+					(unsigned) st < 4 ? names[st] : "?", msg ? msg : "(no reason)");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -173,16 +188,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PitrRepoBackup one;
 	PitrRepoLsEntry *entries;
 	int			n;
+	PitrParseStatus st;
 
-	(void) pitr_parse_pgbackrest_archive_info(buf, size, &ai, &msg);
-	if (pitr_parse_pgbackrest_backup_info(buf, size, &backups, &n, &msg) == PITR_PARSE_OK)
+	msg = NULL;
+	st = pitr_parse_pgbackrest_archive_info(buf, size, &ai, &msg);
+	report("pgbackrest archive.info", st, msg);
+	msg = NULL;
+	st = pitr_parse_pgbackrest_backup_info(buf, size, &backups, &n, &msg);
+	report("pgbackrest backup.info", st, msg);
+	if (st == PITR_PARSE_OK)
 	{
 		for (int i = 0; i < n; i++)
-			(void) pitr_repo_backup_usable(backups[i], backups, n, &msg);
+		{
+			msg = NULL;
+			if (pitr_repo_backup_usable(backups[i], backups, n, &msg))
+				fuzz_report("  backup %d: usable", i);
+			else
+				fuzz_report("  backup %d: not usable: %s", i, msg ? msg : "(no reason)");
+		}
 	}
-	(void) pitr_parse_pgbackrest_manifest(buf, size, &one, &msg);
-	(void) pitr_parse_barman_backup_info(buf, size, "id", &one, &msg);
-	(void) pitr_parse_pgbackrest_repo_ls(buf, size, &entries, &n, &msg);
+	msg = NULL;
+	st = pitr_parse_pgbackrest_manifest(buf, size, &one, &msg);
+	report("pgbackrest manifest", st, msg);
+	msg = NULL;
+	st = pitr_parse_barman_backup_info(buf, size, "id", &one, &msg);
+	report("barman backup.info", st, msg);
+	msg = NULL;
+	st = pitr_parse_pgbackrest_repo_ls(buf, size, &entries, &n, &msg);
+	report("pgbackrest repo-ls", st, msg);
 	if (size < MAXPGPATH)
 	{
 		char		name[MAXPGPATH];
@@ -192,7 +225,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(name, buf, size);
 		name[size] = '\0';
-		(void) pitr_pgbackrest_file_name(name, wal, sha1, &ext);
+		if (pitr_pgbackrest_file_name(name, wal, sha1, &ext))
+			fuzz_report("pgbackrest file name: %s", wal);
+		else
+			fuzz_report("pgbackrest file name: no");
 	}
 	arena_reset();
 	return 0;

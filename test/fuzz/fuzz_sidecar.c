@@ -15,6 +15,7 @@
 #include "port/pg_crc32c.h"
 
 #include "sidecar.h"
+#include "report.h"
 #include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,6 +35,7 @@ parse_one(const char *buf, size_t len)
 	{
 		if (err == NULL)
 			abort();
+		fuzz_report("status %d: %s", (int) st, err);
 		return;
 	}
 	if (err != NULL || sc.file_name == NULL || sc.segment_name == NULL)
@@ -54,6 +56,8 @@ parse_one(const char *buf, size_t len)
 		fprintf(stderr, "sidecar does not round-trip:\n%s---\n%s", out.data, out2.data);
 		abort();
 	}
+	fuzz_report("ok: %s, %lld records, %d events", sc.file_name,
+				(long long) sc.sum.records, list_length(sc.sum.events));
 }
 
 int

@@ -11,7 +11,8 @@ out=${FUZZ_DIR:-$(mktemp -d /tmp/pitr_fuzz.XXXXXX)}
 mkdir -p "$out/corpus"
 clang-15 -g -O1 -fsanitize=fuzzer,address,undefined -DFRONTEND \
 	-I"$top/include" -I"$top/include/format" -I"$inc" \
-	"$top/test/fuzz/fuzz_repo_info.c" "$top"/src/format/{tool_ini,repo_backup,pgbackrest_info,barman_info}.c "$top"/src/compat/json.c \
+	"$top/test/fuzz/fuzz_repo_info.c" "$top/test/fuzz/report.c" \
+	"$top"/src/format/{tool_ini,repo_backup,pgbackrest_info,barman_info}.c "$top"/src/compat/json.c \
 	"$lib/libpgcommon.a" "$lib/libpgport.a" -o "$out/fuzz_repo_info"
 cp "$top"/test/fuzz/corpus/repo_info/* "$out/corpus/"
 "$out/fuzz_repo_info" -max_total_time="${FUZZ_SECONDS:-60}" \

@@ -6,7 +6,8 @@
 #
 #   RUNS=200000     executions per harness (libFuzzer -runs)
 #   MUTATIONS=5000  mutants in the in-server campaign (0 to skip it)
-#   SEED=...        the campaign's seed (printed by every run)
+#   SEED=...        the campaign's seed (default: a random one, printed;
+#                   make test runs 090_mutations.pl with a fixed seed)
 #   HARNESSES="history tar"   a subset
 #   REFRESH_SEEDS=1 rewrite the committed seed corpus from a new cluster
 set -euo pipefail
@@ -152,7 +153,8 @@ for f in "$here"/regressions/mutations/*; do
 done
 if [ "$MUTATIONS" -gt 0 ]; then
 	rc=0
-	MUTATIONS=$MUTATIONS REGRESS= PROVE_TESTS=test/t/090_mutations.pl \
+	SEED=${SEED:-$((RANDOM * 32768 + RANDOM))} \
+		MUTATIONS=$MUTATIONS REGRESS= PROVE_TESTS=test/t/090_mutations.pl \
 		PROVE_FLAGS=-v bash test/run.sh 2>&1 | tee "$work/campaign.log" || rc=$?
 	# the failed mutants become regressions, replayed by every later run
 	seed=$(grep -o 'SEED=[0-9]*' "$work/campaign.log" | head -1 | cut -d= -f2)

@@ -32,27 +32,39 @@ sub have_extension
 }
 
 # A primary archiving into $archive (zstd-compressed when asked), with the
-# extension and a ledger table.
+# extension and a ledger table.  Options:
+#   name => 'primary'        the node's name
+#   zstd => 1                archive_command compresses with zstd
+#   archive_name => 'archive' the archive's temporary directory's prefix
+#   module => 1              archive through archive_library = 'pitr_restore'
+#                            (with its sidecars) instead of archive_command
+#   initdb => [...]          more initdb options (e.g. '--wal-segsize=1')
+#   conf => '...'            more postgresql.conf lines
+#   sql => '...'             more set-up SQL, run after the ledger's
 sub new_primary
 {
 	my (%opt) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($opt{name} // 'primary');
-	$node->init(has_archiving => 1, allows_streaming => 1);
-	my $archive = PostgreSQL::Test::Utils::tempdir('archive');
+	$node->init(has_archiving => 1, allows_streaming => 1,
+		$opt{initdb} ? (extra => $opt{initdb}) : ());
+	my $archive = PostgreSQL::Test::Utils::tempdir($opt{archive_name} // 'archive');
 	my $bkdir = $node->backup_dir;
 	my $cmd = $opt{zstd} ? "zstd -q -c %p > $archive/%f.zst" : "cp %p $archive/%f";
+	my $how = $opt{module}
+	  ? "archive_command = ''\narchive_library = 'pitr_restore'"
+	  : "archive_command = '$cmd'";
 	$node->append_conf('postgresql.conf', qq{
-archive_command = '$cmd'
+$how
 track_commit_timestamp = on
 max_prepared_transactions = 5
 pitr_restore.archive_dir = '$archive'
 pitr_restore.backup_dir = '$bkdir'
-});
+} . ($opt{conf} // ''));
 	$node->start;
 	$node->safe_psql('postgres', q{
 CREATE EXTENSION pitr_restore;
 CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
+} . ($opt{sql} // ''));
 	return ($node, $archive);
 }
 

@@ -215,9 +215,9 @@ GRANT USAGE ON SCHEMA pitr_restore TO reader});
 	extra_params => [ '-U', 'reader' ]);
 like($err, qr/permission denied for function walk_to_stop/, 'walk_to_stop is internal');
 ($ret, $out, $err) = $primary->psql('postgres',
-	q{SELECT pitr_restore.path_gap(1, '{1}', '{0/0}', '0/0', 'FFFFFFFF/FFFFFFFF')},
+	q{SELECT pitr_restore.wal_gap(1, 1, '0/0', 'FFFFFFFF/FFFFFFFF')},
 	extra_params => [ '-U', 'reader' ]);
-like($err, qr/permission denied for function path_gap/, 'path_gap is internal');
+like($err, qr/permission denied for function wal_gap/, 'wal_gap is internal');
 $res = $primary->safe_psql('postgres',
 	q{SELECT reachable FROM pitr_restore.resolve_target(target => 'immediate')},
 	extra_params => [ '-U', 'reader' ]);

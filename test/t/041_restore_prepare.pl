@@ -8,57 +8,29 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use PitrTest;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(has_archiving => 1, allows_streaming => 1);
-my $archive = PostgreSQL::Test::Utils::tempdir('archive');
-my $bkdir   = $primary->backup_dir;
-$primary->append_conf('postgresql.conf', qq{
-archive_command = 'zstd -q -c %p > $archive/%f.zst'
-track_commit_timestamp = on
-pitr_restore.archive_dir = '$archive'
-pitr_restore.backup_dir = '$bkdir'
-});
-$primary->start;
-$primary->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
+my ($primary) = new_primary(zstd => 1, sql => q{
 CREATE TABLE counter (n int);
 INSERT INTO counter VALUES (0);
 SELECT pitr_restore.add_cleanup_hook('count', 'sql',
 	'{"statement": "UPDATE counter SET n = n + 1"}');
 });
 
-sub workload
-{
-	my ($prefix, $count) = @_;
-	$primary->safe_psql('postgres', join('',
-		map { "INSERT INTO ledger (tag) VALUES ('$prefix$_');\n" } 1 .. $count));
-}
-
-sub xid_of
-{
-	my ($tag) = @_;
-	return $primary->safe_psql('postgres', "SELECT xid FROM ledger WHERE tag = '$tag'");
-}
-
-workload('a', 50);
+workload($primary, 'a', 50);
 $primary->backup('plain');
 $primary->backup('tar', backup_options => ['-Ft']);
 $primary->backup('targz', backup_options => ['-Ft', '--compress=server-gzip']);
 $primary->backup('tarzst', backup_options => ['-Ft', '--compress=server-zstd']);
-workload('b', 100);
+workload($primary, 'b', 100);
 $primary->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_mid')});
-workload('c', 100);
-my $t_b70 = $primary->safe_psql('postgres',
-	"SELECT pg_xact_commit_timestamp(xid::text::xid) FROM ledger WHERE tag = 'b70'");
+workload($primary, 'c', 100);
+my $t_b70 = commit_time_of($primary, 'b70');
 my $lsn_c = $primary->safe_psql('postgres', 'SELECT pg_current_wal_insert_lsn()');
-workload('d', 100);
-my $seg = $primary->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
-$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-$primary->poll_query_until('postgres',
-	"SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
-  or die "$seg was not archived";
+workload($primary, 'd', 100);
+wait_archived($primary);
 
 my $n = 0;
 # Build a restore with prepare_restore, start it, check the promise.
@@ -96,7 +68,7 @@ sub check_prepare
 	return $node;
 }
 
-my $x_b30 = xid_of('b30');
+my $x_b30 = xid_of($primary, 'b30');
 my $node = check_prepare('plain', 'plain', "target_xid => '$x_b30'");
 $node->stop('immediate');
 $node = check_prepare('tar', 'tar', "target_time => '$t_b70'");

@@ -15,24 +15,8 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use PitrTest;
 
-my $node = PostgreSQL::Test::Cluster->new('modprimary');
-$node->init(has_archiving => 1, allows_streaming => 1);
-my $archive = PostgreSQL::Test::Utils::tempdir('modarchive');
-my $bkdir = $node->backup_dir;
-$node->append_conf('postgresql.conf', qq{
-archive_command = ''
-archive_library = 'pitr_restore'
-pitr_restore.archive_dir = '$archive'
-pitr_restore.backup_dir = '$bkdir'
-pitr_restore.archive_compression = 1
-track_commit_timestamp = on
-max_prepared_transactions = 5
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
+my ($node, $archive) = new_primary(name => 'modprimary', module => 1,
+	archive_name => 'modarchive', conf => "pitr_restore.archive_compression = 1\n");
 
 # A pgbench workload around a base backup, restore points and a prepared
 # transaction.

@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use File::Basename;
 use File::Copy;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -15,23 +16,8 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use PitrTest;
 
-my $node = PostgreSQL::Test::Cluster->new('scprimary');
-$node->init(has_archiving => 1, allows_streaming => 1);
-my $archive = PostgreSQL::Test::Utils::tempdir('scarchive');
-my $bkdir = $node->backup_dir;
-$node->append_conf('postgresql.conf', qq{
-archive_command = ''
-archive_library = 'pitr_restore'
-pitr_restore.archive_dir = '$archive'
-pitr_restore.backup_dir = '$bkdir'
-track_commit_timestamp = on
-max_prepared_transactions = 5
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
+my ($node, $archive) = new_primary(name => 'scprimary', module => 1,
+	archive_name => 'scarchive');
 $node->command_ok([ 'pgbench', '-i', '-s', '2', '-q', '-p', $node->port,
 	'-h', $node->host, 'postgres' ], 'pgbench initialises');
 wait_archived($node);
@@ -216,6 +202,36 @@ ok($while_running, 'a scan was cancelled after starting its workers');
 is($left_after, 0, 'no scan worker is left after a cancel');
 my ($o3) = rescan($flat, 2);
 is($o3, $o0, 'a scan after the cancel indexes every segment');
+
+# A worker's error reaches the caller as the worker raised it, SQLSTATE
+# included: a worker terminated while it reads fails the scan with its own
+# message (57P01), naming the worker.  Until one is caught running.
+my $forwarded = '';
+for (my $try = 0; $try < 30 && $forwarded eq ''; $try++)
+{
+	$node->safe_psql('postgres',
+		"DELETE FROM pitr_restore.archive WHERE directory = pitr_restore.archive_path('$flat')");
+	my ($stdout, $stderr) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAtq', '-v', 'VERBOSITY=verbose', '-d', $node->connstr('postgres'),
+		  '-c', 'SET pitr_restore.scan_workers = 2',
+		  '-c', "SELECT segments_scanned FROM pitr_restore.scan_archive('$flat')" ],
+		'>', \$stdout, '2>', \$stderr);
+	my $victim;
+	while (!defined $victim && $h->pumpable)
+	{
+		($victim) = map { /^\s*(\d+)\s.*pitr_restore scan worker/ ? $1 : () }
+		  split /\n/, `ps -o pid=,args= --ppid $pm`;
+		$h->pump_nb;
+	}
+	kill 'TERM', $victim if defined $victim;
+	$h->finish;
+	$forwarded = $stderr if $stderr =~ /ERROR/;
+}
+like($forwarded, qr/ERROR:  57P01: terminating background worker "pitr_restore scan worker" due to administrator command/,
+	'a scan worker\'s error reaches the caller with its own SQLSTATE and message');
+like($forwarded, qr/CONTEXT:  .*pitr_restore scan worker \d/s, 'the error names the worker');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server answers after a worker was terminated');
 
 # A stale sidecar (its segment rewritten: another mtime) and an edited one
 # are ignored with a NOTICE; the summary is still right.

@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * model.h
+ *	  The recovery model (src/resolve/model.c): what recovery reads along a
+ *	  timeline's history and which base backups it can start from.  Both
+ *	  resolve_target and recovery_windows ask it; no rule is written twice.
+ *
+ *	  - a path: the timeline's ancestors and itself, each with the LSN
+ *	    where it begins and ends, and for each segment number the timeline
+ *	    whose file recovery reads (the newest one that had begun by then);
+ *	  - gaps: the first segment recovery would miss between two LSNs, a
+ *	    backup's own pg_wal bridging the archive's holes (carried WAL);
+ *	  - backups: eligible when on the path, usable, consistent before the
+ *	    stop; WAL they carry is not indexed, so a time target must lie a
+ *	    second past their stop time;
+ *	  - transactions: the latest one ending before an LSN, the last before
+ *	    a stop and the first after it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PITR_RESOLVE_MODEL_H
+#define PITR_RESOLVE_MODEL_H
+
+#include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
+#include "resolve/walk.h"
+
+/* The archive being read. */
+typedef struct PitrArchiveInfo
+{
+	int			id;
+	char	   *directory;
+	int			segsize;
+} PitrArchiveInfo;
+
+/* A timeline's history, oldest first: where each begins and ends. */
+typedef struct PitrPath
+{
+	int			n;
+	TimeLineID *tli;
+	XLogRecPtr *begin;
+	XLogRecPtr *end;			/* InvalidXLogRecPtr for the last */
+	XLogSegNo  *beginseg;		/* the segment each begins in */
+	Datum		tli_arr;		/* the same as SQL arrays, for queries */
+	Datum		begin_arr;
+} PitrPath;
+
+/* A base backup recovery may start from (backups(), usable, stopped). */
+typedef struct PitrBackup
+{
+	char	   *label;
+	char	   *location;
+	char	   *format;
+	TimeLineID	tli;
+	XLogRecPtr	start;
+	XLogRecPtr	stop;
+	XLogRecPtr	checkpoint;		/* invalid when unknown */
+	bool		has_stop_time;
+	TimestampTz stop_time;
+	bool		primary;		/* taken from a primary (backup_label) */
+	Datum		carried;		/* text[] of the segments in its pg_wal */
+	bool		has_carried;
+} PitrBackup;
+
+/* Segments a path took from a backup's own pg_wal. */
+typedef struct PitrCarriedUse
+{
+	int			count;
+	XLogSegNo	lo;
+	XLogSegNo	hi;
+	TimeLineID	tli;
+} PitrCarriedUse;
+
+/* The first segment recovery would miss. */
+typedef struct PitrGap
+{
+	TimeLineID	tli;
+	XLogSegNo	segno;
+	bool		in_archive;		/* a file exists but cannot be used */
+	char	   *status;			/* its status and detail, or NULL */
+} PitrGap;
+
+/* The parts of an archive_file row the searches use. */
+typedef struct PitrSegmentRow
+{
+	bool		valid;
+	XLogSegNo	segno;
+	XLogRecPtr	first_lsn;
+	XLogRecPtr	next_lsn;
+	bool		has_max_time;
+	TimestampTz max_commit_time;
+} PitrSegmentRow;
+
+/* A run of usable segments along a path, lo to hi inclusive. */
+typedef struct PitrRun
+{
+	XLogSegNo	lo;
+	XLogSegNo	hi;
+	XLogRecPtr	end_lsn;		/* where its WAL ends */
+} PitrRun;
+
+/* paths */
+extern PitrPath *pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli);
+extern XLogSegNo pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn);
+extern TimeLineID pitr_model_serving_tli(const PitrArchiveInfo *a,
+										 const PitrPath *p, XLogSegNo segno);
+extern int	pitr_model_path_index(const PitrPath *p, TimeLineID tli,
+								  XLogRecPtr lsn);
+extern char *pitr_model_segment_name(const PitrArchiveInfo *a, TimeLineID tli,
+									 XLogSegNo segno);
+extern bool pitr_model_path_end(const PitrArchiveInfo *a, const PitrPath *p,
+								XLogRecPtr *end);
+
+extern PitrRun *pitr_model_runs(const PitrArchiveInfo *a, const PitrPath *p,
+								int *n);
+
+/* gaps */
+extern bool pitr_model_gap(const PitrArchiveInfo *a, const PitrPath *p,
+						   const PitrBackup *b, XLogRecPtr from, XLogRecPtr to,
+						   PitrCarriedUse *use, PitrGap *gap);
+extern char *pitr_model_gap_text(const PitrArchiveInfo *a, const PitrGap *gap);
+extern bool pitr_model_carried_bridges(const PitrArchiveInfo *a,
+									   const PitrPath *p, const PitrBackup *b,
+									   XLogSegNo upto);
+
+/* backups */
+extern PitrBackup *pitr_model_backups(const PitrArchiveInfo *a, const char *pin,
+									  int *n);
+extern TimestampTz pitr_model_carried_time_floor(const PitrBackup *b);
+extern bool pitr_model_carried_times_known(const PitrBackup *b);
+extern bool pitr_model_carried_time_ok(const PitrBackup *b, TimestampTz t);
+
+/* transactions */
+extern void pitr_model_walk(const PitrArchiveInfo *a, const PitrPath *p,
+							XLogRecPtr start, const PitrStopQuery *q,
+							PitrWalkOutcome *o);
+extern PitrSegmentRow pitr_model_xact_segment(const PitrArchiveInfo *a,
+											  const PitrPath *p, XLogSegNo s,
+											  bool forward, bool has_t,
+											  TimestampTz t, bool incl);
+extern bool pitr_model_latest_xact_before(const PitrArchiveInfo *a,
+										  const PitrPath *p, XLogRecPtr lsn,
+										  TimestampTz *t);
+extern void pitr_model_find_last_xact(const PitrArchiveInfo *a,
+									  const PitrPath *p, XLogRecPtr floor,
+									  XLogRecPtr start,
+									  const PitrCarriedUse *use,
+									  PitrXact *last, bool *unknown);
+extern PitrSegmentRow pitr_model_last_xact_segment(const PitrArchiveInfo *a,
+												   const PitrPath *p,
+												   XLogSegNo lo, XLogSegNo hi);
+extern void pitr_model_find_next_xact(const PitrArchiveInfo *a,
+									  const PitrPath *p, XLogRecPtr stop_point,
+									  PitrXact *next);
+
+#endif							/* PITR_RESOLVE_MODEL_H */

@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  pitr_find_guc(): a setting's entry in the server's GUC table, by
+ *	  name, or NULL.  16 exports find_option(); 15 keeps it static and
+ *	  offers the table itself.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+#include "utils/guc_tables.h"
+
+#include "compat/pg_compat.h"
+
+struct config_generic *
+pitr_find_guc(const char *name)
+{
+#if PG_VERSION_NUM >= 160000
+	return find_option(name, false, true, ERROR);
+#else
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+
+	for (int i = 0; i < n; i++)
+		if (pg_strcasecmp(vars[i]->name, name) == 0)
+			return vars[i];
+	return NULL;
+#endif
+}
