@@ -19,9 +19,11 @@ TAP_TESTS = 1
 SLOW_TESTS = test/t/100_tool_archives.pl test/t/090_mutations.pl
 PROVE_TESTS = $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard test/t/*.pl)))
 
-PG_CPPFLAGS = -Iinclude $(patsubst %/,-I%,$(wildcard include/*/)) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+# libpq (Debian's libpq-dev): restore_table talks to its side server, as
+# dblink does.
+PG_CPPFLAGS = -I$(libpq_srcdir) -Iinclude $(patsubst %/,-I%,$(wildcard include/*/)) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
-SHLIB_LINK = -lzstd -larchive -lz -llz4 -lbz2
+SHLIB_LINK = -lzstd -larchive -lz -llz4 -lbz2 -lpq
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

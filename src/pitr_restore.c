@@ -15,6 +15,8 @@
 #include "archive_module/archive_module.h"
 #include "index/scan_workers.h"
 #include "cleanup.h"
+#include "history/journal_hook.h"
+#include "restore/side_server.h"
 #include "pitr_restore.h"
 #include "source/archive_source.h"
 #include "util/gucs.h"
@@ -52,6 +54,8 @@ _PG_init(void)
 	pitr_archive_module_define_gucs();
 	pitr_source_define_gucs();
 	pitr_scan_define_gucs();
+	pitr_history_init();
+	pitr_side_define_gucs();
 
 	MarkGUCPrefixReserved("pitr_restore");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a throwaway local cluster: archive (zstd),
 # base backup, marks, a bad deploy, a timeline switch, resolve, restore and
-# cleanup, printing what pitr_restore reports at each step.
+# cleanup, and at last the bad deploy undone for one table (table_history,
+# restore_table), printing what pitr_restore reports at each step.
 # Run as root on a fresh Debian 12 machine: it installs what it needs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -170,4 +171,11 @@ say "what can still be restored, at a glance; and what a monitoring job would pa
 sql -c "SELECT timeline, from_time::time(0), to_time::time(0), backups, ended_by FROM pitr_restore.recovery_windows()"
 sql -Atc "SELECT * FROM pitr_restore.timeline_chart(width => 90)"
 sql -c "SELECT * FROM pitr_restore.check_archive(max_age => '1 day')"
+say "undo a mistake on the primary: what happened to app.orders?"
+sql -c "SELECT xid, commit_time::time(0), committed, operation, rows, relation FROM pitr_restore.table_history('app.orders')"
+bad=$(sql -Atc "SELECT xid FROM pitr_restore.table_history('app.orders') WHERE operation = 'delete' AND committed ORDER BY commit_lsn DESC LIMIT 1")
+say "the moment before the DELETE (xid $bad), and app.orders back from it as app.orders_before_delete"
+sql -x -c "SELECT reachable, stop_lsn, stop_before, last_xid, next_xid FROM pitr_restore.resolve_target(target_xid => '$bad', inclusive => false)"
+sql -c "SELECT stop_lsn, last_xid, next_xid, rows_copied FROM pitr_restore.restore_table('app.orders', 'app.orders_before_delete', target_xid => '$bad', inclusive => false)"
+sql -c "SELECT (SELECT count(*) FROM app.orders) AS orders_now, (SELECT count(*) FROM app.orders_before_delete) AS orders_before_delete"
 say "done"

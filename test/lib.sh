@@ -2,7 +2,7 @@
 # and a tree the unprivileged postgres user may write.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libzstd-dev
+PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libzstd-dev
 libarchive-dev zlib1g-dev liblz4-dev libbz2-dev libipc-run-perl zstd lz4 bzip2 gzip
 make gcc libssl-dev pgbackrest barman barman-cli libxml2-utils chromium"
 

@@ -24,4 +24,7 @@ extern void pitr_archive_startup(void);
 extern bool pitr_archive_configured(void);
 extern bool pitr_archive_file(const char *file, const char *path);
 
+/* The zstd level archived segments get; 0 means they are stored plain. */
+extern int	pitr_archive_compression_level;
+
 #endif							/* PITR_ARCHIVE_MODULE_H */

@@ -88,6 +88,21 @@ extern JsonParseErrorType pitr_json_parse(JsonLexContext *lex,
 #define XACT_XINFO_HAS_RELFILELOCATORS XACT_XINFO_HAS_RELFILENODES
 #endif
 
+/* ... and its fields, in block tags, smgr records and transaction ends. */
+#if PG_VERSION_NUM >= 160000
+#define PITR_RLOC_SPC(l) ((l).spcOid)
+#define PITR_RLOC_DB(l) ((l).dbOid)
+#define PITR_RLOC_REL(l) ((l).relNumber)
+#define PITR_SMGR_CREATE_RLOC(xl) ((xl)->rlocator)
+#define PITR_PARSED_XACT_RLOCS(p) ((p).xlocators)
+#else
+#define PITR_RLOC_SPC(l) ((l).spcNode)
+#define PITR_RLOC_DB(l) ((l).dbNode)
+#define PITR_RLOC_REL(l) ((l).relNode)
+#define PITR_SMGR_CREATE_RLOC(xl) ((xl)->rnode)
+#define PITR_PARSED_XACT_RLOCS(p) ((p).xnodes)
+#endif
+
 /* ---- files (storage/fd.h, common/file_utils.h) ---- */
 
 /* 17 moved PG_TEMP_FILES_DIR and PG_TEMP_FILE_PREFIX to file_utils.h. */
@@ -119,9 +134,12 @@ extern JsonParseErrorType pitr_json_parse(JsonLexContext *lex,
 #define pitr_guc_malloc(size) malloc(size)
 #endif
 
-/* A setting's entry in the GUC table (utils/guc_tables.h), or NULL. */
+/*
+ * A setting's record (utils/guc_tables.h), by name, or NULL: 16 exported
+ * find_option(); 15 only lists the variables (src/compat/guc.c).
+ */
 struct config_generic;
-extern struct config_generic *pitr_find_guc(const char *name);
+extern struct config_generic *pitr_find_setting(const char *name);
 
 /* ---- names (utils/regproc.h) ---- */
 

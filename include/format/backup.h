@@ -41,6 +41,19 @@ typedef struct PitrBackup
 	List	   *wal_carried;	/* names (char *) of the segments in its own
 								 * pg_wal that recovery can use, start to
 								 * stop (backup_dir.c) */
+
+	/*
+	 * An incremental backup (PostgreSQL 17+): its backup_label's INCREMENTAL
+	 * FROM LSN / TLI name the start of the backup it builds on.  Invalid / 0
+	 * for a full backup.
+	 */
+	XLogRecPtr	incremental_from_lsn;
+	TimeLineID	incremental_from_tli;
+	char	   *incremental_from;	/* location of the backup it builds on,
+									 * NULL if full or not found */
+	List	   *chain;			/* locations (char *), the full backup first and
+								 * this one last; NIL when unusable
+								 * (backup_dir.c) */
 } PitrBackup;
 
 /* One entry of a backup_manifest's "Files" list. */

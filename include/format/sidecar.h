@@ -27,7 +27,13 @@
 
 /* First line of every sidecar; the number is the format version. */
 #define PITR_SIDECAR_MAGIC "pitr_restore segment summary"
-#define PITR_SIDECAR_VERSION 1
+#define PITR_SIDECAR_VERSION 2
+
+/*
+ * Version 1 lacks the link to the predecessor (first_prev, last_lsn): it is
+ * still read, but the scan reads such a segment rather than trust it.
+ */
+#define PITR_SIDECAR_MIN_VERSION 1
 
 /* Longest sidecar the parser accepts (one line per event). */
 #define PITR_SIDECAR_MAX_SIZE (64 * 1024 * 1024)

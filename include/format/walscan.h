@@ -84,6 +84,14 @@ typedef struct PitrSegmentSummary
 {
 	XLogRecPtr	first_lsn;
 	XLogRecPtr	next_lsn;		/* end of the last record ending here */
+	/*
+	 * The link to the predecessor: the xl_prev of the record at first_lsn,
+	 * which must be the start of the predecessor's last record, and the
+	 * start of this segment's own last record (has_link: both known).
+	 */
+	bool		has_link;
+	XLogRecPtr	first_prev;
+	XLogRecPtr	last_lsn;
 	int64		records;
 	int64		commits;
 	int64		aborts;
@@ -101,6 +109,8 @@ typedef struct PitrSegmentSummary
 	int			pending_marks;	/* marks whose transaction has not ended */
 	bool		complete;		/* valid WAL runs through the segment */
 	char	   *error;			/* why valid WAL stops inside it */
+	struct PitrRelSet *rels;	/* relation files touched (relscan.h); NULL
+								 * when not known (a sidecar's summary) */
 } PitrSegmentSummary;
 
 /*

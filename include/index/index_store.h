@@ -31,6 +31,7 @@ typedef struct PitrStore
 	int			archive_id;
 	uint64		sysid;			/* 0 until settled */
 	int			segsize;		/* 0 until settled */
+	bool		has_link;		/* archive_file has first_prev, last_lsn */
 } PitrStore;
 
 /* What the index already holds of a file. */
@@ -44,6 +45,10 @@ typedef struct PitrKnownFile
 	bool		unused;			/* a copy recovery does not fetch */
 	bool		complete;		/* an ok segment */
 	XLogRecPtr	next_lsn;
+	XLogRecPtr	last_lsn;		/* start of its last record, if known */
+	char		stamp[96];		/* pitr_file_stamp(), "" if not recorded */
+	bool		cur_valid;		/* cur_stamp taken in this scan */
+	char		cur_stamp[96];	/* the file's stamp now, "" if gone */
 } PitrKnownFile;
 
 /*
@@ -52,6 +57,15 @@ typedef struct PitrKnownFile
  * once if another session holds the lock; waiting respects lock_timeout.
  */
 extern bool pitr_store_open(PitrStore *store, const char *dir, bool wait);
+
+/*
+ * Is another session scanning the archive right now (holding its lock)?
+ * Takes nothing: the probe is released at once.
+ */
+extern bool pitr_store_scan_running(const char *dir);
+
+/* Does archive_file have the 1.2 columns (first_prev, last_lsn, file_stamp)? */
+extern bool pitr_store_has_link_columns(void);
 
 /* The archive's id if it was indexed, else 0. */
 extern int	pitr_store_indexed_id(const char *dir);
@@ -68,6 +82,7 @@ extern void pitr_store_delete_file(PitrStore *store, const char *name);
 typedef struct PitrFileRow
 {
 	PitrArchiveFile *file;
+	const char *stamp;			/* pitr_file_stamp() when read, or NULL */
 	const char *status;
 	const char *detail;
 	const PitrSegmentHead *head;

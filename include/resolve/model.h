@@ -46,7 +46,7 @@ typedef struct PitrPath
 } PitrPath;
 
 /* A base backup recovery may start from (backups(), usable, stopped). */
-typedef struct PitrBackup
+typedef struct PitrModelBackup
 {
 	char	   *label;
 	char	   *location;
@@ -60,7 +60,7 @@ typedef struct PitrBackup
 	bool		primary;		/* taken from a primary (backup_label) */
 	Datum		carried;		/* text[] of the segments in its pg_wal */
 	bool		has_carried;
-} PitrBackup;
+} PitrModelBackup;
 
 /* Segments a path took from a backup's own pg_wal. */
 typedef struct PitrCarriedUse
@@ -116,19 +116,19 @@ extern PitrRun *pitr_model_runs(const PitrArchiveInfo *a, const PitrPath *p,
 
 /* gaps */
 extern bool pitr_model_gap(const PitrArchiveInfo *a, const PitrPath *p,
-						   const PitrBackup *b, XLogRecPtr from, XLogRecPtr to,
+						   const PitrModelBackup *b, XLogRecPtr from, XLogRecPtr to,
 						   PitrCarriedUse *use, PitrGap *gap);
 extern char *pitr_model_gap_text(const PitrArchiveInfo *a, const PitrGap *gap);
 extern bool pitr_model_carried_bridges(const PitrArchiveInfo *a,
-									   const PitrPath *p, const PitrBackup *b,
+									   const PitrPath *p, const PitrModelBackup *b,
 									   XLogSegNo upto);
 
 /* backups */
-extern PitrBackup *pitr_model_backups(const PitrArchiveInfo *a, const char *pin,
+extern PitrModelBackup *pitr_model_backups(const PitrArchiveInfo *a, const char *pin,
 									  int *n);
-extern TimestampTz pitr_model_carried_time_floor(const PitrBackup *b);
-extern bool pitr_model_carried_times_known(const PitrBackup *b);
-extern bool pitr_model_carried_time_ok(const PitrBackup *b, TimestampTz t);
+extern TimestampTz pitr_model_carried_time_floor(const PitrModelBackup *b);
+extern bool pitr_model_carried_times_known(const PitrModelBackup *b);
+extern bool pitr_model_carried_time_ok(const PitrModelBackup *b, TimestampTz t);
 
 /* transactions */
 extern void pitr_model_walk(const PitrArchiveInfo *a, const PitrPath *p,

@@ -29,6 +29,8 @@ typedef struct RestoreState
 	int64		next_notice;	/* bytes at which the next NOTICE is due */
 	char	   *buf;			/* copy buffer, RESTORE_BUFSIZE bytes */
 	char		last_dir[MAXPGPATH];	/* last directory known to exist */
+	bool		verify_only;	/* check files against the manifest, write
+								 * nothing (restore_combine.c) */
 } RestoreState;
 
 #define RESTORE_BUFSIZE (1024 * 1024)
@@ -58,5 +60,33 @@ extern void restore_copy_plain(RestoreState *st, const char *srcdir);
 extern void restore_extract_tar(RestoreState *st, const char *path,
 								const char *compression, const char *prefix,
 								bool verify);
+
+/* Copy one file into st->tmpdir as it is, unverified. */
+extern void restore_copy_file_as_is(RestoreState *st, const char *src,
+									const char *relpath);
+
+/*
+ * Shared with restore_combine.c (restore_build.c): read a backup_manifest
+ * into st (its files, sorted, for verification); extract every tar of a
+ * tar-format backup; check that every file the manifest lists was written.
+ */
+extern void restore_state_load_manifest(RestoreState *st, const char *path);
+extern void restore_extract_tars(RestoreState *st, const char *location);
+extern void restore_check_all_written(RestoreState *st);
+
+/*
+ * Incremental backups (PostgreSQL 17+), restore_combine.c.  Is the backup
+ * at "location" (whose manifest lists "files") incremental?  Its chain,
+ * full backup first, as PitrBackup pointers: an ERROR naming the missing
+ * or damaged link if it is broken.  The chain combined with the server's
+ * own pg_combinebackup into st->tmpdir, every link and the result verified
+ * against their manifests; st then holds the result's manifest.
+ */
+extern bool restore_is_incremental(const char *location, const char *format,
+								   List *files);
+extern List *restore_chain_of(const char *location);
+extern void restore_check_combine_privilege(void);
+extern int64 restore_chain_bytes(List *chain);
+extern void restore_combine_chain(RestoreState *st, List *chain);
 
 #endif							/* PITR_RESTORE_BUILD_H */

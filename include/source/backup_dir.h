@@ -19,4 +19,24 @@
  */
 extern List *pitr_scan_backup_dir(const char *dir);
 
+/*
+ * Link the incremental backups of a list (PostgreSQL 17+) to the backups
+ * they build on: set "chain" (locations, full backup first) on every
+ * usable backup, "incremental_from" on incremental ones, and a problem
+ * naming the missing or unusable link on those whose chain is broken.
+ * pitr_scan_backup_dir does this already.
+ */
+extern void pitr_link_backup_chains(List *backups);
+
+/*
+ * As pitr_scan_backup_dir, but only the backup at "location" (a
+ * subdirectory of "dir") and the backups its chain could be made of are
+ * scanned and linked: what a restore of it needs, without reading every
+ * backup of the directory in full.
+ */
+extern List *pitr_scan_backup_chain(const char *dir, const char *location);
+
+/* The backup at "location" in a list, or NULL. */
+extern PitrBackup *pitr_find_backup(List *backups, const char *location);
+
 #endif							/* PITR_BACKUP_DIR_H */

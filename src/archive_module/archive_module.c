@@ -488,13 +488,16 @@ use_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 		PitrSidecar sc;
 		char	   *buf;
 		char	   *why = NULL;
-		size_t		len;
+		int64		len;
+		PitrReadStatus status;
 		int64		disk = 0;
 		int64		got = 0;
 		PitrFileReader *r;
 
 		if (lstat(path, &st) != 0)
 			continue;
+		if (!S_ISREG(st.st_mode))
+			return 0;			/* not something to read: no predecessor */
 
 		/* The file archived just before, unchanged since: use it. */
 		if (prev.valid && prev.tli == tli && prev.segno == segno - 1 &&
@@ -507,12 +510,25 @@ use_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 			return 1;
 		}
 
-		/* Else read it back, if its own sidecar vouches for it. */
+		/*
+		 * Else read it back, if its own sidecar vouches for it.  The sidecar
+		 * is read as the scanner reads it (regular file, non-blocking,
+		 * bounded): a directory, a FIFO or anything else in its place means
+		 * no predecessor, never a stalled or hung archiver.
+		 */
 		prev.valid = false;
-		if (lstat(scpath, &st) != 0 || st.st_size > PITR_SIDECAR_MAX_SIZE)
+		if (lstat(scpath, &st) != 0)
 			return 0;
-		buf = palloc(st.st_size + 1);
-		len = read_source(scpath, buf, st.st_size + 1);
+		r = pitr_file_reader_create();
+		buf = pitr_read_small_file(r, scpath, PITR_COMPRESS_NONE,
+								   PITR_SIDECAR_MAX_SIZE, &len, &disk,
+								   &status, &why);
+		if (buf == NULL)
+		{
+			ereport(LOG,
+					(errmsg("not using the summary of \"%s\": %s", file, why)));
+			return 0;
+		}
 		if (pitr_sidecar_parse(buf, len, &sc, &why) != PITR_SIDECAR_OK ||
 			!pitr_sidecar_matches(&sc, path, PITR_SIDECAR_CHECK_CONTENT, &why))
 		{
@@ -522,7 +538,6 @@ use_predecessor(const char *dir, TimeLineID tli, XLogSegNo segno,
 		}
 		if (!sc.sum.complete || sc.sum.records == 0 || sc.sum.next_lsn < prevstart)
 			return 0;
-		r = pitr_file_reader_create();
 		if (pitr_read_file(r, path, i == 0 ? PITR_COMPRESS_NONE : PITR_COMPRESS_ZSTD,
 						   prev_buf, wal_segment_size, true, &disk, &got,
 						   &why) != PITR_READ_OK || got != wal_segment_size)

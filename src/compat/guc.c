@@ -1,9 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * guc.c
- *	  pitr_find_guc(): a setting's entry in the server's GUC table, by
- *	  name, or NULL.  16 exports find_option(); 15 keeps it static and
- *	  offers the table itself.
+ *	  A setting's record by name, on every supported PostgreSQL version.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,7 +13,7 @@
 #include "compat/pg_compat.h"
 
 struct config_generic *
-pitr_find_guc(const char *name)
+pitr_find_setting(const char *name)
 {
 #if PG_VERSION_NUM >= 160000
 	return find_option(name, false, true, ERROR);

@@ -30,6 +30,8 @@ typedef enum LabelKey
 	LK_LABEL,
 	LK_START_TLI,
 	LK_STOP_TLI,
+	LK_INCR_LSN,
+	LK_INCR_TLI,
 	LK_COUNT
 } LabelKey;
 
@@ -43,6 +45,8 @@ static const char *const label_keys[LK_COUNT] = {
 	"LABEL:",
 	"START TIMELINE:",
 	"STOP TIMELINE:",
+	"INCREMENTAL FROM LSN:",
+	"INCREMENTAL FROM TLI:",
 };
 
 /* A non-negative decimal integer, nothing else. */
@@ -273,6 +277,19 @@ pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
 			case LK_STOP_TLI:
 				stop_tli_line = parse_tli(value, &b->stop_tli);
 				break;
+			case LK_INCR_LSN:
+				{
+					XLogRecPtr	lsn;
+					const char *rest;
+
+					if (pitr_backup_parse_lsn(value, &lsn, &rest) &&
+						*rest == '\0' && lsn != InvalidXLogRecPtr)
+						b->incremental_from_lsn = lsn;
+					break;
+				}
+			case LK_INCR_TLI:
+				(void) parse_tli(value, &b->incremental_from_tli);
+				break;
 			case LK_COUNT:
 				break;
 		}
@@ -288,6 +305,25 @@ pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
 	{
 		*err = pstrdup("invalid \"START WAL LOCATION\" line");
 		return false;
+	}
+
+	/*
+	 * An incremental backup (PostgreSQL 17+) names the backup it builds on
+	 * with both lines, as pg_combinebackup requires.
+	 */
+	if (seen[LK_INCR_LSN] || seen[LK_INCR_TLI])
+	{
+		if (b->incremental_from_lsn == InvalidXLogRecPtr ||
+			b->incremental_from_tli == 0)
+		{
+			*err = pstrdup("invalid or incomplete \"INCREMENTAL FROM LSN\" and \"INCREMENTAL FROM TLI\" lines");
+			return false;
+		}
+		if (b->incremental_from_lsn >= b->start_lsn)
+		{
+			*err = pstrdup("\"INCREMENTAL FROM LSN\" is not before the backup's start");
+			return false;
+		}
 	}
 
 	/* before PostgreSQL 11 the timelines were only in the file names */

@@ -635,6 +635,27 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 		ok = false;
 	}
 
+	/*
+	 * Version 2 (PostgreSQL 17) records the system identifier: it must be
+	 * the one pg_control has, as pg_combinebackup and pg_verifybackup
+	 * require.
+	 */
+	if (ok && parse.system_id != NULL)
+	{
+		if (!pitr_backup_parse_uint64(parse.system_id, &v) || v == 0)
+		{
+			*err = psprintf("backup manifest has an invalid system identifier \"%s\"",
+							parse.system_id);
+			ok = false;
+		}
+		else if (b->system_identifier != 0 && b->system_identifier != v)
+		{
+			*err = psprintf("backup manifest has system identifier " UINT64_FORMAT ", but the backup's pg_control has " UINT64_FORMAT,
+							v, b->system_identifier);
+			ok = false;
+		}
+	}
+
 	if (ok)
 	{
 		if (parse.nranges > 0 && b->start_lsn == InvalidXLogRecPtr)
@@ -647,9 +668,7 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 			b->stop_lsn = parse.first_end;
 			b->stop_tli = parse.first_tli;
 		}
-		/* version 2 (PostgreSQL 17) records the system identifier */
-		if (parse.system_id != NULL && b->system_identifier == 0 &&
-			pitr_backup_parse_uint64(parse.system_id, &v))
+		if (parse.system_id != NULL && b->system_identifier == 0)
 			b->system_identifier = v;
 		b->has_manifest = true;
 		if (files != NULL)

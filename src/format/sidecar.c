@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "port/pg_crc32c.h"
+#include "storage/fd.h"
 
+#include "format/archive_files.h"
 #include "format/sidecar.h"
 
 /* ---- writing ---- */
@@ -87,6 +89,10 @@ pitr_sidecar_format(const PitrSidecar *sc, StringInfo buf)
 	put_lsn(buf, s->first_lsn);
 	appendStringInfoString(buf, "\nnext_lsn ");
 	put_lsn(buf, s->next_lsn);
+	appendStringInfoString(buf, "\nfirst_prev ");
+	put_lsn(buf, s->has_link ? s->first_prev : InvalidXLogRecPtr);
+	appendStringInfoString(buf, "\nlast_lsn ");
+	put_lsn(buf, s->has_link ? s->last_lsn : InvalidXLogRecPtr);
 	appendStringInfo(buf, "\nrecords " INT64_FORMAT "\ncommits " INT64_FORMAT
 					 "\naborts " INT64_FORMAT "\n",
 					 s->records, s->commits, s->aborts);
@@ -462,6 +468,14 @@ parse_body(Cursor *c, PitrSidecar *sc)
 	NEED((v = expect1(c, "start")) && parse_lsn(v, &sc->start), "bad start");
 	NEED((v = expect1(c, "first_lsn")) && parse_lsn(v, &s->first_lsn), "bad first_lsn");
 	NEED((v = expect1(c, "next_lsn")) && parse_lsn(v, &s->next_lsn), "bad next_lsn");
+	if (sc->version >= 2)
+	{
+		NEED((v = expect1(c, "first_prev")) && parse_lsn(v, &s->first_prev),
+			 "bad first_prev");
+		NEED((v = expect1(c, "last_lsn")) && parse_lsn(v, &s->last_lsn),
+			 "bad last_lsn");
+		s->has_link = !XLogRecPtrIsInvalid(s->last_lsn);
+	}
 	NEED((v = expect1(c, "records")) && parse_i64(v, &s->records) && s->records >= 0,
 		 "bad records");
 	NEED((v = expect1(c, "commits")) && parse_i64(v, &s->commits) && s->commits >= 0,
@@ -565,13 +579,15 @@ pitr_sidecar_parse(const char *buf, size_t len, PitrSidecar *sc, char **errmsg)
 		*errmsg = pstrdup("not a pitr_restore segment summary");
 		return PITR_SIDECAR_BAD_VERSION;
 	}
-	if (!parse_u64(line + mlen + 1, &want, 10) || want != PITR_SIDECAR_VERSION)
+	if (!parse_u64(line + mlen + 1, &want, 10) ||
+		want < PITR_SIDECAR_MIN_VERSION || want > PITR_SIDECAR_VERSION)
 	{
-		*errmsg = psprintf("segment summary format version \"%s\" is not supported (expected %d)",
-						   line + mlen + 1, PITR_SIDECAR_VERSION);
+		*errmsg = psprintf("segment summary format version \"%s\" is not supported (expected %d to %d)",
+						   line + mlen + 1, PITR_SIDECAR_MIN_VERSION,
+						   PITR_SIDECAR_VERSION);
 		return PITR_SIDECAR_BAD_VERSION;
 	}
-	sc->version = PITR_SIDECAR_VERSION;
+	sc->version = (int) want;
 
 	/* Verify the sidecar's own checksum before trusting any field. */
 	{
@@ -617,12 +633,16 @@ pitr_file_crc32c(const char *path, uint32 *crc_out, int64 *size, char **why)
 	int			fd;
 	ssize_t		n;
 	pg_crc32c	crc;
+	char	   *msg;
 
-	/* No ERROR between open and close, so a plain fd cannot leak. */
-	fd = open(path, O_RDONLY | PG_BINARY | O_NOFOLLOW, 0);
+	/*
+	 * Regular files only, opened without blocking (a FIFO in the file's
+	 * place must not hang the caller); no ERROR before the close.
+	 */
+	fd = pitr_open_regular(path, &msg);
 	if (fd < 0)
 	{
-		*why = psprintf("could not open file \"%s\": %s", path, strerror(errno));
+		*why = psprintf("could not read file \"%s\": %s", path, msg);
 		return false;
 	}
 	INIT_CRC32C(crc);
@@ -636,11 +656,11 @@ pitr_file_crc32c(const char *path, uint32 *crc_out, int64 *size, char **why)
 	{
 		int			save = errno;
 
-		close(fd);
+		CloseTransientFile(fd);
 		*why = psprintf("could not read file \"%s\": %s", path, strerror(save));
 		return false;
 	}
-	close(fd);
+	CloseTransientFile(fd);
 	FIN_CRC32C(crc);
 	*crc_out = crc;
 	return true;
@@ -654,10 +674,10 @@ pitr_sidecar_matches(const PitrSidecar *sc, const char *path,
 	struct stat st;
 
 	base = base ? base + 1 : path;
-	if (sc->version != PITR_SIDECAR_VERSION)
+	if (sc->version < PITR_SIDECAR_MIN_VERSION || sc->version > PITR_SIDECAR_VERSION)
 	{
-		*why = psprintf("segment summary format version %d is not %d",
-						sc->version, PITR_SIDECAR_VERSION);
+		*why = psprintf("segment summary format version %d is not supported",
+						sc->version);
 		return false;
 	}
 	if (sc->file_name == NULL || strcmp(sc->file_name, base) != 0)

@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "compat/pg_compat.h"
+#include "relscan.h"
 #include "walscan.h"
 
 typedef struct WalkPrivate
@@ -630,7 +631,11 @@ summary_visit(XLogReaderState *r, void *arg)
 	}
 
 	if (sum->records == 0)
+	{
 		sum->first_lsn = r->ReadRecPtr;
+		sum->first_prev = XLogRecGetPrev(r);
+		sum->has_link = true;
+	}
 	/* A record whose lengths lie ends the valid WAL of the segment. */
 	if ((bad = pitr_record_layout_error(r)) != NULL)
 	{
@@ -641,9 +646,11 @@ summary_visit(XLogReaderState *r, void *arg)
 	}
 
 	sum->next_lsn = r->EndRecPtr;
+	sum->last_lsn = r->ReadRecPtr;
 	sum->records++;
 
 	note_xid(sum, xid);
+	pitr_relset_note_record(sum->rels, r);
 
 	if (rmid == RM_XLOG_ID)
 		summarize_xlog_record(r, sum);
@@ -670,6 +677,7 @@ pitr_summarize_segment(int segsize, uint64 sysid,
 	st.sum = sum;
 	st.passed_end = false;
 	st.bad_record = NULL;
+	sum->rels = pitr_relset_create();
 
 	XLogSegNoOffsetToRecPtr(segno, 0, segsize, segstart);
 	if (XLogRecPtrIsInvalid(start))

@@ -51,6 +51,7 @@
 #include "index_store.h"
 #include "util/privilege.h"
 #include "segment_head.h"
+#include "segment_relations.h"
 #include "scan_workers.h"
 #include "segment_source.h"
 #include "sidecar.h"
@@ -78,6 +79,7 @@ typedef struct SegmentToScan
 	PitrSidecar *sidecar;		/* a sidecar matching the file, or NULL */
 	bool		from_worker;	/* the sidecar is a scan worker's summary */
 	bool		acceptable;		/* its head is one of the archive's */
+	bool		rewritten;		/* changed in place, size and mtime kept */
 } SegmentToScan;
 
 typedef struct ArchiveScan
@@ -113,6 +115,31 @@ pitr_canonical_archive(const char *dir)
 	return pstrdup(real);
 }
 
+void
+pitr_stat_stamp(const struct stat *st, char *out)
+{
+	snprintf(out, PITR_STAMP_LEN, "%lld.%09ld %lld.%09ld %llu",
+			 (long long) st->st_mtim.tv_sec, (long) st->st_mtim.tv_nsec,
+			 (long long) st->st_ctim.tv_sec, (long) st->st_ctim.tv_nsec,
+			 (unsigned long long) st->st_ino);
+}
+
+bool
+pitr_file_stamp(const char *dir, const char *name, char *out)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (lstat(path, &st) != 0)
+	{
+		out[0] = '\0';
+		return false;
+	}
+	pitr_stat_stamp(&st, out);
+	return true;
+}
+
 static void
 progress(ArchiveScan *st)
 {
@@ -136,6 +163,14 @@ insert_row(ArchiveScan *st, PitrArchiveFile *f, const char *status,
 	PitrFileRow row;
 
 	row.file = f;
+	row.stamp = NULL;
+	if (st->archive == NULL)
+	{
+		PitrKnownFile *k = hash_search(st->known, f->name, HASH_FIND, NULL);
+
+		if (k != NULL && k->stamp[0] != '\0')
+			row.stamp = k->stamp;
+	}
 	row.status = status;
 	row.detail = detail;
 	row.head = head;
@@ -296,7 +331,16 @@ read_head(ArchiveScan *st, SegmentToScan *s)
 {
 	char		page[XLOG_BLCKSZ];
 
-	if (read_sidecar(st, s))
+	/*
+	 * A file rewritten in place with its size and mtime put back still
+	 * matches its sidecar by stat: the sidecar says nothing of what it
+	 * holds now.
+	 */
+	if (s->rewritten)
+		ignore_sidecar(psprintf("%s/%s%s", st->store.dir, s->file->name,
+								PITR_SIDECAR_SUFFIX),
+					   "Its segment was rewritten in place since it was indexed, its size and mtime kept.");
+	else if (read_sidecar(st, s))
 		return;
 	s->read = pitr_segsrc_read_head(st->src, s->file, page, &s->error);
 	if (s->read == PITR_READ_OK)
@@ -418,6 +462,13 @@ static bool
 sidecar_predecessor_is(const PitrSidecar *sc, PitrArchiveFile *prev,
 					   XLogRecPtr start, char **why)
 {
+	/* Without its link (format 1) its chain cannot be checked. */
+	if (!sc->sum.has_link && sc->sum.records > 0)
+	{
+		*why = psprintf("The summary (format version %d) does not record its link to the predecessor.",
+						sc->version);
+		return false;
+	}
 	if (sc->prev_file == NULL && XLogRecPtrIsInvalid(start))
 		return true;
 	if (sc->prev_file && prev && strcmp(sc->prev_file, prev->name) == 0 &&
@@ -427,6 +478,30 @@ sidecar_predecessor_is(const PitrSidecar *sc, PitrArchiveFile *prev,
 					sc->prev_file ? sc->prev_file : "no segment",
 					LSN_FORMAT_ARGS(sc->start),
 					prev ? prev->name : "no segment", LSN_FORMAT_ARGS(start));
+	return false;
+}
+
+/*
+ * Does the segment's first record link back to its predecessor's last one
+ * (xl_prev), as recovery checks when it reads on?  A segment of a diverged
+ * copy of the database or of an earlier run has the same name but does
+ * not: the WAL breaks there.  Unknown links (no predecessor, one indexed
+ * before 1.2) pass.
+ */
+static bool
+chains_to(PitrArchiveFile *f, const PitrSegmentSummary *sum,
+		  PitrArchiveFile *prev, PitrKnownFile *pk, XLogRecPtr start,
+		  char **detail)
+{
+	if (prev == NULL || pk == NULL || XLogRecPtrIsInvalid(start) ||
+		XLogRecPtrIsInvalid(pk->last_lsn) || !sum->has_link ||
+		sum->records == 0 || sum->first_lsn < start ||
+		sum->first_prev == pk->last_lsn)
+		return true;
+	*detail = psprintf("segment \"%s\" does not follow \"%s\": its first record at %X/%X links back to %X/%X, but the last record of \"%s\" begins at %X/%X (a segment of another copy of this database, or of an earlier run): the WAL breaks there",
+					   f->name, prev->name, LSN_FORMAT_ARGS(sum->first_lsn),
+					   LSN_FORMAT_ARGS(sum->first_prev), prev->name,
+					   LSN_FORMAT_ARGS(pk->last_lsn));
 	return false;
 }
 
@@ -442,9 +517,11 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	PitrArchiveFile *prev;
 	XLogRecPtr	start = InvalidXLogRecPtr;
 	PitrKnownFile *k;
+	PitrKnownFile *pk = NULL;
 	PitrReadStatus rs;
 	ListCell   *lc;
 	MemoryContext old;
+	bool		linked;
 
 	if (!s->acceptable)
 		return;
@@ -455,8 +532,9 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	prev = segno > 0 ? pitr_segsrc_find(st->src, f->tli, segno - 1) : NULL;
 	if (prev)
 	{
-		PitrKnownFile *pk = hash_search(st->known, prev->name, HASH_FIND, NULL);
 		XLogRecPtr	prevstart;
+
+		pk = hash_search(st->known, prev->name, HASH_FIND, NULL);
 
 		XLogSegNoOffsetToRecPtr(segno - 1, 0, segsize, prevstart);
 		if (pk && pk->complete && pk->next_lsn >= prevstart)
@@ -500,7 +578,14 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 		MemoryContextSwitchTo(old);
 	}
 
-	if (f->kind == PITR_FILE_PARTIAL)
+	linked = chains_to(f, &sum, prev, pk, start, &detail);
+	if (!linked)
+	{
+		sum.complete = false;
+		sum.events = NIL;		/* records of another history */
+		status = "corrupt";
+	}
+	else if (f->kind == PITR_FILE_PARTIAL)
 	{
 		status = "partial";
 		detail = sum.complete ? NULL :
@@ -517,6 +602,8 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 						  sum.error);
 	}
 	insert_row(st, f, status, detail, &s->head, &sum);
+	/* A sidecar's summary knows no relations: table_history reads it all. */
+	pitr_store_segment_relations(st->store.archive_id, f->name, sum.rels);
 	foreach(lc, sum.events)
 		pitr_store_insert_event(&st->store, f, lfirst(lc));
 
@@ -524,6 +611,7 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	k->seen = true;
 	k->complete = (f->kind == PITR_FILE_SEGMENT && sum.complete);
 	k->next_lsn = sum.records ? sum.next_lsn : InvalidXLogRecPtr;
+	k->last_lsn = (sum.records && sum.has_link) ? sum.last_lsn : InvalidXLogRecPtr;
 	st->segments_scanned++;
 }
 
@@ -532,6 +620,12 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
  * copies in pitr_fetch_order, so the first existing one counts, the others
  * are never read by recovery and are not read here either.
  */
+typedef struct DupEntry
+{
+	char		name[MAXPGPATH];
+	char	   *detail;
+} DupEntry;
+
 typedef struct FetchEntry
 {
 	char		base[MAXPGPATH];	/* the name without compression suffix */
@@ -699,18 +793,57 @@ refresh_backup_dir(void)
 }
 
 /*
+ * pgBackRest's archive-get refuses a segment stored more than once
+ * ("duplicates found for WAL segment"), whatever the copies hold, and
+ * recovery then ends there: such a name is never usable.  The name ->
+ * detail of each, in *dups when asked.
+ */
+static void
+note_duplicate(HTAB **dups, PitrSourceFile *first, PitrSourceFile *sf)
+{
+	HASHCTL		ctl;
+	DupEntry   *e;
+	bool		found;
+
+	if (*dups == NULL)
+	{
+		ctl.keysize = MAXPGPATH;
+		ctl.entrysize = sizeof(DupEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		*dups = hash_create("pitr_restore duplicate copies", 16, &ctl,
+							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	if (strlen(sf->f.name) >= MAXPGPATH)
+		return;
+	e = hash_search(*dups, sf->f.name, HASH_ENTER, &found);
+	if (!found)
+		e->detail = psprintf("\"%s\" is stored more than once in the pgBackRest repository (\"%s\", \"%s\"): pgbackrest archive-get refuses it (\"duplicates found for WAL segment\"), so recovery cannot fetch it",
+							 sf->f.name, first->path, sf->path);
+}
+
+/*
  * The files of a location, as PitrArchiveFile pointers sorted by name: a
  * flat directory's as the archiver named them; a backup tool's under the
  * names PostgreSQL gave them (one stored copy per name, the first listed),
  * pointing into PitrSourceFile records, *archive and *stored set.
  */
+static List *list_location_dups(const char *dir, PitrArchiveSource **archive,
+								List **stored, HTAB **dups);
+
 static List *
 list_location(const char *dir, PitrArchiveSource **archive, List **stored)
+{
+	return list_location_dups(dir, archive, stored, NULL);
+}
+
+static List *
+list_location_dups(const char *dir, PitrArchiveSource **archive,
+				   List **stored, HTAB **dups)
 {
 	PitrArchiveSource *as = pitr_source_open(dir);
 	List	   *files = NIL;
 	ListCell   *lc;
-	const char *prev = NULL;
+	PitrSourceFile *prev = NULL;
 
 	*archive = NULL;
 	*stored = NIL;
@@ -722,9 +855,13 @@ list_location(const char *dir, PitrArchiveSource **archive, List **stored)
 	{
 		PitrSourceFile *sf = lfirst(lc);
 
-		if (prev != NULL && strcmp(prev, sf->f.name) == 0)
+		if (prev != NULL && strcmp(prev->f.name, sf->f.name) == 0)
+		{
+			if (dups != NULL && as->layout == PITR_LAYOUT_PGBACKREST)
+				note_duplicate(dups, prev, sf);
 			continue;
-		prev = sf->f.name;
+		}
+		prev = sf;
 		files = lappend(files, &sf->f);
 	}
 	return files;
@@ -863,6 +1000,95 @@ scan_segments(ArchiveScan *st, SegmentToScan *segs, int nsegs,
 	PG_END_TRY();
 }
 
+/*
+ * The file's stamp (mtime and ctime to the nanosecond, inode) is what the
+ * index recorded: a file rewritten in place, even to the same size with
+ * its mtime put back (touch -r), or renamed over, has a new ctime.  Files
+ * indexed without a stamp, and a tool's files, compare by size and mtime.
+ * The current stamp is noted in k for the row about to be stored.
+ */
+static bool
+same_stamp(ArchiveScan *st, PitrKnownFile *k, PitrArchiveFile *f, bool note)
+{
+	bool		same;
+
+	if (st->archive != NULL)
+		return true;
+	/* one lstat per file and scan, whoever asks first */
+	if (!k->cur_valid)
+	{
+		if (!pitr_file_stamp(st->store.dir, f->name, k->cur_stamp))
+			k->cur_stamp[0] = '\0';
+		k->cur_valid = true;
+	}
+	if (k->cur_stamp[0] == '\0')
+		return false;
+	same = k->stamp[0] == '\0' || strcmp(k->stamp, k->cur_stamp) == 0;
+	if (note)
+		strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
+	return same;
+}
+
+/*
+ * A segment's chain to its predecessor is checked when it is read: when a
+ * segment is read again (changed, new, retried), the segment after it is
+ * read again too, so its link is checked against what is there now.  The
+ * segment numbers read again, as a set; NULL before the segment size is
+ * known (then every segment is new).
+ */
+static bool
+file_is_unchanged(ArchiveScan *st, PitrArchiveFile *f, HTAB *fetched)
+{
+	PitrKnownFile *k = hash_search(st->known, f->name, HASH_FIND, NULL);
+
+	return k != NULL && k->size == f->size && k->mtime == f->mtime &&
+		!k->retry && k->unused == (fetched_copy(fetched, f) != f) &&
+		same_stamp(st, k, f, false);
+}
+
+static HTAB *
+successors_to_check(ArchiveScan *st, List *files, HTAB *fetched)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	ListCell   *lc;
+
+	if (st->store.segsize == 0)
+		return NULL;
+	ctl.keysize = sizeof(XLogSegNo);
+	ctl.entrysize = sizeof(XLogSegNo);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("pitr_restore segments read again", 64, &ctl,
+					HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, files)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+
+		if (f->kind == PITR_FILE_SEGMENT && !file_is_unchanged(st, f, fetched))
+		{
+			XLogSegNo	segno = pitr_file_segno(f, st->store.segsize);
+
+			(void) hash_search(h, &segno, HASH_ENTER, NULL);
+		}
+	}
+	return h;
+}
+
+static bool
+successor_of_changed(ArchiveScan *st, HTAB *relink, PitrArchiveFile *f)
+{
+	XLogSegNo	segno;
+
+	if (relink == NULL ||
+		(f->kind != PITR_FILE_SEGMENT && f->kind != PITR_FILE_PARTIAL))
+		return false;
+	segno = pitr_file_segno(f, st->store.segsize);
+	if (segno == 0)
+		return false;
+	segno--;
+	return hash_search(relink, &segno, HASH_FIND, NULL) != NULL;
+}
+
 /* Scan, the archive's lock being held.  dir is canonical. */
 static void
 scan_locked(ArchiveScan *st, PitrScanResult *res)
@@ -881,12 +1107,15 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	PitrScanSetup setup;
 	PitrScanPool *pool;
 	WorkerItems items;
+	HTAB	   *relink;
+	HTAB	   *dups = NULL;
+	DupEntry   *dup;
 
 	st->next_progress = PROGRESS_BYTES;
 	st->reader = pitr_file_reader_create();
 	mtime = dir_mtime(dir);
 	st->known = pitr_store_known_files(&st->store);
-	files = list_location(dir, &st->archive, &st->stored);
+	files = list_location_dups(dir, &st->archive, &st->stored, &dups);
 	fetched = fetched_copies(files);
 
 	/*
@@ -894,18 +1123,49 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	 * passed; changed ones are dropped, to be read again.
 	 */
 	segs = palloc0(sizeof(SegmentToScan) * (list_length(files) + 1));
+	relink = successors_to_check(st, files, fetched);
 	foreach(lc, files)
 	{
 		PitrArchiveFile *f = lfirst(lc);
 		bool		is_unused = fetched_copy(fetched, f) != f;
 		bool		found;
+		bool		rewritten;
 
 		k = hash_search(st->known, f->name, HASH_ENTER, &found);
+		if (!found)
+		{
+			k->stamp[0] = '\0';
+			k->cur_valid = false;
+		}
+		if (dups != NULL &&
+			(dup = hash_search(dups, f->name, HASH_FIND, NULL)) != NULL)
+		{
+			/* Read again at every scan: a copy may have been removed. */
+			if (found)
+				pitr_store_delete_file(&st->store, f->name);
+			k->seen = true;
+			k->complete = false;
+			k->next_lsn = k->last_lsn = InvalidXLogRecPtr;
+			insert_row(st, f, "duplicate", dup->detail, NULL, NULL);
+			continue;
+		}
+		rewritten = found && st->archive == NULL && k->size == f->size &&
+			k->mtime == f->mtime && k->stamp[0] != '\0' &&
+			!same_stamp(st, k, f, false);
 		if (found && k->size == f->size && k->mtime == f->mtime &&
-			!k->retry && k->unused == is_unused)
+			!k->retry && k->unused == is_unused &&
+			same_stamp(st, k, f, true) &&
+			!successor_of_changed(st, relink, f))
 		{
 			k->seen = true;
 			continue;
+		}
+		if (st->archive == NULL)
+		{
+			if (!k->cur_valid)
+				(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
+			else
+				strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
 		}
 		if (found)
 			pitr_store_delete_file(&st->store, f->name);
@@ -917,7 +1177,10 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 		if (is_unused)
 			unused = lappend(unused, f);
 		else if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
+		{
+			segs[nsegs].rewritten = rewritten;
 			segs[nsegs++].file = f;
+		}
 		else
 			others = lappend(others, f);	/* history and backup files */
 	}
@@ -1087,24 +1350,104 @@ pitr_archive_path(PG_FUNCTION_ARGS)
 
 /*
  * refresh_archive(archive_dir text DEFAULT NULL) returns the archive's id,
- * after a scan if the directory changed since the last one.  If another
+ * after a scan if the directory changed since the last one, or if a file
+ * the index holds changed in place (size or mtime; with check_files =
+ * false that is left to the caller, who checks only the files it uses).  If another
  * session is scanning it right now, the index it committed last is used
  * (with a NOTICE saying so) rather than waiting for that scan's
  * transaction; an archive never indexed is waited for, within
  * lock_timeout.
+ */
+char		pitr_refresh_busy_dir[MAXPGPATH];
+char		pitr_refresh_last_dir[MAXPGPATH];
+
+/*
+ * Is every segment and history file the index holds of a flat archive
+ * still there with the size and mtime it was read with?  A file rewritten
+ * in place does not change its directory's mtime.  (A tool's archive is
+ * compared by its listing, which holds every file's size and mtime.)
+ */
+static bool
+indexed_files_unchanged(const char *dir, int archive_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+
+	if (pitr_source_maybe_tool(dir))
+		return true;
+	v[0] = Int32GetDatum(archive_id);
+	pitr_spi_check(SPI_execute_with_args(!pitr_store_has_link_columns() ?
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+										 "file_stamp "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
+										 1, types, v, NULL, true, 0),
+				   SPI_OK_SELECT, "reading the index");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		int64		size = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													   SPI_tuptable->tupdesc, 2, &isnull));
+		int64		mtime = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+														SPI_tuptable->tupdesc, 3, &isnull));
+		char	   *stamp = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+		char		cur[PITR_STAMP_LEN];
+		char		path[MAXPGPATH];
+		struct stat stb;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
+			(int64) stb.st_mtime != mtime)
+			return false;
+		if (stamp != NULL)
+		{
+			pitr_stat_stamp(&stb, cur);
+			if (strcmp(stamp, cur) != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+bool
+pitr_refresh_if_files_changed(const char *dir)
+{
+	int			id = pitr_store_indexed_id(dir);
+	PitrScanResult res;
+
+	if (id == 0 || indexed_files_unchanged(dir, id))
+		return false;
+	pitr_refresh_archive(dir, &res);
+	return true;
+}
+
+/*
+ * refresh_archive(archive_dir text DEFAULT NULL [, check_files boolean])
  */
 Datum
 pitr_refresh_archive_sql(PG_FUNCTION_ARGS)
 {
 	char	   *dir;
 	int			id;
+	bool		check_files = PG_NARGS() < 2 || PG_ARGISNULL(1) || PG_GETARG_BOOL(1);
 
 	pitr_check_read_privilege();
 	dir = pitr_canonical_archive(pitr_archive_dir_arg(PG_ARGISNULL(0) ? NULL :
 													  PG_GETARG_TEXT_PP(0)));
 
 	SPI_connect();
+	pitr_refresh_busy_dir[0] = '\0';
+	strlcpy(pitr_refresh_last_dir, dir, MAXPGPATH);
 	id = pitr_store_unchanged_id(dir, dir_mtime(dir));
+	if (id != 0 && check_files && !indexed_files_unchanged(dir, id))
+		id = 0;
 	if (id == 0)
 	{
 		ArchiveScan st;
@@ -1117,10 +1460,13 @@ pitr_refresh_archive_sql(PG_FUNCTION_ARGS)
 			id = res.archive_id;
 		}
 		else if ((id = pitr_store_indexed_id(dir)) != 0)
+		{
+			strlcpy(pitr_refresh_busy_dir, dir, MAXPGPATH);
 			ereport(NOTICE,
 					(errmsg("WAL archive \"%s\" is being scanned by another session; using its index as last committed", dir),
 					 errdetail("Files archived since that index was committed are not taken into account."),
 					 errhint("Run pitr_restore.scan_archive() once the other scan has finished to include them.")));
+		}
 		else
 		{
 			(void) pitr_store_open(&st.store, dir, true);

@@ -32,7 +32,7 @@
  * backend and kept (the plan cache revalidates them if the tables change):
  * preparing them per scan would keep two more plans in every scan.
  */
-static SPIPlanPtr insert_file_plan = NULL;
+static SPIPlanPtr insert_file_plan[2];	/* without, with the link columns */
 static SPIPlanPtr insert_event_plan = NULL;
 
 void
@@ -80,6 +80,20 @@ first_int(void)
 		return 0;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetInt32(d);
+}
+
+/*
+ * Does archive_file have the chain columns (1.2)?  The library may run
+ * against an older schema until ALTER EXTENSION ... UPDATE.
+ */
+bool
+pitr_store_has_link_columns(void)
+{
+	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
+							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.archive_file'::pg_catalog.regclass "
+							   "AND attname OPERATOR(pg_catalog.=) 'last_lsn' AND NOT attisdropped",
+							   true, 1), SPI_OK_SELECT, "reading archive_file's columns");
+	return SPI_processed == 1;
 }
 
 bool
@@ -143,6 +157,32 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 	return true;
 }
 
+bool
+pitr_store_scan_running(const char *dir)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		v[2];
+	bool		isnull;
+	bool		got;
+
+	/*
+	 * A session-level probe of the scans' transaction-level lock: it
+	 * conflicts with it, and is released at once.
+	 */
+	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
+	v[1] = text_datum(dir);
+	pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_lock($1, pg_catalog.hashtext($2))",
+										 2, types, v, NULL, false, 0),
+				   SPI_OK_SELECT, "probing the archive's lock");
+	got = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	if (got)
+		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_unlock($1, pg_catalog.hashtext($2))",
+											 2, types, v, NULL, false, 0),
+					   SPI_OK_SELECT, "probing the archive's lock");
+	return !got;
+}
+
 int
 pitr_store_indexed_id(const char *dir)
 {
@@ -190,10 +230,25 @@ pitr_store_known_files(PitrStore *store)
 						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	values[0] = Int32GetDatum(store->archive_id);
-	pitr_spi_check(SPI_execute_with_args("SELECT file_name, file_size, "
+	store->has_link = pitr_store_has_link_columns();
+
+	/*
+	 * A segment indexed without its link to the predecessor (before 1.2)
+	 * is read again, so every segment's chain can be checked.
+	 */
+	pitr_spi_check(SPI_execute_with_args(store->has_link ?
+										 "SELECT file_name, file_size, "
 										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
 										 "status = 'ok' AND kind = 'segment', "
-										 "next_lsn, status = 'unreadable', status = 'unused' "
+										 "next_lsn, status IN ('unreadable', 'duplicate') OR "
+										 "(status = 'ok' AND kind = 'segment' AND records > 0 AND last_lsn IS NULL), "
+										 "status = 'unused', last_lsn, file_stamp "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+										 "status = 'ok' AND kind = 'segment', "
+										 "next_lsn, status = 'unreadable', status = 'unused', "
+										 "NULL::pg_catalog.pg_lsn, NULL::text "
 										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
 										 1, types, values, NULL, false, 0),
 				   SPI_OK_SELECT, "reading the index");
@@ -218,6 +273,14 @@ pitr_store_known_files(PitrStore *store)
 		k->next_lsn = isnull ? InvalidXLogRecPtr : DatumGetLSN(d);
 		k->retry = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 		k->unused = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		d = SPI_getbinval(tup, desc, 8, &isnull);
+		k->last_lsn = isnull ? InvalidXLogRecPtr : DatumGetLSN(d);
+		{
+			char	   *stamp = SPI_getvalue(tup, desc, 9);
+
+			strlcpy(k->stamp, stamp ? stamp : "", sizeof(k->stamp));
+			k->cur_valid = false;
+		}
 	}
 	return known;
 }
@@ -236,7 +299,7 @@ pitr_store_delete_file(PitrStore *store, const char *name)
 				   SPI_OK_DELETE, "dropping a file from the index");
 }
 
-#define FILE_COLS 25
+#define FILE_COLS 28
 
 void
 pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
@@ -247,25 +310,35 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 	Datum		v[FILE_COLS];
 	char		n[FILE_COLS];
 
-	if (insert_file_plan == NULL)
+	if (insert_file_plan[store->has_link] == NULL)
 	{
 		Oid			types[FILE_COLS] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, INT8OID,
 			TIMESTAMPTZOID, INT4OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
 			LSNOID, LSNOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
 			TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID,
-		BOOLOID, BOOLOID};
+		BOOLOID, BOOLOID, LSNOID, LSNOID, TEXTOID};
 
-		insert_file_plan =
-			keep_plan("INSERT INTO pitr_restore.archive_file (archive_id, "
-					  "file_name, kind, compression, file_size, file_mtime, "
-					  "timeline, segno, status, detail, system_identifier, "
-					  "page_magic, first_lsn, next_lsn, records, commits, aborts, "
-					  "first_commit_time, last_commit_time, min_commit_time, "
-					  "max_commit_time, min_xid, max_xid, has_switch, "
-					  "wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-					  "$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
-					  "$19, $20, $21, $22, $23, $24, $25)",
-					  FILE_COLS, types);
+		insert_file_plan[store->has_link] =
+			keep_plan(store->has_link ?
+						"INSERT INTO pitr_restore.archive_file (archive_id, "
+						"file_name, kind, compression, file_size, file_mtime, "
+						"timeline, segno, status, detail, system_identifier, "
+						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
+						"first_commit_time, last_commit_time, min_commit_time, "
+						"max_commit_time, min_xid, max_xid, has_switch, "
+						"wal_level_minimal, first_prev, last_lsn, file_stamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
+						"$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)" :
+						"INSERT INTO pitr_restore.archive_file (archive_id, "
+						"file_name, kind, compression, file_size, file_mtime, "
+						"timeline, segno, status, detail, system_identifier, "
+						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
+						"first_commit_time, last_commit_time, min_commit_time, "
+						"max_commit_time, min_xid, max_xid, has_switch, "
+						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
+						"$19, $20, $21, $22, $23, $24, $25)",
+						store->has_link ? FILE_COLS : FILE_COLS - 3, types);
 	}
 
 	memset(n, 'n', sizeof(n));
@@ -325,9 +398,20 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 		v[23] = BoolGetDatum(sum->has_switch);
 		v[24] = BoolGetDatum(sum->wal_level_minimal);
 		n[23] = n[24] = ' ';
+		if (sum->has_link && sum->records > 0)
+		{
+			v[25] = LSNGetDatum(sum->first_prev);
+			v[26] = LSNGetDatum(sum->last_lsn);
+			n[25] = n[26] = ' ';
+		}
 	}
 
-	pitr_spi_check(SPI_execute_plan(insert_file_plan, v, n, false, 0),
+	if (row->stamp)
+	{
+		v[27] = text_datum(row->stamp);
+		n[27] = ' ';
+	}
+	pitr_spi_check(SPI_execute_plan(insert_file_plan[store->has_link], v, n, false, 0),
 				   SPI_OK_INSERT, "adding a file to the index");
 }
 
@@ -539,16 +623,29 @@ has_repository_column(void)
 	return SPI_processed == 1;
 }
 
+static bool has_chain_columns(void);
+
 List *
 pitr_store_backup_signatures(void)
 {
 	List	   *sigs = NIL;
+	const char *query;
 
-	pitr_spi_check(SPI_execute(has_repository_column() ?
-							   "SELECT location, signature FROM pitr_restore.base_backup "
-							   "WHERE repository IS NULL" :
-							   "SELECT location, signature FROM pitr_restore.base_backup",
-							   false, 0), SPI_OK_SELECT, "reading base backups");
+	/*
+	 * A usable backup recorded before 1.2 has no chain: read it again, as
+	 * if it had changed.
+	 */
+	if (has_chain_columns())
+		query = "SELECT location, CASE WHEN chain IS NULL AND problem IS NULL "
+			"THEN '' ELSE signature END FROM pitr_restore.base_backup "
+			"WHERE repository IS NULL";
+	else if (has_repository_column())
+		query = "SELECT location, signature FROM pitr_restore.base_backup "
+			"WHERE repository IS NULL";
+	else
+		query = "SELECT location, signature FROM pitr_restore.base_backup";
+	pitr_spi_check(SPI_execute(query, false, 0), SPI_OK_SELECT,
+				   "reading base backups");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		sigs = lappend(sigs,
 					   list_make2(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
@@ -571,6 +668,44 @@ carried_datum(List *names)
 }
 
 /*
+ * Does base_backup have the incremental-chain columns (1.2)?  A 1.1
+ * schema, used by this library until ALTER EXTENSION ... UPDATE, has none.
+ */
+static bool
+has_chain_columns(void)
+{
+	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
+							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.base_backup'::pg_catalog.regclass "
+							   "AND attname OPERATOR(pg_catalog.=) 'chain' AND NOT attisdropped",
+							   true, 1), SPI_OK_SELECT, "reading base_backup's columns");
+	return SPI_processed == 1;
+}
+
+/*
+ * An incremental backup's link to the backup it builds on, and the chain
+ * of every usable backup (backup_dir.c links them).
+ */
+static void
+store_chain(const char *location, const PitrBackup *b)
+{
+	Oid			types[5] = {TEXTOID, LSNOID, INT4OID, TEXTOID, TEXTARRAYOID};
+	Datum		v[5];
+	char		n[5] = {' ', ' ', ' ', ' ', ' '};
+
+	v[0] = text_datum(location);
+	v[1] = b->incremental_from_lsn ? LSNGetDatum(b->incremental_from_lsn) : (n[1] = 'n', (Datum) 0);
+	v[2] = b->incremental_from_tli ? Int32GetDatum(b->incremental_from_tli) : (n[2] = 'n', (Datum) 0);
+	v[3] = b->incremental_from ? text_datum(b->incremental_from) : (n[3] = 'n', (Datum) 0);
+	v[4] = b->chain ? carried_datum(b->chain) : (n[4] = 'n', (Datum) 0);
+	pitr_spi_check(SPI_execute_with_args("UPDATE pitr_restore.base_backup "
+										 "SET incremental_from_lsn = $2, incremental_from_timeline = $3, "
+										 "incremental_from = $4, chain = $5 "
+										 "WHERE location OPERATOR(pg_catalog.=) $1",
+										 5, types, v, n, false, 0),
+				   SPI_OK_UPDATE, "recording an incremental backup's chain");
+}
+
+/*
  * Insert base backups; "repository" is the archive location whose
  * repository lists them, NULL for those of backup_dir.  A 1.0 schema
  * (the library updated before ALTER EXTENSION) has neither wal_carried
@@ -582,6 +717,7 @@ insert_backups(const char *dir, List *backups, List *sigs,
 {
 	ListCell   *lc;
 	bool		with_repository = has_repository_column();
+	bool		with_chain = has_chain_columns();
 
 	foreach(lc, backups)
 	{
@@ -646,6 +782,8 @@ insert_backups(const char *dir, List *backups, List *sigs,
 											 "ON CONFLICT (location) DO NOTHING",
 											 with_repository ? 20 : 18, types, v, n, false, 0),
 					   SPI_OK_INSERT, "adding a base backup");
+		if (with_chain && (b->chain != NIL || b->incremental_from_lsn != InvalidXLogRecPtr))
+			store_chain(TextDatumGetCString(v[0]), b);
 	}
 }
 

@@ -37,7 +37,7 @@ typedef struct Attempt
 	const PitrPath *p;
 	const PitrTimelineQuery *q;
 	TimeLineID	tli;
-	const PitrBackup *b;
+	const PitrModelBackup *b;
 	char	   *bname;			/* "label" in location, for messages */
 	int			idx;			/* where on the path it starts, or -1 */
 	XLogRecPtr	start;			/* where the walk to the stop began */
@@ -127,7 +127,7 @@ segment_name(const Attempt *at, XLogSegNo segno)
 static char *
 checkpoint_problem(const Attempt *at)
 {
-	const PitrBackup *b = at->b;
+	const PitrModelBackup *b = at->b;
 	PitrStopQuery cq = {0};
 	PitrWalkOutcome cw;
 	PitrCarriedUse use = {0};
@@ -430,7 +430,7 @@ minimal_wal_between(const Attempt *at, XLogRecPtr from, XLogRecPtr to)
 static void
 certify_path(Attempt *at)
 {
-	const PitrBackup *b = at->b;
+	const PitrModelBackup *b = at->b;
 	PitrGap		gap;
 
 	if (at->stop_point < b->stop)
@@ -607,13 +607,49 @@ no_backup_reason(const PitrTimelineQuery *q)
 					dir ? dir : "");
 }
 
+/*
+ * Incremental backups whose chain is broken (PostgreSQL 17+): backups()
+ * gives them a problem naming the missing link, so the model never lists
+ * them; an unreachable target names them.
+ */
+static const char Q_BROKEN_CHAINS[] =
+"SELECT pg_catalog.string_agg(pg_catalog.format('incremental backup \"%s\" in %s cannot be used: %s', "
+"bk.label, bk.location, bk.problem), '; ' ORDER BY bk.start_lsn DESC) "
+"FROM pitr_restore.backups($1) bk "
+"WHERE bk.incremental_from_lsn IS NOT NULL AND bk.problem IS NOT NULL "
+"AND ($2::text IS NULL OR bk.label OPERATOR(pg_catalog.=) $2 "
+"     OR bk.location OPERATOR(pg_catalog.=) $2 "
+"     OR bk.location LIKE '%/' OPERATOR(pg_catalog.||) $2)";
+
+/*
+ * The incremental backups (the pinned one, or all) that are not eligible
+ * because their chain is broken, with the link each lacks; NULL if none.
+ */
+static char *
+chain_problems(const PitrArchiveInfo *a, const char *pin)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+	char		nulls[2] = {' ', ' '};
+
+	v[0] = CStringGetTextDatum(a->directory);
+	if (pin)
+		v[1] = CStringGetTextDatum(pin);
+	else
+		nulls[1] = 'n';
+	if (pitr_resolve_query(Q_BROKEN_CHAINS, 2, types, v, nulls, false, 1) == 0 ||
+		pitr_resolve_col_null(0, 1))
+		return NULL;
+	return pitr_resolve_col_text(0, 1);
+}
+
 void
 pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 						 const PitrTimelineQuery *q, PitrResolution *r)
 {
 	PitrPath   *p = pitr_model_path(a, tli);
 	int			nbackups;
-	PitrBackup *backups = pitr_model_backups(a, q->pin_backup, &nbackups);
+	PitrModelBackup *backups = pitr_model_backups(a, q->pin_backup, &nbackups);
 	char	   *fail_first = NULL;
 	char	   *fail_last = NULL;
 
@@ -651,4 +687,10 @@ pitr_resolve_on_timeline(const PitrArchiveInfo *a, TimeLineID tli,
 	 */
 	r->reason = nbackups == 0 ? no_backup_reason(q) :
 		fail_first ? fail_first : fail_last;
+	{
+		char	   *broken = chain_problems(a, q->pin_backup);
+
+		if (broken != NULL)
+			r->reason = psprintf("%s; %s", r->reason, broken);
+	}
 }

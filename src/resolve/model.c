@@ -330,7 +330,7 @@ first_unusable(const PitrArchiveInfo *a, TimeLineID tli, int64 s0, int64 s1,
  * backup's start and its stop.
  */
 static bool
-carried_covers(const PitrArchiveInfo *a, const PitrBackup *b, TimeLineID tli,
+carried_covers(const PitrArchiveInfo *a, const PitrModelBackup *b, TimeLineID tli,
 			   XLogSegNo segno)
 {
 	Datum	   *names;
@@ -426,7 +426,7 @@ fill_gap(const PitrArchiveInfo *a, TimeLineID tli, XLogSegNo segno,
  */
 bool
 pitr_model_gap(const PitrArchiveInfo *a, const PitrPath *p,
-			   const PitrBackup *b, XLogRecPtr from, XLogRecPtr to,
+			   const PitrModelBackup *b, XLogRecPtr from, XLogRecPtr to,
 			   PitrCarriedUse *use, PitrGap *gap)
 {
 	int64		cur = (int64) pitr_model_segno(a, from);
@@ -480,7 +480,7 @@ pitr_model_gap_text(const PitrArchiveInfo *a, const PitrGap *gap)
  */
 bool
 pitr_model_carried_bridges(const PitrArchiveInfo *a, const PitrPath *p,
-						   const PitrBackup *b, XLogSegNo upto)
+						   const PitrModelBackup *b, XLogSegNo upto)
 {
 	PitrGap		gap;
 
@@ -498,14 +498,14 @@ pitr_model_carried_bridges(const PitrArchiveInfo *a, const PitrPath *p,
  * The base backups recovery may start from, latest first (only the one
  * pin names, when given): found, usable, with a known stop.
  */
-PitrBackup *
+PitrModelBackup *
 pitr_model_backups(const PitrArchiveInfo *a, const char *pin, int *n)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		v[2];
 	char		nulls[2] = {' ', ' '};
 	uint64		rows;
-	PitrBackup *b;
+	PitrModelBackup *b;
 
 	v[0] = CStringGetTextDatum(a->directory);
 	if (pin)
@@ -516,7 +516,7 @@ pitr_model_backups(const PitrArchiveInfo *a, const char *pin, int *n)
 	if (rows > 0 && SPI_tuptable->tupdesc->natts != BK_NCOLS)
 		elog(ERROR, "backup query returned %d columns, expected %d",
 			 SPI_tuptable->tupdesc->natts, BK_NCOLS);
-	b = palloc0(sizeof(PitrBackup) * (rows + 1));
+	b = palloc0(sizeof(PitrModelBackup) * (rows + 1));
 	for (uint64 i = 0; i < rows; i++)
 	{
 		b[i].label = pitr_resolve_col_text(i, BK_LABEL);
@@ -550,19 +550,19 @@ pitr_model_backups(const PitrArchiveInfo *a, const char *pin, int *n)
  * standby's backup (another clock) gives no such bound.
  */
 TimestampTz
-pitr_model_carried_time_floor(const PitrBackup *b)
+pitr_model_carried_time_floor(const PitrModelBackup *b)
 {
 	return b->stop_time + USECS_PER_SEC;
 }
 
 bool
-pitr_model_carried_times_known(const PitrBackup *b)
+pitr_model_carried_times_known(const PitrModelBackup *b)
 {
 	return b->primary && b->has_stop_time;
 }
 
 bool
-pitr_model_carried_time_ok(const PitrBackup *b, TimestampTz t)
+pitr_model_carried_time_ok(const PitrModelBackup *b, TimestampTz t)
 {
 	return pitr_model_carried_times_known(b) &&
 		t >= pitr_model_carried_time_floor(b);

@@ -30,6 +30,7 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
+#include "resolve/certify.h"
 #include "resolve/resolve_internal.h"
 #include "util/display.h"
 
@@ -181,7 +182,8 @@ parse_args(FunctionCallInfo fcinfo, TargetArgs *t)
 
 /* ---- candidate timelines and occurrences ---- */
 
-static const char Q_REFRESH[] = "SELECT pitr_restore.refresh_archive($1)";
+/* the path's files are compared by certify.c, not every file */
+static const char Q_REFRESH[] = "SELECT pitr_restore.refresh_archive($1, false)";
 static const char Q_ARCHIVE[] =
 "SELECT directory, segment_size FROM pitr_restore.archive "
 "WHERE archive_id OPERATOR(pg_catalog.=) $1";
@@ -864,7 +866,15 @@ pitr_resolve_target(PG_FUNCTION_ARGS)
 	parse_args(fcinfo, &t);
 
 	pitr_resolve_query_begin();
-	resolve(&t, &r);
+	/* Certified against the archive as it is now (certify.c). */
+	for (int attempt = 0;; attempt++)
+	{
+		resolve(&t, &r);
+		if (!pitr_certify_resolution(&r, t.kind,
+									 t.kind == PITR_TARGET_MARK ? t.mark : t.name,
+									 attempt))
+			break;
+	}
 	MemoryContextSwitchTo(caller);
 	tup = resolution_tuple(BlessTupleDesc(tupdesc), &r);
 	pitr_resolve_query_end();

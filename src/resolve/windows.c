@@ -65,7 +65,7 @@ static const char Q_CHILD[] =
 typedef struct Windows
 {
 	PitrArchiveInfo a;
-	PitrBackup *backups;
+	PitrModelBackup *backups;
 	char	  **idents;			/* each backup's name in the report */
 	int			nbackups;
 	Tuplestorestate *store;
@@ -162,7 +162,7 @@ eligible_backups(const Windows *w, const Stretch *st, const PitrRun *run,
 	win->nlabels = 0;
 	for (int i = 0; i < w->nbackups; i++)
 	{
-		const PitrBackup *b = &w->backups[i];
+		const PitrModelBackup *b = &w->backups[i];
 		int			j;
 
 		/* time targets past carried WAL need its times bounded */
@@ -175,7 +175,7 @@ eligible_backups(const Windows *w, const Stretch *st, const PitrRun *run,
 		/* insertion by (stop, name) */
 		for (j = win->nlabels; j > 0; j--)
 		{
-			const PitrBackup *o = &w->backups[win->labels[j - 1]];
+			const PitrModelBackup *o = &w->backups[win->labels[j - 1]];
 
 			if (o->stop < b->stop ||
 				(o->stop == b->stop &&
@@ -197,7 +197,7 @@ eligible_backups(const Windows *w, const Stretch *st, const PitrRun *run,
  */
 static void
 window_times(const Windows *w, const Stretch *st, const PitrRun *run,
-			 const PitrBackup *b0, Window *win)
+			 const PitrModelBackup *b0, Window *win)
 {
 	PitrSegmentRow last;
 	XLogSegNo	lo = Max(Max(run->lo, st->own_lo),
@@ -331,7 +331,7 @@ timeline_windows(Windows *w, TimeLineID tli)
 	{
 		const PitrRun *run = &runs[i];
 		Window		win = {0};
-		const PitrBackup *b0;
+		const PitrModelBackup *b0;
 
 		CHECK_FOR_INTERRUPTS();
 		if (run->hi < st.own_lo || run->lo > st.last)

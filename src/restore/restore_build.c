@@ -11,7 +11,8 @@
  * complete.  On ERROR or FATAL the temporary directory is removed; one left
  * by a backend killed with SIGKILL is removed by the next call once its pid
  * is gone and its stamp proves it ours.  The backup itself and the running
- * cluster are only ever read.
+ * cluster are only ever read.  An incremental backup (PostgreSQL 17+) is
+ * built from its chain by pg_combinebackup (restore_combine.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -93,6 +94,49 @@ read_whole_file(const char *path, size_t *len)
 											 false, &n);
 	*len = (size_t) n;
 	return buf;
+}
+
+/* Read a backup_manifest into st; returns its files. */
+static List *
+load_manifest(RestoreState *st, const char *path)
+{
+	char	   *manifest;
+	size_t		manifest_len;
+	PitrBackup *b;
+	List	   *files;
+	char	   *err;
+	ListCell   *lc;
+	int			i = 0;
+
+	manifest = read_whole_file(path, &manifest_len);
+	b = palloc0(sizeof(PitrBackup));
+	if (!pitr_parse_backup_manifest(manifest, manifest_len, b, &files, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid backup manifest \"%s\"", path),
+				 errdetail("%s", err)));
+	pfree(manifest);
+
+	st->nmf = list_length(files);
+	st->mf = palloc(sizeof(PitrManifestFile *) * Max(st->nmf, 1));
+	st->seen = palloc0(sizeof(bool) * Max(st->nmf, 1));
+	st->expected_bytes = 0;
+	foreach(lc, files)
+	{
+		st->mf[i++] = lfirst(lc);
+		st->expected_bytes += ((PitrManifestFile *) lfirst(lc))->size;
+	}
+	qsort(st->mf, st->nmf, sizeof(PitrManifestFile *), mf_cmp);
+	st->next_notice = st->expected_bytes / 10;
+	if (st->buf == NULL)
+		st->buf = palloc(RESTORE_BUFSIZE);
+	return files;
+}
+
+void
+restore_state_load_manifest(RestoreState *st, const char *path)
+{
+	(void) load_manifest(st, path);
 }
 
 /* Write (or, with "append", add to) a small file of the restore. */
@@ -178,8 +222,8 @@ fsync_tree(const char *path)
  * be compressed its own way (pg_basebackup compresses pg_wal.tar on the
  * client side only).
  */
-static void
-extract_tars(RestoreState *st, const char *location)
+void
+restore_extract_tars(RestoreState *st, const char *location)
 {
 	static const struct
 	{
@@ -257,8 +301,8 @@ extract_tars(RestoreState *st, const char *location)
 }
 
 /* Every manifest file must have been written. */
-static void
-check_all_written(RestoreState *st)
+void
+restore_check_all_written(RestoreState *st)
 {
 	for (int i = 0; i < st->nmf; i++)
 	{
@@ -588,6 +632,63 @@ materialise_with_pgbackrest(FunctionCallInfo fcinfo, const char *recovery_conf,
 }
 
 /*
+ * materialise_backup() for an incremental backup (PostgreSQL 17+): its
+ * chain, found again and checked here whatever the index said, combined by
+ * pg_combinebackup (restore_combine.c); then as for the others.
+ */
+static pg_noinline Datum
+materialise_chain(FunctionCallInfo fcinfo, const char *location,
+				  const char *target, const char *parent,
+				  const char *recovery_conf, const char *marker)
+{
+	List	   *chain;
+	RestoreState st;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	restore_check_combine_privilege();
+	chain = restore_chain_of(location);
+
+	memset(&st, 0, sizeof(st));
+	restore_sweep_stale(parent);
+	check_free_space(parent, restore_chain_bytes(chain));
+	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
+			 RESTORE_TMP_SUFFIX, MyProcPid);
+	st.tmpdir = pstrdup(building_dir);
+	building_dir[0] = '\0';
+	restore_make_tmpdir(st.tmpdir);
+	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
+
+	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+	{
+		restore_combine_chain(&st, chain);
+		restore_check_all_written(&st);
+		write_recovery_files(&st, recovery_conf, marker);
+
+		restore_unstamp(st.tmpdir);
+		fsync_tree(st.tmpdir);
+		/* RENAME_NOREPLACE: a target created meanwhile is never replaced */
+		if (renameat2(AT_FDCWD, st.tmpdir, AT_FDCWD, target,
+					  RENAME_NOREPLACE) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rename \"%s\" to \"%s\": %m",
+							st.tmpdir, target)));
+		building_dir[0] = '\0';
+		fsync_fname(parent, true);
+	}
+	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(st.files);
+	values[1] = Int64GetDatum(st.bytes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
  * materialise_backup(backup_location, backup_format, target_dir,
  * recovery_conf, marker): build target_dir from the backup; returns the
  * number of files and bytes written.
@@ -601,14 +702,8 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 	char	   *recovery_conf;
 	char	   *marker;
 	char	   *parent;
-	char	   *manifest;
-	size_t		manifest_len;
-	PitrBackup *b;
 	List	   *files;
-	char	   *err;
 	RestoreState st;
-	ListCell   *lc;
-	int			i;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -647,29 +742,13 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 	restore_check_target_clear(target, NULL, location);
 
 	/* the manifest first: nothing is written for a backup we cannot check */
-	manifest = read_whole_file(psprintf("%s/backup_manifest", location),
-							   &manifest_len);
-	b = palloc0(sizeof(PitrBackup));
-	if (!pitr_parse_backup_manifest(manifest, manifest_len, b, &files, &err))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid backup manifest \"%s/backup_manifest\"", location),
-				 errdetail("%s", err)));
-	pfree(manifest);
-
 	memset(&st, 0, sizeof(st));
-	st.nmf = list_length(files);
-	st.mf = palloc(sizeof(PitrManifestFile *) * Max(st.nmf, 1));
-	st.seen = palloc0(sizeof(bool) * Max(st.nmf, 1));
-	i = 0;
-	foreach(lc, files)
-	{
-		st.mf[i++] = lfirst(lc);
-		st.expected_bytes += ((PitrManifestFile *) lfirst(lc))->size;
-	}
-	qsort(st.mf, st.nmf, sizeof(PitrManifestFile *), mf_cmp);
-	st.next_notice = st.expected_bytes / 10;
-	st.buf = palloc(RESTORE_BUFSIZE);
+	files = load_manifest(&st, psprintf("%s/backup_manifest", location));
+
+	/* an incremental backup (PostgreSQL 17+) is restored with its chain */
+	if (restore_is_incremental(location, format, files))
+		return materialise_chain(fcinfo, location, target, parent,
+								 recovery_conf, marker);
 
 	restore_sweep_stale(parent);
 	check_free_space(parent, needed_bytes(&st, location, format));
@@ -686,8 +765,8 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 		if (strcmp(format, "plain") == 0)
 			restore_copy_plain(&st, location);
 		else
-			extract_tars(&st, location);
-		check_all_written(&st);
+			restore_extract_tars(&st, location);
+		restore_check_all_written(&st);
 		write_recovery_files(&st, recovery_conf, marker);
 
 		restore_unstamp(st.tmpdir);

@@ -6,6 +6,9 @@
  *	  compressed or not) with tar_reader.c, checking every file against the
  *	  backup_manifest while it is written.
  *
+ * With verify_only set nothing is written: a plain backup that is used
+ * where it lies (a link of an incremental chain) is checked the same way.
+ *
  * Tar entries are read block by block (pitr_tar_read_block) and written
  * by this file, not by archive_write_disk, so that each byte is
  * checksummed on its way to disk.  The checks archive_write_disk's secure flags would make are
@@ -159,6 +162,8 @@ make_dir(RestoreState *st, const char *relpath)
 	char		path[MAXPGPATH];
 	struct stat sb;
 
+	if (st->verify_only)
+		return;
 	snprintf(path, sizeof(path), "%s/%s", st->tmpdir, relpath);
 	if (mkdir(path, pg_dir_create_mode) == 0)
 		return;
@@ -254,6 +259,9 @@ sink_open(RestoreState *st, FileSink *sink, const char *relpath, bool verify)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not initialize checksum of file \"%s\"", relpath)));
 
+	sink->fd = -1;
+	if (st->verify_only)
+		return;
 	make_parents(st, relpath);
 	snprintf(path, sizeof(path), "%s/%s", st->tmpdir, relpath);
 	sink->fd = OpenTransientFile(path,
@@ -285,6 +293,12 @@ sink_write(RestoreState *st, FileSink *sink, const char *data, size_t len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not update checksum of file \"%s\"", sink->relpath)));
+	if (st->verify_only)
+	{
+		sink->written += len;
+		st->bytes += len;
+		len = 0;
+	}
 	while (len > 0)
 	{
 		ssize_t		n = write(sink->fd, data, len);
@@ -317,8 +331,9 @@ sink_close(RestoreState *st, FileSink *sink)
 	int			sumlen;
 
 	/* start writeback now, so that the fsync before the rename is short */
-	pg_flush_data(sink->fd, 0, 0);
-	if (CloseTransientFile(sink->fd) != 0)
+	if (sink->fd >= 0)
+		pg_flush_data(sink->fd, 0, 0);
+	if (sink->fd >= 0 && CloseTransientFile(sink->fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close file \"%s\" in \"%s\": %m",
@@ -468,6 +483,12 @@ copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
 		pfree(rel);
 	}
 	FreeDir(dir);
+}
+
+void
+restore_copy_file_as_is(RestoreState *st, const char *src, const char *relpath)
+{
+	copy_file(st, src, relpath, false);
 }
 
 void

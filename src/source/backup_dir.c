@@ -15,6 +15,9 @@
  * -X stream) are listed too: recovery reads them when restore_command
  * cannot fetch a segment (see carried_wal below).
  *
+ * Incremental backups (PostgreSQL 17+) are linked to the backups they build
+ * on (pitr_link_backup_chains): usable only with their whole chain.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -67,6 +70,19 @@ static const size_t member_limits[BM_COUNT] = {
 	MAX_LABEL_SIZE,
 	MAX_VERSION_SIZE,
 	MAX_CONTROL_SIZE,
+};
+
+/* The base.tar of a tar-format backup, by compression. */
+static const struct
+{
+	const char *file;
+	const char *format;
+	const char *compression;
+}			tar_kinds[] = {
+	{"base.tar", "tar", "none"},
+	{"base.tar.gz", "tar.gz", "gzip"},
+	{"base.tar.zst", "tar.zst", "zstd"},
+	{"base.tar.lz4", "tar.lz4", "lz4"},
 };
 
 typedef struct MemberData
@@ -167,11 +183,12 @@ match_member(const char *name)
  * Read backup_label, PG_VERSION and global/pg_control out of a tar file.
  * Stops as soon as all three are in; pg_control comes last in a
  * pg_basebackup tar, so usually the whole file is read (or, uncompressed,
- * seeked through).  Returns false with *err on a tar that cannot be read.
+ * seeked through).  With "label_only", stops at backup_label, which comes
+ * first.  Returns false with *err on a tar that cannot be read.
  */
 static bool
 read_tar_members(const char *path, const char *compression, MemberData *md,
-				 char **err)
+				 bool label_only, char **err)
 {
 	PitrTarReader *r;
 	struct archive_entry *entry;
@@ -179,7 +196,8 @@ read_tar_members(const char *path, const char *compression, MemberData *md,
 
 	*err = NULL;
 	r = pitr_tar_open(path, compression, PITR_TAR_SEEK | PITR_TAR_NOERROR);
-	while (nfound < BM_COUNT && pitr_tar_next(r, &entry))
+	while (nfound < BM_COUNT && !(label_only && md->data[BM_LABEL] != NULL) &&
+		   pitr_tar_next(r, &entry))
 	{
 		int			which = match_member(archive_entry_pathname(entry));
 		size_t		size;
@@ -526,17 +544,6 @@ carried_wal(const PitrBackup *b, int segsize)
 static PitrBackup *
 scan_one_backup(const char *parent, const char *name)
 {
-	static const struct
-	{
-		const char *file;
-		const char *format;
-		const char *compression;
-	}			tar_kinds[] = {
-		{"base.tar", "tar", "none"},
-		{"base.tar.gz", "tar.gz", "gzip"},
-		{"base.tar.zst", "tar.zst", "zstd"},
-		{"base.tar.lz4", "tar.lz4", "lz4"},
-	};
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext scancxt;
 	PitrBackup *b;
@@ -600,7 +607,7 @@ scan_one_backup(const char *parent, const char *name)
 		{
 			b->format = MemoryContextStrdup(resultcxt, tar_kinds[kind].format);
 			if (!read_tar_members(path, tar_kinds[kind].compression, &md,
-								  &err))
+								  false, &err))
 				set_problem(b, err);
 			else
 			{
@@ -710,22 +717,151 @@ name_cmp(const ListCell *a, const ListCell *b)
 	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
-/* See backup.h. */
-List *
-pitr_scan_backup_dir(const char *dir)
+/*
+ * Incremental backups (PostgreSQL 17+) and their chains.
+ *
+ * An incremental backup is usable only with every backup it builds on, down
+ * to a full one: pg_combinebackup takes them oldest first and checks, as we
+ * do here, that each one's INCREMENTAL FROM LSN and TLI are the start LSN
+ * and timeline of the one before it, and that all share one system
+ * identifier.  A backup whose chain lacks a link, or has one that cannot be
+ * used, gets a problem naming that link, so that everything that skips
+ * unusable backups (resolve_target, recovery_windows, check_archive) skips
+ * it too.
+ */
+
+static int
+start_cmp(const ListCell *a, const ListCell *b)
 {
-	char	   *absdir;
+	const PitrBackup *x = lfirst(a);
+	const PitrBackup *y = lfirst(b);
+
+	if (x->start_lsn != y->start_lsn)
+		return x->start_lsn < y->start_lsn ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Does "p" have the start "b" builds on? */
+static bool
+builds_on(const PitrBackup *b, const PitrBackup *p)
+{
+	return p != b && p->location != NULL &&
+		p->start_lsn == b->incremental_from_lsn &&
+		p->start_tli == b->incremental_from_tli &&
+		(p->system_identifier == 0 || b->system_identifier == 0 ||
+		 p->system_identifier == b->system_identifier);
+}
+
+/* Link one backup to its chain, its candidates already linked. */
+static void
+link_one(PitrBackup *b, List *by_start)
+{
+	PitrBackup *unusable = NULL;
+	ListCell   *lc;
+
+	if (b->problem != NULL || b->location == NULL)
+		return;
+	if (b->incremental_from_lsn == InvalidXLogRecPtr)
+	{
+		b->chain = list_make1(pstrdup(b->location));
+		return;
+	}
+	foreach(lc, by_start)
+	{
+		PitrBackup *p = lfirst(lc);
+
+		if (!builds_on(b, p))
+			continue;
+		if (p->chain != NIL)
+		{
+			b->incremental_from = pstrdup(p->location);
+			b->chain = lappend(list_copy(p->chain), pstrdup(b->location));
+			return;
+		}
+		if (unusable == NULL)
+			unusable = p;
+	}
+	if (unusable != NULL)
+		set_problem(b, psprintf("its chain is broken: the backup it builds on, \"%s\", cannot be used: %s",
+								unusable->location,
+								unusable->problem ? unusable->problem :
+								"it has no usable chain"));
+	else
+		set_problem(b, psprintf("its chain is broken: the backup it builds on, started at %X/%X on timeline %u, is not in the backup directory",
+								LSN_FORMAT_ARGS(b->incremental_from_lsn),
+								b->incremental_from_tli));
+}
+
+/* See backup_dir.h. */
+void
+pitr_link_backup_chains(List *backups)
+{
+	List	   *by_start = list_copy(backups);
+	ListCell   *lc;
+
+	/* a backup builds only on one that started earlier: parents first */
+	list_sort(by_start, start_cmp);
+	foreach(lc, by_start)
+		link_one(lfirst(lc), by_start);
+	list_free(by_start);
+}
+
+/* See backup_dir.h. */
+PitrBackup *
+pitr_find_backup(List *backups, const char *location)
+{
+	ListCell   *lc;
+
+	foreach(lc, backups)
+	{
+		PitrBackup *b = lfirst(lc);
+
+		if (b->location != NULL && strcmp(b->location, location) == 0)
+			return b;
+	}
+	return NULL;
+}
+
+/*
+ * Only what a backup's backup_label says (its start and the backup it
+ * builds on), read cheaply: a tar's backup_label is its first member, so a
+ * compressed tar is not decompressed whole.  Unreadable: start invalid.
+ */
+static PitrBackup *
+scan_label_only(const char *parent, const char *name)
+{
+	PitrBackup *b = palloc0(sizeof(PitrBackup));
+	MemberData	md;
+	char	   *path;
+	char	   *err;
+
+	b->name = pstrdup(name);
+	b->location = psprintf("%s/%s", parent, name);
+	memset(&md, 0, sizeof(md));
+	path = psprintf("%s/backup_label", b->location);
+	if (is_regular_file(path))
+		(void) read_whole_file(path, MAX_LABEL_SIZE, &md.data[BM_LABEL],
+							   &md.len[BM_LABEL], &err);
+	for (int i = 0; i < lengthof(tar_kinds) && md.data[BM_LABEL] == NULL; i++)
+	{
+		path = psprintf("%s/%s", b->location, tar_kinds[i].file);
+		if (is_regular_file(path))
+			(void) read_tar_members(path, tar_kinds[i].compression, &md, true,
+									&err);
+	}
+	if (md.data[BM_LABEL] == NULL ||
+		!pitr_parse_backup_label(md.data[BM_LABEL], md.len[BM_LABEL], b, &err))
+		b->start_lsn = InvalidXLogRecPtr;
+	return b;
+}
+
+/* The subdirectories of "absdir" (hidden ones skipped), sorted. */
+static List *
+backup_names(const char *absdir, const char *dir)
+{
 	DIR		   *d;
 	struct dirent *de;
 	List	   *names = NIL;
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	if (is_absolute_path(dir))
-		absdir = pstrdup(dir);
-	else
-		absdir = psprintf("%s/%s", DataDir, dir);
-	canonicalize_path(absdir);
 
 	d = AllocateDir(absdir);
 	if (d == NULL)
@@ -747,13 +883,100 @@ pitr_scan_backup_dir(const char *dir)
 		pfree(path);
 	}
 	FreeDir(d);
-
 	list_sort(names, name_cmp);
+	return names;
+}
+
+static char *
+absolute_backup_dir(const char *dir)
+{
+	char	   *absdir;
+
+	if (is_absolute_path(dir))
+		absdir = pstrdup(dir);
+	else
+		absdir = psprintf("%s/%s", DataDir, dir);
+	canonicalize_path(absdir);
+	return absdir;
+}
+
+/* See backup_dir.h. */
+List *
+pitr_scan_backup_dir(const char *dir)
+{
+	char	   *absdir = absolute_backup_dir(dir);
+	List	   *names = backup_names(absdir, dir);
+	List	   *result = NIL;
+	ListCell   *lc;
+
 	foreach(lc, names)
 	{
 		CHECK_FOR_INTERRUPTS();
 		result = lappend(result, scan_one_backup(absdir, lfirst(lc)));
 	}
 	list_free_deep(names);
+	pitr_link_backup_chains(result);
+	return result;
+}
+
+/*
+ * See backup_dir.h.  Every backup_label is read (cheaply), and only the
+ * backups that could be links of the chain are scanned in full: the one
+ * at "location" and, transitively, every backup that started where one of
+ * them says it builds on.
+ */
+List *
+pitr_scan_backup_chain(const char *dir, const char *location)
+{
+	char	   *absdir = absolute_backup_dir(dir);
+	List	   *names = backup_names(absdir, dir);
+	List	   *labels = NIL;
+	List	   *wanted = NIL;
+	List	   *result = NIL;
+	bool		grew = true;
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		CHECK_FOR_INTERRUPTS();
+		labels = lappend(labels, scan_label_only(absdir, lfirst(lc)));
+	}
+	foreach(lc, labels)
+		if (strcmp(((PitrBackup *) lfirst(lc))->location, location) == 0)
+			wanted = lappend(wanted, lfirst(lc));
+
+	while (grew)
+	{
+		grew = false;
+		foreach(lc, labels)
+		{
+			PitrBackup *b = lfirst(lc);
+			ListCell   *lc2;
+
+			if (list_member_ptr(wanted, b) || b->start_lsn == InvalidXLogRecPtr)
+				continue;
+			foreach(lc2, wanted)
+			{
+				PitrBackup *w = lfirst(lc2);
+
+				if (w->incremental_from_lsn == b->start_lsn &&
+					w->incremental_from_tli == b->start_tli)
+				{
+					wanted = lappend(wanted, b);
+					grew = true;
+					break;
+				}
+			}
+		}
+	}
+
+	foreach(lc, labels)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (list_member_ptr(wanted, lfirst(lc)))
+			result = lappend(result,
+							 scan_one_backup(absdir, ((PitrBackup *) lfirst(lc))->name));
+	}
+	pitr_link_backup_chains(result);
 	return result;
 }

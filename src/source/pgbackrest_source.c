@@ -267,6 +267,38 @@ pitr_pgbackrest_list(PitrArchiveSource *src)
 	return files;
 }
 
+/*
+ * Are a backup's own files in the repository?  pgbackrest restore fails
+ * (FileMissingError) when they are not, after retries.  What is checked,
+ * cheaply, for a repository read directly: its pg_data directory, and in
+ * it global/pg_control (under any compression extension), which every
+ * full, differential and incremental backup copies, since it changes at
+ * every backup (a bundled backup, repo-bundle, is taken as it is).  NULL if
+ * there, else what is missing.  Through the binary
+ * (remote repositories) nothing is checked here.
+ */
+static char *
+missing_backup_files(const PitrArchiveSource *src, const char *label)
+{
+	const char *exts[] = {"", ".gz", ".zst", ".lz4", ".bz2"};
+	char	   *pgdata;
+
+	if (src->through_binary)
+		return NULL;
+	/* repo-bundle keeps small files in bundle/<n>: look no further */
+	if (pitr_source_is_dir(psprintf("%s/%s/bundle", src->backup_dir, label)))
+		return NULL;
+	pgdata = psprintf("%s/%s/pg_data", src->backup_dir, label);
+	if (!pitr_source_is_dir(pgdata))
+		return psprintf("its files are not in the repository: \"%s\" is missing, so pgbackrest restore would fail",
+						pgdata);
+	for (int i = 0; i < lengthof(exts); i++)
+		if (pitr_source_is_file(psprintf("%s/global/pg_control%s", pgdata, exts[i])))
+			return NULL;
+	return psprintf("its files are not in the repository: \"%s/global/pg_control\" is missing, so pgbackrest restore would fail",
+					pgdata);
+}
+
 /* A pgBackRest backup's manifest, falling back to the .copy. */
 static PitrRepoBackup *
 read_manifest(const PitrArchiveSource *src, const PitrRepoBackup *listed)
@@ -290,9 +322,11 @@ read_manifest(const PitrArchiveSource *src, const PitrRepoBackup *listed)
 				err = psprintf("manifest is for backup %s", b->label);
 			else
 			{
+				char	   *missing = missing_backup_files(src, b->label);
+
 				/* backup.info knows of errors found after the manifest. */
-				b->error = b->error || listed->error;
-				b->status = pstrdup(b->error ? "error" : "ok");
+				b->error = b->error || listed->error || missing != NULL;
+				b->status = missing ? missing : pstrdup(b->error ? "error" : "ok");
 				return b;
 			}
 		}

@@ -128,6 +128,27 @@ pitr_check_program_privilege(const char *what)
 }
 
 /*
+ * Reading and writing server files and running programs at once (a side
+ * server: restore_table): superuser, or members of all three roles.
+ */
+void
+pitr_check_side_server_privilege(const char *what)
+{
+	Oid			caller = pitr_priv_caller();
+
+	pitr_check_not_restricted(what);
+	if (!has_privs_of_role(caller, ROLE_PG_READ_SERVER_FILES) ||
+		!has_privs_of_role(caller, ROLE_PG_WRITE_SERVER_FILES) ||
+		!has_privs_of_role(caller, ROLE_PG_EXECUTE_SERVER_PROGRAM))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errdetail("Only roles with privileges of the \"%s\", \"%s\" and \"%s\" roles may run a side server.",
+						   "pg_read_server_files", "pg_write_server_files",
+						   "pg_execute_server_program")));
+}
+
+/*
  * The body of the entry point being called: "_<name>_body" in the same
  * schema, with the same arguments, SECURITY DEFINER.
  */

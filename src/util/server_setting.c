@@ -24,7 +24,7 @@
 const char *
 pitr_server_setting(const char *name, bool *overridden)
 {
-	struct config_generic *g = pitr_find_guc(name);
+	struct config_generic *g = pitr_find_setting(name);
 
 	*overridden = false;
 	if (g == NULL)

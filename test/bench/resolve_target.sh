@@ -23,13 +23,15 @@
 #                1 TiB path is checked for continuity; the headline) and with
 #                the default choice (b2: same index size, short path).
 #
-# The synthetic rows are index rows only: those files do not exist and the
-# WAL pg_resetwal skipped is not continuous in reality.  That is fine for
+# The synthetic rows are index rows over sparse files of the same size and
+# mtime (resolve_target compares every file on the path it certifies with
+# the index); their content is not WAL and the WAL pg_resetwal skipped is
+# not continuous in reality.  That is fine for
 # timing the resolver (its continuity check reads only the index; its WAL
 # walk reads only the real segments around the stop), and each timed case
 # first checks the answer is reachable with the stop in the real segments.
 # refresh_archive() keeps the synthetic rows because the archive
-# directory's mtime stays as it was at the scan.
+# directory's mtime is recorded as the last scan's once the files exist.
 #
 # Timing: inside one session, a plpgsql loop calls resolve_target N times
 # (BENCH_CALLS, default 60) after 3 untimed warm-ups, each call timed by
@@ -219,7 +221,7 @@ INSERT INTO pitr_restore.archive_file
 SELECT a.archive_id,
 	   upper('00000001' || lpad(to_hex(s / (4294967296 / a.segment_size)), 8, '0')
 			 || lpad(to_hex(s % (4294967296 / a.segment_size)), 8, '0')),
-	   'segment', 'none', a.segment_size, now(), 1, s, 'ok',
+	   'segment', 'none', a.segment_size, to_timestamp(1700000000), 1, s, 'ok',
 	   tmpl.system_identifier, tmpl.page_magic,
 	   '0/0'::pg_lsn + (s * a.segment_size::numeric + 40),
 	   '0/0'::pg_lsn + ((s + 1) * a.segment_size::numeric),
@@ -230,6 +232,29 @@ SELECT a.archive_id,
  WHERE NOT EXISTS (SELECT 1 FROM pitr_restore.archive_file f
 					WHERE f.archive_id = a.archive_id AND f.timeline = 1
 					  AND f.segno = s AND f.kind = 'segment')"
+# resolve_target compares every file on the path it certifies with the
+# index (lstat: size and mtime): give each synthetic row a file, sparse (no
+# blocks), of the size and mtime it records, then record the directory's
+# new mtime as the last scan's, so no scan runs.
+sql "SELECT f.file_name FROM pitr_restore.archive_file f, pitr_restore.archive a
+	  WHERE a.directory = pitr_restore.archive_path() AND f.archive_id = a.archive_id
+		AND f.file_mtime = to_timestamp(1700000000)" >"$T/synthetic.names"
+chmod 644 "$T/synthetic.names"
+as_postgres perl -e '
+	my ($dir, $names, $size) = @ARGV;
+	open(my $in, "<", $names) or die "$names: $!";
+	while (my $n = <$in>)
+	{
+		chomp $n;
+		next if $n eq "" || -e "$dir/$n";
+		open(my $fh, ">", "$dir/$n") or die "$dir/$n: $!";
+		close $fh;
+		truncate("$dir/$n", $size) or die;
+		utime(1700000000, 1700000000, "$dir/$n") or die;
+	}' "$T/archive" "$T/synthetic.names" "$(sql "SELECT segment_size FROM pitr_restore.archive WHERE directory = pitr_restore.archive_path()")"
+sql "UPDATE pitr_restore.archive SET dir_mtime = '$(stat -c '%.9Y' "$T/archive")'
+	  WHERE directory = pitr_restore.archive_path()" >/dev/null
+log "sparse files for the synthetic rows: $(wc -l <"$T/synthetic.names")"
 # what a scan keeps beside the rows: the runs of consecutive segments
 # (as the index store's end of scan writes them)
 sql "DELETE FROM pitr_restore.segment_run;
@@ -286,8 +311,8 @@ echo
 echo "resolve_target benchmark: median of $CALLS calls after 3 warm-ups, one session,"
 echo "clock_timestamp() around each call (server time, no round trip); target median <= $TARGET_MS ms."
 echo "small = index of the real segments only ($small_n segments, backup b2, a few segments of WAL);"
-echo "large = $large_n segments indexed (1 TiB of WAL, synthetic index rows between the backups:"
-echo "those files do not exist and the real WAL there is discontinuous after pg_resetwal; the"
+echo "large = $large_n segments indexed (1 TiB of WAL, synthetic index rows between the backups"
+echo "over sparse files, each lstat()ed by the per-file check of the path; the real WAL there is discontinuous after pg_resetwal; the"
 echo "segments read around the stop are real); b1 = pinned to the early backup (the path spans"
 echo "all 65,536 segments), b2 = default choice (latest backup, short path)."
 printf '%-10s %-6s %10s %10s %10s %8s  %s\n' index kind "median ms" "p90 ms" "max ms" target result

@@ -28,7 +28,7 @@ out=${FUZZ_BUILD:-$here/build}
 # harness -> functions whose defining files it links
 declare -A MAP=(
 	[history]="pitr_parse_history"
-	[backup_label]="pitr_parse_backup_label"
+	[backup_label]="pitr_parse_backup_label pitr_backup_parse_uint64"
 	[backup_manifest]="pitr_parse_backup_manifest pitr_backup_parse_lsn pitr_json_parse"
 	[tar]="pitr_tar_open"
 	[file_name]="pitr_classify_file_name pitr_compression_of_name pitr_compression_name"

@@ -1,6 +1,7 @@
 # In-server mutation campaign: seeded random damage to a real archive and
-# real backups, and CRC-valid crafted records whose lengths lie, scanned
-# and resolved by the extension.  Two promises are checked:
+# real backups, CRC-valid crafted records whose lengths lie, a diverged
+# clone's segments of the same names, and damage made in place after a
+# first scan, scanned and resolved by the extension.  Two promises are checked:
 #   - no backend crash, whatever the archive holds (no "terminated by
 #     signal" in the server log, the server answers afterwards);
 #   - never "ok" or "reachable" where recovery would not get there: a
@@ -73,6 +74,30 @@ closedir $dh;
 my @segments = grep { /^[0-9A-F]{24}$/ } @files;
 my @backup_files = grep { /\.backup$/ } @files;
 my %pristine = map { $_ => slurp("$archive/$_") } @files;
+
+# A diverged clone: b1 started as a primary of its own (same system, same
+# timeline, same segment names, other WAL); its completed segments whose
+# names the archive also holds.
+my %clone;
+{
+	my $c = PostgreSQL::Test::Cluster->new('mut_clone');
+	$c->init_from_backup($node, 'b1');
+	$c->append_conf('postgresql.conf', "archive_mode = off\nrestart_after_crash = off\n");
+	$c->start;
+	for my $i (1 .. 12)
+	{
+		$c->safe_psql('postgres', "INSERT INTO ledger (tag) SELECT 'clone${i}_' || g FROM generate_series(1, 40) g");
+		$c->safe_psql('postgres', 'SELECT pg_switch_wal()') if $i % 2 == 0;
+	}
+	my $cur = $c->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+	my $wal = $c->data_dir . '/pg_wal';
+	for my $seg (@segments)
+	{
+		$clone{$seg} = slurp("$wal/$seg")
+		  if $seg lt $cur && -f "$wal/$seg" && slurp("$wal/$seg") ne $pristine{$seg};
+	}
+	$c->stop('fast');
+}
 
 sub slurp
 {
@@ -530,6 +555,41 @@ $mutations{crafted_short_xlog} = sub {
 	return sprintf('CRC-valid restore point at %s+0x%X cut to %d bytes of data',
 		$s, $r->{start}, $keep);
 };
+# Damage after a first scan, in place: the index was right when made.
+# The file is first rewritten whole (breaking its hard link to the
+# pristine archive), the first scan indexes it, then the change is made.
+$mutations{in_place_truncation} = sub {
+	my ($dir, $bdir, $touched) = @_;
+	my $s = pick_plain($dir) // return undef;
+	my $at = int(rand($SEGSIZE));
+	spew("$dir/$s", slurp("$dir/$s"));
+	$touched->{$s} = 1;
+	$touched->{_after_scan} = sub { truncate("$dir/$s", $at) or die "$s: $!"; };
+	return "$s truncated in place to $at bytes after a first scan";
+};
+$mutations{clone_segment} = sub {
+	my ($dir, $bdir, $touched) = @_;
+	my @c = sort keys %clone;
+	return undef unless @c;
+	my $s = pick(@c);
+	$touched->{$s} = 1;
+	if (rand() < 0.5)
+	{
+		spew("$dir/$s", $clone{$s});
+		return "$s replaced by a diverged clone's segment of the same name";
+	}
+	# After a first scan, same size, its mtime put back (touch -r).
+	spew("$dir/$s", slurp("$dir/$s"));
+	$touched->{_after_scan} = sub {
+		my @st = stat("$dir/$s");
+		open(my $fh, '+<:raw', "$dir/$s") or die "$s: $!";
+		print $fh $clone{$s};
+		close $fh;
+		utime($st[8], $st[9], "$dir/$s");
+	};
+	return "$s overwritten in place by a clone's segment after a first scan, mtime put back";
+};
+
 my @weighted = (
 	('bitflip_headers') x 4, ('bitflip_anywhere') x 2, ('truncate') x 2,
 	('page_ops') x 2, 'wrong_name', 'plain_trailing_garbage',
@@ -541,6 +601,8 @@ my @weighted = (
 # @weighted, so that the mutants of a seed saved under
 # test/fuzz/regressions/mutations/ stay what they were.
 my @late = ('crafted_short_xlog');
+# And these every 37th (where the 31st rule does not take it).
+my @later = ('in_place_truncation', 'clone_segment');
 
 # ---------------------------------------------------------------------
 # The baseline: the pristine archive resolves every target.
@@ -697,7 +759,8 @@ for my $i (0 .. $n_mutants - 1)
 	my %touched;
 	my @desc;
 	my $nops = rand() < 0.2 ? 2 : 1;
-	my $late = $i % 31 == 30 ? $late[ int($i / 31) % @late ] : undef;
+	my $late = $i % 31 == 30 ? $late[ int($i / 31) % @late ] :
+	  $i % 37 == 36 ? $later[ int($i / 37) % @later ] : undef;
 	$nops = 1 if defined $late;
 	for (1 .. $nops)
 	{
@@ -714,6 +777,18 @@ for my $i (0 .. $n_mutants - 1)
 	  . "SELECT 'SCAN', segments_total FROM pitr_restore.scan_archive('$dir');\n"
 	  . "SELECT 'SEG', file_name, status FROM pitr_restore.segments('$dir');\n"
 	  . join('', map { resolve_sql($_, $dir) } @targets);
+	if (my $after = delete $touched{_after_scan})
+	{
+		# Scanned first, changed in place, then resolved with no scan
+		# asked for: what is certified is the archive as it is now.
+		query("SET pitr_restore.backup_dir = '$bdir';\n"
+			  . "SELECT pitr_restore.scan_archive('$dir');\n");
+		$after->();
+		$sql = "SET pitr_restore.backup_dir = '$bdir';\n"
+		  . join('', map { resolve_sql($_, $dir) } @targets)
+		  . "SELECT pitr_restore.refresh_archive('$dir');\n"
+		  . "SELECT 'SEG', file_name, status FROM pitr_restore.segments('$dir');\n";
+	}
 	my ($ret, $out, $err) = query($sql);
 	my $failed = 0;
 	# A lost connection is this mutant's crash: wait for the restart, so

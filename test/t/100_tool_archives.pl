@@ -194,6 +194,8 @@ like($expect, qr/\|incr\|$full\|/, 'the incremental backup depends on the full o
 	system('cp', '-a', $pgbr, "$repo/archive/demo") == 0 or die;
 	copy("$pb->{backup}/backup.info", "$repo/backup/demo/backup.info") or die;
 	copy("$pb->{backup}/$incr/backup.manifest", "$repo/backup/demo/$incr/backup.manifest") or die;
+	# its own files are there (a backup without them is not usable either)
+	system('cp', '-a', "$pb->{backup}/$incr/pg_data", "$repo/backup/demo/$incr/") == 0 or die;
 	my $rows = sql("SELECT label, usable, status, reason FROM pitr_restore._source_backups('$repo/archive/demo')");
 	like($rows, qr/^\Q$full\E\|f\|manifest unreadable: could not open file "[^"]*\/\Q$full\E\/backup\.manifest": No such file or directory\|/m,
 		'a backup listed in backup.info without its manifest is in error');
@@ -209,6 +211,7 @@ like($expect, qr/\|incr\|$full\|/, 'the incremental backup depends on the full o
 	for my $b ($full, $incr)
 	{
 		copy("$pb->{backup}/$b/backup.manifest", "$repo/backup/demo/$b/backup.manifest") or die;
+		system('cp', '-a', "$pb->{backup}/$b/pg_data", "$repo/backup/demo/$b/") == 0 or die;
 	}
 	open my $in, '<', "$pb->{backup}/backup.info" or die;
 	open my $out, '>', "$repo/backup/demo/backup.info" or die;

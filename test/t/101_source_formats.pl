@@ -21,6 +21,13 @@ sub put
 	open my $fh, '>', $path or die "$path: $!";
 	print $fh $text;
 	close $fh;
+	# a backup is usable only with its own files: give each its pg_control
+	if ($path =~ m{^(.*)/backup\.manifest$})
+	{
+		make_path("$1/pg_data/global");
+		open my $pc, '>', "$1/pg_data/global/pg_control.zst" or die;
+		close $pc;
+	}
 }
 
 sub error_of

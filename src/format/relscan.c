@@ -1,0 +1,311 @@
+/*-------------------------------------------------------------------------
+ *
+ * relscan.c
+ *	  Classify WAL records by what they do to relations: the heap rows a
+ *	  record inserts, updates or deletes, the relation files it creates or
+ *	  fills with whole pages, the files a transaction's end drops, and the
+ *	  set of relation files a stretch of WAL touches.
+ *
+ * Only the main fork counts and only block 0 of a heap record (an update's
+ * old page, block 1, is the same relation).  TOAST chunks are rows of the
+ * TOAST relation's own file, so a caller that follows a table's heap file
+ * does not count them.  Pure: reads the decoded record, never SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam_xlog.h"
+#include "access/rmgr.h"
+#include "access/xact.h"
+#include "access/xlog_internal.h"
+#include "catalog/storage_xlog.h"
+#include "common/relpath.h"
+#include "utils/memutils.h"
+
+#include "compat/pg_compat.h"
+#include "relscan.h"
+#include "walscan.h"
+
+/* A relation's file as WAL records name it (compat/pg_compat.h maps 15). */
+typedef RelFileLocator PitrWalRel;
+#define WALREL_SET(dst, src) \
+	((dst)->spc = PITR_RLOC_SPC(src), (dst)->db = PITR_RLOC_DB(src), \
+	 (dst)->rel = PITR_RLOC_REL(src))
+#define SMGR_CREATE_REL(xl) PITR_SMGR_CREATE_RLOC(xl)
+#define PARSED_RELS(p) PITR_PARSED_XACT_RLOCS(p)
+
+typedef struct RelKey
+{
+	Oid			db;
+	Oid			rel;
+} RelKey;
+
+const char *
+pitr_relop_name(PitrRelOp op)
+{
+	switch (op)
+	{
+		case PITR_RELOP_NONE:
+			return "none";
+		case PITR_RELOP_INSERT:
+			return "insert";
+		case PITR_RELOP_UPDATE:
+			return "update";
+		case PITR_RELOP_DELETE:
+			return "delete";
+		case PITR_RELOP_CREATE:
+			return "created";
+		case PITR_RELOP_WRITE:
+			return "written";
+	}
+	return "?";
+}
+
+/* Block "id" of the record, main fork only. */
+static bool
+block_rel(XLogReaderState *r, int id, PitrRelFile *rel)
+{
+	PitrWalRel	wr;
+	ForkNumber	fork;
+	BlockNumber blk;
+
+	if (!XLogRecGetBlockTagExtended(r, id, &wr, &fork, &blk, NULL) ||
+		fork != MAIN_FORKNUM)
+		return false;
+	WALREL_SET(rel, wr);
+	return true;
+}
+
+static PitrRelOp
+classify_heap(XLogReaderState *r, uint8 info, int *rows)
+{
+	uint32		len = XLogRecGetDataLen(r);
+
+	switch (info & XLOG_HEAP_OPMASK)
+	{
+		case XLOG_HEAP_INSERT:
+			return PITR_RELOP_INSERT;
+		case XLOG_HEAP_UPDATE:
+		case XLOG_HEAP_HOT_UPDATE:
+			return PITR_RELOP_UPDATE;
+		case XLOG_HEAP_DELETE:
+			{
+				xl_heap_delete xlrec;
+
+				if (len < SizeOfHeapDelete)
+					return PITR_RELOP_NONE;
+				memcpy(&xlrec, XLogRecGetData(r), SizeOfHeapDelete);
+				/* An aborted speculative insertion is not a delete. */
+				if (xlrec.flags & XLH_DELETE_IS_SUPER)
+					return PITR_RELOP_NONE;
+				return PITR_RELOP_DELETE;
+			}
+	}
+	return PITR_RELOP_NONE;
+}
+
+PitrRelOp
+pitr_relscan_classify(XLogReaderState *r, PitrRelFile *rel, int *rows)
+{
+	uint8		info = XLogRecGetInfo(r) & ~XLR_INFO_MASK;
+	PitrRelOp	op = PITR_RELOP_NONE;
+
+	*rows = 1;
+	switch (XLogRecGetRmid(r))
+	{
+		case RM_HEAP_ID:
+			op = classify_heap(r, info, rows);
+			break;
+		case RM_HEAP2_ID:
+			if ((info & XLOG_HEAP_OPMASK) == XLOG_HEAP2_MULTI_INSERT)
+			{
+				xl_heap_multi_insert xlrec;
+
+				if (XLogRecGetDataLen(r) < SizeOfHeapMultiInsert)
+					return PITR_RELOP_NONE;
+				memcpy(&xlrec, XLogRecGetData(r), SizeOfHeapMultiInsert);
+				*rows = xlrec.ntuples;
+				op = PITR_RELOP_INSERT;
+			}
+			break;
+		case RM_SMGR_ID:
+			if (info == XLOG_SMGR_CREATE &&
+				XLogRecGetDataLen(r) >= sizeof(xl_smgr_create))
+			{
+				xl_smgr_create xlrec;
+
+				memcpy(&xlrec, XLogRecGetData(r), sizeof(xlrec));
+				if (xlrec.forkNum != MAIN_FORKNUM)
+					return PITR_RELOP_NONE;
+				WALREL_SET(rel, SMGR_CREATE_REL(&xlrec));
+				*rows = 0;
+				return PITR_RELOP_CREATE;
+			}
+			return PITR_RELOP_NONE;
+		case RM_XLOG_ID:
+			/* log_newpage: how a table rewrite fills its new file */
+			if (info == XLOG_FPI && XLogRecHasBlockRef(r, 0))
+				op = PITR_RELOP_WRITE;
+			*rows = 0;
+			break;
+	}
+	if (op == PITR_RELOP_NONE || !XLogRecHasBlockRef(r, 0) ||
+		!block_rel(r, 0, rel))
+		return PITR_RELOP_NONE;
+	return op;
+}
+
+static void
+copy_xact_arrays(PitrXactEnd *end, int nsub, TransactionId *sub,
+				 int nrels, PitrWalRel *rels)
+{
+	end->nsubxacts = nsub;
+	end->subxacts = nsub > 0 ? palloc(sizeof(TransactionId) * nsub) : NULL;
+	if (nsub > 0)
+		memcpy(end->subxacts, sub, sizeof(TransactionId) * nsub);
+	end->nrels = nrels;
+	end->rels = nrels > 0 ? palloc(sizeof(PitrRelFile) * nrels) : NULL;
+	for (int i = 0; i < nrels; i++)
+	{
+		PitrWalRel	wr;
+
+		memcpy(&wr, &rels[i], sizeof(wr));
+		WALREL_SET(&end->rels[i], wr);
+	}
+}
+
+bool
+pitr_relscan_xact_end(XLogReaderState *r, PitrXactEnd *end)
+{
+	uint8		op = (XLogRecGetInfo(r) & ~XLR_INFO_MASK) & XLOG_XACT_OPMASK;
+
+	memset(end, 0, sizeof(*end));
+	/* pitr_xact_end checks the record's layout before it is parsed. */
+	if (!pitr_xact_end(r, &end->xid, &end->time, &end->commit))
+		return false;
+	if (op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED)
+	{
+		xl_xact_parsed_commit parsed;
+
+		ParseCommitRecord(XLogRecGetInfo(r),
+						  (xl_xact_commit *) XLogRecGetData(r), &parsed);
+		if (parsed.xinfo & XACT_XINFO_HAS_DBINFO)
+			end->db = parsed.dbId;
+		copy_xact_arrays(end, parsed.nsubxacts, parsed.subxacts,
+						 parsed.nrels, PARSED_RELS(parsed));
+	}
+	else
+	{
+		xl_xact_parsed_abort parsed;
+
+		ParseAbortRecord(XLogRecGetInfo(r),
+						 (xl_xact_abort *) XLogRecGetData(r), &parsed);
+		if (parsed.xinfo & XACT_XINFO_HAS_DBINFO)
+			end->db = parsed.dbId;
+		copy_xact_arrays(end, parsed.nsubxacts, parsed.subxacts,
+						 parsed.nrels, PARSED_RELS(parsed));
+	}
+	return true;
+}
+
+PitrRelSet *
+pitr_relset_create(void)
+{
+	PitrRelSet *set = palloc0(sizeof(PitrRelSet));
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(RelKey);
+	ctl.entrysize = sizeof(RelKey);
+	ctl.hcxt = CurrentMemoryContext;
+	set->files = hash_create("pitr_restore relation files", 256, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return set;
+}
+
+void
+pitr_relset_add(PitrRelSet *set, Oid db, Oid rel)
+{
+	RelKey		key;
+	int			slot = ((uint32) rel * 2654435761U) >> 26;	/* 0 .. 63 */
+
+	if (set->cache_rel[slot] == rel && set->cache_db[slot] == db &&
+		OidIsValid(rel))
+		return;
+	key.db = db;
+	key.rel = rel;
+	(void) hash_search(set->files, &key, HASH_ENTER, NULL);
+	set->cache_db[slot] = db;
+	set->cache_rel[slot] = rel;
+}
+
+/*
+ * Note what a record touches: its block references (any resource manager),
+ * the file an smgr record creates, the files a transaction's end drops.
+ */
+void
+pitr_relset_note_record(PitrRelSet *set, XLogReaderState *r)
+{
+	RmgrId		rmid = XLogRecGetRmid(r);
+	PitrRelFile rel;
+	int			rows;
+
+	for (int id = 0; id <= XLogRecMaxBlockId(r); id++)
+		if (XLogRecHasBlockRef(r, id) && block_rel(r, id, &rel))
+			pitr_relset_add(set, rel.db, rel.rel);
+
+	if (rmid == RM_SMGR_ID &&
+		pitr_relscan_classify(r, &rel, &rows) == PITR_RELOP_CREATE)
+		pitr_relset_add(set, rel.db, rel.rel);
+	else if (rmid == RM_XACT_ID)
+	{
+		PitrXactEnd end;
+
+		if (pitr_relscan_xact_end(r, &end))
+		{
+			for (int i = 0; i < end.nrels; i++)
+				pitr_relset_add(set, end.rels[i].db, end.rels[i].rel);
+			if (end.subxacts)
+				pfree(end.subxacts);
+			if (end.rels)
+				pfree(end.rels);
+		}
+	}
+}
+
+static int
+relkey_cmp(const void *a, const void *b)
+{
+	const RelKey *x = a;
+	const RelKey *y = b;
+
+	if (x->db != y->db)
+		return x->db < y->db ? -1 : 1;
+	if (x->rel != y->rel)
+		return x->rel < y->rel ? -1 : 1;
+	return 0;
+}
+
+int
+pitr_relset_arrays(PitrRelSet *set, Oid **dbs, Oid **rels)
+{
+	long		n = hash_get_num_entries(set->files);
+	RelKey	   *keys = palloc(sizeof(RelKey) * (n + 1));
+	HASH_SEQ_STATUS hs;
+	RelKey	   *k;
+	int			i = 0;
+
+	hash_seq_init(&hs, set->files);
+	while ((k = hash_seq_search(&hs)) != NULL)
+		keys[i++] = *k;
+	qsort(keys, i, sizeof(RelKey), relkey_cmp);
+	*dbs = palloc(sizeof(Oid) * (i + 1));
+	*rels = palloc(sizeof(Oid) * (i + 1));
+	for (int j = 0; j < i; j++)
+	{
+		(*dbs)[j] = keys[j].db;
+		(*rels)[j] = keys[j].rel;
+	}
+	pfree(keys);
+	return i;
+}

@@ -1,0 +1,585 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore_table.c
+ *	  restore_table(): one table as it was at a recovery target, copied into
+ *	  the live database under a new name.
+ *
+ * The target is resolved first (an unreachable one is an ERROR with the
+ * resolver's reason), then prepare_restore builds a side server
+ * (side_server.c) that replays to the target and pauses.  The table is
+ * found there by its OID (the physical copy keeps OIDs), so it is the same
+ * table whatever it was called at the time.  Its definition is read from
+ * the side server's catalog with the server's own deparsers (format_type,
+ * pg_get_expr, pg_get_constraintdef, pg_get_indexdef, with an empty
+ * search_path so every name comes qualified), created here as new_name by
+ * the caller (who owns it), filled by COPY streamed over libpq into the
+ * server's own COPY FROM (no second login to this server, same
+ * transaction), then given its constraints and indexes.  Foreign keys and
+ * defaults that draw on a sequence are not copied (NOTICE).  The side
+ * server is stopped and removed whatever happens.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "catalog/pg_authid.h"
+#include "commands/copy.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+#include "restore/side_server.h"
+#include "util/privilege.h"
+
+PG_FUNCTION_INFO_V1(pitr_restore_table);
+
+/* The number of target arguments restore_table passes on (2 .. 11). */
+#define NTARGET 10
+
+/* The libpq COPY stream that COPY FROM reads (its callback has no arg). */
+static PitrSideServer *copy_side = NULL;
+static char *copy_buf = NULL;
+static int	copy_len = 0;
+static int	copy_off = 0;
+static bool copy_done = false;
+
+/* Only who may read and write server files and run programs (privilege.c). */
+static void
+check_restore_privileges(void)
+{
+	pitr_check_side_server_privilege("restore a table");
+}
+
+/* new_name: its schema must exist, the table must not. */
+static RangeVar *
+check_new_name(text *new_name)
+{
+	RangeVar   *rv = makeRangeVarFromNameList(textToQualifiedNameList(new_name));
+	Oid			nsp;
+
+	if (rv->schemaname)
+	{
+		nsp = get_namespace_oid(rv->schemaname, true);
+		if (!OidIsValid(nsp))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_SCHEMA),
+					 errmsg("schema \"%s\" does not exist", rv->schemaname)));
+	}
+	else
+	{
+		nsp = RangeVarGetCreationNamespace(rv);
+		rv->schemaname = get_namespace_name(nsp);
+	}
+	if (OidIsValid(get_relname_relid(rv->relname, nsp)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s.%s\" already exists",
+						rv->schemaname, rv->relname)));
+	return rv;
+}
+
+/* Every table this database (or its journal) knew by that name. */
+static List *
+relation_oids(text *relation)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+	List	   *volatile oids = NIL;
+
+	v[0] = PointerGetDatum(relation);
+	if (SPI_execute_with_args(
+							  "WITH p AS (SELECT pg_catalog.parse_ident($1) AS a) "
+							  "SELECT DISTINCT o FROM ("
+							  " SELECT j.reloid AS o FROM pitr_restore.relation_journal j, p"
+							  "  WHERE j.relname OPERATOR(pg_catalog.=) p.a[pg_catalog.array_length(p.a, 1)]"
+							  "    AND (pg_catalog.array_length(p.a, 1) OPERATOR(pg_catalog.=) 1"
+							  "         OR j.nspname OPERATOR(pg_catalog.=) p.a[1])"
+							  " UNION"
+							  " SELECT c.oid FROM pg_catalog.pg_class c"
+							  "   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace, p"
+							  "  WHERE c.relname OPERATOR(pg_catalog.=) p.a[pg_catalog.array_length(p.a, 1)]"
+							  "    AND (pg_catalog.array_length(p.a, 1) OPERATOR(pg_catalog.=) 1"
+							  "         OR n.nspname OPERATOR(pg_catalog.=) p.a[1])"
+							  "    AND c.relkind OPERATOR(pg_catalog.=) 'r') s",
+							  1, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the relation");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		oids = lappend_oid(oids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	if (oids == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" was never seen in this database",
+						text_to_cstring(relation))));
+	return oids;
+}
+
+/* The SQL argument list "target_time => $1, ..." for resolve and prepare. */
+static const char *const target_args[NTARGET] = {
+	"target_time", "target_name", "target_lsn", "target_xid", "target_mark",
+	"inclusive", "target_timeline", "mark_after", "backup_label", "archive_dir"
+};
+static const Oid target_types[NTARGET] = {
+	TIMESTAMPTZOID, TEXTOID, PG_LSNOID, XID8OID, TEXTOID, BOOLOID, INT4OID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID
+};
+
+static void
+target_params(FunctionCallInfo fcinfo, StringInfo sql, Datum *v, char *nulls,
+			  Oid *types, int first)
+{
+	for (int i = 0; i < NTARGET; i++)
+	{
+		appendStringInfo(sql, ", %s => $%d", target_args[i], first + i + 1);
+		v[first + i] = PG_ARGISNULL(i + 2) ? (Datum) 0 : PG_GETARG_DATUM(i + 2);
+		nulls[first + i] = PG_ARGISNULL(i + 2) ? 'n' : ' ';
+		types[first + i] = target_types[i];
+	}
+}
+
+/* Resolve: an unreachable target is an ERROR naming the reason. */
+static HeapTuple
+resolve(FunctionCallInfo fcinfo, TupleDesc *desc)
+{
+	StringInfoData sql;
+	Datum		v[NTARGET];
+	char		nulls[NTARGET];
+	Oid			types[NTARGET];
+	bool		isnull;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT r.reachable, r.reason, r.stop_lsn, r.stop_before, "
+						   "r.last_xid, r.last_commit_time, r.next_xid, r.next_commit_time, "
+						   "r.timeline, r.backup_label, "
+						   "(SELECT b.bytes FROM pitr_restore.base_backup b "
+						   "  WHERE b.location OPERATOR(pg_catalog.=) r.backup_location) "
+						   "FROM pitr_restore.resolve_target(recovery_action => 'pause'");
+	target_params(fcinfo, &sql, v, nulls, types, 0);
+	appendStringInfoString(&sql, ") r");
+	if (SPI_execute_with_args(sql.data, NTARGET, types, v, nulls, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not resolve the target");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("restore target is not reachable"),
+				 errdetail("%s", SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2))));
+	*desc = SPI_tuptable->tupdesc;
+	return SPI_tuptable->vals[0];
+}
+
+static void
+prepare(FunctionCallInfo fcinfo, PitrSideServer *s)
+{
+	StringInfoData sql;
+	Datum		v[NTARGET + 1];
+	char		nulls[NTARGET + 1];
+	Oid			types[NTARGET + 1];
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT 1 FROM pitr_restore.prepare_restore("
+						   "target_dir => $1, recovery_action => 'pause', archive_mode => 'off'");
+	v[0] = CStringGetTextDatum(s->datadir);
+	nulls[0] = ' ';
+	types[0] = TEXTOID;
+	target_params(fcinfo, &sql, v, nulls, types, 1);
+	appendStringInfoChar(&sql, ')');
+	if (SPI_execute_with_args(sql.data, NTARGET + 1, types, v, nulls, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not prepare the side server");
+}
+
+/* The table's OID and qualified name in the side server (as it was). */
+static Oid
+find_at_target(PitrSideServer *s, List *oids, const char *relation, char **name,
+			   char **relname)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+	PGresult   *res;
+	Oid			found;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT c.oid, pg_catalog.format('%I.%I', n.nspname, c.relname), c.relname "
+						   "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+						   "ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.oid IN (0");
+	foreach(lc, oids)
+		appendStringInfo(&sql, ", %u", lfirst_oid(lc));
+	appendStringInfoChar(&sql, ')');
+	res = pitr_side_query(s, sql.data, PGRES_TUPLES_OK);
+	if (PQntuples(res) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" did not exist at the target", relation)));
+	if (PQntuples(res) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_AMBIGUOUS_ALIAS),
+				 errmsg("relation name \"%s\" is ambiguous at the target", relation),
+				 errhint("Qualify it with its schema.")));
+	found = (Oid) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	*name = pstrdup(PQgetvalue(res, 0, 1));
+	*relname = pstrdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return found;
+}
+
+/* A name for a copied constraint or index: the new table's name first. */
+static char *
+copied_name(const char *oldrel, const char *newrel, const char *name)
+{
+	char	   *n;
+	size_t		ol = strlen(oldrel);
+
+	if (strncmp(name, oldrel, ol) == 0)
+		n = psprintf("%s%s", newrel, name + ol);
+	else
+		n = psprintf("%s_%s", newrel, name);
+	n[pg_mbcliplen(n, strlen(n), NAMEDATALEN - 1)] = '\0';
+	return n;
+}
+
+/* CREATE TABLE with its columns; the list of columns COPY fills. */
+static void
+create_table(PitrSideServer *s, Oid reloid, RangeVar *rv, StringInfo cols,
+			 List **attnames, List **idents)
+{
+	StringInfoData sql;
+	PGresult   *res;
+	char		q[1024];
+
+	snprintf(q, sizeof(q),
+			 "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+			 "a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity, "
+			 "a.attgenerated, CASE WHEN a.attcollation <> t.typcollation "
+			 "THEN pg_catalog.format('%%I.%%I', cn.nspname, co.collname) END "
+			 "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+			 "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+			 "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+			 "LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace "
+			 "WHERE a.attrelid = %u AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+			 reloid);
+	res = pitr_side_query(s, q, PGRES_TUPLES_OK);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s (",
+					 quote_qualified_identifier(rv->schemaname, rv->relname));
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *att = quote_identifier(PQgetvalue(res, i, 0));
+		const char *def = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
+		const char *ident = PQgetvalue(res, i, 4);
+		bool		generated = PQgetvalue(res, i, 5)[0] == 's';
+
+		appendStringInfo(&sql, "%s%s %s", i ? ", " : "", att, PQgetvalue(res, i, 1));
+		if (!PQgetisnull(res, i, 6))
+			appendStringInfo(&sql, " COLLATE %s", PQgetvalue(res, i, 6));
+		if (generated)
+			appendStringInfo(&sql, " GENERATED ALWAYS AS (%s) STORED", def);
+		else if (def && strstr(def, "nextval(") != NULL)
+			ereport(NOTICE,
+					(errmsg("default of column %s draws on a sequence: not copied", att)));
+		else if (def)
+			appendStringInfo(&sql, " DEFAULT %s", def);
+		if (ident[0] == 'a' || ident[0] == 'd')
+		{
+			appendStringInfo(&sql, " GENERATED %s AS IDENTITY",
+							 ident[0] == 'a' ? "ALWAYS" : "BY DEFAULT");
+			*idents = lappend(*idents, pstrdup(PQgetvalue(res, i, 0)));
+		}
+		if (strcmp(PQgetvalue(res, i, 2), "t") == 0)
+			appendStringInfoString(&sql, " NOT NULL");
+		if (!generated)
+		{
+			appendStringInfo(cols, "%s%s", cols->len ? ", " : "", att);
+			*attnames = lappend(*attnames, makeString(pstrdup(PQgetvalue(res, i, 0))));
+		}
+	}
+	appendStringInfoChar(&sql, ')');
+	PQclear(res);
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create the table");
+}
+
+/* COPY FROM's data source: the side server's COPY TO STDOUT. */
+static int
+copy_source(void *outbuf, int minread, int maxread)
+{
+	int			given = 0;
+
+	while (given < minread && !copy_done)
+	{
+		if (copy_off >= copy_len)
+		{
+			int			n;
+
+			if (copy_buf)
+				PQfreemem(copy_buf);
+			copy_buf = NULL;
+			copy_off = copy_len = 0;
+			n = PQgetCopyData(copy_side->conn, &copy_buf, 1);
+			if (n == 0)
+			{
+				(void) WaitLatchOrSocket(MyLatch,
+										 WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+										 PQsocket(copy_side->conn), -1L, PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+				if (!PQconsumeInput(copy_side->conn))
+					ereport(ERROR,
+							(errcode(ERRCODE_CONNECTION_FAILURE),
+							 errmsg("lost the side server during the copy: %s",
+									PQerrorMessage(copy_side->conn))));
+				continue;
+			}
+			if (n < 0)
+			{
+				copy_done = true;
+				break;
+			}
+			copy_len = n;
+		}
+		{
+			int			take = Min(copy_len - copy_off, maxread - given);
+
+			memcpy((char *) outbuf + given, copy_buf + copy_off, take);
+			copy_off += take;
+			given += take;
+		}
+	}
+	return given;
+}
+
+static uint64
+copy_rows(PitrSideServer *s, const char *oldname, RangeVar *rv,
+		  const char *cols, List *attnames)
+{
+	PGresult   *res;
+	Relation	rel;
+	CopyFromState cstate;
+	ParseState *pstate;
+	uint64		n;
+	List	   *options;
+	char	   *copy_sql = psprintf("COPY (SELECT %s FROM ONLY %s) TO STDOUT", cols, oldname);
+
+	res = pitr_side_query(s, copy_sql, PGRES_COPY_OUT);
+	PQclear(res);
+	if (PQsetnonblocking(s->conn, 1) != 0)
+		elog(ERROR, "could not read the side server without blocking");
+
+	copy_side = s;
+	copy_buf = NULL;
+	copy_len = copy_off = 0;
+	copy_done = false;
+	rel = table_openrv(rv, RowExclusiveLock);
+	options = list_make1(makeDefElem("encoding",
+									 (Node *) makeString(pstrdup(GetDatabaseEncodingName())), -1));
+	/* COPY FROM takes its range table from the parse state, as DoCopy's. */
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL,
+										 false, false);
+	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false,
+						   copy_source, attnames, options);
+	n = CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	table_close(rel, NoLock);
+	if (copy_buf)
+		PQfreemem(copy_buf);
+	copy_buf = NULL;
+	copy_side = NULL;
+
+	/* The COPY's own result. */
+	while ((res = PQgetResult(s->conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_EXCEPTION),
+					 errmsg("the side server's COPY failed: %s", PQresultErrorMessage(res))));
+		PQclear(res);
+	}
+	PQsetnonblocking(s->conn, 0);
+	return n;
+}
+
+static void
+run_ddl(const char *sql)
+{
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "could not run \"%s\"", sql);
+}
+
+/* Constraints (but foreign keys) and indexes, under names of the new table. */
+static void
+copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv)
+{
+	const char *newq = quote_qualified_identifier(rv->schemaname, rv->relname);
+	PGresult   *res;
+	char		q[1024];
+
+	snprintf(q, sizeof(q),
+			 "SELECT conname, contype, pg_catalog.pg_get_constraintdef(oid) "
+			 "FROM pg_catalog.pg_constraint WHERE conrelid = %u "
+			 "AND contype IN ('p', 'u', 'x', 'c', 'f') ORDER BY contype <> 'p', conname",
+			 reloid);
+	res = pitr_side_query(s, q, PGRES_TUPLES_OK);
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *name = PQgetvalue(res, i, 0);
+
+		if (PQgetvalue(res, i, 1)[0] == 'f')
+		{
+			ereport(NOTICE,
+					(errmsg("foreign key %s is not copied", quote_identifier(name))));
+			continue;
+		}
+		run_ddl(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", newq,
+						 quote_identifier(copied_name(oldrel, rv->relname, name)),
+						 PQgetvalue(res, i, 2)));
+	}
+	PQclear(res);
+
+	/* Indexes not made by a constraint: the definition after its "ON t ". */
+	snprintf(q, sizeof(q),
+			 "SELECT ic.relname, i.indisunique, pg_catalog.pg_get_indexdef(i.indexrelid), "
+			 "pg_catalog.format('CREATE %%sINDEX %%I ON %%I.%%I ', "
+			 "  CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END, ic.relname, n.nspname, c.relname) "
+			 "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+			 "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+			 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			 "WHERE i.indrelid = %u AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k "
+			 "  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY 1",
+			 reloid);
+	res = pitr_side_query(s, q, PGRES_TUPLES_OK);
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *def = PQgetvalue(res, i, 2);
+		const char *prefix = PQgetvalue(res, i, 3);
+
+		if (strncmp(def, prefix, strlen(prefix)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("could not rebuild index \"%s\" from its definition", PQgetvalue(res, i, 0)),
+					 errdetail("Its definition is: %s", def)));
+		run_ddl(psprintf("CREATE %sINDEX %s ON %s %s",
+						 strcmp(PQgetvalue(res, i, 1), "t") == 0 ? "UNIQUE " : "",
+						 quote_identifier(copied_name(oldrel, rv->relname, PQgetvalue(res, i, 0))),
+						 newq, def + strlen(prefix)));
+	}
+	PQclear(res);
+}
+
+/* Identity columns go on after the largest value copied. */
+static void
+continue_identities(RangeVar *rv, List *idents)
+{
+	const char *newq = quote_qualified_identifier(rv->schemaname, rv->relname);
+	ListCell   *lc;
+
+	foreach(lc, idents)
+	{
+		const char *att = lfirst(lc);
+
+		run_ddl(psprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), m) "
+						 "FROM (SELECT pg_catalog.max(%s) AS m FROM %s) x WHERE m IS NOT NULL",
+						 quote_literal_cstr(newq), quote_literal_cstr(att),
+						 quote_identifier(att), newq));
+	}
+}
+
+/*
+ * restore_table(relation, new_name, <target arguments>, archive_dir)
+ */
+Datum
+pitr_restore_table(PG_FUNCTION_ARGS)
+{
+	text	   *relation;
+	RangeVar   *rv;
+	List	   *oids;
+	TupleDesc	rdesc;
+	TupleDesc	tupdesc;
+	HeapTuple	rtup;
+	Datum		values[9];
+	bool		nulls[9];
+	int64		backup_bytes;
+	bool		isnull;
+	PitrSideServer *s;
+	volatile uint64 rows = 0;
+
+	check_restore_privileges();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation and new_name must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	relation = PG_GETARG_TEXT_PP(0);
+	rv = check_new_name(PG_GETARG_TEXT_PP(1));
+
+	SPI_connect();
+	oids = relation_oids(relation);
+	rtup = resolve(fcinfo, &rdesc);
+	for (int i = 0; i < 8; i++)
+	{
+		values[i] = SPI_getbinval(rtup, rdesc, i + 3, &nulls[i]);
+		if (!nulls[i])
+			values[i] = SPI_datumTransfer(values[i], TupleDescAttr(rdesc, i + 2)->attbyval,
+										  TupleDescAttr(rdesc, i + 2)->attlen);
+	}
+	backup_bytes = DatumGetInt64(SPI_getbinval(rtup, rdesc, 11, &isnull));
+	if (isnull)
+		backup_bytes = 0;
+
+	s = pitr_side_create();
+	PG_TRY();
+	{
+		char	   *oldname;
+		Oid			reloid;
+		StringInfoData cols;
+		List	   *attnames = NIL;
+		List	   *idents = NIL;
+		char	   *oldrel;
+
+		pitr_side_check_space(s, backup_bytes + backup_bytes / 10);
+		ereport(NOTICE, (errmsg("building the side server in \"%s\"", s->dir)));
+		prepare(fcinfo, s);
+		pitr_side_configure(s);
+		ereport(NOTICE, (errmsg("replaying WAL to the target")));
+		pitr_side_start_and_wait(s, get_database_name(MyDatabaseId));
+		reloid = find_at_target(s, oids, text_to_cstring(relation), &oldname,
+								&oldrel);
+		ereport(NOTICE, (errmsg("copying %s as it was into %s", oldname,
+								quote_qualified_identifier(rv->schemaname, rv->relname))));
+		initStringInfo(&cols);
+		create_table(s, reloid, rv, &cols, &attnames, &idents);
+		rows = copy_rows(s, oldname, rv, cols.data, attnames);
+		copy_constraints(s, reloid, oldrel, rv);
+		continue_identities(rv, idents);
+	}
+	PG_FINALLY();
+	{
+		pitr_side_destroy(s);
+	}
+	PG_END_TRY();
+	ereport(NOTICE, (errmsg("side server stopped and removed")));
+	SPI_finish();
+
+	values[8] = Int64GetDatum((int64) rows);
+	nulls[8] = false;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
