@@ -9,8 +9,9 @@
  * and mapped back for older servers; where a signature changed, a small
  * pitr_* wrapper takes the arguments every version needs.  Differences
  * that need code of their own live in src/compat/, one file per concern:
- * json.c (the JSON parser's callbacks) and archive_module.c (the archive
- * module entry point).  See doc/architecture.md.
+ * json.c (the JSON parser's callbacks), archive_module.c (the archive
+ * module entry point) and guc.c (finding a setting).  See
+ * doc/architecture.md.
  *
  * Safe to include from frontend code (the fuzzing harnesses): the parts
  * that need backend headers are inside #ifndef FRONTEND.

@@ -157,8 +157,11 @@ pg_strdup(const char *s)
 
 /*
  * Debian's frontend libpgcommon.a lacks json_errdetail(); the message text
- * does not matter to the fuzzer.
+ * does not matter to the fuzzer.  Weak, so that a libpgcommon that has it
+ * (18's, built from source) wins.
  */
+char	   *json_errdetail(JsonParseErrorType error, JsonLexContext *lex) __attribute__((weak));
+
 char *
 json_errdetail(JsonParseErrorType error, JsonLexContext *lex)
 {

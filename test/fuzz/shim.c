@@ -647,9 +647,14 @@ ParseDateTime(const char *timestr, char *workbuf, size_t buflen,
 	return 0;
 }
 
+/* the server's signature: 16 added the DateTimeErrorExtra (unused here) */
 int
 DecodeDateTime(char **field, int *ftype, int nf, int *dtype,
-			   struct pg_tm *tm, fsec_t *fsec, int *tzp)
+			   struct pg_tm *tm, fsec_t *fsec, int *tzp
+#if PG_VERSION_NUM >= 160000
+			   ,DateTimeErrorExtra *extra
+#endif
+)
 {
 	int			n = 0;
 	int			off;

@@ -29,6 +29,10 @@ use Test::More;
 use PitrTest;
 use ToolRepo;
 
+# Everything below stands on a pgBackRest stanza (its archive, its backup).
+my $unsupported = tools_unsupported();
+plan skip_all => $unsupported if $unsupported;
+
 my $node = PostgreSQL::Test::Cluster->new('primary');
 $node->init(has_archiving => 1, allows_streaming => 1);
 my $pb = pgbackrest_setup($node);

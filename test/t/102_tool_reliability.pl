@@ -13,6 +13,9 @@ use Test::More;
 use PitrTest;
 use ToolRepo;
 
+my $unsupported = tools_unsupported();
+plan skip_all => $unsupported if $unsupported;
+
 my $node = PostgreSQL::Test::Cluster->new('pgbr_rel');
 $node->init(has_archiving => 1, allows_streaming => 1);
 my $pb = pgbackrest_setup($node);
