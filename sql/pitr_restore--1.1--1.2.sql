@@ -89,7 +89,8 @@ BEGIN
 	  FROM pitr_restore.archive a WHERE a.archive_id = arch;
 	IF sz IS NULL THEN
 		RETURN QUERY SELECT 'critical'::text, 'no_wal'::text,
-			format('The archive "%s" holds no readable PostgreSQL 15 WAL segment.', dir);
+			format('The archive "%s" holds no readable PostgreSQL %s WAL segment.', dir,
+				   current_setting('server_version_num')::integer / 10000);
 		RETURN;
 	END IF;
 

@@ -31,7 +31,7 @@ typedef struct PitrStore
 	int			archive_id;
 	uint64		sysid;			/* 0 until settled */
 	int			segsize;		/* 0 until settled */
-	bool		has_link;		/* archive_file has first_prev, last_lsn */
+	bool		has_link;		/* archive_file has first_prev, last_lsn: the 1.2 schema */
 } PitrStore;
 
 /* What the index already holds of a file. */

@@ -602,8 +602,13 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 						  sum.error);
 	}
 	insert_row(st, f, status, detail, &s->head, &sum);
-	/* A sidecar's summary knows no relations: table_history reads it all. */
-	pitr_store_segment_relations(st->store.archive_id, f->name, sum.rels);
+	/*
+	 * A sidecar's summary knows no relations: table_history reads it all.
+	 * The relations table came with the link columns (1.2): a 1.1 schema
+	 * not yet updated has neither.
+	 */
+	if (st->store.has_link)
+		pitr_store_segment_relations(st->store.archive_id, f->name, sum.rels);
 	foreach(lc, sum.events)
 		pitr_store_insert_event(&st->store, f, lfirst(lc));
 
