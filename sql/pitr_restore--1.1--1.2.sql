@@ -250,20 +250,8 @@ SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE EXECUTE ON FUNCTION pitr_restore.timelines(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pitr_restore.timelines(text) TO pg_read_server_files;
 
-ALTER FUNCTION pitr_restore.backups(text) RENAME TO _backups_body;
-REVOKE ALL ON FUNCTION pitr_restore._backups_body(text) FROM PUBLIC, pg_read_server_files;
-CREATE FUNCTION pitr_restore.backups(archive_dir text DEFAULT NULL)
-RETURNS TABLE (label text, location text, format text, timeline integer,
-			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
-			   stop_time timestamptz, pg_version integer,
-			   system_identifier numeric, bytes bigint,
-			   checkpoint_lsn pg_lsn, backup_history_file text,
-			   has_manifest boolean, problem text, wal_carried text[])
-AS 'MODULE_PATHNAME', 'pitr_entry_read'
-LANGUAGE C VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pitr_restore, pg_temp;
-REVOKE EXECUTE ON FUNCTION pitr_restore.backups(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pitr_restore.backups(text) TO pg_read_server_files;
+-- backups(): its entry point and body are made with the chain columns
+-- (incremental backups, below).
 
 ALTER FUNCTION pitr_restore.restore_points(text) RENAME TO _restore_points_body;
 REVOKE ALL ON FUNCTION pitr_restore._restore_points_body(text) FROM PUBLIC, pg_read_server_files;
@@ -397,46 +385,7 @@ LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE ALL ON FUNCTION pitr_restore._repository_backup_dir(text) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION pitr_restore._backups_body(archive_dir text DEFAULT NULL)
-RETURNS TABLE (label text, location text, format text, timeline integer,
-			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
-			   stop_time timestamptz, pg_version integer,
-			   system_identifier numeric, bytes bigint,
-			   checkpoint_lsn pg_lsn, backup_history_file text,
-			   has_manifest boolean, problem text, wal_carried text[])
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pitr_restore, pg_temp
-AS $$
-	-- Index first, in a statement of its own: the query below must see it.
-	SELECT pitr_restore.indexed_archive(archive_dir);
-	WITH a AS (SELECT ar.*, pitr_restore._repository_backup_dir(ar.directory) AS repo_backups
-				 FROM pitr_restore.archive ar
-				WHERE ar.archive_id = pitr_restore.indexed_archive(archive_dir)),
-	h AS (SELECT b.* FROM a JOIN pitr_restore.backup_history b USING (archive_id)),
-	d AS (SELECT b.* FROM pitr_restore.base_backup b, a
-		   WHERE (b.repository IS NULL
-				  AND (b.system_identifier IS NULL OR a.system_identifier IS NULL
-					   OR b.system_identifier = a.system_identifier))
-			  OR b.repository = a.directory
-			  -- the same local pgBackRest repository named in the other form
-			  OR (b.repository IS NOT NULL AND a.repo_backups IS NOT NULL
-				  AND left(b.location, length(a.repo_backups) + 1)
-					  = a.repo_backups || '/'))
-	SELECT coalesce(d.label, h.label), d.location, d.format,
-		   coalesce(d.start_timeline, h.start_timeline),
-		   coalesce(d.start_lsn, h.start_lsn),
-		   coalesce(d.stop_lsn, h.stop_lsn),
-		   coalesce(h.start_time, d.start_time),
-		   coalesce(h.stop_time, d.stop_time),
-		   d.pg_version, coalesce(d.system_identifier, a.system_identifier),
-		   d.bytes, coalesce(d.checkpoint_lsn, h.checkpoint_lsn),
-		   h.file_name, coalesce(d.has_manifest, false), d.problem,
-		   d.wal_carried
-	  FROM d FULL JOIN h
-		ON d.start_lsn = h.start_lsn AND d.start_timeline = h.start_timeline
-	  CROSS JOIN a
-	 ORDER BY coalesce(d.start_lsn, h.start_lsn), d.location
-$$;
+-- _backups_body (incremental backups, below) carries this rule.
 -- display: one display rule for names from the archive (util/display.c).
 -- Control characters are written as escapes (\n, \x1b ...) and bytes
 -- invalid in the database encoding as \xNN in every text for people:
@@ -504,9 +453,9 @@ ALTER TABLE pitr_restore.base_backup
 
 -- backups() gains those columns (at the end, so existing ones keep their
 -- place); a missing link is also named by the archive's backup history
--- file, when it has one.  Entry point and body are made anew together.
+-- file, when it has one.  As every reader: an entry point over a body run
+-- as the extension's owner (util/privilege.c).
 DROP FUNCTION pitr_restore.backups(text);
-DROP FUNCTION pitr_restore._backups_body(text);
 CREATE FUNCTION pitr_restore._backups_body(archive_dir text DEFAULT NULL)
 RETURNS TABLE (label text, location text, format text, timeline integer,
 			   start_lsn pg_lsn, stop_lsn pg_lsn, start_time timestamptz,
