@@ -721,11 +721,17 @@ backup_signature(const char *path)
 		char	   *fpath = psprintf("%s/%s", path, (char *) lfirst(lc));
 		struct stat stb;
 
-		/* lstat: never follows what the backup holds, never opens it */
+		/*
+		 * lstat: never follows what the backup holds, never opens it.  The
+		 * times to the nanosecond (and the ctime): a file removed within the
+		 * second the backup was written still changes the fingerprint.
+		 */
 		if (lstat(fpath, &stb) == 0)
-			appendStringInfo(&s, "%s:%o:%lld:%lld;", (char *) lfirst(lc),
+			appendStringInfo(&s, "%s:%o:%lld:%lld.%09ld:%lld.%09ld;", (char *) lfirst(lc),
 							 (unsigned) (stb.st_mode & S_IFMT),
-							 (long long) stb.st_size, (long long) stb.st_mtime);
+							 (long long) stb.st_size,
+							 (long long) stb.st_mtim.tv_sec, (long) stb.st_mtim.tv_nsec,
+							 (long long) stb.st_ctim.tv_sec, (long) stb.st_ctim.tv_nsec);
 	}
 	return s.data;
 }
