@@ -5,6 +5,7 @@
 # against check_archive() or a real recovery.
 use strict;
 use warnings;
+use File::Basename;
 use File::Copy;
 use POSIX ();
 use PostgreSQL::Test::Cluster;
@@ -321,5 +322,48 @@ SKIP:
 		"a clone's segment under a kept sidecar: a time target in it is not certified ($ans)");
 }
 $c2->stop('fast');
+
+# ---------------------------------------------------------------------
+# Recovery reads WAL ahead of its stop (recovery_prefetch) and stops with
+# FATAL on a plain archived segment of the wrong size, even past the stop:
+# a stop whose segment ends with a switch, the next segment truncated.
+# ---------------------------------------------------------------------
+workload($node, 'ra', 5);
+my $xid_ra = xid_of($node, 'ra5');
+$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
+workload($node, 'rb', 5);
+my $ahead = $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+wait_archived($node);
+my $ok = resolve($node, "target_xid => '$xid_ra'");
+is($ok->{reachable}, 't', 'read-ahead: the target before the switch is reachable')
+  or diag($ok->{reason});
+copy("$archive/$ahead", "$archive/../ahead.save") or die;
+truncate("$archive/$ahead", 100000) or die;
+$r = resolve($node, "target_xid => '$xid_ra'");
+is($r->{reachable}, 'f',
+	'read-ahead: a truncated plain segment just past the stop makes the target unreachable');
+like($r->{reason}, qr/reads WAL ahead.*\Q$ahead\E/, 'and the reason names that segment');
+{
+	# What recovery does with it: where it reads that far ahead, FATAL.
+	my $n = PostgreSQL::Test::Cluster->new('readahead');
+	$n->init_from_backup($node, basename($ok->{location}));
+	$n->append_conf('postgresql.auto.conf', $ok->{conf});
+	$n->append_conf('postgresql.conf', "archive_mode = off\n");
+	$n->set_recovery_mode;
+	if (!$n->start(fail_ok => 1))
+	{
+		like(slurp_file($n->logfile), qr/has wrong size/,
+			'a real recovery from the former answer dies on the truncated segment');
+	}
+	else
+	{
+		note('this server did not read that far ahead: the verdict is only cautious here');
+		$n->stop('immediate');
+	}
+}
+copy("$archive/../ahead.save", "$archive/$ahead") or die;
+$r = resolve($node, "target_xid => '$xid_ra'");
+is($r->{reachable}, 't', 'read-ahead: the segment put back, the target is reachable again')
+  or diag($r->{reason});
 
 done_testing();
