@@ -83,17 +83,45 @@ first_int(void)
 }
 
 /*
- * Does archive_file have the chain columns (1.2)?  The library may run
- * against an older schema until ALTER EXTENSION ... UPDATE.
+ * Does an index table have this column?  The library may run against the
+ * schema of an older version until ALTER EXTENSION ... UPDATE.
  */
+static bool
+has_column(const char *table, const char *column)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+
+	v[0] = CStringGetTextDatum(table);
+	v[1] = CStringGetTextDatum(column);
+	pitr_spi_check(SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_attribute "
+										 "WHERE attrelid OPERATOR(pg_catalog.=) "
+										 "pg_catalog.to_regclass('pitr_restore.' OPERATOR(pg_catalog.||) $1) "
+										 "AND attname OPERATOR(pg_catalog.=) $2 AND NOT attisdropped",
+										 2, types, v, NULL, true, 1),
+				   SPI_OK_SELECT, "reading an index table's columns");
+	return SPI_processed == 1;
+}
+
+/* Does archive_file have the link columns (1.2)? */
 bool
 pitr_store_has_link_columns(void)
 {
-	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
-							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.archive_file'::pg_catalog.regclass "
-							   "AND attname OPERATOR(pg_catalog.=) 'last_lsn' AND NOT attisdropped",
-							   true, 1), SPI_OK_SELECT, "reading archive_file's columns");
-	return SPI_processed == 1;
+	return has_column("archive_file", "last_lsn");
+}
+
+/* Does base_backup have the repository column (1.1)? */
+static bool
+has_repository_column(void)
+{
+	return has_column("base_backup", "repository");
+}
+
+/* Does base_backup have the incremental-chain columns (1.2)? */
+static bool
+has_chain_columns(void)
+{
+	return has_column("base_backup", "chain");
 }
 
 bool
@@ -609,21 +637,6 @@ pitr_store_finish_scan(PitrStore *store, const char *dir_mtime)
 				   SPI_OK_UPDATE, "recording the scan");
 }
 
-/*
- * Does base_backup have the repository column (1.1)?  A 1.0 schema, still
- * used by this library until ALTER EXTENSION ... UPDATE, has none.
- */
-static bool
-has_repository_column(void)
-{
-	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
-							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.base_backup'::pg_catalog.regclass "
-							   "AND attname OPERATOR(pg_catalog.=) 'repository' AND NOT attisdropped",
-							   true, 1), SPI_OK_SELECT, "reading base_backup's columns");
-	return SPI_processed == 1;
-}
-
-static bool has_chain_columns(void);
 
 List *
 pitr_store_backup_signatures(void)
@@ -665,20 +678,6 @@ carried_datum(List *names)
 		elems[i++] = text_datum(lfirst(lc));
 	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false,
 										   TYPALIGN_INT));
-}
-
-/*
- * Does base_backup have the incremental-chain columns (1.2)?  A 1.1
- * schema, used by this library until ALTER EXTENSION ... UPDATE, has none.
- */
-static bool
-has_chain_columns(void)
-{
-	pitr_spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_attribute "
-							   "WHERE attrelid OPERATOR(pg_catalog.=) 'pitr_restore.base_backup'::pg_catalog.regclass "
-							   "AND attname OPERATOR(pg_catalog.=) 'chain' AND NOT attisdropped",
-							   true, 1), SPI_OK_SELECT, "reading base_backup's columns");
-	return SPI_processed == 1;
 }
 
 /*

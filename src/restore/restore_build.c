@@ -571,6 +571,42 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 }
 
 /*
+ * The building directory takes the target's name, durably: unstamped,
+ * synced, renamed (never over a target created meanwhile), the parent
+ * synced; from then on it is no longer removed on error.
+ */
+static void
+publish_building_dir(RestoreState *st, const char *target, const char *parent)
+{
+	restore_unstamp(st->tmpdir);
+	fsync_tree(st->tmpdir);
+	if (renameat2(AT_FDCWD, st->tmpdir, AT_FDCWD, target,
+				  RENAME_NOREPLACE) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not rename \"%s\" to \"%s\": %m",
+						st->tmpdir, target)));
+	building_dir[0] = '\0';
+	fsync_fname(parent, true);
+}
+
+/* The row every builder returns: files and bytes written. */
+static Datum
+files_bytes_row(FunctionCallInfo fcinfo, const RestoreState *st)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(st->files);
+	values[1] = Int64GetDatum(st->bytes);
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+											 values, nulls));
+}
+
+/*
  * materialise_backup() for a pgBackRest backup: as for the others, but the
  * files come from "pgbackrest restore" (which checks them against its own
  * manifest) rather than from a copy checked against backup_manifest.
@@ -583,9 +619,6 @@ materialise_with_pgbackrest(FunctionCallInfo fcinfo, const char *recovery_conf,
 	char	   *target;
 	char	   *parent;
 	RestoreState st;
-	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
 
 	pitr_check_program_privilege("restore a pgBackRest backup");
 	/* a local repository's backup by its real path; else as listed */
@@ -609,26 +642,11 @@ materialise_with_pgbackrest(FunctionCallInfo fcinfo, const char *recovery_conf,
 		restore_with_pgbackrest(&st, location);
 		write_recovery_files(&st, recovery_conf, marker);
 
-		restore_unstamp(st.tmpdir);
-		fsync_tree(st.tmpdir);
-		/* RENAME_NOREPLACE: a target created meanwhile is never replaced */
-		if (renameat2(AT_FDCWD, st.tmpdir, AT_FDCWD, target,
-					  RENAME_NOREPLACE) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not rename \"%s\" to \"%s\": %m",
-							st.tmpdir, target)));
-		building_dir[0] = '\0';
-		fsync_fname(parent, true);
+		publish_building_dir(&st, target, parent);
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	values[0] = Int64GetDatum(st.files);
-	values[1] = Int64GetDatum(st.bytes);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	return files_bytes_row(fcinfo, &st);
 }
 
 /*
@@ -643,9 +661,6 @@ materialise_chain(FunctionCallInfo fcinfo, const char *location,
 {
 	List	   *chain;
 	RestoreState st;
-	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
 
 	restore_check_combine_privilege();
 	chain = restore_chain_of(location);
@@ -666,26 +681,11 @@ materialise_chain(FunctionCallInfo fcinfo, const char *location,
 		restore_check_all_written(&st);
 		write_recovery_files(&st, recovery_conf, marker);
 
-		restore_unstamp(st.tmpdir);
-		fsync_tree(st.tmpdir);
-		/* RENAME_NOREPLACE: a target created meanwhile is never replaced */
-		if (renameat2(AT_FDCWD, st.tmpdir, AT_FDCWD, target,
-					  RENAME_NOREPLACE) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not rename \"%s\" to \"%s\": %m",
-							st.tmpdir, target)));
-		building_dir[0] = '\0';
-		fsync_fname(parent, true);
+		publish_building_dir(&st, target, parent);
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	values[0] = Int64GetDatum(st.files);
-	values[1] = Int64GetDatum(st.bytes);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	return files_bytes_row(fcinfo, &st);
 }
 
 /*
@@ -704,9 +704,6 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 	char	   *parent;
 	List	   *files;
 	RestoreState st;
-	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
 
 	pitr_check_restore_privilege();
 
@@ -769,24 +766,9 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 		restore_check_all_written(&st);
 		write_recovery_files(&st, recovery_conf, marker);
 
-		restore_unstamp(st.tmpdir);
-		fsync_tree(st.tmpdir);
-		/* RENAME_NOREPLACE: a target created meanwhile is never replaced */
-		if (renameat2(AT_FDCWD, st.tmpdir, AT_FDCWD, target,
-					  RENAME_NOREPLACE) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not rename \"%s\" to \"%s\": %m",
-							st.tmpdir, target)));
-		building_dir[0] = '\0';
-		fsync_fname(parent, true);
+		publish_building_dir(&st, target, parent);
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	values[0] = Int64GetDatum(st.files);
-	values[1] = Int64GetDatum(st.bytes);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	return files_bytes_row(fcinfo, &st);
 }
