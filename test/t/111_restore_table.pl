@@ -63,8 +63,10 @@ sub nothing_left
 	my @left = grep { !/^\.\.?$/ } readdir $d;
 	closedir $d;
 	is(join(',', @left), '', "$what: no side server directory left");
+	# This test's own side servers: their postmaster runs with -D under
+	# $side_dir (other runs on the machine may have side servers of theirs).
 	my $ps = `ps -eo args`;
-	unlike($ps, qr/pitr_restore side server/, "$what: no side server process left");
+	unlike($ps, qr/\Q$side_dir\E/, "$what: no side server process left");
 }
 
 my ($ret, $out, $err) = $primary->psql('postgres', qq{
