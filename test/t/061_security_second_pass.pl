@@ -8,7 +8,8 @@
 # 2. A restore point name pgBackRest would write unescaped never reaches it:
 #    tool_command targets the point by LSN, and running it for real gives a
 #    cluster with no injected setting that stops at the point.
-# 3. A cleanup hook's secret comes from the server's configuration: a
+# 3. (in 062_hook_secrets.pl, which needs no pgBackRest) A cleanup hook's
+#    secret comes from the server's configuration: a
 #    set_config before run_cleanup does not choose the password.
 # 4. Control characters in names are escaped in why, check_archive and the
 #    chart, and the SVG stays well-formed XML; a name made in a SQL_ASCII
@@ -284,37 +285,7 @@ my $ctl = qr/[\x00-\x08\x0b-\x1f\x7f]/;
 	$n->stop;
 }
 
-# ---- 3. secrets from the server's configuration ------------------------
-
-$node->append_conf('postgresql.conf',
-	"app.admin_verifier = 'md5cafecafecafecafecafecafecafecafe'\n");
-$node->reload;
-sql(q{
-CREATE ROLE adm NOLOGIN;
-CREATE ROLE writer LOGIN IN ROLE pg_write_server_files;
-SELECT pitr_restore.add_cleanup_hook('adm', 'reset_admin',
-	'{"role": "adm", "password_setting": "app.admin_verifier"}');
-});
-$node->poll_query_until('postgres',
-	"SELECT current_setting('app.admin_verifier', true) = 'md5cafecafecafecafecafecafecafecafe'")
-  or die 'the configured verifier did not arrive';
-($out, $err) = as_role('writer', q{
-SELECT set_config('app.admin_verifier', 'md5' || md5('attacker' || 'adm'), false) IS NOT NULL;
-SELECT status FROM pitr_restore.run_cleanup();});
-is($out, "t\nok", 'run_cleanup as a pg_write_server_files member after set_config');
-is(sql(q{SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'adm'}),
-	't|md5cafecafecafecafecafecafecafecafe',
-	'the password is the one the server\'s configuration holds, not the session\'s');
-# A role setting hides the configured value in the role's sessions: the
-# hook then fails rather than use it.
-sql(q{ALTER ROLE writer SET app.admin_verifier = 'md5deaddeaddeaddeaddeaddeaddeaddead'});
-($ret, $out, $err) = $node->psql('postgres', 'SELECT status, detail FROM pitr_restore.run_cleanup()',
-	connstr => $node->connstr('postgres') . ' user=writer');
-like($out, qr/^failed\|setting "app.admin_verifier" is not taken from the server's configuration/,
-	'a role setting is never used: the hook fails');
-like($out, qr/Set it in postgresql.conf|never used by a cleanup hook/, 'and says so');
-is(sql(q{SELECT rolpassword FROM pg_authid WHERE rolname = 'adm'}),
-	'md5cafecafecafecafecafecafecafecafe', 'and the password is unchanged');
+# ---- 3. secrets from the server's configuration: test/t/062 (every version)
 
 # ---- 5. repositories protected like archives ---------------------------
 
