@@ -129,4 +129,8 @@ extern void pitr_store_replace_repo_backups(const char *archive,
 extern void pitr_store_counts(const char *dir, Datum *restore_points,
 							  Datum *timelines, Datum *backups);
 
+/* An indexed archive's directory, system identifier and segment size. */
+extern void pitr_store_load_archive(int archive_id, char **dir, uint64 *sysid,
+									int *segsize);
+
 #endif							/* PITR_INDEX_STORE_H */

@@ -44,6 +44,7 @@
 #include "utils/xid8.h"
 
 #include "archive_files.h"
+#include "index/index_store.h"
 #include "index/segment_relations.h"
 #include "pitr_restore.h"
 #include "relscan.h"
@@ -406,35 +407,6 @@ load_segments(History *h, int archive_id, ArrayType *tlis, ArrayType *begins,
 	}
 }
 
-/* The archive's directory, system identifier and segment size. */
-static void
-load_archive(int archive_id, char **dir, uint64 *sysid, int *segsize)
-{
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-	bool		null;
-	char	   *sysid_text;
-
-	v[0] = Int32GetDatum(archive_id);
-	if (SPI_execute_with_args("SELECT directory, system_identifier::text, segment_size "
-							  "FROM pitr_restore.archive "
-							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
-							  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("archive %d is not indexed", archive_id)));
-	*dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	sysid_text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	*segsize = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 3, &null));
-	if (null || sysid_text == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("archive \"%s\" holds no readable WAL segment", *dir)));
-	*sysid = strtou64(sysid_text, NULL, 10);
-}
-
 static void
 setup_source(History *h, const char *dir)
 {
@@ -546,7 +518,7 @@ pitr_history_walk(PG_FUNCTION_ARGS)
 	h.outdesc = rsinfo->setDesc;
 
 	SPI_connect();
-	load_archive(archive_id, &dir, &sysid, &h.segsize);
+	pitr_store_load_archive(archive_id, &dir, &sysid, &h.segsize);
 	load_segments(&h, archive_id, PG_GETARG_ARRAYTYPE_P(1),
 				  PG_GETARG_ARRAYTYPE_P(2), PG_GETARG_ARRAYTYPE_P(3));
 	setup_sets(&h, PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4));

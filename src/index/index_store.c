@@ -834,3 +834,36 @@ pitr_store_counts(const char *dir, Datum *restore_points, Datum *timelines,
 	*timelines = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	*backups = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 }
+
+/*
+ * An indexed archive's directory, system identifier and segment size, as
+ * the WAL readers need them; ERROR if it is not indexed or holds no
+ * readable segment (then it has neither).
+ */
+void
+pitr_store_load_archive(int archive_id, char **dir, uint64 *sysid, int *segsize)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	bool		isnull;
+	char	   *sysid_text;
+
+	v[0] = Int32GetDatum(archive_id);
+	if (SPI_execute_with_args("SELECT directory, system_identifier::text, segment_size "
+							  "FROM pitr_restore.archive "
+							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
+							  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("archive %d is not indexed", archive_id)));
+	*dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	sysid_text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	*segsize = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 3, &isnull));
+	if (isnull || sysid_text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("archive \"%s\" holds no readable WAL segment", *dir)));
+	*sysid = strtou64(sysid_text, NULL, 10);
+}

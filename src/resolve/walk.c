@@ -33,6 +33,7 @@
 
 #include "archive_files.h"
 #include "compat/pg_compat.h"
+#include "index/index_store.h"
 #include "util/privilege.h"
 #include "resolve/walk.h"
 #include "segment_source.h"
@@ -363,11 +364,8 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 	PathSource *ps;
 	MemoryContext oldcxt;
 	HASHCTL		ctl;
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-	bool		isnull;
 	char	   *dir;
-	char	   *sysid_text;
+	uint64		sysid;
 	int			segsize;
 
 	if (cached_valid && cached_lxid == pitr_my_lxid() &&
@@ -388,24 +386,7 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 			return cached_ps;
 	}
 
-	v[0] = Int32GetDatum(archive_id);
-	if (SPI_execute_with_args("SELECT directory, system_identifier::text, segment_size "
-							  "FROM pitr_restore.archive "
-							  "WHERE archive_id OPERATOR(pg_catalog.=) $1",
-							  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("archive %d is not indexed", archive_id)));
-	dir = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	sysid_text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	segsize = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 3, &isnull));
-	/* An archive without a readable segment has neither. */
-	if (isnull || sysid_text == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("archive \"%s\" holds no readable WAL segment", dir)));
+	pitr_store_load_archive(archive_id, &dir, &sysid, &segsize);
 
 	/* Replace the cached source; the old one goes with its context. */
 	if (cached_valid && cached_lxid == pitr_my_lxid())
@@ -425,7 +406,7 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 	ps->archive_id = archive_id;
 	ps->segsize = segsize;
 	ps->dir = pstrdup(dir);
-	ps->sysid = strtou64(sysid_text, NULL, 10);
+	ps->sysid = sysid;
 	ps->npath = ntli;
 	ps->tli = palloc(sizeof(TimeLineID) * ntli);
 	ps->beginseg = palloc(sizeof(XLogSegNo) * ntli);
