@@ -604,11 +604,16 @@ my $log_offset = -s $node->logfile;
 my $n_rec = 0;
 my $n_saved = 0;
 
+# A crash the server logged since the last call.  Only the new part of the
+# log is read: with every statement logged it grows by each mutant's.
 sub server_crashed
 {
-	my $log = slurp_bin($node->logfile);
-	my $new = substr($log, $log_offset);
-	$log_offset = length($log);
+	open(my $fh, '<:raw', $node->logfile) or die $node->logfile . ": $!";
+	seek($fh, $log_offset, 0) or die "seek: $!";
+	local $/;
+	my $new = <$fh> // '';
+	close $fh;
+	$log_offset += length($new);
 	return $new =~ /(terminated by signal[^\n]*)/ ? $1 : undef;
 }
 
