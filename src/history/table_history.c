@@ -46,10 +46,10 @@
 #include "archive_files.h"
 #include "index/index_store.h"
 #include "index/segment_relations.h"
-#include "pitr_restore.h"
 #include "relscan.h"
 #include "segment_source.h"
 #include "source/archive_source.h"
+#include "util/privilege.h"
 #include "walscan.h"
 
 PG_FUNCTION_INFO_V1(pitr_history_walk);

@@ -333,25 +333,6 @@ stop_visit(XLogReaderState *r, void *arg)
 	return true;
 }
 
-static PitrStopKind
-parse_kind(const char *kind)
-{
-	if (strcmp(kind, "none") == 0)
-		return PITR_STOP_NONE;
-	if (strcmp(kind, "time") == 0)
-		return PITR_STOP_TIME;
-	if (strcmp(kind, "lsn") == 0)
-		return PITR_STOP_LSN;
-	if (strcmp(kind, "xid") == 0)
-		return PITR_STOP_XID;
-	if (strcmp(kind, "name") == 0)
-		return PITR_STOP_NAME;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown stop kind \"%s\"", kind)));
-	return PITR_STOP_NONE;
-}
-
 /*
  * The path source for this call: the cached one when it serves the same
  * archive and path and nothing was written since it was made, else a new
@@ -518,142 +499,18 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 	SPI_finish();
 }
 
-/* walk_to_stop's arguments and columns, in order. */
-enum
-{
-	WARG_ARCH,
-	WARG_PATH_TLI,
-	WARG_PATH_BEGIN,
-	WARG_START_LSN,
-	WARG_KIND,
-	WARG_TARGET_TIME,
-	WARG_TARGET_LSN,
-	WARG_TARGET_XID,
-	WARG_TARGET_NAME,
-	WARG_INCLUSIVE,
-	WARG_LIMIT_LSN,
-	WALK_NARGS
-};
-
-enum
-{
-	WCOL_FOUND,
-	WCOL_STOP_LSN,
-	WCOL_STOP_END_LSN,
-	WCOL_STOP_BEFORE,
-	WCOL_LAST_XID,
-	WCOL_LAST_TIME,
-	WCOL_LAST_COMMIT,
-	WCOL_LAST_LSN,
-	WCOL_NEXT_XID,
-	WCOL_NEXT_TIME,
-	WCOL_NEXT_COMMIT,
-	WCOL_NEXT_LSN,
-	WCOL_WALK_END,
-	WCOL_PROBLEM,
-	WCOL_RECORDS,
-	WALK_NCOLS
-};
-
 /*
- * walk_to_stop(archive_id, path_tli int[], path_begin pg_lsn[], start_lsn,
- *				kind, target_time, target_lsn, target_xid, target_name,
- *				inclusive, limit_lsn): pitr_walk_path from SQL, for tests
- *				and diagnosis (granted to nobody).
+ * walk_to_stop: the released 1.1 script declares it and 1.3 drops it.  Its
+ * symbol stays only because CREATE EXTENSION runs the 1.1 script, whose
+ * CREATE FUNCTION looks the symbol up; the walk is asked through
+ * pitr_walk_path alone.
  */
 Datum
 pitr_walk_to_stop(PG_FUNCTION_ARGS)
 {
-	PitrStopQuery q;
-	PitrWalkOutcome o;
-	ArrayType  *tli_arr;
-	ArrayType  *begin_arr;
-	Datum	   *tli_d;
-	Datum	   *begin_d;
-	int			ntli;
-	int			nbegin;
-	TimeLineID *tlis;
-	XLogRecPtr *begins;
-	TupleDesc	tupdesc;
-	Datum		values[WALK_NCOLS];
-	bool		nulls[WALK_NCOLS];
-
-	pitr_check_read_privilege();
-	if (PG_ARGISNULL(WARG_ARCH) || PG_ARGISNULL(WARG_PATH_TLI) ||
-		PG_ARGISNULL(WARG_PATH_BEGIN) || PG_ARGISNULL(WARG_START_LSN) ||
-		PG_ARGISNULL(WARG_KIND))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("archive, path, start and kind must not be null")));
-	if (PG_NARGS() != WALK_NARGS)
-		elog(ERROR, "walk_to_stop takes %d arguments, got %d", WALK_NARGS, PG_NARGS());
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != WALK_NCOLS)
-		elog(ERROR, "walk_to_stop returns %d columns, expected %d",
-			 tupdesc->natts, WALK_NCOLS);
-
-	memset(&q, 0, sizeof(q));
-	tli_arr = PG_GETARG_ARRAYTYPE_P(WARG_PATH_TLI);
-	begin_arr = PG_GETARG_ARRAYTYPE_P(WARG_PATH_BEGIN);
-	q.kind = parse_kind(text_to_cstring(PG_GETARG_TEXT_PP(WARG_KIND)));
-	if (!PG_ARGISNULL(WARG_TARGET_TIME))
-		q.target_time = PG_GETARG_TIMESTAMPTZ(WARG_TARGET_TIME);
-	if (!PG_ARGISNULL(WARG_TARGET_LSN))
-		q.target_lsn = PG_GETARG_LSN(WARG_TARGET_LSN);
-	if (!PG_ARGISNULL(WARG_TARGET_XID))
-		q.target_xid = (TransactionId) PG_GETARG_INT64(WARG_TARGET_XID);
-	q.target_name = PG_ARGISNULL(WARG_TARGET_NAME) ? "" :
-		text_to_cstring(PG_GETARG_TEXT_PP(WARG_TARGET_NAME));
-	q.inclusive = PG_ARGISNULL(WARG_INCLUSIVE) ? true :
-		PG_GETARG_BOOL(WARG_INCLUSIVE);
-	q.limit_lsn = PG_ARGISNULL(WARG_LIMIT_LSN) ? InvalidXLogRecPtr :
-		PG_GETARG_LSN(WARG_LIMIT_LSN);
-
-	deconstruct_array(tli_arr, INT4OID, 4, true, TYPALIGN_INT, &tli_d, NULL, &ntli);
-	deconstruct_array(begin_arr, LSNOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &begin_d, NULL, &nbegin);
-	if (ntli == 0 || ntli != nbegin)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeline path and its begin points must have the same, non-zero length")));
-	tlis = palloc(sizeof(TimeLineID) * ntli);
-	begins = palloc(sizeof(XLogRecPtr) * ntli);
-	for (int i = 0; i < ntli; i++)
-	{
-		tlis[i] = DatumGetInt32(tli_d[i]);
-		begins[i] = DatumGetLSN(begin_d[i]);
-	}
-
-	pitr_walk_path(PG_GETARG_INT32(WARG_ARCH), ntli, tlis, begins,
-				   PG_GETARG_LSN(WARG_START_LSN),
-				   &q, &o);
-
-	memset(nulls, 0, sizeof(nulls));
-	values[WCOL_FOUND] = BoolGetDatum(o.found);
-	values[WCOL_STOP_LSN] = LSNGetDatum(o.stop_lsn);
-	nulls[WCOL_STOP_LSN] = !o.found;
-	values[WCOL_STOP_END_LSN] = LSNGetDatum(o.stop_end);
-	nulls[WCOL_STOP_END_LSN] = !o.found;
-	values[WCOL_STOP_BEFORE] = BoolGetDatum(o.stop_before);
-	nulls[WCOL_STOP_BEFORE] = !o.found;
-	values[WCOL_LAST_XID] = Int64GetDatum((int64) o.last.xid);
-	values[WCOL_LAST_TIME] = TimestampTzGetDatum(o.last.time);
-	values[WCOL_LAST_COMMIT] = BoolGetDatum(o.last.commit);
-	values[WCOL_LAST_LSN] = LSNGetDatum(o.last.lsn);
-	nulls[WCOL_LAST_XID] = nulls[WCOL_LAST_TIME] = nulls[WCOL_LAST_COMMIT] = nulls[WCOL_LAST_LSN] = !o.last.valid;
-	values[WCOL_NEXT_XID] = Int64GetDatum((int64) o.next.xid);
-	values[WCOL_NEXT_TIME] = TimestampTzGetDatum(o.next.time);
-	values[WCOL_NEXT_COMMIT] = BoolGetDatum(o.next.commit);
-	values[WCOL_NEXT_LSN] = LSNGetDatum(o.next.lsn);
-	nulls[WCOL_NEXT_XID] = nulls[WCOL_NEXT_TIME] = nulls[WCOL_NEXT_COMMIT] = nulls[WCOL_NEXT_LSN] = !o.next.valid;
-	values[WCOL_WALK_END] = LSNGetDatum(o.walk_end);
-	nulls[WCOL_WALK_END] = XLogRecPtrIsInvalid(o.walk_end);
-	if (o.problem)
-		values[WCOL_PROBLEM] = CStringGetTextDatum(o.problem);
-	nulls[WCOL_PROBLEM] = (o.problem == NULL);
-	values[WCOL_RECORDS] = Int64GetDatum(o.records);
-
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("function walk_to_stop is no longer provided"),
+			 errhint("Update the extension: ALTER EXTENSION pitr_restore UPDATE.")));
+	PG_RETURN_NULL();
 }
