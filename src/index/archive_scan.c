@@ -58,6 +58,7 @@
 #include "source/archive_source.h"
 #include "util/gucs.h"
 #include "walscan.h"
+#include "util/dir_reader.h"
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);
 PG_FUNCTION_INFO_V1(pitr_archive_path);
@@ -688,35 +689,20 @@ fetched_copy(HTAB *h, PitrArchiveFile *f)
 	return e ? e->file : f;
 }
 
-/* Cheap fingerprint of a backup directory: its top-level names, sizes, times. */
-static int
-name_cmp(const ListCell *a, const ListCell *b)
-{
-	return strcmp(lfirst(a), lfirst(b));
-}
-
+/*
+ * Cheap fingerprint of a backup directory: its top-level names, sizes,
+ * times; "" when it cannot be read.
+ */
 static char *
 backup_signature(const char *path)
 {
 	StringInfoData s;
-	DIR		   *d;
-	struct dirent *de;
-	List	   *names = NIL;
+	char	   *err;
 	ListCell   *lc;
 
 	initStringInfo(&s);
-	d = AllocateDir(path);
-	if (d == NULL)
-		return pstrdup("");
-	while ((de = ReadDir(d, path)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (de->d_name[0] != '.')
-			names = lappend(names, pstrdup(de->d_name));
-	}
-	FreeDir(d);
-	list_sort(names, name_cmp);
-	foreach(lc, names)
+	foreach(lc, pitr_read_dir(path, NULL, PITR_DIR_SKIP_HIDDEN | PITR_DIR_SORTED,
+							  &err))
 	{
 		char	   *fpath = psprintf("%s/%s", path, (char *) lfirst(lc));
 		struct stat stb;
@@ -743,8 +729,6 @@ backup_signature(const char *path)
 static void
 refresh_backup_dir(void)
 {
-	DIR		   *d;
-	struct dirent *de;
 	List	   *sigs = NIL;
 	List	   *stored;
 	bool		changed = false;
@@ -756,25 +740,16 @@ refresh_backup_dir(void)
 	dir = pstrdup(pitr_backup_dir);
 	canonicalize_path(dir);
 
-	d = AllocateDir(dir);
-	if (d == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open base backup directory \"%s\": %m", dir)));
-	while ((de = ReadDir(d, dir)) != NULL)
+	foreach(lc, pitr_read_dir(dir, "base backup directory",
+							  PITR_DIR_SKIP_HIDDEN, NULL))
 	{
-		char	   *path;
+		char	   *path = psprintf("%s/%s", dir, (char *) lfirst(lc));
 		struct stat stb;
 
-		CHECK_FOR_INTERRUPTS();
-		if (de->d_name[0] == '.')
-			continue;
-		path = psprintf("%s/%s", dir, de->d_name);
 		if (stat(path, &stb) != 0 || !S_ISDIR(stb.st_mode))
 			continue;
 		sigs = lappend(sigs, list_make2(path, backup_signature(path)));
 	}
-	FreeDir(d);
 
 	/* Anything added, changed or gone? */
 	stored = pitr_store_backup_signatures();
@@ -1100,110 +1075,212 @@ successor_of_changed(ArchiveScan *st, HTAB *relink, PitrArchiveFile *f)
 	return hash_search(relink, &segno, HASH_FIND, NULL) != NULL;
 }
 
-/* Scan, the archive's lock being held.  dir is canonical. */
-static void
-scan_locked(ArchiveScan *st, PitrScanResult *res)
+/* What one scan does with the archive's files (scan_locked). */
+typedef struct ScanPlan
 {
-	const char *dir = st->store.dir;
-	List	   *files;
-	ListCell   *lc;
-	HASH_SEQ_STATUS hs;
+	List	   *files;			/* every archive file, sorted */
+	HTAB	   *fetched;		/* the copy recovery fetches of each name */
+	HTAB	   *dups;			/* names stored twice (tool archives), or NULL */
+	SegmentToScan *segs;		/* segments and partials to read */
+	int			nsegs;
+	List	   *others;			/* history and backup history files to read */
+	List	   *unused;			/* copies recovery never fetches */
+} ScanPlan;
+
+/*
+ * A file stored twice in a tool's archive: read again at every scan, since
+ * a copy may have been removed.
+ */
+static void
+plan_duplicate(ArchiveScan *st, PitrKnownFile *k, bool found,
+			   PitrArchiveFile *f, DupEntry *dup)
+{
+	if (found)
+		pitr_store_delete_file(&st->store, f->name);
+	k->seen = true;
+	k->complete = false;
+	k->next_lsn = k->last_lsn = InvalidXLogRecPtr;
+	insert_row(st, f, "duplicate", dup->detail, NULL, NULL);
+}
+
+/*
+ * Decide for one file: unchanged files stay, except what failed for a
+ * reason that may have passed; changed ones are dropped, to be read again.
+ */
+static void
+plan_file(ArchiveScan *st, ScanPlan *plan, HTAB *relink, PitrArchiveFile *f)
+{
+	bool		is_unused = fetched_copy(plan->fetched, f) != f;
+	bool		found;
+	bool		rewritten;
 	PitrKnownFile *k;
-	SegmentToScan *segs;
-	int			nsegs = 0;
-	List	   *others = NIL;
-	List	   *unused = NIL;
-	HTAB	   *fetched;
-	char	   *mtime;
-	PitrScanSetup setup;
-	PitrScanPool *pool;
-	WorkerItems items;
-	HTAB	   *relink;
-	HTAB	   *dups = NULL;
 	DupEntry   *dup;
 
-	st->next_progress = PROGRESS_BYTES;
-	st->reader = pitr_file_reader_create();
-	mtime = dir_mtime(dir);
-	st->known = pitr_store_known_files(&st->store);
-	files = list_location_dups(dir, &st->archive, &st->stored, &dups);
-	fetched = fetched_copies(files);
-
-	/*
-	 * Unchanged files stay, except what failed for a reason that may have
-	 * passed; changed ones are dropped, to be read again.
-	 */
-	segs = palloc0(sizeof(SegmentToScan) * (list_length(files) + 1));
-	relink = successors_to_check(st, files, fetched);
-	foreach(lc, files)
+	k = hash_search(st->known, f->name, HASH_ENTER, &found);
+	if (!found)
 	{
-		PitrArchiveFile *f = lfirst(lc);
-		bool		is_unused = fetched_copy(fetched, f) != f;
-		bool		found;
-		bool		rewritten;
-
-		k = hash_search(st->known, f->name, HASH_ENTER, &found);
-		if (!found)
-		{
-			k->stamp[0] = '\0';
-			k->cur_valid = false;
-		}
-		if (dups != NULL &&
-			(dup = hash_search(dups, f->name, HASH_FIND, NULL)) != NULL)
-		{
-			/* Read again at every scan: a copy may have been removed. */
-			if (found)
-				pitr_store_delete_file(&st->store, f->name);
-			k->seen = true;
-			k->complete = false;
-			k->next_lsn = k->last_lsn = InvalidXLogRecPtr;
-			insert_row(st, f, "duplicate", dup->detail, NULL, NULL);
-			continue;
-		}
-		rewritten = found && st->archive == NULL && k->size == f->size &&
-			k->mtime == f->mtime && k->stamp[0] != '\0' &&
-			!same_stamp(st, k, f, false);
-		if (found && k->size == f->size && k->mtime == f->mtime &&
-			!k->retry && k->unused == is_unused &&
-			same_stamp(st, k, f, true) &&
-			!successor_of_changed(st, relink, f))
-		{
-			k->seen = true;
-			continue;
-		}
-		if (st->archive == NULL)
-		{
-			if (!k->cur_valid)
-				(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
-			else
-				strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
-		}
-		if (found)
-			pitr_store_delete_file(&st->store, f->name);
-		k->size = f->size;
-		k->mtime = f->mtime;
-		k->seen = true;
-		k->complete = false;
-		k->next_lsn = InvalidXLogRecPtr;
-		if (is_unused)
-			unused = lappend(unused, f);
-		else if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
-		{
-			segs[nsegs].rewritten = rewritten;
-			segs[nsegs++].file = f;
-		}
-		else
-			others = lappend(others, f);	/* history and backup files */
+		k->stamp[0] = '\0';
+		k->cur_valid = false;
 	}
+	if (plan->dups != NULL &&
+		(dup = hash_search(plan->dups, f->name, HASH_FIND, NULL)) != NULL)
+	{
+		plan_duplicate(st, k, found, f, dup);
+		return;
+	}
+	rewritten = found && st->archive == NULL && k->size == f->size &&
+		k->mtime == f->mtime && k->stamp[0] != '\0' &&
+		!same_stamp(st, k, f, false);
+	if (found && k->size == f->size && k->mtime == f->mtime &&
+		!k->retry && k->unused == is_unused &&
+		same_stamp(st, k, f, true) &&
+		!successor_of_changed(st, relink, f))
+	{
+		k->seen = true;
+		return;
+	}
+	if (st->archive == NULL)
+	{
+		if (!k->cur_valid)
+			(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
+		else
+			strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
+	}
+	if (found)
+		pitr_store_delete_file(&st->store, f->name);
+	k->size = f->size;
+	k->mtime = f->mtime;
+	k->seen = true;
+	k->complete = false;
+	k->next_lsn = InvalidXLogRecPtr;
+	if (is_unused)
+		plan->unused = lappend(plan->unused, f);
+	else if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
+	{
+		plan->segs[plan->nsegs].rewritten = rewritten;
+		plan->segs[plan->nsegs++].file = f;
+	}
+	else
+		plan->others = lappend(plan->others, f);	/* history and backup
+													 * files */
+}
+
+/* List the archive and decide what to read again; vanished files go. */
+static void
+plan_scan(ArchiveScan *st, ScanPlan *plan)
+{
+	HTAB	   *relink;
+	HASH_SEQ_STATUS hs;
+	PitrKnownFile *k;
+	ListCell   *lc;
+
+	memset(plan, 0, sizeof(*plan));
+	st->known = pitr_store_known_files(&st->store);
+	plan->files = list_location_dups(st->store.dir, &st->archive,
+									 &st->stored, &plan->dups);
+	plan->fetched = fetched_copies(plan->files);
+	plan->segs = palloc0(sizeof(SegmentToScan) *
+						 (list_length(plan->files) + 1));
+	relink = successors_to_check(st, plan->files, plan->fetched);
+	foreach(lc, plan->files)
+		plan_file(st, plan, relink, lfirst(lc));
 
 	/* Files that vanished from the directory leave the index. */
 	hash_seq_init(&hs, st->known);
 	while ((k = hash_seq_search(&hs)) != NULL)
 		if (!k->seen)
 			pitr_store_delete_file(&st->store, k->name);
+}
+
+/* A segment source over the archive, with the given segment size. */
+static PitrSegmentSource *
+open_segments(ArchiveScan *st, int segsize)
+{
+	PitrSegmentSource *src = pitr_segsrc_create(st->store.dir, segsize);
+
+	if (st->archive)
+		pitr_segsrc_use_source(src, st->archive, st->stored);
+	return src;
+}
+
+/* Rows for the copies recovery never fetches, saying which it fetches. */
+static void
+note_unused(ArchiveScan *st, ScanPlan *plan)
+{
+	StringInfoData order;
+	ListCell   *lc;
+
+	initStringInfo(&order);
+	for (int i = 0; i < PITR_NUM_COMPRESSIONS; i++)
+		appendStringInfo(&order, "%s%s", i ? ", " : "", pitr_fetch_order[i].name);
+	foreach(lc, plan->unused)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+
+		insert_row(st, f, "unused",
+				   psprintf("recovery fetches \"%s\" instead: restore_command tries the copies of a file in the order %s",
+							fetched_copy(plan->fetched, f)->name, order.data),
+				   NULL, NULL);
+	}
+}
+
+/*
+ * Read the WAL of the segments whose head fits the archive, in workers
+ * where they can read the archive themselves.
+ */
+static void
+scan_wal(ArchiveScan *st, ScanPlan *plan)
+{
+	PitrScanSetup setup;
+	PitrScanPool *pool = NULL;
+	WorkerItems items;
+	ListCell   *lc;
+
+	st->src = open_segments(st, st->store.segsize);
+	pitr_scan_setup_archive(&setup, st->store.dir, st->store.segsize,
+							st->store.sysid);
+	foreach(lc, plan->files)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+
+		if (f->kind != PITR_FILE_SEGMENT)
+			continue;
+		pitr_segsrc_add(st->src, f);
+		pitr_scan_setup_file(&setup, f);
+	}
+	pitr_store_load_histories(&st->store, st->src, &setup);
+
+	qsort(plan->segs, plan->nsegs, sizeof(SegmentToScan), seg_cmp);
+	for (int i = 0; i < plan->nsegs; i++)
+		plan->segs[i].acceptable = head_acceptable(st, &plan->segs[i]);
+	/* pgbackrest itself fetches a remote repository's files: no workers */
+	if (st->archive == NULL || !st->archive->through_binary)
+		pool = start_workers(plan->segs, plan->nsegs, &setup, &items);
+	else
+		memset(&items, 0, sizeof(items));
+
+	scan_segments(st, plan->segs, plan->nsegs, pool, &items);
+	if (pool)
+		pitr_scan_pool_finish(pool);
+	st->bytes_read += pitr_segsrc_bytes_read(st->src);
+	pitr_segsrc_close(st->src);
+}
+
+/* Scan, the archive's lock being held.  st->store.dir is canonical. */
+static void
+scan_locked(ArchiveScan *st, PitrScanResult *res)
+{
+	char	   *mtime;
+	ScanPlan	plan;
+	ListCell   *lc;
+
+	st->next_progress = PROGRESS_BYTES;
+	st->reader = pitr_file_reader_create();
+	mtime = dir_mtime(st->store.dir);
+	plan_scan(st, &plan);
 
 	/* New history and backup history files first: lookups need them. */
-	foreach(lc, others)
+	foreach(lc, plan.others)
 	{
 		PitrArchiveFile *f = lfirst(lc);
 
@@ -1215,81 +1292,31 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	}
 
 	/* First pages tell the archive's system and segment size. */
-	st->src = pitr_segsrc_create(dir, XLOG_BLCKSZ);
-	if (st->archive)
-		pitr_segsrc_use_source(st->src, st->archive, st->stored);
-	for (int i = 0; i < nsegs; i++)
+	st->src = open_segments(st, XLOG_BLCKSZ);
+	for (int i = 0; i < plan.nsegs; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		read_head(st, &segs[i]);
+		read_head(st, &plan.segs[i]);
 	}
 	st->bytes_read += pitr_segsrc_bytes_read(st->src);
-	settle_identity(st, segs, nsegs);
+	settle_identity(st, plan.segs, plan.nsegs);
+	note_unused(st, &plan);
 
-	foreach(lc, unused)
-	{
-		PitrArchiveFile *f = lfirst(lc);
-		StringInfoData order;
-
-		initStringInfo(&order);
-		for (int i = 0; i < PITR_NUM_COMPRESSIONS; i++)
-			appendStringInfo(&order, "%s%s", i ? ", " : "", pitr_fetch_order[i].name);
-		insert_row(st, f, "unused",
-				   psprintf("recovery fetches \"%s\" instead: restore_command tries the copies of a file in the order %s",
-							fetched_copy(fetched, f)->name, order.data),
-				   NULL, NULL);
-	}
-
-	pool = NULL;
 	if (st->store.segsize == 0)
 	{
 		/* Nothing that looks like WAL: record every file as such. */
-		for (int i = 0; i < nsegs; i++)
-			(void) head_acceptable(st, &segs[i]);
+		for (int i = 0; i < plan.nsegs; i++)
+			(void) head_acceptable(st, &plan.segs[i]);
 	}
 	else
-	{
-		st->src = pitr_segsrc_create(dir, st->store.segsize);
-		if (st->archive)
-			pitr_segsrc_use_source(st->src, st->archive, st->stored);
-		foreach(lc, files)
-		{
-			PitrArchiveFile *f = lfirst(lc);
-
-			if (f->kind == PITR_FILE_SEGMENT)
-				pitr_segsrc_add(st->src, f);
-		}
-		pitr_scan_setup_archive(&setup, dir, st->store.segsize, st->store.sysid);
-		foreach(lc, files)
-		{
-			PitrArchiveFile *f = lfirst(lc);
-
-			if (f->kind == PITR_FILE_SEGMENT)
-				pitr_scan_setup_file(&setup, f);
-		}
-		pitr_store_load_histories(&st->store, st->src, &setup);
-
-		qsort(segs, nsegs, sizeof(SegmentToScan), seg_cmp);
-		for (int i = 0; i < nsegs; i++)
-			segs[i].acceptable = head_acceptable(st, &segs[i]);
-		/* pgbackrest itself fetches a remote repository's files: no workers */
-		if (st->archive == NULL || !st->archive->through_binary)
-			pool = start_workers(segs, nsegs, &setup, &items);
-		else
-			memset(&items, 0, sizeof(items));
-
-		scan_segments(st, segs, nsegs, pool, &items);
-		if (pool)
-			pitr_scan_pool_finish(pool);
-		st->bytes_read += pitr_segsrc_bytes_read(st->src);
-		pitr_segsrc_close(st->src);
-	}
+		scan_wal(st, &plan);
 
 	refresh_backup_dir();
 	/* The backups the tool's repository lists belong to this archive. */
 	if (st->archive)
-		pitr_store_replace_repo_backups(dir,
-										pitr_source_backup_rows(st->archive, dir));
+		pitr_store_replace_repo_backups(st->store.dir,
+										pitr_source_backup_rows(st->archive,
+																st->store.dir));
 	pitr_store_finish_scan(&st->store, mtime);
 
 	res->archive_id = st->store.archive_id;
@@ -1297,7 +1324,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	res->bytes_read = st->bytes_read;
 	res->system_identifier = st->store.sysid;
 	res->segment_size = st->store.segsize;
-	foreach(lc, files)
+	foreach(lc, plan.files)
 	{
 		PitrArchiveFile *f = lfirst(lc);
 

@@ -43,6 +43,7 @@
 #include "restore_build.h"
 #include "restore_target.h"
 #include "source/pgbackrest_exec.h"
+#include "util/dir_reader.h"
 
 PG_FUNCTION_INFO_V1(pitr_materialise_backup);
 PG_FUNCTION_INFO_V1(pitr_check_restore_target);
@@ -184,24 +185,15 @@ file_exists(const char *dir, const char *name)
 static void
 fsync_tree(const char *path)
 {
-	DIR		   *dir;
-	struct dirent *de;
+	ListCell   *lc;
 
 	check_stack_depth();
-	dir = AllocateDir(path);
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", path)));
-	while ((de = ReadDir(dir, path)) != NULL)
+	foreach(lc, pitr_read_dir(path, NULL, 0, NULL))
 	{
 		char		child[MAXPGPATH];
 		struct stat st;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
+		snprintf(child, sizeof(child), "%s/%s", path, (char *) lfirst(lc));
 		if (lstat(child, &st) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -211,7 +203,6 @@ fsync_tree(const char *path)
 		else if (S_ISREG(st.st_mode))
 			fsync_fname(child, false);
 	}
-	FreeDir(dir);
 	fsync_fname(path, true);
 }
 
@@ -233,8 +224,6 @@ restore_extract_tars(RestoreState *st, const char *location)
 		{".tar", "none"}, {".tar.gz", "gzip"}, {".tar.zst", "zstd"},
 		{".tar.lz4", "lz4"}
 	};
-	DIR		   *dir;
-	struct dirent *de;
 	List	   *tablespaces = NIL;
 	List	   *tscompression = NIL;
 	char	   *base = NULL;
@@ -244,43 +233,38 @@ restore_extract_tars(RestoreState *st, const char *location)
 	ListCell   *lc,
 			   *lc2;
 
-	dir = AllocateDir(location);
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", location)));
-	while ((de = ReadDir(dir, location)) != NULL)
+	foreach(lc, pitr_read_dir(location, NULL, 0, NULL))
 	{
-		size_t		len = strlen(de->d_name);
+		const char *name = lfirst(lc);
+		size_t		len = strlen(name);
 
 		for (int i = 0; i < lengthof(kinds); i++)
 		{
 			size_t		slen = strlen(kinds[i].suffix);
 			char	   *stem;
 
-			if (len <= slen || strcmp(de->d_name + len - slen, kinds[i].suffix) != 0)
+			if (len <= slen || strcmp(name + len - slen, kinds[i].suffix) != 0)
 				continue;
-			stem = pnstrdup(de->d_name, len - slen);
+			stem = pnstrdup(name, len - slen);
 			if (strcmp(stem, "base") == 0)
 			{
-				base = psprintf("%s/%s", location, de->d_name);
+				base = psprintf("%s/%s", location, name);
 				basecomp = kinds[i].compression;
 			}
 			else if (strcmp(stem, "pg_wal") == 0)
 			{
-				wal = psprintf("%s/%s", location, de->d_name);
+				wal = psprintf("%s/%s", location, name);
 				walcomp = kinds[i].compression;
 			}
 			else if (strspn(stem, "0123456789") == strlen(stem))
 			{
-				tablespaces = lappend(tablespaces, pstrdup(de->d_name));
+				tablespaces = lappend(tablespaces, pstrdup(name));
 				tscompression = lappend(tscompression,
 										unconstify(char *, kinds[i].compression));
 			}
 			pfree(stem);
 		}
 	}
-	FreeDir(dir);
 
 	if (base == NULL)
 		ereport(ERROR,
@@ -488,18 +472,13 @@ pitr_check_restore_target(PG_FUNCTION_ARGS)
 static void
 count_tree(const char *path, int64 *files, int64 *bytes)
 {
-	DIR		   *d = AllocateDir(path);
-	struct dirent *de;
+	ListCell   *lc;
 
-	while ((de = ReadDir(d, path)) != NULL)
+	foreach(lc, pitr_read_dir(path, NULL, 0, NULL))
 	{
-		char	   *sub;
+		char	   *sub = psprintf("%s/%s", path, (char *) lfirst(lc));
 		struct stat st;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		sub = psprintf("%s/%s", path, de->d_name);
 		if (lstat(sub, &st) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode))
@@ -511,7 +490,6 @@ count_tree(const char *path, int64 *files, int64 *bytes)
 		}
 		pfree(sub);
 	}
-	FreeDir(d);
 }
 
 /*
@@ -525,8 +503,7 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 {
 	char	   *sub = psprintf("%s/pgbackrest", st->tmpdir);
 	char	   *err;
-	DIR		   *d;
-	struct dirent *de;
+	ListCell   *lc;
 
 	if (mkdir(sub, pg_dir_create_mode) != 0)
 		ereport(ERROR,
@@ -537,19 +514,15 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("could not restore pgBackRest backup \"%s\"", location),
 				 errdetail("%s", err)));
-	d = AllocateDir(sub);
-	while ((de = ReadDir(d, sub)) != NULL)
+	foreach(lc, pitr_read_dir(sub, NULL, 0, NULL))
 	{
-		char	   *from;
-		char	   *to;
+		const char *name = lfirst(lc);
+		char	   *from = psprintf("%s/%s", sub, name);
+		char	   *to = psprintf("%s/%s", st->tmpdir, name);
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		from = psprintf("%s/%s", sub, de->d_name);
-		to = psprintf("%s/%s", st->tmpdir, de->d_name);
-		if (strcmp(de->d_name, "recovery.signal") == 0 ||
-			strcmp(de->d_name, "standby.signal") == 0 ||
-			strcmp(de->d_name, "postmaster.pid") == 0)
+		if (strcmp(name, "recovery.signal") == 0 ||
+			strcmp(name, "standby.signal") == 0 ||
+			strcmp(name, "postmaster.pid") == 0)
 		{
 			if (unlink(from) != 0)
 				ereport(ERROR,
@@ -562,7 +535,6 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 					(errcode_for_file_access(),
 					 errmsg("could not rename \"%s\" to \"%s\": %m", from, to)));
 	}
-	FreeDir(d);
 	if (rmdir(sub) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),

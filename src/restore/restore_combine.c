@@ -38,6 +38,7 @@
 #include "util/privilege.h"
 #include "restore_target.h"
 #include "source/backup_dir.h"
+#include "util/dir_reader.h"
 
 #define COMBINE_PROGRAM "pg_combinebackup"
 #define COMBINE_VERSIONSTR "pg_combinebackup (PostgreSQL) " PG_VERSION "\n"
@@ -157,17 +158,10 @@ restore_chain_bytes(List *chain)
 static bool
 has_tablespaces(const char *location)
 {
-	char	   *path = psprintf("%s/pg_tblspc", location);
-	DIR		   *dir = AllocateDir(path);
-	struct dirent *de;
-	bool		found = false;
+	char	   *err;
 
-	if (dir == NULL)
-		return false;
-	while (!found && (de = ReadDir(dir, path)) != NULL)
-		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-	FreeDir(dir);
-	return found;
+	return pitr_read_dir(psprintf("%s/pg_tblspc", location), NULL, 0,
+						 &err) != NIL;
 }
 
 /* A damaged link is named in every message about it. */
@@ -298,21 +292,14 @@ run_combine(List *dirs, const char *output)
 static void
 move_up(const char *from, const char *to)
 {
-	DIR		   *dir = AllocateDir(from);
-	struct dirent *de;
+	ListCell   *lc;
 
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", from)));
-	while ((de = ReadDir(dir, from)) != NULL)
+	foreach(lc, pitr_read_dir(from, NULL, 0, NULL))
 	{
-		char	   *src;
+		const char *name = lfirst(lc);
+		char	   *src = psprintf("%s/%s", from, name);
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		src = psprintf("%s/%s", from, de->d_name);
-		if (restore_skipped_file(de->d_name))
+		if (restore_skipped_file(name))
 		{
 			if (unlink(src) != 0)
 				ereport(ERROR,
@@ -320,12 +307,11 @@ move_up(const char *from, const char *to)
 						 errmsg("could not remove file \"%s\": %m", src)));
 			continue;
 		}
-		if (rename(src, psprintf("%s/%s", to, de->d_name)) != 0)
+		if (rename(src, psprintf("%s/%s", to, name)) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not rename \"%s\" into \"%s\": %m", src, to)));
 	}
-	FreeDir(dir);
 	if (rmdir(from) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),

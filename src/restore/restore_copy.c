@@ -35,6 +35,7 @@
 #include "cleanup.h"
 #include "restore_build.h"
 #include "tar_reader.h"
+#include "util/dir_reader.h"
 
 /* Progress NOTICEs only for backups at least this large, every 10%. */
 #define PROGRESS_MIN_BYTES ((int64) 1024 * 1024 * 1024)
@@ -419,32 +420,22 @@ static void
 copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
 		 int depth)
 {
-	DIR		   *dir;
-	struct dirent *de;
+	ListCell   *lc;
 
 	check_stack_depth();
 	if (depth > MAX_COPY_DEPTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("directory \"%s\" is nested too deeply", src)));
-	dir = AllocateDir(src);
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", src)));
-	while ((de = ReadDir(dir, src)) != NULL)
+	foreach(lc, pitr_read_dir(src, NULL, 0, NULL))
 	{
-		char	   *child;
-		char	   *rel;
+		const char *name = lfirst(lc);
+		char	   *child = psprintf("%s/%s", src, name);
+		char	   *rel = relpath[0] ? psprintf("%s/%s", relpath, name) :
+			pstrdup(name);
 		struct stat sb;
 		bool		child_verify = verify;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		child = psprintf("%s/%s", src, de->d_name);
-		rel = relpath[0] ? psprintf("%s/%s", relpath, de->d_name) :
-			pstrdup(de->d_name);
 		if (depth == 0 && restore_skipped_file(rel))
 			continue;
 		/* WAL is checked by recovery, not by the manifest's Files */
@@ -482,7 +473,6 @@ copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
 		pfree(child);
 		pfree(rel);
 	}
-	FreeDir(dir);
 }
 
 void
