@@ -216,22 +216,35 @@ free_dctx(void *arg)
 	ZSTD_freeDCtx((ZSTD_DCtx *) arg);
 }
 
-static ZSTD_CCtx *
-make_cctx(int level)
+/*
+ * A zstd state just created ("what" names its kind), freed with the file's
+ * context by "free_state".  ERROR if zstd could not make it.
+ */
+static void *
+owned_by_file(void *state, MemoryContextCallbackFunction free_state,
+			  const char *what)
 {
-	ZSTD_CCtx  *cctx = ZSTD_createCCtx();
 	MemoryContextCallback *cb;
-	size_t		r;
 
-	if (cctx == NULL)
+	if (state == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
-				 errdetail("Could not create a zstd compression context.")));
+				 errdetail("Could not create a zstd %s context.", what)));
 	cb = MemoryContextAlloc(file_cxt, sizeof(MemoryContextCallback));
-	cb->func = free_cctx;
-	cb->arg = cctx;
+	cb->func = free_state;
+	cb->arg = state;
 	MemoryContextRegisterResetCallback(file_cxt, cb);
+	return state;
+}
+
+static ZSTD_CCtx *
+make_cctx(int level)
+{
+	ZSTD_CCtx  *cctx = owned_by_file(ZSTD_createCCtx(), free_cctx,
+									 "compression");
+	size_t		r;
+
 	r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
 	if (!ZSTD_isError(r))
 		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
@@ -246,19 +259,7 @@ make_cctx(int level)
 static ZSTD_DCtx *
 make_dctx(void)
 {
-	ZSTD_DCtx  *dctx = ZSTD_createDCtx();
-	MemoryContextCallback *cb;
-
-	if (dctx == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a zstd decompression context.")));
-	cb = MemoryContextAlloc(file_cxt, sizeof(MemoryContextCallback));
-	cb->func = free_dctx;
-	cb->arg = dctx;
-	MemoryContextRegisterResetCallback(file_cxt, cb);
-	return dctx;
+	return owned_by_file(ZSTD_createDCtx(), free_dctx, "decompression");
 }
 
 /*

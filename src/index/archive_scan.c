@@ -222,46 +222,39 @@ read_small(ArchiveScan *st, PitrArchiveFile *f, const char *what, int64 *len)
 	return buf;
 }
 
+/*
+ * A timeline history or backup history file: read whole and parsed, then
+ * indexed; recorded "corrupt", with the parser's reason, if it does not
+ * parse.
+ */
 static void
-index_history_file(ArchiveScan *st, PitrArchiveFile *f)
+index_small_file(ArchiveScan *st, PitrArchiveFile *f)
 {
+	bool		history = (f->kind == PITR_FILE_HISTORY);
+	const char *what = history ? "timeline history file" : "backup history file";
 	int64		len;
 	char	   *err;
-	char	   *buf = read_small(st, f, "timeline history file", &len);
+	char	   *buf = read_small(st, f, what, &len);
 	List	   *entries = NIL;
-
-	if (buf == NULL)
-		return;
-	if (!pitr_parse_history(buf, len, f->tli, &entries, &err))
-	{
-		insert_row(st, f, "corrupt",
-				   psprintf("timeline history file \"%s\" is invalid: %s", f->name, err),
-				   NULL, NULL);
-		return;
-	}
-	insert_row(st, f, "ok", NULL, NULL, NULL);
-	pitr_store_insert_history(&st->store, f, entries);
-}
-
-static void
-index_backup_history_file(ArchiveScan *st, PitrArchiveFile *f)
-{
-	int64		len;
-	char	   *err;
-	char	   *buf = read_small(st, f, "backup history file", &len);
 	PitrBackup *b = palloc0(sizeof(PitrBackup));
+	bool		ok;
 
 	if (buf == NULL)
 		return;
-	if (!pitr_parse_backup_label(buf, len, b, &err))
+	ok = history ? pitr_parse_history(buf, len, f->tli, &entries, &err) :
+		pitr_parse_backup_label(buf, len, b, &err);
+	if (!ok)
 	{
 		insert_row(st, f, "corrupt",
-				   psprintf("backup history file \"%s\" is invalid: %s", f->name, err),
+				   psprintf("%s \"%s\" is invalid: %s", what, f->name, err),
 				   NULL, NULL);
 		return;
 	}
 	insert_row(st, f, "ok", NULL, NULL, NULL);
-	pitr_store_insert_backup_history(&st->store, f, b);
+	if (history)
+		pitr_store_insert_history(&st->store, f, entries);
+	else
+		pitr_store_insert_backup_history(&st->store, f, b);
 }
 
 static void
@@ -1282,13 +1275,8 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	/* New history and backup history files first: lookups need them. */
 	foreach(lc, plan.others)
 	{
-		PitrArchiveFile *f = lfirst(lc);
-
 		CHECK_FOR_INTERRUPTS();
-		if (f->kind == PITR_FILE_HISTORY)
-			index_history_file(st, f);
-		else
-			index_backup_history_file(st, f);
+		index_small_file(st, lfirst(lc));
 	}
 
 	/* First pages tell the archive's system and segment size. */

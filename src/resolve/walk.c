@@ -50,15 +50,10 @@ typedef PitrXact XactInfo;
 
 typedef struct StopSearch
 {
-	PitrStopKind kind;
-	TimestampTz target_time;
-	XLogRecPtr	target_lsn;
-	TransactionId target_xid;
-	const char *target_name;
-	bool		inclusive;
-	XLogRecPtr	limit_lsn;
+	PitrStopQuery q;			/* the caller's, target_name never NULL, and
+								 * check_checkpoint only with kind lsn (then
+								 * inclusive) */
 	int			segsize;
-	bool		check_checkpoint;
 	XLogRecPtr	redo;			/* the walk's start */
 	char	   *checkpoint_problem;
 
@@ -224,18 +219,18 @@ checkpoint_problem(XLogReaderState *r, const StopSearch *s)
 	uint8		info = XLogRecGetInfo(r) & ~XLR_INFO_MASK;
 	CheckPoint	cp;
 
-	if (r->ReadRecPtr != s->target_lsn)
+	if (r->ReadRecPtr != s->q.target_lsn)
 		return psprintf("no WAL record starts at its checkpoint location %X/%X",
-						LSN_FORMAT_ARGS(s->target_lsn));
+						LSN_FORMAT_ARGS(s->q.target_lsn));
 	if (XLogRecGetRmid(r) != RM_XLOG_ID ||
 		(info != XLOG_CHECKPOINT_SHUTDOWN && info != XLOG_CHECKPOINT_ONLINE) ||
 		XLogRecGetDataLen(r) != sizeof(CheckPoint))
 		return psprintf("the record at its checkpoint location %X/%X is not a checkpoint record",
-						LSN_FORMAT_ARGS(s->target_lsn));
+						LSN_FORMAT_ARGS(s->q.target_lsn));
 	memcpy(&cp, XLogRecGetData(r), sizeof(cp));
 	if (cp.redo != s->redo)
 		return psprintf("the checkpoint at %X/%X has its redo point at %X/%X, not at the backup's start %X/%X",
-						LSN_FORMAT_ARGS(s->target_lsn), LSN_FORMAT_ARGS(cp.redo),
+						LSN_FORMAT_ARGS(s->q.target_lsn), LSN_FORMAT_ARGS(cp.redo),
 						LSN_FORMAT_ARGS(s->redo));
 	return NULL;
 }
@@ -266,35 +261,35 @@ stop_visit(XLogReaderState *r, void *arg)
 		return segno <= s->stop_segno + NEXT_XACT_SEGMENTS;
 	}
 
-	if (!XLogRecPtrIsInvalid(s->limit_lsn) && r->ReadRecPtr >= s->limit_lsn)
+	if (!XLogRecPtrIsInvalid(s->q.limit_lsn) && r->ReadRecPtr >= s->q.limit_lsn)
 		return false;
 
-	switch (s->kind)
+	switch (s->q.kind)
 	{
 		case PITR_STOP_NONE:
 			break;
 		case PITR_STOP_TIME:
 			/* recoveryStopsBefore: only commits and aborts, in WAL order */
-			if (xact && (s->inclusive ? t > s->target_time : t >= s->target_time))
+			if (xact && (s->q.inclusive ? t > s->q.target_time : t >= s->q.target_time))
 				stop = before = true;
 			break;
 		case PITR_STOP_LSN:
-			if (r->ReadRecPtr >= s->target_lsn)
+			if (r->ReadRecPtr >= s->q.target_lsn)
 			{
 				stop = true;
-				before = !s->inclusive;
+				before = !s->q.inclusive;
 			}
 			break;
 		case PITR_STOP_XID:
-			if (xact && xid == s->target_xid)
+			if (xact && xid == s->q.target_xid)
 			{
 				stop = true;
-				before = !s->inclusive;
+				before = !s->q.inclusive;
 			}
 			break;
 		case PITR_STOP_NAME:
 			/* recoveryStopsAfter: the first restore point of that name */
-			if (is_restore_point(r, s->target_name))
+			if (is_restore_point(r, s->q.target_name))
 				stop = true;
 			break;
 	}
@@ -306,7 +301,7 @@ stop_visit(XLogReaderState *r, void *arg)
 		return true;
 	}
 
-	if (s->check_checkpoint)
+	if (s->q.check_checkpoint)
 	{
 		/* Only the one record matters: no transactions after it. */
 		s->checkpoint_problem = checkpoint_problem(r, s);
@@ -440,17 +435,13 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 				 errmsg("timeline path and its begin points must have the same, non-zero length")));
 
 	memset(&s, 0, sizeof(s));
-	s.kind = q->kind;
-	s.target_time = q->target_time;
-	s.target_lsn = q->target_lsn;
-	s.target_xid = q->target_xid;
-	s.target_name = q->target_name ? q->target_name : "";
-	s.inclusive = q->inclusive;
-	s.limit_lsn = q->limit_lsn;
-	s.check_checkpoint = (q->kind == PITR_STOP_LSN && q->check_checkpoint);
+	s.q = *q;
+	if (s.q.target_name == NULL)
+		s.q.target_name = "";
+	s.q.check_checkpoint = (q->kind == PITR_STOP_LSN && q->check_checkpoint);
+	if (s.q.check_checkpoint)
+		s.q.inclusive = true;
 	s.redo = start;
-	if (s.check_checkpoint)
-		s.inclusive = true;
 
 	SPI_connect();
 	ps = path_source_get(archive_id, tlis, begins, npath);
@@ -482,7 +473,7 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 	out->next = s.next;
 	out->walk_end = walk.last_end;
 	out->records = s.records;
-	if (!s.found && s.kind != PITR_STOP_NONE)
+	if (!s.found && s.q.kind != PITR_STOP_NONE)
 	{
 		char	   *seg = walk.missing ? path_segment_name(ps, walk.missing_segno) : NULL;
 		MemoryContext oldcxt = MemoryContextSwitchTo(caller);

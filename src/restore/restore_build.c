@@ -578,6 +578,66 @@ files_bytes_row(FunctionCallInfo fcinfo, const RestoreState *st)
 											 values, nulls));
 }
 
+/* How a builder fills the building directory (build_restore). */
+typedef void (*FillStep) (RestoreState *st, const void *arg);
+
+static void
+fill_with_pgbackrest(RestoreState *st, const void *location)
+{
+	restore_with_pgbackrest(st, location);
+}
+
+static void
+fill_from_chain(RestoreState *st, const void *chain)
+{
+	restore_combine_chain(st, unconstify(List *, (const List *) chain));
+	restore_check_all_written(st);
+}
+
+static void
+fill_plain(RestoreState *st, const void *location)
+{
+	restore_copy_plain(st, location);
+	restore_check_all_written(st);
+}
+
+static void
+fill_tars(RestoreState *st, const void *location)
+{
+	restore_extract_tars(st, location);
+	restore_check_all_written(st);
+}
+
+/*
+ * What every builder does around "fill": the building directory beside the
+ * target (stamped, restore_make_tmpdir), filled, given the recovery files
+ * and published under the target's name; removed if anything fails before.
+ * Returns the builders' row.  Not inlined, as the builders are not: its
+ * locals must not live in a frame PG_ENSURE_ERROR_CLEANUP longjmps through.
+ */
+static pg_noinline Datum
+build_restore(FunctionCallInfo fcinfo, RestoreState *st, FillStep fill,
+			  const void *arg, const char *target, const char *parent,
+			  const char *recovery_conf, const char *marker)
+{
+	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
+			 RESTORE_TMP_SUFFIX, MyProcPid);
+	st->tmpdir = pstrdup(building_dir);
+	building_dir[0] = '\0';
+	restore_make_tmpdir(st->tmpdir);
+	strlcpy(building_dir, st->tmpdir, sizeof(building_dir));
+
+	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+	{
+		fill(st, arg);
+		write_recovery_files(st, recovery_conf, marker);
+		publish_building_dir(st, target, parent);
+	}
+	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+
+	return files_bytes_row(fcinfo, st);
+}
+
 /*
  * materialise_backup() for a pgBackRest backup: as for the others, but the
  * files come from "pgbackrest restore" (which checks them against its own
@@ -602,23 +662,8 @@ materialise_with_pgbackrest(FunctionCallInfo fcinfo, const char *recovery_conf,
 
 	memset(&st, 0, sizeof(st));
 	restore_sweep_stale(parent);
-	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
-			 RESTORE_TMP_SUFFIX, MyProcPid);
-	st.tmpdir = pstrdup(building_dir);
-	building_dir[0] = '\0';
-	restore_make_tmpdir(st.tmpdir);
-	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
-
-	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-	{
-		restore_with_pgbackrest(&st, location);
-		write_recovery_files(&st, recovery_conf, marker);
-
-		publish_building_dir(&st, target, parent);
-	}
-	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-
-	return files_bytes_row(fcinfo, &st);
+	return build_restore(fcinfo, &st, fill_with_pgbackrest, location, target,
+						 parent, recovery_conf, marker);
 }
 
 /*
@@ -640,24 +685,8 @@ materialise_chain(FunctionCallInfo fcinfo, const char *location,
 	memset(&st, 0, sizeof(st));
 	restore_sweep_stale(parent);
 	check_free_space(parent, restore_chain_bytes(chain));
-	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
-			 RESTORE_TMP_SUFFIX, MyProcPid);
-	st.tmpdir = pstrdup(building_dir);
-	building_dir[0] = '\0';
-	restore_make_tmpdir(st.tmpdir);
-	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
-
-	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-	{
-		restore_combine_chain(&st, chain);
-		restore_check_all_written(&st);
-		write_recovery_files(&st, recovery_conf, marker);
-
-		publish_building_dir(&st, target, parent);
-	}
-	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-
-	return files_bytes_row(fcinfo, &st);
+	return build_restore(fcinfo, &st, fill_from_chain, chain, target, parent,
+						 recovery_conf, marker);
 }
 
 /*
@@ -721,26 +750,7 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 
 	restore_sweep_stale(parent);
 	check_free_space(parent, needed_bytes(&st, location, format));
-
-	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
-			 RESTORE_TMP_SUFFIX, MyProcPid);
-	st.tmpdir = pstrdup(building_dir);
-	building_dir[0] = '\0';
-	restore_make_tmpdir(st.tmpdir);
-	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
-
-	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-	{
-		if (strcmp(format, "plain") == 0)
-			restore_copy_plain(&st, location);
-		else
-			restore_extract_tars(&st, location);
-		restore_check_all_written(&st);
-		write_recovery_files(&st, recovery_conf, marker);
-
-		publish_building_dir(&st, target, parent);
-	}
-	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-
-	return files_bytes_row(fcinfo, &st);
+	return build_restore(fcinfo, &st,
+						 strcmp(format, "plain") == 0 ? fill_plain : fill_tars,
+						 location, target, parent, recovery_conf, marker);
 }
