@@ -21,8 +21,8 @@
 #include "segment_source.h"
 #include "walscan.h"
 
-/* The one check of an SPI call's result code. */
-extern void pitr_spi_check(int ret, int expected, const char *what);
+/* pitr_spi_check and pitr_spi_prepare, for the store's callers too. */
+#include "util/pitr_spi.h"
 
 /* An archive being scanned: its row, locked for this transaction. */
 typedef struct PitrStore

@@ -373,8 +373,7 @@ load_segments(History *h, int archive_id, ArrayType *tlis, ArrayType *begins,
 		" WHERE f.status IN ('ok', 'corrupt') "
 		" ORDER BY f.segno, f.compression OPERATOR(pg_catalog.=) 'none' DESC",
 		4, types, v, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	pitr_spi_check(ret, SPI_OK_SELECT, "reading the path's segments");
 
 	h->nsegs = SPI_processed;
 	h->segs = palloc0(sizeof(HistSegment) * (h->nsegs + 1));

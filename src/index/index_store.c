@@ -35,26 +35,6 @@
 static SPIPlanPtr insert_file_plan[2];	/* without, with the link columns */
 static SPIPlanPtr insert_event_plan = NULL;
 
-void
-pitr_spi_check(int ret, int expected, const char *what)
-{
-	if (ret != expected)
-		elog(ERROR, "SPI failed while %s: %s", what, SPI_result_code_string(ret));
-}
-
-/* Prepare a statement and keep its plan for the rest of the session. */
-static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 static Datum
 text_datum(const char *s)
 {
@@ -347,7 +327,7 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 		BOOLOID, BOOLOID, LSNOID, LSNOID, TEXTOID};
 
 		insert_file_plan[store->has_link] =
-			keep_plan(store->has_link ?
+			pitr_spi_prepare(store->has_link ?
 						"INSERT INTO pitr_restore.archive_file (archive_id, "
 						"file_name, kind, compression, file_size, file_mtime, "
 						"timeline, segno, status, detail, system_identifier, "
@@ -366,7 +346,8 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
 						"$19, $20, $21, $22, $23, $24, $25)",
-						store->has_link ? FILE_COLS : FILE_COLS - 3, types);
+						store->has_link ? FILE_COLS : FILE_COLS - 3, types,
+						true);
 	}
 
 	memset(n, 'n', sizeof(n));
@@ -458,11 +439,11 @@ pitr_store_insert_event(PitrStore *store, PitrArchiveFile *f, PitrWalEvent *ev)
 		TEXTOID};
 
 		insert_event_plan =
-			keep_plan("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
+			pitr_spi_prepare("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
 					  "timeline, kind, lsn, end_lsn, name, xid, event_time, "
 					  "ref_lsn, event_timeline, prev_timeline, outcome) VALUES ($1, $2, "
 					  "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-					  EVENT_COLS, types);
+					  EVENT_COLS, types, true);
 	}
 
 	memset(n, ' ', sizeof(n));

@@ -121,16 +121,14 @@ path_file(PathSource *ps, XLogSegNo segno)
 	for (int i = ps->npath - 1; i >= 0 && pf->file == NULL; i--)
 	{
 		Datum		v[3];
-		int			ret;
 
 		if (segno < ps->beginseg[i])
 			continue;
 		v[0] = Int32GetDatum(ps->archive_id);
 		v[1] = Int32GetDatum((int32) ps->tli[i]);
 		v[2] = Int64GetDatum((int64) segno);
-		ret = SPI_execute_plan(ps->lookup, v, NULL, true, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		pitr_spi_check(SPI_execute_plan(ps->lookup, v, NULL, true, 1),
+					   SPI_OK_SELECT, "finding a segment of the path");
 		if (SPI_processed > 0)
 		{
 			char	   *name = SPI_getvalue(SPI_tuptable->vals[0],
@@ -446,16 +444,14 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 	SPI_connect();
 	ps = path_source_get(archive_id, tlis, begins, npath);
 	s.segsize = ps->segsize;
-	ps->lookup = SPI_prepare("SELECT file_name FROM pitr_restore.archive_file "
+	ps->lookup = pitr_spi_prepare("SELECT file_name FROM pitr_restore.archive_file "
 							 "WHERE archive_id OPERATOR(pg_catalog.=) $1 "
 							 "AND timeline OPERATOR(pg_catalog.=) $2 "
 							 "AND segno OPERATOR(pg_catalog.=) $3 "
 							 "AND kind OPERATOR(pg_catalog.=) 'segment' "
 							 "AND status IN ('ok', 'corrupt') "
 							 "ORDER BY compression OPERATOR(pg_catalog.=) 'none' DESC LIMIT 1",
-							 3, types);
-	if (ps->lookup == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+							 3, types, false);
 
 	cached_valid = false;
 	pitr_wal_walk(ps->segsize, ps->sysid, path_get, ps, start, false,
