@@ -19,13 +19,14 @@
 #include "access/rmgr.h"
 #include "access/xact.h"
 #include "access/xlog_internal.h"
+#include "catalog/pg_control.h"
 #include "catalog/storage_xlog.h"
 #include "common/relpath.h"
 #include "utils/memutils.h"
 
 #include "compat/pg_compat.h"
 #include "relscan.h"
-#include "walscan.h"
+#include "xact_record.h"
 
 /* A relation's file as WAL records name it (compat/pg_compat.h maps 15). */
 typedef RelFileLocator PitrWalRel;

@@ -193,7 +193,7 @@ prepare_link(RestoreState *st, PitrBackup *b, int n)
 
 	memset(&link, 0, sizeof(link));
 	link.buf = st->buf;
-	restore_state_load_manifest(&link, manifest);
+	(void) restore_load_manifest(&link, manifest);
 	if (strcmp(b->format, "plain") == 0 && !has_tablespaces(b->location))
 	{
 		link.verify_only = true;
@@ -334,7 +334,7 @@ restore_combine_chain(RestoreState *st, List *chain)
 	run_combine(dirs, output);
 
 	/* the result, checked against the manifest pg_combinebackup wrote */
-	restore_state_load_manifest(st, psprintf("%s/backup_manifest", output));
+	(void) restore_load_manifest(st, psprintf("%s/backup_manifest", output));
 	st->verify_only = true;
 	restore_copy_plain(st, output);
 	st->verify_only = false;
