@@ -33,6 +33,7 @@
 #include "storage/fd.h"
 #include "utils/acl.h"
 
+#include "format/archive_files.h"
 #include "quote.h"
 #include "restore_build.h"
 #include "util/privilege.h"
@@ -46,6 +47,9 @@
 /* Output of pg_combinebackup kept for an error message. */
 #define MAX_COMBINE_OUTPUT 4096
 
+/* A backup_label larger than this is not one (backup_dir.c reads no more). */
+#define MAX_LABEL_SIZE (1024 * 1024)
+
 /* A manifest path of an incremental file: <dir>/INCREMENTAL.<name>. */
 static bool
 is_incremental_path(const char *path)
@@ -57,21 +61,31 @@ is_incremental_path(const char *path)
 		 strncmp(path, "pg_tblspc/", 10) == 0);
 }
 
-/* Does a plain backup's backup_label name a backup it builds on? */
+/*
+ * Does a plain backup's backup_label name a backup it builds on?  Read with
+ * the one small-file reader: a FIFO or link in its place is not opened.
+ */
 static bool
 label_says_incremental(const char *location)
 {
-	char	   *path = psprintf("%s/backup_label", location);
-	FILE	   *f = AllocateFile(path, "r");
-	char		line[1024];
-	bool		found = false;
+	const char *key = "INCREMENTAL FROM LSN:";
+	int64		len;
+	int			err_no;
+	char	   *msg;
+	char	   *label = pitr_read_whole_file(psprintf("%s/backup_label", location),
+											 "file", MAX_LABEL_SIZE, &len,
+											 &err_no, &msg);
 
-	if (f == NULL)
+	if (label == NULL)
 		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strncmp(line, "INCREMENTAL FROM LSN:", 21) == 0;
-	FreeFile(f);
-	return found;
+	for (const char *line = label; line != NULL; line = strchr(line, '\n'))
+	{
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, key, strlen(key)) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* See restore_build.h. */
