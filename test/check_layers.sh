@@ -4,14 +4,16 @@
 # if there is one. Run from anywhere: bash test/check_layers.sh
 cd "$(dirname "$0")/.." || exit 2
 
-# What each layer may include besides itself, util/ and compat/; the
-# module root (src/pitr_restore.c) registers every part.
+# The table of doc/architecture.md: what each layer may include besides
+# itself, util/ and compat/ (compat/archive_module.c wraps the archive
+# module's callbacks); the module root (src/pitr_restore.c) registers
+# every part.
 declare -A allowed=(
 	[format]=""
 	[source]="format"
 	[index]="format source"
 	[resolve]="format source index"
-	[restore]="format source index resolve cleanup"
+	[restore]="format source cleanup"
 	[history]="format source index"
 	[cleanup]="format"
 	[archive_module]="format"

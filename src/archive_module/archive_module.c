@@ -165,6 +165,32 @@ write_all(int fd, const char *path, const char *buf, size_t len)
 	}
 }
 
+/* A file of ours opened for reading; ERROR if it cannot be. */
+static int
+open_for_reading(const char *path)
+{
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	return fd;
+}
+
+/* read(), with an ERROR instead of -1. */
+static ssize_t
+read_or_error(int fd, void *buf, size_t len, const char *path)
+{
+	ssize_t		n = read(fd, buf, len);
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	return n;
+}
+
 /* Read a whole file of at most "max" bytes into buf; its length. */
 static size_t
 read_source(const char *path, char *buf, size_t max)
@@ -172,19 +198,11 @@ read_source(const char *path, char *buf, size_t max)
 	int			fd;
 	size_t		total = 0;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
+	fd = open_for_reading(path);
 	for (;;)
 	{
-		ssize_t		n = read(fd, buf + total, max - total);
+		ssize_t		n = read_or_error(fd, buf + total, max - total, path);
 
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
 		if (n == 0)
 			break;
 		total += n;
@@ -277,19 +295,11 @@ same_content(const char *path, bool zstd, const char *data, size_t len)
 	bool		frame_done = true;
 	ZSTD_DCtx  *dctx = zstd ? make_dctx() : NULL;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
+	fd = open_for_reading(path);
 	while (same)
 	{
-		ssize_t		n = read(fd, in, OUT_CHUNK);
+		ssize_t		n = read_or_error(fd, in, OUT_CHUNK, path);
 
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
 		if (n == 0)
 			break;
 		if (!zstd)

@@ -51,6 +51,7 @@
 #include "source/archive_source.h"
 #include "util/privilege.h"
 #include "walscan.h"
+#include "util/local_hash.h"
 
 PG_FUNCTION_INFO_V1(pitr_history_walk);
 
@@ -430,15 +431,12 @@ setup_source(History *h, const char *dir)
 static void
 setup_sets(History *h, ArrayType *rels, ArrayType *watch)
 {
-	HASHCTL		ctl;
 	Datum	   *d;
 	int			n;
 
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(Oid);
-	ctl.hcxt = CurrentMemoryContext;
-	h->ours = hash_create("pitr_restore history files", 16, &ctl,
-						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	h->ours = pitr_hash_create("pitr_restore history files", 16,
+			sizeof(Oid), sizeof(Oid),
+			false, CurrentMemoryContext);
 	deconstruct_array(rels, OIDOID, sizeof(Oid), true, TYPALIGN_INT,
 					  &d, NULL, &n);
 	for (int i = 0; i < n; i++)
@@ -454,10 +452,9 @@ setup_sets(History *h, ArrayType *rels, ArrayType *watch)
 	for (int i = 0; i < n; i++)
 		h->watch[i] = XidFromFullTransactionId(DatumGetFullTransactionId(d[i]));
 
-	ctl.keysize = sizeof(TransactionId);
-	ctl.entrysize = sizeof(PendingXact);
-	h->pending = hash_create("pitr_restore history transactions", 64, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	h->pending = pitr_hash_create("pitr_restore history transactions", 64,
+			sizeof(TransactionId), sizeof(PendingXact),
+			false, CurrentMemoryContext);
 	h->factcxt = CurrentMemoryContext;
 }
 

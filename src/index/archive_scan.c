@@ -59,6 +59,7 @@
 #include "util/gucs.h"
 #include "walscan.h"
 #include "util/dir_reader.h"
+#include "util/local_hash.h"
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);
 PG_FUNCTION_INFO_V1(pitr_archive_path);
@@ -635,15 +636,12 @@ typedef struct FetchEntry
 static HTAB *
 fetched_copies(List *files)
 {
-	HASHCTL		ctl;
 	HTAB	   *h;
 	ListCell   *lc;
 
-	ctl.keysize = MAXPGPATH;
-	ctl.entrysize = sizeof(FetchEntry);
-	ctl.hcxt = CurrentMemoryContext;
-	h = hash_create("pitr_restore fetched copies", 1024, &ctl,
-					HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	h = pitr_hash_create("pitr_restore fetched copies", 1024,
+			MAXPGPATH, sizeof(FetchEntry),
+			true, CurrentMemoryContext);
 	foreach(lc, files)
 	{
 		PitrArchiveFile *f = lfirst(lc);
@@ -780,17 +778,14 @@ refresh_backup_dir(void)
 static void
 note_duplicate(HTAB **dups, PitrSourceFile *first, PitrSourceFile *sf)
 {
-	HASHCTL		ctl;
 	DupEntry   *e;
 	bool		found;
 
 	if (*dups == NULL)
 	{
-		ctl.keysize = MAXPGPATH;
-		ctl.entrysize = sizeof(DupEntry);
-		ctl.hcxt = CurrentMemoryContext;
-		*dups = hash_create("pitr_restore duplicate copies", 16, &ctl,
-							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		*dups = pitr_hash_create("pitr_restore duplicate copies", 16,
+				MAXPGPATH, sizeof(DupEntry),
+				true, CurrentMemoryContext);
 	}
 	if (strlen(sf->f.name) >= MAXPGPATH)
 		return;
@@ -1028,17 +1023,14 @@ file_is_unchanged(ArchiveScan *st, PitrArchiveFile *f, HTAB *fetched)
 static HTAB *
 successors_to_check(ArchiveScan *st, List *files, HTAB *fetched)
 {
-	HASHCTL		ctl;
 	HTAB	   *h;
 	ListCell   *lc;
 
 	if (st->store.segsize == 0)
 		return NULL;
-	ctl.keysize = sizeof(XLogSegNo);
-	ctl.entrysize = sizeof(XLogSegNo);
-	ctl.hcxt = CurrentMemoryContext;
-	h = hash_create("pitr_restore segments read again", 64, &ctl,
-					HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	h = pitr_hash_create("pitr_restore segments read again", 64,
+			sizeof(XLogSegNo), sizeof(XLogSegNo),
+			false, CurrentMemoryContext);
 	foreach(lc, files)
 	{
 		PitrArchiveFile *f = lfirst(lc);

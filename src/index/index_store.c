@@ -23,6 +23,7 @@
 #include "index_store.h"
 #include "util/display.h"
 #include "scan_workers.h"
+#include "util/local_hash.h"
 
 /* The advisory lock space of archive scans ("pitr" in ASCII). */
 #define PITR_LOCK_CLASS 0x70697472
@@ -228,14 +229,11 @@ pitr_store_known_files(PitrStore *store)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		values[1];
-	HASHCTL		ctl;
 	HTAB	   *known;
 
-	ctl.keysize = MAXPGPATH;
-	ctl.entrysize = sizeof(PitrKnownFile);
-	ctl.hcxt = CurrentMemoryContext;
-	known = hash_create("pitr_restore known files", 1024, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	known = pitr_hash_create("pitr_restore known files", 1024,
+			MAXPGPATH, sizeof(PitrKnownFile),
+			true, CurrentMemoryContext);
 
 	values[0] = Int32GetDatum(store->archive_id);
 	store->has_link = pitr_store_has_link_columns();

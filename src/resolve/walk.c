@@ -40,6 +40,7 @@
 #include "source/archive_source.h"
 #include "util/display.h"
 #include "walscan.h"
+#include "util/local_hash.h"
 
 PG_FUNCTION_INFO_V1(pitr_walk_to_stop);
 
@@ -337,7 +338,6 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 {
 	PathSource *ps;
 	MemoryContext oldcxt;
-	HASHCTL		ctl;
 	char	   *dir;
 	uint64		sysid;
 	int			segsize;
@@ -398,11 +398,9 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 		if (as->layout != PITR_LAYOUT_FLAT)
 			pitr_segsrc_use_source(ps->src, as, pitr_source_list(as));
 	}
-	ctl.keysize = sizeof(XLogSegNo);
-	ctl.entrysize = sizeof(PathFile);
-	ctl.hcxt = ps->cxt;
-	ps->files = hash_create("pitr_restore path files", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ps->files = pitr_hash_create("pitr_restore path files", 64,
+			sizeof(XLogSegNo), sizeof(PathFile),
+			false, ps->cxt);
 	MemoryContextSwitchTo(oldcxt);
 
 	cached_ps = ps;
