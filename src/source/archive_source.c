@@ -384,9 +384,9 @@ pitr_source_backups(PitrArchiveSource *src)
 	return out;
 }
 
-/* A timestamp a tool wrote, as timestamptz; false if it has none. */
-static bool
-repo_time(const char *text, int64 epoch, TimestampTz *out)
+/* See archive_source.h. */
+bool
+pitr_source_repo_time(const char *text, int64 epoch, TimestampTz *out)
 {
 	if (text != NULL)
 	{
@@ -439,10 +439,12 @@ pitr_source_backup_rows(PitrArchiveSource *src, const char *archive)
 		b->stop_tli = rb->tli;
 		b->start_lsn = rb->start_lsn;
 		b->stop_lsn = rb->stop_lsn;
-		b->has_start_time = repo_time(rb->start_time, rb->start_epoch,
-									  &b->start_time);
-		b->has_stop_time = repo_time(rb->stop_time, rb->stop_epoch,
-									 &b->stop_time);
+		b->has_start_time = pitr_source_repo_time(rb->start_time,
+												  rb->start_epoch,
+												  &b->start_time);
+		b->has_stop_time = pitr_source_repo_time(rb->stop_time,
+												 rb->stop_epoch,
+												 &b->stop_time);
 		b->system_identifier = rb->system_identifier ? rb->system_identifier :
 			src->system_identifier;
 		if (!pitr_repo_backup_usable(rb, all, n, &why))
