@@ -1379,6 +1379,26 @@ pitr_archive_path(PG_FUNCTION_ARGS)
 char		pitr_refresh_busy_dir[MAXPGPATH];
 char		pitr_refresh_last_dir[MAXPGPATH];
 
+/* Is an indexed file on disk as it was read? */
+static bool
+file_unchanged(const char *name, int64 size, int64 mtime, const char *stamp,
+			   void *arg)
+{
+	const char *dir = arg;
+	char		cur[PITR_STAMP_LEN];
+	char		path[MAXPGPATH];
+	struct stat stb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
+		(int64) stb.st_mtime != mtime)
+		return false;
+	if (stamp == NULL)
+		return true;
+	pitr_stat_stamp(&stb, cur);
+	return strcmp(stamp, cur) == 0;
+}
+
 /*
  * Is every segment and history file the index holds of a flat archive
  * still there with the size and mtime it was read with?  A file rewritten
@@ -1388,50 +1408,10 @@ char		pitr_refresh_last_dir[MAXPGPATH];
 static bool
 indexed_files_unchanged(const char *dir, int archive_id)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-
 	if (pitr_source_maybe_tool(dir))
 		return true;
-	v[0] = Int32GetDatum(archive_id);
-	pitr_spi_check(SPI_execute_with_args(!pitr_store_has_link_columns() ?
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
-										 "file_stamp "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
-										 1, types, v, NULL, true, 0),
-				   SPI_OK_SELECT, "reading the index");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		int64		size = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-													   SPI_tuptable->tupdesc, 2, &isnull));
-		int64		mtime = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-														SPI_tuptable->tupdesc, 3, &isnull));
-		char	   *stamp = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
-		char		cur[PITR_STAMP_LEN];
-		char		path[MAXPGPATH];
-		struct stat stb;
-
-		if ((i & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
-
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
-			(int64) stb.st_mtime != mtime)
-			return false;
-		if (stamp != NULL)
-		{
-			pitr_stat_stamp(&stb, cur);
-			if (strcmp(stamp, cur) != 0)
-				return false;
-		}
-	}
-	return true;
+	return pitr_store_each_file(archive_id, file_unchanged,
+								unconstify(char *, dir));
 }
 
 bool

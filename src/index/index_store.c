@@ -291,6 +291,40 @@ pitr_store_known_files(PitrStore *store)
 	return known;
 }
 
+bool
+pitr_store_each_file(int archive_id, PitrIndexedFileFn fn, void *arg)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+
+	v[0] = Int32GetDatum(archive_id);
+	pitr_spi_check(SPI_execute_with_args(!pitr_store_has_link_columns() ?
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+										 "file_stamp "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
+										 1, types, v, NULL, true, 0),
+				   SPI_OK_SELECT, "reading the index");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!fn(SPI_getvalue(tup, desc, 1),
+				DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull)),
+				DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull)),
+				SPI_getvalue(tup, desc, 4), arg))
+			return false;
+	}
+	return true;
+}
+
 void
 pitr_store_delete_file(PitrStore *store, const char *name)
 {
