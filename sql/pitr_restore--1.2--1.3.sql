@@ -10,4 +10,11 @@
 
 -- (model and helpers: sections for issue 20 go here)
 
+-- walk_to_stop: nothing calls it since recovery_windows moved to C (1.2);
+-- resolve_target asks the walk in C.  Its C symbol remains, raising an
+-- error, only because the 1.1 script declares the function.
+DROP FUNCTION pitr_restore.walk_to_stop(integer, integer[], pg_lsn[], pg_lsn,
+										text, timestamptz, pg_lsn, bigint,
+										text, boolean, pg_lsn);
+
 -- (moment before the mistake: sections for issue 22 go here)

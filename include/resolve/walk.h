@@ -90,6 +90,4 @@ extern void pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 						   const XLogRecPtr *begins, XLogRecPtr start,
 						   const PitrStopQuery *q, PitrWalkOutcome *out);
 
-extern Datum pitr_walk_to_stop(PG_FUNCTION_ARGS);
-
 #endif							/* PITR_RESOLVE_WALK_H */

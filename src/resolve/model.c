@@ -26,6 +26,13 @@
 #include "resolve/model.h"
 #include "resolve/query.h"
 
+static const char Q_REFRESH[] =
+"SELECT pitr_restore.refresh_archive($1, $2)";
+
+static const char Q_ARCHIVE[] =
+"SELECT directory, segment_size FROM pitr_restore.archive "
+"WHERE archive_id OPERATOR(pg_catalog.=) $1";
+
 static const char Q_PATH[] =
 "SELECT tlis, begins, ends FROM pitr_restore.timeline_path($1, $2)";
 
@@ -108,6 +115,45 @@ lsn_array(Datum arr, int n, XLogRecPtr *out)
 					  TYPALIGN_DOUBLE, &d, &dn, &nd);
 	for (int i = 0; i < n; i++)
 		out[i] = (i >= nd || dn[i]) ? InvalidXLogRecPtr : DatumGetLSN(d[i]);
+}
+
+bool
+pitr_model_archive(int id, PitrArchiveInfo *a)
+{
+	Datum		v[1] = {Int32GetDatum(id)};
+
+	a->id = id;
+	a->directory = NULL;
+	a->segsize = 0;
+	if (pitr_resolve_query(Q_ARCHIVE, 1, (Oid[]) {INT4OID}, v, NULL, true, 1) != 1)
+		return false;
+	a->directory = pitr_resolve_col_text(0, 1);
+	if (pitr_resolve_col_null(0, 2))
+		return false;
+	a->segsize = DatumGetInt32(pitr_resolve_col(0, 2));
+	return true;
+}
+
+bool
+pitr_model_open_archive(const char *dir, bool check_files, PitrArchiveInfo *a)
+{
+	Datum		v[2];
+	char		nulls[2] = {' ', ' '};
+	int			id;
+	bool		has_wal;
+
+	if (dir)
+		v[0] = CStringGetTextDatum(dir);
+	else
+		nulls[0] = 'n';
+	v[1] = BoolGetDatum(check_files);
+	pitr_resolve_query(Q_REFRESH, 2, (Oid[]) {TEXTOID, BOOLOID}, v, nulls,
+					   false, 1);
+	id = DatumGetInt32(pitr_resolve_col(0, 1));
+	has_wal = pitr_model_archive(id, a);
+	if (a->directory == NULL)
+		elog(ERROR, "archive %d vanished", id);
+	return has_wal;
 }
 
 PitrPath *

@@ -43,10 +43,6 @@ enum
 	WINDOWS_NCOLS
 };
 
-static const char Q_REFRESH[] = "SELECT pitr_restore.refresh_archive($1)";
-static const char Q_ARCHIVE[] =
-"SELECT directory, segment_size FROM pitr_restore.archive "
-"WHERE archive_id OPERATOR(pg_catalog.=) $1";
 static const char Q_IDENTS[] =
 "SELECT nb.location, nb.ident FROM pitr_restore.named_backups($1) nb";
 static const char Q_TIMELINES[] =
@@ -94,31 +90,6 @@ typedef struct Window
 	int		   *labels;			/* indexes into Windows.backups */
 	char	   *ended_by;
 } Window;
-
-static bool
-open_archive(Windows *w, const char *dir)
-{
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1];
-	char		nulls[1] = {' '};
-
-	if (dir)
-		v[0] = CStringGetTextDatum(dir);
-	else
-		nulls[0] = 'n';
-	pitr_resolve_query(Q_REFRESH, 1, types, v, nulls, false, 1);
-	w->a.id = DatumGetInt32(pitr_resolve_col(0, 1));
-	v[0] = Int32GetDatum(w->a.id);
-	types[0] = INT4OID;
-	if (pitr_resolve_query(Q_ARCHIVE, 1, types, v, NULL, true, 1) != 1)
-		elog(ERROR, "archive %d vanished", w->a.id);
-	w->a.directory = pitr_resolve_col_text(0, 1);
-	/* no readable WAL: nothing is restorable */
-	if (pitr_resolve_col_null(0, 2))
-		return false;
-	w->a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
-	return true;
-}
 
 /* The backups recovery may start from, each with its report name. */
 static void
@@ -369,7 +340,8 @@ pitr_recovery_windows(PG_FUNCTION_ARGS)
 			 w.desc->natts, WINDOWS_NCOLS);
 
 	pitr_resolve_query_begin();
-	if (open_archive(&w, dir))
+	/* no readable WAL: nothing is restorable */
+	if (pitr_model_open_archive(dir, true, &w.a))
 	{
 		uint64		rows;
 		TimeLineID *tlis;
@@ -402,23 +374,17 @@ pitr_wal_gap(PG_FUNCTION_ARGS)
 		ARG_ARCH, ARG_TLI, ARG_FROM, ARG_TO, WAL_GAP_NARGS
 	};
 	MemoryContext caller = CurrentMemoryContext;
-	PitrArchiveInfo a = {0};
-	Datum		v[1];
+	PitrArchiveInfo a;
 	PitrGap		gap;
 	char	   *text = NULL;
 
 	pitr_resolve_query_begin();
 	if (PG_NARGS() != WAL_GAP_NARGS)
 		elog(ERROR, "wal_gap takes %d arguments, got %d", WAL_GAP_NARGS, PG_NARGS());
-	a.id = PG_GETARG_INT32(ARG_ARCH);
-	v[0] = Int32GetDatum(a.id);
-	if (pitr_resolve_query(Q_ARCHIVE, 1, (Oid[]) {INT4OID}, v, NULL, true, 1) == 1 &&
-		!pitr_resolve_col_null(0, 2))
+	if (pitr_model_archive(PG_GETARG_INT32(ARG_ARCH), &a))
 	{
 		PitrPath   *p;
 
-		a.directory = pitr_resolve_col_text(0, 1);
-		a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
 		p = pitr_model_path(&a, (TimeLineID) PG_GETARG_INT32(ARG_TLI));
 		if (pitr_model_gap(&a, p, NULL, PG_GETARG_LSN(ARG_FROM),
 						   PG_GETARG_LSN(ARG_TO), NULL, &gap))

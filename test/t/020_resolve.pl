@@ -206,9 +206,9 @@ $primary->safe_psql('postgres', q{
 CREATE ROLE reader LOGIN; GRANT pg_read_server_files TO reader;
 GRANT USAGE ON SCHEMA pitr_restore TO reader});
 ($ret, $out, $err) = $primary->psql('postgres',
-	q{SELECT * FROM pitr_restore.walk_to_stop(1, '{1}', '{0/0}', '0/0', 'none')},
+	q{SELECT * FROM pitr_restore.timeline_path(1, 1)},
 	extra_params => [ '-U', 'reader' ]);
-like($err, qr/permission denied for function walk_to_stop/, 'walk_to_stop is internal');
+like($err, qr/permission denied for function timeline_path/, 'timeline_path is internal');
 ($ret, $out, $err) = $primary->psql('postgres',
 	q{SELECT pitr_restore.wal_gap(1, 1, '0/0', 'FFFFFFFF/FFFFFFFF')},
 	extra_params => [ '-U', 'reader' ]);
