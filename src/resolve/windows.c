@@ -27,6 +27,7 @@
 
 #include "resolve/model.h"
 #include "resolve/query.h"
+#include "resolve/windows.h"
 
 PG_FUNCTION_INFO_V1(pitr_recovery_windows);
 
@@ -68,8 +69,7 @@ typedef struct Windows
 	PitrModelBackup *backups;
 	char	  **idents;			/* each backup's name in the report */
 	int			nbackups;
-	Tuplestorestate *store;
-	TupleDesc	desc;
+	List	   *rows;			/* the windows found (PitrWindowRow) */
 } Windows;
 
 /* A timeline's own stretch of WAL. */
@@ -93,10 +93,11 @@ typedef struct Window
 	int			nlabels;
 	int		   *labels;			/* indexes into Windows.backups */
 	char	   *ended_by;
+	bool		ended_by_gap;
 } Window;
 
-static bool
-open_archive(Windows *w, const char *dir)
+bool
+pitr_windows_open(PitrArchiveInfo *a, const char *dir)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
@@ -107,16 +108,16 @@ open_archive(Windows *w, const char *dir)
 	else
 		nulls[0] = 'n';
 	pitr_resolve_query(Q_REFRESH, 1, types, v, nulls, false, 1);
-	w->a.id = DatumGetInt32(pitr_resolve_col(0, 1));
-	v[0] = Int32GetDatum(w->a.id);
+	a->id = DatumGetInt32(pitr_resolve_col(0, 1));
+	v[0] = Int32GetDatum(a->id);
 	types[0] = INT4OID;
 	if (pitr_resolve_query(Q_ARCHIVE, 1, types, v, NULL, true, 1) != 1)
-		elog(ERROR, "archive %d vanished", w->a.id);
-	w->a.directory = pitr_resolve_col_text(0, 1);
+		elog(ERROR, "archive %d vanished", a->id);
+	a->directory = pitr_resolve_col_text(0, 1);
 	/* no readable WAL: nothing is restorable */
 	if (pitr_resolve_col_null(0, 2))
 		return false;
-	w->a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
+	a->segsize = DatumGetInt32(pitr_resolve_col(0, 2));
 	return true;
 }
 
@@ -251,6 +252,7 @@ window_end(const Windows *w, const Stretch *st, const PitrRun *run,
 		win->ended_by = psprintf("%s segment %s",
 								 gap.in_archive ? "corrupt" : "missing",
 								 pitr_model_segment_name(&w->a, gap.tli, gap.segno));
+		win->ended_by_gap = true;
 		return;
 	}
 	f = pitr_model_last_xact_segment(&w->a, st->p, Max(run->lo, st->own_lo), run->hi);
@@ -284,25 +286,22 @@ window_end(const Windows *w, const Stretch *st, const PitrRun *run,
 static void
 emit(Windows *w, const Stretch *st, const Window *win)
 {
-	Datum		values[WINDOWS_NCOLS];
-	bool		nulls[WINDOWS_NCOLS];
-	Datum	   *labels = palloc(sizeof(Datum) * (win->nlabels + 1));
+	PitrWindowRow *row = palloc0(sizeof(PitrWindowRow));
 
+	row->tli = st->tli;
+	row->from_lsn = win->from_lsn;
+	row->has_from_time = win->has_from_time;
+	row->from_time = win->from_time;
+	row->to_lsn = win->to_lsn;
+	row->has_to_time = win->has_to_time;
+	row->to_time = win->to_time;
+	row->nbackups = win->nlabels;
+	row->backups = palloc(sizeof(char *) * (win->nlabels + 1));
 	for (int i = 0; i < win->nlabels; i++)
-		labels[i] = CStringGetTextDatum(w->idents[win->labels[i]]);
-	memset(nulls, 0, sizeof(nulls));
-	values[WIN_TIMELINE] = Int32GetDatum((int32) st->tli);
-	values[WIN_FROM_LSN] = LSNGetDatum(win->from_lsn);
-	values[WIN_FROM_TIME] = TimestampTzGetDatum(win->from_time);
-	nulls[WIN_FROM_TIME] = !win->has_from_time;
-	values[WIN_TO_LSN] = LSNGetDatum(win->to_lsn);
-	values[WIN_TO_TIME] = TimestampTzGetDatum(win->to_time);
-	nulls[WIN_TO_TIME] = !win->has_to_time;
-	values[WIN_BACKUPS] = PointerGetDatum(construct_array(labels, win->nlabels,
-														  TEXTOID, -1, false,
-														  TYPALIGN_INT));
-	values[WIN_ENDED_BY] = CStringGetTextDatum(win->ended_by);
-	tuplestore_putvalues(w->store, w->desc, values, nulls);
+		row->backups[i] = w->idents[win->labels[i]];
+	row->ended_by = win->ended_by;
+	row->ended_by_gap = win->ended_by_gap;
+	w->rows = lappend(w->rows, row);
 }
 
 /* The windows of one timeline: one per run reaching its own WAL. */
@@ -349,6 +348,49 @@ timeline_windows(Windows *w, TimeLineID tli)
 	}
 }
 
+List *
+pitr_windows(const PitrArchiveInfo *a)
+{
+	Windows		w = {0};
+	uint64		rows;
+	TimeLineID *tlis;
+	Datum		v[1] = {Int32GetDatum(a->id)};
+
+	w.a = *a;
+	load_backups(&w);
+	rows = pitr_resolve_query(Q_TIMELINES, 1, (Oid[]) {INT4OID}, v, NULL, true, 0);
+	tlis = palloc(sizeof(TimeLineID) * (rows + 1));
+	for (uint64 i = 0; i < rows; i++)
+		tlis[i] = DatumGetInt32(pitr_resolve_col(i, 1));
+	for (uint64 i = 0; i < rows; i++)
+		timeline_windows(&w, tlis[i]);
+	return w.rows;
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, const PitrWindowRow *row)
+{
+	Datum		values[WINDOWS_NCOLS];
+	bool		nulls[WINDOWS_NCOLS];
+	Datum	   *labels = palloc(sizeof(Datum) * (row->nbackups + 1));
+
+	for (int i = 0; i < row->nbackups; i++)
+		labels[i] = CStringGetTextDatum(row->backups[i]);
+	memset(nulls, 0, sizeof(nulls));
+	values[WIN_TIMELINE] = Int32GetDatum((int32) row->tli);
+	values[WIN_FROM_LSN] = LSNGetDatum(row->from_lsn);
+	values[WIN_FROM_TIME] = TimestampTzGetDatum(row->from_time);
+	nulls[WIN_FROM_TIME] = !row->has_from_time;
+	values[WIN_TO_LSN] = LSNGetDatum(row->to_lsn);
+	values[WIN_TO_TIME] = TimestampTzGetDatum(row->to_time);
+	nulls[WIN_TO_TIME] = !row->has_to_time;
+	values[WIN_BACKUPS] = PointerGetDatum(construct_array(labels, row->nbackups,
+														  TEXTOID, -1, false,
+														  TYPALIGN_INT));
+	values[WIN_ENDED_BY] = CStringGetTextDatum(row->ended_by);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 /*
  * recovery_windows(archive_dir text DEFAULT NULL)
  */
@@ -356,32 +398,23 @@ Datum
 pitr_recovery_windows(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Windows		w = {0};
+	PitrArchiveInfo a = {0};
 	char	   *dir = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	if (PG_NARGS() != 1)
 		elog(ERROR, "recovery_windows takes 1 argument, got %d", PG_NARGS());
 	InitMaterializedSRF(fcinfo, 0);
-	w.store = rsinfo->setResult;
-	w.desc = rsinfo->setDesc;
-	if (w.desc->natts != WINDOWS_NCOLS)
+	if (rsinfo->setDesc->natts != WINDOWS_NCOLS)
 		elog(ERROR, "recovery_windows returns %d columns, expected %d",
-			 w.desc->natts, WINDOWS_NCOLS);
+			 rsinfo->setDesc->natts, WINDOWS_NCOLS);
 
 	pitr_resolve_query_begin();
-	if (open_archive(&w, dir))
+	if (pitr_windows_open(&a, dir))
 	{
-		uint64		rows;
-		TimeLineID *tlis;
-		Datum		v[1] = {Int32GetDatum(w.a.id)};
+		ListCell   *lc;
 
-		load_backups(&w);
-		rows = pitr_resolve_query(Q_TIMELINES, 1, (Oid[]) {INT4OID}, v, NULL, true, 0);
-		tlis = palloc(sizeof(TimeLineID) * (rows + 1));
-		for (uint64 i = 0; i < rows; i++)
-			tlis[i] = DatumGetInt32(pitr_resolve_col(i, 1));
-		for (uint64 i = 0; i < rows; i++)
-			timeline_windows(&w, tlis[i]);
+		foreach(lc, pitr_windows(&a))
+			put_row(rsinfo, (const PitrWindowRow *) lfirst(lc));
 	}
 	pitr_resolve_query_end();
 	PG_RETURN_NULL();
@@ -392,7 +425,8 @@ PG_FUNCTION_INFO_V1(pitr_wal_gap);
 /*
  * wal_gap(arch, tli, from_lsn, to_lsn): the first segment recovery would
  * miss following the timeline's history between two LSNs, as the model
- * names it, or NULL.  For check_archive.
+ * names it, or NULL.  For check_archive as of 1.2, until ALTER EXTENSION
+ * UPDATE; 1.3 drops it (check_archive.c asks the model itself).
  */
 Datum
 pitr_wal_gap(PG_FUNCTION_ARGS)
