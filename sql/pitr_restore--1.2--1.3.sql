@@ -14,11 +14,10 @@
 -- windows and gaps (src/resolve/check_archive.c), with every detail
 -- through the display rule, so no rule of the model is restated in
 -- PL/pgSQL.  The entry point stays; its body becomes the C function and
--- the PL/pgSQL rows and their SQL wrapper go, with wal_gap, which only
--- they called.
+-- the PL/pgSQL rows and their SQL wrapper go.  (wal_gap, which only they
+-- called, stays: internal, granted to nobody.)
 DROP FUNCTION pitr_restore._check_archive_body(text, interval, interval);
 DROP FUNCTION pitr_restore._check_archive_rows(text, interval, interval);
-DROP FUNCTION pitr_restore.wal_gap(integer, integer, pg_lsn, pg_lsn);
 CREATE FUNCTION pitr_restore._check_archive_body(archive_dir text,
 	max_age interval, max_backup_age interval)
 RETURNS TABLE (severity text, problem text, detail text)

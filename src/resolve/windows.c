@@ -425,8 +425,8 @@ PG_FUNCTION_INFO_V1(pitr_wal_gap);
 /*
  * wal_gap(arch, tli, from_lsn, to_lsn): the first segment recovery would
  * miss following the timeline's history between two LSNs, as the model
- * names it, or NULL.  For check_archive as of 1.2, until ALTER EXTENSION
- * UPDATE; 1.3 drops it (check_archive.c asks the model itself).
+ * names it, or NULL.  check_archive as of 1.2 called it; since 1.3
+ * check_archive.c asks the model itself.
  */
 Datum
 pitr_wal_gap(PG_FUNCTION_ARGS)
