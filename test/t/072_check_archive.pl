@@ -51,14 +51,16 @@ my ($first, $last) = split /\|/, sql(q{
 my $twice = qq{warning repeated_restore_point: Restore point "twice" occurs 2 times in the archive (first at $first on timeline 1, last at $last on timeline 1): recovery_target_name stops at the first one replayed.};
 is(problems(''), $twice, 'a restore point name made twice is the only problem, named with both places');
 
-# No usable backup: the backup directory is empty.
+# No usable backup: the backup directory is empty (a scan reads it again).
 my $empty = PostgreSQL::Test::Utils::tempdir('no_backups');
-is(problems('', "SET pitr_restore.backup_dir = '$empty';"),
+is(problems('', "SET pitr_restore.backup_dir = '$empty'; DO 'BEGIN PERFORM pitr_restore.scan_archive(); END';"),
 	join("\n",
 		'critical no_window: No time on timeline 1, the live timeline, can be restored: no usable base backup has continuous WAL into it.',
 		q{critical backup_old: No base backup in pitr_restore.backup_dir can be restored with this archive's WAL.},
 		$twice),
 	'without a usable backup: no window on the live timeline, and no backup (critical)');
+sql('SELECT pitr_restore.scan_archive()');
+is(problems(''), $twice, 'with the backups read again, only the restore point is reported');
 
 # A copy of the archive without a segment between b1's consistency point
 # and the end: the window of timeline 1 ends at it and nothing follows.
@@ -102,6 +104,7 @@ is(problems("'$forged'"),
 my $bad = $primary->backup_dir . '/b1_bad';
 PostgreSQL::Test::RecursiveCopy::copypath($primary->backup_dir . '/b1', $bad);
 truncate("$bad/global/pg_control", 100) or die;
+sql('SELECT pitr_restore.scan_archive()');
 my $problems = problems('');
 like($problems,
 	qr/^warning backup_unusable: Base backup "b1_bad" in \Q$bad\E cannot be used: [^\n]*pg_control[^\n]*[^.]\.$/m,
