@@ -462,8 +462,8 @@ pitr_check_archive(PG_FUNCTION_ARGS)
 	pitr_resolve_query_begin();
 	if (!pitr_windows_open(&c.a, dir))
 		report(&c, "critical", "no_wal",
-			   psprintf("The archive \"%s\" holds no readable PostgreSQL %d WAL segment.",
-						c.a.directory, PG_VERSION_NUM / 10000));
+			   psprintf("The archive \"%s\" holds no readable PostgreSQL " PG_MAJORVERSION " WAL segment.",
+						c.a.directory));
 	else
 	{
 		check_windows(&c);

@@ -150,17 +150,12 @@ pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn)
 	return lsn / a->segsize;
 }
 
-/*
- * The segment numbers timeline i of the path serves, lo to hi exclusive
- * (PG_INT64_MAX for the last): from the segment it begins in to the one
- * the next begins in, as pitr_path_serving decides.
- */
+/* The segment numbers timeline i of the path serves (walk.h). */
 void
 pitr_model_path_range(const PitrArchiveInfo *a, const PitrPath *p, int i,
 					  int64 *lo, int64 *hi)
 {
-	*lo = (int64) p->beginseg[i];
-	*hi = (i + 1 < p->n) ? (int64) p->beginseg[i + 1] : PG_INT64_MAX;
+	pitr_path_served(p->n, p->beginseg, i, lo, hi);
 }
 
 /*

@@ -1,8 +1,9 @@
 # check_archive(), each problem kind that test/t/070_windows.pl does not
 # reach, with its exact wording and in the order the rows come: a restore
-# point name used twice, no window on the live timeline and no usable
-# backup at all, a hole on a timeline off the live timeline's history (a
-# warning) and on it (critical), and a base backup that cannot be used.
+# point name used twice, an archive without WAL, no window on the live
+# timeline and no usable backup at all, a hole on a timeline off the live
+# timeline's history (a warning) and on it (critical), and a base backup
+# that cannot be used.
 use strict;
 use warnings;
 use File::Copy;
@@ -50,6 +51,13 @@ my ($first, $last) = split /\|/, sql(q{
 	SELECT min(lsn), max(lsn) FROM pitr_restore.restore_points() WHERE name = 'twice'});
 my $twice = qq{warning repeated_restore_point: Restore point "twice" occurs 2 times in the archive (first at $first on timeline 1, last at $last on timeline 1): recovery_target_name stops at the first one replayed.};
 is(problems(''), $twice, 'a restore point name made twice is the only problem, named with both places');
+
+# An archive without WAL: that alone.
+my $nowal = PostgreSQL::Test::Utils::tempdir('no_wal');
+my $major = int(sql('SHOW server_version_num') / 10000);
+like(problems("'$nowal'"),
+	qr{^critical no_wal: The archive "[^"\n]*no_wal[^"\n]*" holds no readable PostgreSQL $major WAL segment\.$},
+	'an archive without WAL: no_wal alone, naming the server\'s major version');
 
 # No usable backup: the backup directory is empty (a scan reads it again).
 my $empty = PostgreSQL::Test::Utils::tempdir('no_backups');
