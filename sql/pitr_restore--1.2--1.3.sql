@@ -35,5 +35,8 @@ CREATE OR REPLACE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[]
 RETURNS TABLE (tli integer, begin_lsn pg_lsn, end_lsn pg_lsn, lo bigint, hi bigint)
 AS 'MODULE_PATHNAME', 'pitr_path_ranges'
 LANGUAGE C STRICT STABLE ROWS 4;
+-- lsn_segno, which only path_ranges called, goes (the model's
+-- pitr_model_segno is the one segment-number rule).
+DROP FUNCTION pitr_restore.lsn_segno(pg_lsn, integer);
 
 -- (moment before the mistake: sections for issue 22 go here)

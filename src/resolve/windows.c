@@ -81,19 +81,12 @@ typedef struct Stretch
 	XLogSegNo	last;			/* its last segment, whatever its state */
 } Stretch;
 
-/* One window as it is returned. */
+/* One window being found: its row, and its backups by index. */
 typedef struct Window
 {
-	XLogRecPtr	from_lsn;
-	bool		has_from_time;
-	TimestampTz from_time;
-	XLogRecPtr	to_lsn;
-	bool		has_to_time;
-	TimestampTz to_time;
+	PitrWindowRow r;			/* tli and backups are set by emit() */
 	int			nlabels;
 	int		   *labels;			/* indexes into Windows.backups */
-	char	   *ended_by;
-	bool		ended_by_gap;
 } Window;
 
 bool
@@ -202,31 +195,31 @@ window_times(const Windows *w, const Stretch *st, const PitrRun *run,
 {
 	PitrSegmentRow last;
 	XLogSegNo	lo = Max(Max(run->lo, st->own_lo),
-						 pitr_model_segno(&w->a, win->from_lsn));
+						 pitr_model_segno(&w->a, win->r.from_lsn));
 
-	win->has_from_time = pitr_model_latest_xact_before(&w->a, st->p, win->from_lsn,
-													   &win->from_time);
-	if (!win->has_from_time && b0->has_stop_time)
+	win->r.has_from_time = pitr_model_latest_xact_before(&w->a, st->p, win->r.from_lsn,
+													   &win->r.from_time);
+	if (!win->r.has_from_time && b0->has_stop_time)
 	{
-		win->from_time = b0->stop_time;
-		win->has_from_time = true;
+		win->r.from_time = b0->stop_time;
+		win->r.has_from_time = true;
 	}
 	if (pitr_model_segno(&w->a, b0->start) < run->lo &&
-		(!win->has_from_time ||
-		 win->from_time < pitr_model_carried_time_floor(b0)))
+		(!win->r.has_from_time ||
+		 win->r.from_time < pitr_model_carried_time_floor(b0)))
 	{
-		win->from_time = pitr_model_carried_time_floor(b0);
-		win->has_from_time = true;
+		win->r.from_time = pitr_model_carried_time_floor(b0);
+		win->r.has_from_time = true;
 	}
 
 	last = pitr_model_last_xact_segment(&w->a, st->p, lo, run->hi);
-	win->has_to_time = last.valid && last.has_max_time;
-	win->to_time = last.max_commit_time;
-	if (win->has_from_time &&
-		(!win->has_to_time || win->to_time < win->from_time))
+	win->r.has_to_time = last.valid && last.has_max_time;
+	win->r.to_time = last.max_commit_time;
+	if (win->r.has_from_time &&
+		(!win->r.has_to_time || win->r.to_time < win->r.from_time))
 	{
-		win->to_time = win->from_time;
-		win->has_to_time = true;
+		win->r.to_time = win->r.from_time;
+		win->r.has_to_time = true;
 	}
 }
 
@@ -241,18 +234,18 @@ window_end(const Windows *w, const Stretch *st, const PitrRun *run,
 {
 	PitrGap		gap;
 	PitrSegmentRow f;
-	XLogRecPtr	after = win->from_lsn;
+	XLogRecPtr	after = win->r.from_lsn;
 	Datum		v[4];
 
-	win->to_lsn = run->end_lsn;
+	win->r.to_lsn = run->end_lsn;
 	if (run->hi < st->last &&
 		pitr_model_gap(&w->a, st->p, NULL, (XLogRecPtr) (run->hi + 1) * w->a.segsize,
 					   (XLogRecPtr) (run->hi + 2) * w->a.segsize, NULL, &gap))
 	{
-		win->ended_by = psprintf("%s segment %s",
+		win->r.ended_by = psprintf("%s segment %s",
 								 gap.in_archive ? "corrupt" : "missing",
 								 pitr_model_segment_name(&w->a, gap.tli, gap.segno));
-		win->ended_by_gap = true;
+		win->r.ended_by_gap = true;
 		return;
 	}
 	f = pitr_model_last_xact_segment(&w->a, st->p, Max(run->lo, st->own_lo), run->hi);
@@ -275,32 +268,25 @@ window_end(const Windows *w, const Stretch *st, const PitrRun *run,
 	if (pitr_resolve_query(Q_CHILD, 4, (Oid[]) {INT4OID, INT4OID, LSNOID, LSNOID},
 						   v, NULL, true, 1) == 0)
 	{
-		win->ended_by = pstrdup("end of archive");
+		win->r.ended_by = pstrdup("end of archive");
 		return;
 	}
-	win->ended_by = psprintf("branch to timeline %d",
+	win->r.ended_by = psprintf("branch to timeline %d",
 							 DatumGetInt32(pitr_resolve_col(0, 1)));
-	win->to_lsn = Max(DatumGetLSN(pitr_resolve_col(0, 2)), win->from_lsn);
+	win->r.to_lsn = Max(DatumGetLSN(pitr_resolve_col(0, 2)), win->r.from_lsn);
 }
 
 static void
 emit(Windows *w, const Stretch *st, const Window *win)
 {
-	PitrWindowRow *row = palloc0(sizeof(PitrWindowRow));
+	PitrWindowRow *row = palloc(sizeof(PitrWindowRow));
 
+	*row = win->r;
 	row->tli = st->tli;
-	row->from_lsn = win->from_lsn;
-	row->has_from_time = win->has_from_time;
-	row->from_time = win->from_time;
-	row->to_lsn = win->to_lsn;
-	row->has_to_time = win->has_to_time;
-	row->to_time = win->to_time;
 	row->nbackups = win->nlabels;
 	row->backups = palloc(sizeof(char *) * (win->nlabels + 1));
 	for (int i = 0; i < win->nlabels; i++)
 		row->backups[i] = w->idents[win->labels[i]];
-	row->ended_by = win->ended_by;
-	row->ended_by_gap = win->ended_by_gap;
 	w->rows = lappend(w->rows, row);
 }
 
@@ -339,8 +325,8 @@ timeline_windows(Windows *w, TimeLineID tli)
 		if (win.nlabels == 0)
 			continue;
 		b0 = &w->backups[win.labels[0]];
-		win.from_lsn = Max(b0->stop, st.p->begin[st.p->n - 1]);
-		if (win.from_lsn >= run->end_lsn)
+		win.r.from_lsn = Max(b0->stop, st.p->begin[st.p->n - 1]);
+		if (win.r.from_lsn >= run->end_lsn)
 			continue;
 		window_times(w, &st, run, b0, &win);
 		window_end(w, &st, run, &win);

@@ -6,7 +6,6 @@
 # that cannot be used.
 use strict;
 use warnings;
-use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::RecursiveCopy;
 use PostgreSQL::Test::Utils;
@@ -72,20 +71,12 @@ is(problems(''), $twice, 'with the backups read again, only the restore point is
 
 # A copy of the archive without a segment between b1's consistency point
 # and the end: the window of timeline 1 ends at it and nothing follows.
-sub copy_archive
-{
-	my ($name) = @_;
-	my $dir = PostgreSQL::Test::Utils::tempdir($name);
-	opendir(my $dh, $archive) or die;
-	copy("$archive/$_", "$dir/$_") for grep { !/^\./ } readdir($dh);
-	return $dir;
-}
 my $victim = sql(q{
 	SELECT s.file_name FROM pitr_restore.segments() s, pitr_restore.backups() b
 	 WHERE b.label = 'b1' AND s.timeline = 1 AND s.start_lsn > b.stop_lsn
 	 ORDER BY s.start_lsn OFFSET 1 LIMIT 1});
 ok($victim, "a segment to delete: $victim");
-my $holed = copy_archive('holed');
+my $holed = copy_archive($archive, 'holed');
 unlink "$holed/$victim" or die;
 my $to_time = sql(qq{
 	SELECT to_time FROM pitr_restore.recovery_windows('$holed') WHERE timeline = 1});
@@ -96,7 +87,7 @@ like(problems("'$holed'"),
 # The same, with a history file saying the live timeline, 3, descends
 # from timeline 2 only: timeline 1 is off its history, so its hole is a
 # warning, and timeline 3 has no window.
-my $forged = copy_archive('forged');
+my $forged = copy_archive($archive, 'forged');
 unlink "$forged/$victim" or die;
 open(my $fh, '>', "$forged/00000003.history") or die;
 print $fh "2\t0/1000000\tno recovery target specified\n";
