@@ -27,8 +27,9 @@ SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE ALL ON FUNCTION pitr_restore._check_archive_body(text, interval, interval) FROM PUBLIC;
 
 -- path_ranges in C: which timeline of a path serves each segment is the
--- recovery model's rule (pitr_model_path_range, model.c); path_files,
--- path_events and path_xact_segment look rows up by the ranges it gives.
+-- recovery model's rule, stated once (pitr_path_served, resolve/walk.h, as
+-- the model and the walk use it); path_files, path_events and
+-- path_xact_segment look rows up by the ranges it gives.
 -- CREATE OR REPLACE keeps its grants (none).
 CREATE OR REPLACE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[],
 	begins pg_lsn[])
