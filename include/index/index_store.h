@@ -70,6 +70,9 @@ extern bool pitr_store_has_link_columns(void);
 /* The archive's id if it was indexed, else 0. */
 extern int	pitr_store_indexed_id(const char *dir);
 
+/* The archive's segment size; 0 when not indexed or without WAL. */
+extern int	pitr_store_segment_size(int archive_id);
+
 /* The archive's id if its directory's mtime is what the last scan saw. */
 extern int	pitr_store_unchanged_id(const char *dir, const char *mtime);
 

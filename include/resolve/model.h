@@ -117,6 +117,8 @@ extern bool pitr_model_open_archive(const char *dir, bool check_files,
 /* paths */
 extern PitrPath *pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli);
 extern XLogSegNo pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn);
+extern void pitr_model_path_range(const PitrArchiveInfo *a, const PitrPath *p,
+								  int i, int64 *lo, int64 *hi);
 extern TimeLineID pitr_model_serving_tli(const PitrArchiveInfo *a,
 										 const PitrPath *p, XLogSegNo segno);
 extern int	pitr_model_path_index(const PitrPath *p, TimeLineID tli,

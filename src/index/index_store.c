@@ -207,6 +207,21 @@ pitr_store_indexed_id(const char *dir)
 	return first_int();
 }
 
+/* The archive's segment size; 0 when it is not indexed or holds no WAL. */
+int
+pitr_store_segment_size(int archive_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+
+	v[0] = Int32GetDatum(archive_id);
+	pitr_spi_check(SPI_execute_with_args("SELECT segment_size FROM pitr_restore.archive "
+										 "WHERE archive_id OPERATOR(pg_catalog.=) $1",
+										 1, types, v, NULL, true, 1),
+				   SPI_OK_SELECT, "looking up the archive's segment size");
+	return first_int();
+}
+
 int
 pitr_store_unchanged_id(const char *dir, const char *mtime)
 {

@@ -196,13 +196,12 @@ pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn)
 	return lsn / a->segsize;
 }
 
-/* The segment numbers timeline i of the path serves: lo to hi exclusive. */
-static void
-path_range(const PitrArchiveInfo *a, const PitrPath *p, int i,
-		   int64 *lo, int64 *hi)
+/* The segment numbers timeline i of the path serves (walk.h). */
+void
+pitr_model_path_range(const PitrArchiveInfo *a, const PitrPath *p, int i,
+					  int64 *lo, int64 *hi)
 {
-	*lo = (int64) p->beginseg[i];
-	*hi = (i + 1 < p->n) ? (int64) p->beginseg[i + 1] : PG_INT64_MAX;
+	pitr_path_served(p->n, p->beginseg, i, lo, hi);
 }
 
 /*
@@ -302,7 +301,7 @@ pitr_model_runs(const PitrArchiveInfo *a, const PitrPath *p, int *n)
 					hi;
 		uint64		rows;
 
-		path_range(a, p, i, &lo, &hi);
+		pitr_model_path_range(a, p, i, &lo, &hi);
 		if (lo >= hi)
 			continue;
 		v[0] = Int32GetDatum(a->id);
@@ -430,7 +429,7 @@ path_first_unusable(const PitrArchiveInfo *a, const PitrPath *p, int64 s0,
 		int64		lo,
 					hi;
 
-		path_range(a, p, i, &lo, &hi);
+		pitr_model_path_range(a, p, i, &lo, &hi);
 		lo = Max(lo, s0);
 		hi = Min(hi - 1, s1);
 		while (lo <= hi && first_unusable(a, p->tli[i], lo, hi, segno))

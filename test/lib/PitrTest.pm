@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use File::Basename;
+use File::Copy ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -16,7 +17,7 @@ use Test::More;
 our @EXPORT = qw(new_primary create_ledger workload xid_of commit_time_of
   wait_archived pgbench_around_backup resolve recover promote
   configure_restored wait_paused start_restored check_stop row_count pg_major have_extension slurp_bin spew_bin
-  crc32c_update crc32c record_crc reseal_sidecar as_role);
+  crc32c_update crc32c record_crc reseal_sidecar as_role copy_archive);
 
 # The major version of the server under test (15, 18): the TAP framework
 # puts its bin directory first in PATH.
@@ -104,6 +105,20 @@ sub commit_time_of
 	my ($node, $tag) = @_;
 	return $node->safe_psql('postgres',
 		"SELECT pg_xact_commit_timestamp(xid::text::xid) FROM ledger WHERE tag = '$tag'");
+}
+
+# A copy of an archive's files in a new temporary directory, to damage
+# without touching the original.
+sub copy_archive
+{
+	my ($archive, $name) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir($name);
+	opendir(my $dh, $archive) or die "$archive: $!";
+	for my $f (grep { !/^\./ } readdir($dh))
+	{
+		File::Copy::copy("$archive/$f", "$dir/$f") or die "copy $f: $!";
+	}
+	return $dir;
 }
 
 # Switch WAL and wait until everything written so far is archived.
