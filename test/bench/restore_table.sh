@@ -129,7 +129,6 @@ for i in $(seq "$RUNS"); do
 	log "run $i: restore_table"
 	ours_all="$ours_all $(ours_once)"
 done
-[ -n "${BENCH_PAUSE:-}" ] && { echo "T=$T port=$port xid=$xid"; sleep "$BENCH_PAUSE"; }
 ours=$(echo $ours_all | tr ' ' '\n' | best)
 hand=$(echo $hand_all | tr ' ' '\n' | best)
 
