@@ -24,7 +24,9 @@
  */
 #include "postgres.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -95,16 +97,19 @@ static bool
 runs_in(pid_t pid, const char *datadir)
 {
 	char		link[MAXPGPATH];
-	char		real[MAXPGPATH];
+	char	   *real;
 	ssize_t		n;
+	bool		same;
 
 	if (access("/proc/self/cwd", F_OK) != 0)
 		return true;
 	n = readlink(psprintf("/proc/%d/cwd", (int) pid), link, sizeof(link) - 1);
-	if (n < 0 || realpath(datadir, real) == NULL)
+	if (n < 0 || (real = realpath(datadir, NULL)) == NULL)
 		return false;
 	link[n] = '\0';
-	return strcmp(link, real) == 0;
+	same = strcmp(link, real) == 0;
+	free(real);
+	return same;
 }
 
 /*
@@ -327,6 +332,36 @@ side_died(PitrSideServer *s, const char *when)
 			 errdetail("Its log ends with: %s", log_tail(s))));
 }
 
+/*
+ * What pg_ctl starts must not inherit this backend's descriptors: the
+ * client's socket above all, or the client of a backend killed while its
+ * side server runs would wait as long as the side server lives.  From
+ * PostgreSQL 16 a backend opens them close-on-exec; older ones do not.  A
+ * backend never execs itself, so marking them all does it no harm.
+ */
+static void
+descriptors_close_on_exec(void)
+{
+	DIR		   *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL)
+	{
+		for (int fd = 3; fd < 4096; fd++)
+			(void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		int			fd = atoi(de->d_name);
+		int			flags;
+
+		if (fd > 2 && fd != dirfd(d) && (flags = fcntl(fd, F_GETFD)) >= 0)
+			(void) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 static void
 start_server(PitrSideServer *s)
 {
@@ -337,6 +372,7 @@ start_server(PitrSideServer *s)
 				   pitr_quote_shell(pg_ctl_path()), pitr_quote_shell(s->datadir),
 				   pitr_quote_shell(s->logfile), pitr_quote_shell(s->logfile));
 	fflush(NULL);
+	descriptors_close_on_exec();
 	rc = system(cmd);
 	s->started = true;
 	if (rc != 0)

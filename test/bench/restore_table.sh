@@ -19,9 +19,10 @@
 #         and wait for the promotion (as restore_table does: a paused copy
 #         still holds the locks of transactions open at the target); the
 #         table and its indexes renamed there (the live ones have their
-#         names); pg_dump -Fc -t
-#         | pg_restore -d into the live database; pg_ctl stop -m immediate;
-#         rm -rf <dir>.  Timed as one shell command.
+#         names); pg_dump -t | psql into the live database (the plain
+#         format: no compression, COPY streamed as restore_table does;
+#         -Fc | pg_restore compresses and is slower); pg_ctl stop -m
+#         immediate; rm -rf <dir>.  Timed as one shell command.
 #
 # Reading the output: seconds for each side (best of the runs) and the
 # ratio ours/hand; lower is better, the target is <= 1.2.
@@ -111,8 +112,8 @@ hand_once()
 		hq 'ALTER TABLE public.big RENAME TO big_hand'
 		hq 'ALTER INDEX public.big_pkey RENAME TO big_hand_pkey'
 		hq 'ALTER INDEX public.big_placed RENAME TO big_hand_placed'
-		pg_dump -h '$T/hand' -p $hport -Fc -t public.big_hand bench |
-			pg_restore -h '$T' -p $port -d bench --no-owner
+		pg_dump -h '$T/hand' -p $hport -t public.big_hand bench |
+			psql -X -q -v ON_ERROR_STOP=1 -h '$T' -p $port -d bench >/dev/null
 		pg_ctl -D '$d' -m immediate stop >/dev/null
 		rm -rf '$d'"
 	t1=$(now)
