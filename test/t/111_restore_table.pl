@@ -61,6 +61,9 @@ CREATE TABLE invoices (
 INSERT INTO invoices (customer, region, agent, total)
 SELECT 1 + g % 20, 1 + g % 2, 7, g FROM generate_series(1, 100) g;
 UPDATE invoices SET parent = id - 1 WHERE id > 1;
+CREATE TABLE budgets (total int PRIMARY KEY);
+INSERT INTO budgets VALUES (0);
+ALTER TABLE invoices ADD FOREIGN KEY (total) REFERENCES budgets NOT VALID;
 });
 $primary->backup('b1');
 
@@ -178,7 +181,7 @@ is($primary->safe_psql('postgres', q{
 like($err, qr/column ticket draws on new sequence public\.invoices_back_ticket_seq, at the value public\.ticket_seq had at the target/,
 	'a NOTICE names each new sequence');
 is($primary->safe_psql('postgres', q{
-	INSERT INTO invoices_back (total) VALUES (-1) RETURNING id, ticket}),
+	INSERT INTO invoices_back (total) VALUES (0) RETURNING id, ticket}),
 	'101|600', 'the new sequences go on from where the old ones stood at the target');
 is($primary->safe_psql('postgres', $live_seqs), $live_before,
 	'the live sequences are untouched');
@@ -186,8 +189,9 @@ is($primary->safe_psql('postgres', q{
 	SELECT string_agg(format('%s %s %s', conname, confrelid::regclass, convalidated), '; ' ORDER BY conname)
 	  FROM pg_constraint WHERE conrelid = 'invoices_back'::regclass AND contype = 'f'}),
 	'invoices_back_customer_fkey customers f; invoices_back_parent_fkey invoices_back t; '
-	  . 'invoices_back_region_fkey regions t',
-	'foreign keys: validated when the old rows keep them, to the copy itself when self-referencing, NOT VALID when not');
+	  . 'invoices_back_region_fkey regions t; invoices_back_total_fkey budgets f',
+	'foreign keys: validated when the old rows keep them, to the copy itself when self-referencing, NOT VALID when not or when so at the target');
+unlike($err, qr/invoices_back_total_fkey/, 'one NOT VALID at the target stays so, without a NOTICE');
 like($err, qr/foreign key invoices_back_customer_fkey is copied NOT VALID: rows of the target break it/,
 	'a NOTICE names the foreign key copied NOT VALID');
 like($err, qr/foreign key invoices_back_agent_fkey is not copied: relation "public\.agents" does not exist/,
