@@ -47,6 +47,16 @@ extern void restore_unstamp(const char *path);
 extern void restore_sweep_stale(const char *parent);
 
 /*
+ * The same sweep, calling "before_remove" on each directory it has proven
+ * stale, before removing it: dirfd is open on that directory (opened
+ * without following a link), path names it.  For what a dead backend may
+ * have left running in it (a side server).
+ */
+typedef void (*restore_stale_hook) (int dirfd, const char *path);
+extern void restore_sweep_stale_with(const char *parent,
+									 restore_stale_hook before_remove);
+
+/*
  * Remove the tree at "path" without following any symbolic link (openat
  * relative removal).  Allocates no memory, raises no ERROR: usable from an
  * exit callback.  Returns false if anything was left.

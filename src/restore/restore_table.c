@@ -14,19 +14,27 @@
  * search_path so every name comes qualified), created here as new_name by
  * the caller (who owns it), filled by COPY streamed over libpq into the
  * server's own COPY FROM (no second login to this server, same
- * transaction), then given its constraints and indexes.  Foreign keys and
- * defaults that draw on a sequence are not copied (NOTICE).  The side
- * server is stopped and removed whatever happens.
+ * transaction), then given its constraints and indexes.  The copy never
+ * draws on a live sequence: a default nextval() gets a new sequence of
+ * its own, an identity column its own identity, each with the options
+ * and the value the old one had at the target.  Foreign keys are added
+ * last, in subtransactions: validated when the old rows satisfy them
+ * (one to the table itself points to the copy), NOT VALID when they do
+ * not, left out when what they reference is gone; a NOTICE names each
+ * one not copied as it was.  The side server is stopped and removed
+ * whatever happens.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "catalog/pg_authid.h"
 #include "commands/copy.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -41,6 +49,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/varlena.h"
 
 #include "restore/side_server.h"
@@ -256,20 +265,136 @@ copied_name(const char *oldrel, const char *newrel, const char *name)
 	return n;
 }
 
+static void
+run_ddl(const char *sql)
+{
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "could not run \"%s\"", sql);
+}
+
+/* A sequence as it was at the target: options and value. */
+typedef struct SideSequence
+{
+	char	   *att;			/* the column it feeds */
+	char	   *oldname;		/* qualified, as the side server names it */
+	char	   *options;		/* INCREMENT BY ... [NO] CYCLE */
+	char	   *type;			/* its data type */
+	char	   *last_value;
+	bool		is_called;
+	char	   *newname;		/* qualified: the copy's own (NULL: identity) */
+} SideSequence;
+
+static SideSequence *
+side_sequence(PitrSideServer *s, const char *seqoid, const char *att)
+{
+	SideSequence *q = palloc0(sizeof(SideSequence));
+	PGresult   *res;
+	char		sql[1024];
+
+	snprintf(sql, sizeof(sql),
+			 "SELECT pg_catalog.format('%%I.%%I', n.nspname, c.relname), "
+			 "pg_catalog.format_type(s.seqtypid, NULL), "
+			 "pg_catalog.format('INCREMENT BY %%s MINVALUE %%s MAXVALUE %%s START WITH %%s CACHE %%s %%s', "
+			 "  s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, "
+			 "  CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END) "
+			 "FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+			 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE s.seqrelid = %s",
+			 seqoid);
+	res = pitr_side_query(s, sql, PGRES_TUPLES_OK);
+	if (PQntuples(res) != 1)
+		elog(ERROR, "could not read sequence %s on the side server", seqoid);
+	q->att = pstrdup(att);
+	q->oldname = pstrdup(PQgetvalue(res, 0, 0));
+	q->type = pstrdup(PQgetvalue(res, 0, 1));
+	q->options = pstrdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	res = pitr_side_query(s, psprintf("SELECT last_value, is_called FROM %s", q->oldname),
+						  PGRES_TUPLES_OK);
+	q->last_value = pstrdup(PQgetvalue(res, 0, 0));
+	q->is_called = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	return q;
+}
+
+/*
+ * The column default "def" drawing on the copy's own new sequence instead
+ * of "q"'s old one, which is created here; NULL (nothing created) if the
+ * default does not name the old sequence as the deparser does.
+ */
+static char *
+default_on_new_sequence(SideSequence *q, RangeVar *rv, const char *def)
+{
+	const char *from = psprintf("%s::regclass", quote_literal_cstr(q->oldname));
+	const char *at = strstr(def, from);
+	char	   *seqname;
+	const char *to;
+
+	if (at == NULL)
+		return NULL;
+	seqname = ChooseRelationName(rv->relname, q->att, "seq",
+								 get_namespace_oid(rv->schemaname, false), false);
+	q->newname = pstrdup(quote_qualified_identifier(rv->schemaname, seqname));
+	run_ddl(psprintf("CREATE SEQUENCE %s AS %s %s", q->newname, q->type, q->options));
+	to = psprintf("%s::regclass", quote_literal_cstr(q->newname));
+	return psprintf("%.*s%s%s", (int) (at - def), def, to, at + strlen(from));
+}
+
+/*
+ * After the rows: each new sequence belongs to its column, and every
+ * sequence of the copy (identities too) stands where the old one stood at
+ * the target, as a dump of the side server would set it.
+ */
+static void
+place_sequences(RangeVar *rv, List *seqs)
+{
+	const char *newq = quote_qualified_identifier(rv->schemaname, rv->relname);
+	ListCell   *lc;
+
+	foreach(lc, seqs)
+	{
+		SideSequence *q = lfirst(lc);
+		const char *seq = q->newname;
+
+		if (seq == NULL)
+			seq = psprintf("pg_catalog.pg_get_serial_sequence(%s, %s)::pg_catalog.regclass",
+						   quote_literal_cstr(newq), quote_literal_cstr(q->att));
+		else
+		{
+			run_ddl(psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", seq, newq,
+							 quote_identifier(q->att)));
+			seq = quote_literal_cstr(seq);
+		}
+		run_ddl(psprintf("SELECT pg_catalog.setval(%s, %s, %s)", seq,
+						 q->last_value, q->is_called ? "true" : "false"));
+		if (q->newname)
+			ereport(NOTICE,
+					(errmsg("column %s draws on new sequence %s, at the value %s had at the target",
+							quote_identifier(q->att), q->newname, q->oldname)));
+	}
+}
+
 /* CREATE TABLE with its columns; the list of columns COPY fills. */
 static void
 create_table(PitrSideServer *s, Oid reloid, RangeVar *rv, StringInfo cols,
-			 List **attnames, List **idents)
+			 List **attnames, List **seqs)
 {
 	StringInfoData sql;
 	PGresult   *res;
-	char		q[1024];
+	char		q[2048];
 
+	/* the sequence a default draws on, or an identity's own */
 	snprintf(q, sizeof(q),
 			 "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
 			 "a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity, "
 			 "a.attgenerated, CASE WHEN a.attcollation <> t.typcollation "
-			 "THEN pg_catalog.format('%%I.%%I', cn.nspname, co.collname) END "
+			 "THEN pg_catalog.format('%%I.%%I', cn.nspname, co.collname) END, "
+			 "(SELECT pg_catalog.min(dp.refobjid) FROM pg_catalog.pg_depend dp "
+			 "  JOIN pg_catalog.pg_class sc ON sc.oid = dp.refobjid AND sc.relkind = 'S' "
+			 "  WHERE dp.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND dp.objid = d.oid "
+			 "    AND dp.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass), "
+			 "(SELECT pg_catalog.min(dp.objid) FROM pg_catalog.pg_depend dp "
+			 "  WHERE a.attidentity <> '' AND dp.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+			 "    AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i') "
 			 "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
 			 "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 			 "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
@@ -292,16 +417,31 @@ create_table(PitrSideServer *s, Oid reloid, RangeVar *rv, StringInfo cols,
 			appendStringInfo(&sql, " COLLATE %s", PQgetvalue(res, i, 6));
 		if (generated)
 			appendStringInfo(&sql, " GENERATED ALWAYS AS (%s) STORED", def);
-		else if (def && strstr(def, "nextval(") != NULL)
-			ereport(NOTICE,
-					(errmsg("default of column %s draws on a sequence: not copied", att)));
+		else if (def && !PQgetisnull(res, i, 7))
+		{
+			SideSequence *q = side_sequence(s, PQgetvalue(res, i, 7), PQgetvalue(res, i, 0));
+			char	   *newdef = default_on_new_sequence(q, rv, def);
+
+			if (newdef == NULL)
+				ereport(NOTICE,
+						(errmsg("default of column %s is not copied: it draws on sequence %s in a way not understood",
+								att, q->oldname),
+						 errdetail("The default is: %s", def)));
+			else
+			{
+				appendStringInfo(&sql, " DEFAULT %s", newdef);
+				*seqs = lappend(*seqs, q);
+			}
+		}
 		else if (def)
 			appendStringInfo(&sql, " DEFAULT %s", def);
-		if (ident[0] == 'a' || ident[0] == 'd')
+		if ((ident[0] == 'a' || ident[0] == 'd') && !PQgetisnull(res, i, 8))
 		{
-			appendStringInfo(&sql, " GENERATED %s AS IDENTITY",
-							 ident[0] == 'a' ? "ALWAYS" : "BY DEFAULT");
-			*idents = lappend(*idents, pstrdup(PQgetvalue(res, i, 0)));
+			SideSequence *q = side_sequence(s, PQgetvalue(res, i, 8), PQgetvalue(res, i, 0));
+
+			appendStringInfo(&sql, " GENERATED %s AS IDENTITY (%s)",
+							 ident[0] == 'a' ? "ALWAYS" : "BY DEFAULT", q->options);
+			*seqs = lappend(*seqs, q);
 		}
 		if (strcmp(PQgetvalue(res, i, 2), "t") == 0)
 			appendStringInfoString(&sql, " NOT NULL");
@@ -417,13 +557,6 @@ copy_rows(PitrSideServer *s, const char *oldname, RangeVar *rv,
 	return n;
 }
 
-static void
-run_ddl(const char *sql)
-{
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "could not run \"%s\"", sql);
-}
-
 /* Constraints (but foreign keys) and indexes, under names of the new table. */
 static void
 copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv)
@@ -443,11 +576,7 @@ copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv
 		const char *name = PQgetvalue(res, i, 0);
 
 		if (PQgetvalue(res, i, 1)[0] == 'f')
-		{
-			ereport(NOTICE,
-					(errmsg("foreign key %s is not copied", quote_identifier(name))));
-			continue;
-		}
+			continue;			/* after the indexes: add_foreign_keys */
 		run_ddl(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", newq,
 						 quote_identifier(copied_name(oldrel, rv->relname, name)),
 						 PQgetvalue(res, i, 2)));
@@ -484,22 +613,116 @@ copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv
 	PQclear(res);
 }
 
-/* Identity columns go on after the largest value copied. */
+/*
+ * Run "sql" in a subtransaction.  NULL if it ran; its error if it failed
+ * with one of the "expected" errcodes (the subtransaction rolled back);
+ * any other error (a cancel among them) goes on up.
+ */
+static ErrorData *
+try_ddl(const char *sql, const int *expected)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile failed = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		run_ddl(sql);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		bool		known = false;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		for (const int *e = expected; *e != 0; e++)
+			known = known || edata->sqlerrcode == *e;
+		if (!known)
+			ReThrowError(edata);
+		failed = edata;
+	}
+	PG_END_TRY();
+	return failed;
+}
+
+/* What adding a foreign key may meet when what it references has changed. */
+static const int fk_add_errors[] = {
+	ERRCODE_UNDEFINED_TABLE, ERRCODE_UNDEFINED_COLUMN, ERRCODE_INVALID_FOREIGN_KEY,
+	ERRCODE_DATATYPE_MISMATCH, ERRCODE_WRONG_OBJECT_TYPE,
+	ERRCODE_INSUFFICIENT_PRIVILEGE, 0
+};
+static const int fk_validate_errors[] = {ERRCODE_FOREIGN_KEY_VIOLATION, 0};
+
+/*
+ * Foreign keys, last (a reference to the table itself needs the copy's
+ * keys): one to the table itself points to the copy; one to another table
+ * to that table as it is now.  Each is validated against the copied rows;
+ * NOT VALID when they break it (rows of the past may reference rows that
+ * are gone), left out when it cannot be added at all.
+ */
 static void
-continue_identities(RangeVar *rv, List *idents)
+add_foreign_keys(PitrSideServer *s, Oid reloid, const char *oldname,
+				 const char *oldrel, RangeVar *rv)
 {
 	const char *newq = quote_qualified_identifier(rv->schemaname, rv->relname);
-	ListCell   *lc;
+	const char *selfref = psprintf(" REFERENCES %s(", oldname);
+	PGresult   *res;
+	char		q[512];
 
-	foreach(lc, idents)
+	snprintf(q, sizeof(q),
+			 "SELECT conname, pg_catalog.pg_get_constraintdef(oid), confrelid = conrelid "
+			 "FROM pg_catalog.pg_constraint WHERE conrelid = %u AND contype = 'f' ORDER BY conname",
+			 reloid);
+	res = pitr_side_query(s, q, PGRES_TUPLES_OK);
+	for (int i = 0; i < PQntuples(res); i++)
 	{
-		const char *att = lfirst(lc);
+		const char *con = quote_identifier(copied_name(oldrel, rv->relname, PQgetvalue(res, i, 0)));
+		char	   *def = pstrdup(PQgetvalue(res, i, 1));
+		const char *at = strstr(def, selfref);
+		size_t		len = strlen(def);
+		bool		was_valid = true;
+		ErrorData  *why;
 
-		run_ddl(psprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), m) "
-						 "FROM (SELECT pg_catalog.max(%s) AS m FROM %s) x WHERE m IS NOT NULL",
-						 quote_literal_cstr(newq), quote_literal_cstr(att),
-						 quote_identifier(att), newq));
+		/* NOT VALID at the target: it stays so */
+		if (len > 10 && strcmp(def + len - 10, " NOT VALID") == 0)
+		{
+			def[len - 10] = '\0';
+			was_valid = false;
+		}
+		if (strcmp(PQgetvalue(res, i, 2), "t") == 0 && at != NULL)
+			def = psprintf("%.*s REFERENCES %s(%s", (int) (at - def), def, newq,
+						   at + strlen(selfref));
+		why = try_ddl(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", newq, con, def),
+					  fk_add_errors);
+		if (why != NULL)
+		{
+			ereport(NOTICE,
+					(errmsg("foreign key %s is not copied: %s", con, why->message),
+					 errdetail("Its definition was: %s", def)));
+			continue;
+		}
+		if (!was_valid)
+			continue;
+		why = try_ddl(psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", newq, con),
+					  fk_validate_errors);
+		if (why != NULL)
+			ereport(NOTICE,
+					(errmsg("foreign key %s is copied NOT VALID: rows of the target break it", con),
+					 errdetail("%s", why->detail ? why->detail : why->message),
+					 errhint("Once the rows it needs are back, run ALTER TABLE %s VALIDATE CONSTRAINT %s.",
+							 newq, con)));
 	}
+	PQclear(res);
 }
 
 /*
@@ -552,7 +775,7 @@ pitr_restore_table(PG_FUNCTION_ARGS)
 		Oid			reloid;
 		StringInfoData cols;
 		List	   *attnames = NIL;
-		List	   *idents = NIL;
+		List	   *seqs = NIL;
 		char	   *oldrel;
 
 		pitr_side_check_space(s, backup_bytes + backup_bytes / 10);
@@ -566,10 +789,11 @@ pitr_restore_table(PG_FUNCTION_ARGS)
 		ereport(NOTICE, (errmsg("copying %s as it was into %s", oldname,
 								quote_qualified_identifier(rv->schemaname, rv->relname))));
 		initStringInfo(&cols);
-		create_table(s, reloid, rv, &cols, &attnames, &idents);
+		create_table(s, reloid, rv, &cols, &attnames, &seqs);
 		rows = copy_rows(s, oldname, rv, cols.data, attnames);
 		copy_constraints(s, reloid, oldrel, rv);
-		continue_identities(rv, idents);
+		add_foreign_keys(s, reloid, oldname, oldrel, rv);
+		place_sequences(rv, seqs);
 	}
 	PG_FINALLY();
 	{

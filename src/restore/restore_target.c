@@ -396,6 +396,13 @@ not_ours(int parentfd, const char *name, long pid)
 void
 restore_sweep_stale(const char *parent)
 {
+	restore_sweep_stale_with(parent, NULL);
+}
+
+/* See restore_target.h. */
+void
+restore_sweep_stale_with(const char *parent, restore_stale_hook before_remove)
+{
 	DIR		   *dir;
 	struct dirent *de;
 	int			pfd;
@@ -457,6 +464,17 @@ restore_sweep_stale(const char *parent)
 		ereport(NOTICE,
 				(errmsg("removing stale temporary directory \"%s/%s\"",
 						parent, de->d_name)));
+		if (before_remove != NULL)
+		{
+			int			dfd = openat(pfd, de->d_name,
+									 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (dfd >= 0)
+			{
+				before_remove(dfd, psprintf("%s/%s", parent, de->d_name));
+				close(dfd);
+			}
+		}
 		if (!remove_at(pfd, de->d_name, 0))
 		{
 			close(pfd);

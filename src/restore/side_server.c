@@ -13,12 +13,20 @@
  * binary; the settings that make it private are appended to its
  * postgresql.auto.conf, after the recovery settings, so they win.  A
  * backend that exits with a side server still there (FATAL, terminate)
- * stops and removes it from a before_shmem_exit callback.
+ * stops and removes it from a before_shmem_exit callback.  A backend that
+ * cannot (kill -9, a crash) leaves its directory, and maybe its server:
+ * the directory is a stamped temporary directory of restore_target.c
+ * ("pitr_restore_side.pitr_restore_tmp.<pid>"), so the next side server
+ * built under the same directory sweeps it by prepare_restore's one rule,
+ * and first stops the server still running in it.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +45,7 @@
 #include "utils/memutils.h"
 
 #include "format/quote.h"
+#include "restore/restore_target.h"
 #include "restore/side_server.h"
 
 char	   *pitr_side_server_dir = NULL;
@@ -66,12 +75,101 @@ side_exit_callback(int code, Datum arg)
 		pitr_side_destroy(active);
 }
 
+/* Wait up to "tenths" tenths of a second for process "pid" to be gone. */
+static bool
+wait_gone(pid_t pid, int tenths)
+{
+	for (int i = 0; i < tenths; i++)
+	{
+		if (kill(pid, 0) != 0 && errno == ESRCH)
+			return true;
+		pg_usleep(100000L);
+	}
+	return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/*
+ * Whether process "pid" runs in "datadir", as a postmaster does: its
+ * working directory, where /proc tells; elsewhere postmaster.pid (under
+ * our own directory) is all there is, as for pg_ctl.
+ */
+static bool
+runs_in(pid_t pid, const char *datadir)
+{
+	char		link[MAXPGPATH];
+	char	   *real;
+	ssize_t		n;
+	bool		same;
+
+	if (access("/proc/self/cwd", F_OK) != 0)
+		return true;
+	n = readlink(psprintf("/proc/%d/cwd", (int) pid), link, sizeof(link) - 1);
+	if (n < 0 || (real = realpath(datadir, NULL)) == NULL)
+		return false;
+	link[n] = '\0';
+	same = strcmp(link, real) == 0;
+	free(real);
+	return same;
+}
+
+/*
+ * Before the sweep removes a side directory of a dead backend: stop the
+ * side server that backend left running in it.  Only the postmaster its
+ * postmaster.pid names (read without following a link, under the proven
+ * directory), if that file names this very data directory and the
+ * process runs in it; SIGQUIT is an immediate shutdown.
+ */
+static void
+stop_stale_side_server(int dirfd, const char *path)
+{
+	char	   *datadir = psprintf("%s/data", path);
+	char		buf[MAXPGPATH + 64];
+	char	   *line2;
+	char	   *end;
+	int			datafd;
+	int			fd;
+	ssize_t		n;
+	long		pid;
+
+	datafd = openat(dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (datafd < 0)
+		return;
+	fd = openat(datafd, "postmaster.pid", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(datafd);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	if (end == buf || *end != '\n' || pid <= 0 || pid > INT_MAX ||
+		pid == PostmasterPid || pid == MyProcPid)
+		return;
+	line2 = end + 1;
+	if ((end = strchr(line2, '\n')) == NULL)
+		return;
+	*end = '\0';
+	canonicalize_path(line2);
+	canonicalize_path(datadir);
+	if (strcmp(line2, datadir) != 0 || kill((pid_t) pid, 0) != 0 ||
+		!runs_in((pid_t) pid, datadir))
+		return;
+	ereport(NOTICE,
+			(errmsg("stopping the side server (pid %ld) a backend that is gone left running in \"%s\"",
+					pid, datadir)));
+	if (kill((pid_t) pid, SIGQUIT) == 0 && !wait_gone((pid_t) pid, 150))
+		ereport(WARNING,
+				(errmsg("side server (pid %ld) in \"%s\" did not stop", pid, datadir)));
+}
+
 PitrSideServer *
 pitr_side_create(void)
 {
 	const char *base = pitr_side_server_dir;
 	PitrSideServer *s;
-	char	   *templ;
+	char	   *path;
 
 	if (base == NULL || base[0] == '\0')
 		base = getenv("TMPDIR");
@@ -87,18 +185,23 @@ pitr_side_create(void)
 		exit_callback_registered = true;
 	}
 
-	s = MemoryContextAllocZero(TopMemoryContext, sizeof(PitrSideServer));
-	templ = MemoryContextStrdup(TopMemoryContext,
-								psprintf("%s/pitr_restore_side.XXXXXX", base));
-	if (mkdtemp(templ) == NULL)
+	/* What backends that are gone left here (this backend has none). */
+	restore_sweep_stale_with(base, stop_stale_side_server);
+	path = psprintf("%s/pitr_restore_side%s%d", base, RESTORE_TMP_SUFFIX, MyProcPid);
+	restore_make_tmpdir(path);
+	/* 0700 even with group access: only this OS user reaches the socket. */
+	if (chmod(path, S_IRWXU) != 0)
+	{
+		restore_remove_tree(path);
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not create a directory for the side server under \"%s\": %m",
-						base)));
-	/* mkdtemp makes it 0700: only this OS user reaches the socket. */
-	s->dir = templ;
-	s->datadir = MemoryContextStrdup(TopMemoryContext, psprintf("%s/data", templ));
-	s->logfile = MemoryContextStrdup(TopMemoryContext, psprintf("%s/server.log", templ));
+				 errmsg("could not set permissions of directory \"%s\": %m", path)));
+	}
+
+	s = MemoryContextAllocZero(TopMemoryContext, sizeof(PitrSideServer));
+	s->dir = MemoryContextStrdup(TopMemoryContext, path);
+	s->datadir = MemoryContextStrdup(TopMemoryContext, psprintf("%s/data", path));
+	s->logfile = MemoryContextStrdup(TopMemoryContext, psprintf("%s/server.log", path));
 	s->port = 5432;
 	active = s;
 	return s;
@@ -229,6 +332,36 @@ side_died(PitrSideServer *s, const char *when)
 			 errdetail("Its log ends with: %s", log_tail(s))));
 }
 
+/*
+ * What pg_ctl starts must not inherit this backend's descriptors: the
+ * client's socket above all, or the client of a backend killed while its
+ * side server runs would wait as long as the side server lives.  From
+ * PostgreSQL 16 a backend opens them close-on-exec; older ones do not.  A
+ * backend never execs itself, so marking them all does it no harm.
+ */
+static void
+descriptors_close_on_exec(void)
+{
+	DIR		   *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL)
+	{
+		for (int fd = 3; fd < 4096; fd++)
+			(void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		int			fd = atoi(de->d_name);
+		int			flags;
+
+		if (fd > 2 && fd != dirfd(d) && (flags = fcntl(fd, F_GETFD)) >= 0)
+			(void) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 static void
 start_server(PitrSideServer *s)
 {
@@ -239,6 +372,7 @@ start_server(PitrSideServer *s)
 				   pitr_quote_shell(pg_ctl_path()), pitr_quote_shell(s->datadir),
 				   pitr_quote_shell(s->logfile), pitr_quote_shell(s->logfile));
 	fflush(NULL);
+	descriptors_close_on_exec();
 	rc = system(cmd);
 	s->started = true;
 	if (rc != 0)

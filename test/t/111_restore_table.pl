@@ -3,7 +3,11 @@
 # 700-row DELETE emptied and a dropped table come back with exactly the
 # rows of the target, the same columns, types, constraints and indexes;
 # live objects are untouched; bad input is refused with nothing changed;
-# a cancel in the middle of the copy leaves no side server behind.
+# a cancel in the middle of the copy leaves no side server behind.  The
+# copy never draws on a live sequence (its own, at the target's value);
+# its foreign keys are validated, NOT VALID, or left out with a NOTICE.
+# A backend killed (kill -9) mid-copy leaves its side directory and
+# server: the next restore_table stops and removes them.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -20,6 +24,7 @@ $primary->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'pitr_restore'
 autovacuum = off
 pitr_restore.side_server_dir = '$side_dir'
+restart_after_crash = on
 });
 $primary->restart;
 
@@ -38,6 +43,27 @@ INSERT INTO gone SELECT g, 'g' || g FROM generate_series(1, 50) g;
 CREATE TABLE big (id int, payload text);
 INSERT INTO big SELECT g, repeat('x', 60) FROM generate_series(1, 1500000) g;
 CREATE SCHEMA restored;
+CREATE SEQUENCE ticket_seq START 500;
+CREATE TABLE customers (id int PRIMARY KEY, name text);
+INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 20) g;
+CREATE TABLE regions (id int PRIMARY KEY);
+INSERT INTO regions VALUES (1), (2);
+CREATE TABLE agents (id int PRIMARY KEY);
+INSERT INTO agents VALUES (7);
+CREATE TABLE invoices (
+	id serial PRIMARY KEY,
+	ticket bigint DEFAULT nextval('ticket_seq'),
+	customer int REFERENCES customers ON DELETE CASCADE,
+	region int REFERENCES regions,
+	agent int REFERENCES agents,
+	parent int REFERENCES invoices ON DELETE SET NULL,
+	total int);
+INSERT INTO invoices (customer, region, agent, total)
+SELECT 1 + g % 20, 1 + g % 2, 7, g FROM generate_series(1, 100) g;
+UPDATE invoices SET parent = id - 1 WHERE id > 1;
+CREATE TABLE budgets (total int PRIMARY KEY);
+INSERT INTO budgets VALUES (0);
+ALTER TABLE invoices ADD FOREIGN KEY (total) REFERENCES budgets NOT VALID;
 });
 $primary->backup('b1');
 
@@ -51,9 +77,15 @@ BEGIN;
 DROP TABLE gone;
 INSERT INTO ledger (tag) VALUES ('drop');
 COMMIT;
+BEGIN;
+DELETE FROM customers WHERE id > 10;
+INSERT INTO ledger (tag) VALUES ('customers');
+COMMIT;
+DROP TABLE agents CASCADE;
+INSERT INTO invoices (customer, region, total) VALUES (1, 1, 0), (2, 2, 0);
 });
 wait_archived($primary);
-my %xid = map { $_ => xid_of($primary, $_) } qw(delete drop);
+my %xid = map { $_ => xid_of($primary, $_) } qw(delete drop customers);
 
 # Nothing of a side server may be left: no directory, no process.
 sub nothing_left
@@ -126,6 +158,46 @@ is($primary->safe_psql('postgres', q{SELECT indexdef FROM pg_indexes WHERE table
 	'and its unique index');
 nothing_left('after the dropped table');
 
+# Sequences and foreign keys: invoices as it was before the customers
+# went (their invoices with them, ON DELETE CASCADE).
+my $live_seqs = q{SELECT last_value FROM invoices_id_seq UNION ALL SELECT last_value FROM ticket_seq};
+my $live_before = $primary->safe_psql('postgres', $live_seqs);
+($ret, $out, $err) = $primary->psql('postgres', qq{
+	SELECT rows_copied FROM pitr_restore.restore_table('invoices', 'invoices_back',
+		target_xid => '$xid{customers}', inclusive => false)});
+is($out, '100', 'invoices as they were before the customers were deleted');
+is($primary->safe_psql('postgres', q{
+	SELECT a.attname, pg_get_expr(d.adbin, d.adrelid), s.seqrelid::regclass,
+		   (SELECT refobjid::regclass || '.' || refobjsubid FROM pg_depend
+			 WHERE classid = 'pg_class'::regclass AND objid = s.seqrelid AND deptype = 'a')
+	  FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+	  JOIN pg_depend p ON p.classid = 'pg_attrdef'::regclass AND p.objid = d.oid
+						AND p.refclassid = 'pg_class'::regclass
+	  JOIN pg_sequence s ON s.seqrelid = p.refobjid
+	 WHERE d.adrelid = 'invoices_back'::regclass ORDER BY a.attnum}),
+	"id|nextval('invoices_back_id_seq'::regclass)|invoices_back_id_seq|invoices_back.1\n"
+	  . "ticket|nextval('invoices_back_ticket_seq'::regclass)|invoices_back_ticket_seq|invoices_back.2",
+	'each nextval default draws on a new sequence owned by the copy');
+like($err, qr/column ticket draws on new sequence public\.invoices_back_ticket_seq, at the value public\.ticket_seq had at the target/,
+	'a NOTICE names each new sequence');
+is($primary->safe_psql('postgres', q{
+	INSERT INTO invoices_back (total) VALUES (0) RETURNING id, ticket}),
+	'101|600', 'the new sequences go on from where the old ones stood at the target');
+is($primary->safe_psql('postgres', $live_seqs), $live_before,
+	'the live sequences are untouched');
+is($primary->safe_psql('postgres', q{
+	SELECT string_agg(format('%s %s %s', conname, confrelid::regclass, convalidated), '; ' ORDER BY conname)
+	  FROM pg_constraint WHERE conrelid = 'invoices_back'::regclass AND contype = 'f'}),
+	'invoices_back_customer_fkey customers f; invoices_back_parent_fkey invoices_back t; '
+	  . 'invoices_back_region_fkey regions t; invoices_back_total_fkey budgets f',
+	'foreign keys: validated when the old rows keep them, to the copy itself when self-referencing, NOT VALID when not or when so at the target');
+unlike($err, qr/invoices_back_total_fkey/, 'one NOT VALID at the target stays so, without a NOTICE');
+like($err, qr/foreign key invoices_back_customer_fkey is copied NOT VALID: rows of the target break it/,
+	'a NOTICE names the foreign key copied NOT VALID');
+like($err, qr/foreign key invoices_back_agent_fkey is not copied: relation "public\.agents" does not exist/,
+	'a NOTICE names the foreign key left out, with the reason');
+nothing_left('after the invoices');
+
 # Bad input: a clear error, nothing changed.
 sub refused
 {
@@ -178,5 +250,43 @@ like($bgerr, qr/canceling statement due to user request/, 'the copy was cancelle
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname = 'big_back'}),
 	'0', 'the half-copied table is gone with its transaction');
 nothing_left('after a cancel mid-copy');
+
+# kill -9 of the backend mid-copy: no exit callback runs, so its side
+# directory and its side server stay; the next restore_table stops and
+# removes them (and only them).
+($in, $bgout, $bgerr) = ('', '', '');
+$h = IPC::Run::start(
+	[ 'psql', '-XAtq', '-d', $primary->connstr('postgres'), '-c',
+	  "SELECT * FROM pitr_restore.restore_table('big', 'big_killed', target_xid => '$xid{delete}', inclusive => false)" ],
+	'<', \$in, '>', \$bgout, '2>', \$bgerr);
+$primary->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_stat_progress_copy
+	 WHERE command = 'COPY FROM' AND tuples_processed > 0})
+  or die "the copy did not start: $bgerr";
+my $victim = $primary->safe_psql('postgres', q{
+	SELECT pid FROM pg_stat_progress_copy WHERE command = 'COPY FROM'});
+kill 'KILL', $victim;
+$h->finish;
+# (the server restarts after a backend's crash; psql on stdin would die meanwhile)
+for (my $i = 0; $i < 180; $i++)
+{
+	last if system('pg_isready', '-q', '-d', $primary->connstr('postgres')) == 0;
+	sleep 1;
+}
+opendir(my $sd, $side_dir) or die;
+my @stale = grep { !/^\.\.?$/ } readdir $sd;
+closedir $sd;
+is(join(',', @stale), "pitr_restore_side.pitr_restore_tmp.$victim",
+	'a killed backend leaves its side directory, stamped with its pid');
+like(`ps -eo args`, qr/\Q$side_dir\E/, 'and its side server running');
+($ret, $out, $err) = $primary->psql('postgres', qq{
+	SELECT rows_copied FROM pitr_restore.restore_table('gone', 'gone_again',
+		target_xid => '$xid{drop}', inclusive => false)});
+is($out, '50', 'the next restore_table works');
+like($err, qr/stopping the side server \(pid \d+\) a backend that is gone left running in "\Q$side_dir\E\/pitr_restore_side\.pitr_restore_tmp\.$victim\/data"/,
+	'it stops the side server the killed backend left');
+like($err, qr/removing stale temporary directory "\Q$side_dir\E\/pitr_restore_side\.pitr_restore_tmp\.$victim"/,
+	'and removes its directory');
+nothing_left('after a kill -9 mid-copy and the next restore_table');
 
 done_testing();
