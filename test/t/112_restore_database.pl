@@ -28,6 +28,15 @@ $primary->restart;
 
 $primary->safe_psql('postgres', 'CREATE DATABASE app');
 $primary->safe_psql('postgres', 'CREATE DATABASE bulk');
+$primary->safe_psql('postgres', q{
+	CREATE ROLE keeper LOGIN;
+	CREATE DATABASE tiny OWNER keeper;
+	CREATE ROLE restorer LOGIN CREATEDB
+	  IN ROLE pg_execute_server_program, pg_read_server_files, pg_write_server_files;});
+$primary->safe_psql('tiny', q{
+	SET ROLE keeper;
+	CREATE TABLE notes (id serial PRIMARY KEY, body text);
+	INSERT INTO notes (body) SELECT 'n' || g FROM generate_series(1, 30) g;});
 $primary->safe_psql('app', q{
 CREATE EXTENSION pitr_restore;
 CREATE SCHEMA shop;
@@ -160,6 +169,19 @@ is($primary->safe_psql('app_hooks', q{
 	SELECT trigger, hooks_ok, hooks_failed FROM pitr_restore.cleanup_runs}),
 	'restore_database|1|0', 'and its run is recorded there');
 nothing_left('after run_hooks');
+
+# A role that is not a superuser, with the privileges asked: the new
+# database and everything in it are its own.
+($ret, $out, $err) = $primary->psql('postgres', qq{
+	SET ROLE restorer;
+	SELECT tables_copied, rows_copied FROM pitr_restore.restore_database('tiny', 'tiny_back', $target)});
+is($out, '1|30', 'a role with the privileges asked restores a database') or diag($err);
+is($primary->safe_psql('tiny_back', q{
+	SELECT pg_get_userbyid(d.datdba), pg_get_userbyid(c.relowner), count(*)
+	  FROM pg_database d, pg_class c, notes
+	 WHERE d.datname = current_database() AND c.oid = 'notes'::regclass GROUP BY 1, 2}),
+	'restorer|restorer|30', 'the new database and its tables belong to the caller');
+nothing_left('after a restore by a role that is not a superuser');
 
 # Bad input: a clear error, nothing created.
 sub refused
