@@ -183,6 +183,18 @@ is($primary->safe_psql('tiny_back', q{
 	'restorer|restorer|30', 'the new database and its tables belong to the caller');
 nothing_left('after a restore by a role that is not a superuser');
 
+# An ERROR in the load (only a superuser may create pitr_restore, which
+# app has): raised in the caller with its SQLSTATE, the new database gone.
+($ret, $out, $err) = $primary->psql('postgres', qq{
+	\\set VERBOSITY verbose
+	SET ROLE restorer;
+	SELECT * FROM pitr_restore.restore_database('app', 'app_denied', $target)});
+like($err, qr/ERROR:  42501: permission denied to create extension "pitr_restore".*pitr_restore load worker/s,
+	"the load worker's ERROR, with its SQLSTATE");
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'app_denied'}),
+	'0', 'the half-built database was dropped');
+nothing_left('after an ERROR in the load');
+
 # Bad input: a clear error, nothing created.
 sub refused
 {
