@@ -35,7 +35,6 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
-#include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
