@@ -102,6 +102,7 @@ $primary->safe_psql('app', q{
 SELECT nextval('shop.invoice_no') FROM generate_series(1, 3);
 DROP TABLE shop.customers CASCADE;});
 $primary->safe_psql('postgres', 'CREATE DATABASE late');
+$primary->safe_psql('postgres', 'DROP DATABASE tiny');
 my $live = content_live();
 wait_archived($primary);
 
@@ -170,12 +171,14 @@ is($primary->safe_psql('app_hooks', q{
 	'restore_database|1|0', 'and its run is recorded there');
 nothing_left('after run_hooks');
 
-# A role that is not a superuser, with the privileges asked: the new
-# database and everything in it are its own.
+# A role that is not a superuser, with the privileges asked, restores a
+# database dropped after the target: the new database and everything in it
+# are its own.
 ($ret, $out, $err) = $primary->psql('postgres', qq{
 	SET ROLE restorer;
 	SELECT tables_copied, rows_copied FROM pitr_restore.restore_database('tiny', 'tiny_back', $target)});
-is($out, '1|30', 'a role with the privileges asked restores a database') or diag($err);
+is($out, '1|30', 'a role with the privileges asked restores a database, dropped since the target')
+  or diag($err);
 is($primary->safe_psql('tiny_back', q{
 	SELECT pg_get_userbyid(d.datdba), pg_get_userbyid(c.relowner), count(*)
 	  FROM pg_database d, pg_class c, notes
