@@ -19,8 +19,8 @@ TAP_TESTS = 1
 SLOW_TESTS = test/t/100_tool_archives.pl test/t/090_mutations.pl
 PROVE_TESTS = $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard test/t/*.pl)))
 
-# libpq (Debian's libpq-dev): restore_table talks to its side server, as
-# dblink does.
+# libpq (Debian's libpq-dev): restore_table and restore_database talk to
+# their side server, as dblink does.
 PG_CPPFLAGS = -I$(libpq_srcdir) -Iinclude $(patsubst %/,-I%,$(wildcard include/*/)) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 SHLIB_LINK = -lzstd -larchive -lz -llz4 -lbz2 -lpq

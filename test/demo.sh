@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end on a throwaway local cluster: archive (zstd),
 # base backup, marks, a bad deploy, a timeline switch, resolve, restore and
-# cleanup, and at last the bad deploy undone for one table (table_history,
-# restore_table), printing what pitr_restore reports at each step.
+# cleanup, and at last the bad deploy undone (table_history, restore_table
+# for one table, restore_database for the whole database), printing what
+# pitr_restore reports at each step.
 # Run as root on a fresh Debian 12 machine: it installs what it needs.
 . "$(dirname "$0")/lib.sh"
 
@@ -167,4 +168,7 @@ say "the moment before the DELETE (xid $bad), and app.orders back from it as app
 sql -x -c "SELECT reachable, stop_lsn, stop_before, last_xid, next_xid FROM pitr_restore.resolve_target(target_xid => '$bad', inclusive => false)"
 sql -c "SELECT stop_lsn, last_xid, next_xid, rows_copied FROM pitr_restore.restore_table('app.orders', 'app.orders_before_delete', target_xid => '$bad', inclusive => false)"
 sql -c "SELECT (SELECT count(*) FROM app.orders) AS orders_now, (SELECT count(*) FROM app.orders_before_delete) AS orders_before_delete"
+say "or the whole database as it was then, as a new database postgres_before_delete"
+sql -c "SELECT stop_lsn, next_xid, tables_copied, rows_copied FROM pitr_restore.restore_database('postgres', 'postgres_before_delete', target_xid => '$bad', inclusive => false)"
+sql -d postgres_before_delete -c "SELECT count(*) AS orders_before_delete FROM app.orders"
 say "done"

@@ -45,6 +45,15 @@ extern void pitr_side_configure(PitrSideServer *s);
 /* Start it and wait (interruptibly) until recovery pauses at the target. */
 extern void pitr_side_start_and_wait(PitrSideServer *s, const char *dbname);
 
+/*
+ * Another connection, to database dbname, to a side server started by
+ * another process (restore_database's load worker); pitr_side_detach
+ * closes it and leaves the server alone.
+ */
+extern PitrSideServer *pitr_side_attach(const char *dir, int port,
+										const char *dbname);
+extern void pitr_side_detach(PitrSideServer *s);
+
 /* A query on the side server that must succeed. */
 extern PGresult *pitr_side_query(PitrSideServer *s, const char *sql,
 								 ExecStatusType expect);

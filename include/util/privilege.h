@@ -47,6 +47,9 @@ extern void pitr_check_program_privilege(const char *what);
 /* Read, write and run programs at once (a side server), never restricted. */
 extern void pitr_check_side_server_privilege(const char *what);
 
+/* ERROR unless the caller may create a database (superuser or CREATEDB). */
+extern void pitr_check_createdb_privilege(const char *what);
+
 /* ERROR inside a security-restricted operation: no file is written there. */
 extern void pitr_check_not_restricted(const char *what);
 

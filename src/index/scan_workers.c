@@ -35,7 +35,6 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
-#include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -55,6 +54,7 @@
 #include "segment_source.h"
 #include "source/archive_source.h"
 #include "util/gucs.h"
+#include "util/worker_message.h"
 #include "walscan.h"
 
 int			pitr_scan_workers = 0;
@@ -331,29 +331,6 @@ pitr_scan_pool_start(const PitrScanSetup *setup, PitrScanItem *items,
 	return pool;
 }
 
-/*
- * Raise again here an ERROR, NOTICE ... that worker w sent (a protocol
- * message), with its SQLSTATE, detail and hint.  A FATAL ends the worker,
- * not this session: it is an ERROR here.
- */
-static void
-raise_worker_message(int w, const char *data, Size len)
-{
-	StringInfoData msg;
-	ErrorData	edata;
-	char	   *ctx = psprintf("pitr_restore scan worker %d", w);
-
-	initStringInfo(&msg);
-	appendBinaryStringInfo(&msg, data, len);
-	(void) pq_getmsgbyte(&msg);
-	pq_parse_errornotice(&msg, &edata);
-	if (data[0] == 'E' || edata.elevel > ERROR)
-		edata.elevel = ERROR;
-	edata.context = edata.context ? psprintf("%s\n%s", edata.context, ctx) : ctx;
-	ThrowErrorData(&edata);
-	pfree(msg.data);
-}
-
 bool
 pitr_scan_pool_next(PitrScanPool *pool, int i, PitrSidecar **scp,
 					int64 *bytes_read)
@@ -374,8 +351,9 @@ pitr_scan_pool_next(PitrScanPool *pool, int i, PitrSidecar **scp,
 					 errmsg("scan worker %d exited before summarising segment \"%s\"",
 							w, name),
 					 errhint("The server log may say why.")));
-		if (len > 0 && (((char *) data)[0] == 'E' || ((char *) data)[0] == 'N'))
-			raise_worker_message(w, data, len);
+		if (pitr_is_worker_message(data, len))
+			pitr_raise_worker_message(data, len,
+									  psprintf("pitr_restore scan worker %d", w));
 		else
 			break;
 	}

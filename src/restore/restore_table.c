@@ -6,7 +6,8 @@
  *
  * The target is resolved first (an unreachable one is an ERROR with the
  * resolver's reason), then prepare_restore builds a side server
- * (side_server.c) that replays to the target and pauses.  The table is
+ * (side_server.c, built by the steps in side_restore.c) that replays to
+ * the target and pauses.  The table is
  * found there by its OID (the physical copy keeps OIDs), so it is the same
  * table whatever it was called at the time.  Its definition is read from
  * the side server's catalog with the server's own deparsers (format_type,
@@ -41,10 +42,6 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
-#include "parser/parse_node.h"
-#include "parser/parse_relation.h"
-#include "pgstat.h"
-#include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -52,20 +49,10 @@
 #include "utils/resowner.h"
 #include "utils/varlena.h"
 
-#include "restore/side_server.h"
+#include "restore/side_restore.h"
 #include "util/privilege.h"
 
 PG_FUNCTION_INFO_V1(pitr_restore_table);
-
-/* The number of target arguments restore_table passes on (2 .. 11). */
-#define NTARGET 10
-
-/* The libpq COPY stream that COPY FROM reads (its callback has no arg). */
-static PitrSideServer *copy_side = NULL;
-static char *copy_buf = NULL;
-static int	copy_len = 0;
-static int	copy_off = 0;
-static bool copy_done = false;
 
 /* Only who may read and write server files and run programs (privilege.c). */
 static void
@@ -140,80 +127,6 @@ relation_oids(text *relation)
 				 errmsg("relation \"%s\" was never seen in this database",
 						text_to_cstring(relation))));
 	return oids;
-}
-
-/* The SQL argument list "target_time => $1, ..." for resolve and prepare. */
-static const char *const target_args[NTARGET] = {
-	"target_time", "target_name", "target_lsn", "target_xid", "target_mark",
-	"inclusive", "target_timeline", "mark_after", "backup_label", "archive_dir"
-};
-static const Oid target_types[NTARGET] = {
-	TIMESTAMPTZOID, TEXTOID, PG_LSNOID, XID8OID, TEXTOID, BOOLOID, INT4OID,
-	TIMESTAMPTZOID, TEXTOID, TEXTOID
-};
-
-static void
-target_params(FunctionCallInfo fcinfo, StringInfo sql, Datum *v, char *nulls,
-			  Oid *types, int first)
-{
-	for (int i = 0; i < NTARGET; i++)
-	{
-		appendStringInfo(sql, ", %s => $%d", target_args[i], first + i + 1);
-		v[first + i] = PG_ARGISNULL(i + 2) ? (Datum) 0 : PG_GETARG_DATUM(i + 2);
-		nulls[first + i] = PG_ARGISNULL(i + 2) ? 'n' : ' ';
-		types[first + i] = target_types[i];
-	}
-}
-
-/* Resolve: an unreachable target is an ERROR naming the reason. */
-static HeapTuple
-resolve(FunctionCallInfo fcinfo, TupleDesc *desc)
-{
-	StringInfoData sql;
-	Datum		v[NTARGET];
-	char		nulls[NTARGET];
-	Oid			types[NTARGET];
-	bool		isnull;
-
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT r.reachable, r.reason, r.stop_lsn, r.stop_before, "
-						   "r.last_xid, r.last_commit_time, r.next_xid, r.next_commit_time, "
-						   "r.timeline, r.backup_label, "
-						   "(SELECT b.bytes FROM pitr_restore.base_backup b "
-						   "  WHERE b.location OPERATOR(pg_catalog.=) r.backup_location) "
-						   "FROM pitr_restore.resolve_target(recovery_action => 'pause'");
-	target_params(fcinfo, &sql, v, nulls, types, 0);
-	appendStringInfoString(&sql, ") r");
-	if (SPI_execute_with_args(sql.data, NTARGET, types, v, nulls, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not resolve the target");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("restore target is not reachable"),
-				 errdetail("%s", SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2))));
-	*desc = SPI_tuptable->tupdesc;
-	return SPI_tuptable->vals[0];
-}
-
-static void
-prepare(FunctionCallInfo fcinfo, PitrSideServer *s)
-{
-	StringInfoData sql;
-	Datum		v[NTARGET + 1];
-	char		nulls[NTARGET + 1];
-	Oid			types[NTARGET + 1];
-
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT 1 FROM pitr_restore.prepare_restore("
-						   "target_dir => $1, recovery_action => 'pause', archive_mode => 'off'");
-	v[0] = CStringGetTextDatum(s->datadir);
-	nulls[0] = ' ';
-	types[0] = TEXTOID;
-	target_params(fcinfo, &sql, v, nulls, types, 1);
-	appendStringInfoChar(&sql, ')');
-	if (SPI_execute_with_args(sql.data, NTARGET + 1, types, v, nulls, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not prepare the side server");
 }
 
 /* The table's OID and qualified name in the side server (as it was). */
@@ -457,106 +370,6 @@ create_table(PitrSideServer *s, Oid reloid, RangeVar *rv, StringInfo cols,
 		elog(ERROR, "could not create the table");
 }
 
-/* COPY FROM's data source: the side server's COPY TO STDOUT. */
-static int
-copy_source(void *outbuf, int minread, int maxread)
-{
-	int			given = 0;
-
-	while (given < minread && !copy_done)
-	{
-		if (copy_off >= copy_len)
-		{
-			int			n;
-
-			if (copy_buf)
-				PQfreemem(copy_buf);
-			copy_buf = NULL;
-			copy_off = copy_len = 0;
-			n = PQgetCopyData(copy_side->conn, &copy_buf, 1);
-			if (n == 0)
-			{
-				(void) WaitLatchOrSocket(MyLatch,
-										 WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-										 PQsocket(copy_side->conn), -1L, PG_WAIT_EXTENSION);
-				ResetLatch(MyLatch);
-				CHECK_FOR_INTERRUPTS();
-				if (!PQconsumeInput(copy_side->conn))
-					ereport(ERROR,
-							(errcode(ERRCODE_CONNECTION_FAILURE),
-							 errmsg("lost the side server during the copy: %s",
-									PQerrorMessage(copy_side->conn))));
-				continue;
-			}
-			if (n < 0)
-			{
-				copy_done = true;
-				break;
-			}
-			copy_len = n;
-		}
-		{
-			int			take = Min(copy_len - copy_off, maxread - given);
-
-			memcpy((char *) outbuf + given, copy_buf + copy_off, take);
-			copy_off += take;
-			given += take;
-		}
-	}
-	return given;
-}
-
-static uint64
-copy_rows(PitrSideServer *s, const char *oldname, RangeVar *rv,
-		  const char *cols, List *attnames)
-{
-	PGresult   *res;
-	Relation	rel;
-	CopyFromState cstate;
-	ParseState *pstate;
-	uint64		n;
-	List	   *options;
-	char	   *copy_sql = psprintf("COPY (SELECT %s FROM ONLY %s) TO STDOUT", cols, oldname);
-
-	res = pitr_side_query(s, copy_sql, PGRES_COPY_OUT);
-	PQclear(res);
-	if (PQsetnonblocking(s->conn, 1) != 0)
-		elog(ERROR, "could not read the side server without blocking");
-
-	copy_side = s;
-	copy_buf = NULL;
-	copy_len = copy_off = 0;
-	copy_done = false;
-	rel = table_openrv(rv, RowExclusiveLock);
-	options = list_make1(makeDefElem("encoding",
-									 (Node *) makeString(pstrdup(GetDatabaseEncodingName())), -1));
-	/* COPY FROM takes its range table from the parse state, as DoCopy's. */
-	pstate = make_parsestate(NULL);
-	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL,
-										 false, false);
-	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false,
-						   copy_source, attnames, options);
-	n = CopyFrom(cstate);
-	EndCopyFrom(cstate);
-	table_close(rel, NoLock);
-	if (copy_buf)
-		PQfreemem(copy_buf);
-	copy_buf = NULL;
-	copy_side = NULL;
-
-	/* The COPY's own result. */
-	while ((res = PQgetResult(s->conn)) != NULL)
-	{
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_EXCEPTION),
-					 errmsg("the side server's COPY failed: %s", PQresultErrorMessage(res))));
-		PQclear(res);
-	}
-	PQsetnonblocking(s->conn, 0);
-	return n;
-}
-
 /* Constraints (but foreign keys) and indexes, under names of the new table. */
 static void
 copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv)
@@ -734,13 +547,10 @@ pitr_restore_table(PG_FUNCTION_ARGS)
 	text	   *relation;
 	RangeVar   *rv;
 	List	   *oids;
-	TupleDesc	rdesc;
 	TupleDesc	tupdesc;
-	HeapTuple	rtup;
-	Datum		values[9];
-	bool		nulls[9];
+	Datum		values[PITR_SIDE_NRESOLUTION + 1];
+	bool		nulls[PITR_SIDE_NRESOLUTION + 1];
 	int64		backup_bytes;
-	bool		isnull;
 	PitrSideServer *s;
 	volatile uint64 rows = 0;
 
@@ -756,17 +566,7 @@ pitr_restore_table(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	oids = relation_oids(relation);
-	rtup = resolve(fcinfo, &rdesc);
-	for (int i = 0; i < 8; i++)
-	{
-		values[i] = SPI_getbinval(rtup, rdesc, i + 3, &nulls[i]);
-		if (!nulls[i])
-			values[i] = SPI_datumTransfer(values[i], TupleDescAttr(rdesc, i + 2)->attbyval,
-										  TupleDescAttr(rdesc, i + 2)->attlen);
-	}
-	backup_bytes = DatumGetInt64(SPI_getbinval(rtup, rdesc, 11, &isnull));
-	if (isnull)
-		backup_bytes = 0;
+	pitr_side_resolve(fcinfo, values, nulls, &backup_bytes);
 
 	s = pitr_side_create();
 	PG_TRY();
@@ -778,19 +578,15 @@ pitr_restore_table(PG_FUNCTION_ARGS)
 		List	   *seqs = NIL;
 		char	   *oldrel;
 
-		pitr_side_check_space(s, backup_bytes + backup_bytes / 10);
-		ereport(NOTICE, (errmsg("building the side server in \"%s\"", s->dir)));
-		prepare(fcinfo, s);
-		pitr_side_configure(s);
-		ereport(NOTICE, (errmsg("replaying WAL to the target")));
-		pitr_side_start_and_wait(s, get_database_name(MyDatabaseId));
+		pitr_side_build(fcinfo, s, backup_bytes, get_database_name(MyDatabaseId));
 		reloid = find_at_target(s, oids, text_to_cstring(relation), &oldname,
 								&oldrel);
 		ereport(NOTICE, (errmsg("copying %s as it was into %s", oldname,
 								quote_qualified_identifier(rv->schemaname, rv->relname))));
 		initStringInfo(&cols);
 		create_table(s, reloid, rv, &cols, &attnames, &seqs);
-		rows = copy_rows(s, oldname, rv, cols.data, attnames);
+		rows = pitr_side_copy_rows(s, psprintf("SELECT %s FROM ONLY %s", cols.data, oldname),
+								   rv, attnames);
 		copy_constraints(s, reloid, oldrel, rv);
 		add_foreign_keys(s, reloid, oldname, oldrel, rv);
 		place_sequences(rv, seqs);
@@ -803,7 +599,7 @@ pitr_restore_table(PG_FUNCTION_ARGS)
 	ereport(NOTICE, (errmsg("side server stopped and removed")));
 	SPI_finish();
 
-	values[8] = Int64GetDatum((int64) rows);
-	nulls[8] = false;
+	values[PITR_SIDE_NRESOLUTION] = Int64GetDatum((int64) rows);
+	nulls[PITR_SIDE_NRESOLUTION] = false;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -416,6 +416,16 @@ connect_side(PitrSideServer *s, const char *dbname)
 						PQerrorMessage(s->conn))));
 }
 
+/* Names in what the catalog deparses come qualified. */
+static void
+side_session(PitrSideServer *s)
+{
+	PQclear(pitr_side_query(s, "SELECT pg_catalog.set_config('search_path', '', false), "
+							"pg_catalog.set_config('datestyle', 'ISO', false), "
+							"pg_catalog.set_config('extra_float_digits', '3', false)",
+							PGRES_TUPLES_OK));
+}
+
 void
 pitr_side_start_and_wait(PitrSideServer *s, const char *dbname)
 {
@@ -455,11 +465,29 @@ pitr_side_start_and_wait(PitrSideServer *s, const char *dbname)
 			break;
 		nap();
 	}
-	/* Names in what the catalog deparses come qualified. */
-	PQclear(pitr_side_query(s, "SELECT pg_catalog.set_config('search_path', '', false), "
-							"pg_catalog.set_config('datestyle', 'ISO', false), "
-							"pg_catalog.set_config('extra_float_digits', '3', false)",
-							PGRES_TUPLES_OK));
+	side_session(s);
+}
+
+PitrSideServer *
+pitr_side_attach(const char *dir, int port, const char *dbname)
+{
+	PitrSideServer *s = palloc0(sizeof(PitrSideServer));
+
+	s->dir = pstrdup(dir);
+	s->datadir = psprintf("%s/data", dir);
+	s->logfile = psprintf("%s/server.log", dir);
+	s->port = port;
+	connect_side(s, dbname);
+	side_session(s);
+	return s;
+}
+
+void
+pitr_side_detach(PitrSideServer *s)
+{
+	if (s->conn)
+		PQfinish(s->conn);
+	s->conn = NULL;
 }
 
 PGresult *

@@ -42,7 +42,8 @@ typedef enum EntryRule
 {
 	ENTRY_READ,					/* pg_read_server_files */
 	ENTRY_RESTORE,				/* read and write; no restricted operation */
-	ENTRY_WRITE					/* pg_write_server_files; no restricted op. */
+	ENTRY_WRITE,				/* pg_write_server_files; no restricted op. */
+	ENTRY_DATABASE				/* a side server, and CREATEDB */
 } EntryRule;
 
 /* An entry point's body, looked up once per call site. */
@@ -149,6 +150,31 @@ pitr_check_side_server_privilege(const char *what)
 }
 
 /*
+ * Creating a database: superuser, or a role with CREATEDB (as CREATE
+ * DATABASE asks, of the caller rather than the extension's owner).
+ */
+void
+pitr_check_createdb_privilege(const char *what)
+{
+	Oid			caller = pitr_priv_caller();
+	HeapTuple	tup;
+	bool		createdb;
+
+	if (superuser_arg(caller))
+		return;
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(caller));
+	createdb = HeapTupleIsValid(tup) && ((Form_pg_authid) GETSTRUCT(tup))->rolcreatedb;
+	if (HeapTupleIsValid(tup))
+		ReleaseSysCache(tup);
+	if (!createdb)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errdetail("Only roles with the %s attribute may create databases.",
+						   "CREATEDB")));
+}
+
+/*
  * The body of the entry point being called: "_<name>_body" in the same
  * schema, with the same arguments, SECURITY DEFINER.
  */
@@ -213,6 +239,10 @@ entry_call(FunctionCallInfo fcinfo, EntryRule rule)
 			pitr_check_write_privilege();
 			pitr_check_not_restricted("run cleanup hooks");
 			break;
+		case ENTRY_DATABASE:
+			pitr_check_side_server_privilege("restore a database");
+			pitr_check_createdb_privilege("restore a database");
+			break;
 	}
 
 	InitFunctionCallInfoData(*inner, &body->flinfo, fcinfo->nargs,
@@ -258,4 +288,12 @@ Datum
 pitr_entry_write(PG_FUNCTION_ARGS)
 {
 	return entry_call(fcinfo, ENTRY_WRITE);
+}
+
+/* restore_database: a side server, and a new database of the caller's. */
+PG_FUNCTION_INFO_V1(pitr_entry_database);
+Datum
+pitr_entry_database(PG_FUNCTION_ARGS)
+{
+	return entry_call(fcinfo, ENTRY_DATABASE);
 }
