@@ -15,6 +15,8 @@
 -- archive_file rows (INSERT, UPDATE, DELETE, TRUNCATE, by whoever) bumps
 -- it in the same transaction, by this trigger (once per archive and
 -- subtransaction: a scan writing 65,536 rows makes one new archive row).
+-- Its query names everything with its schema, so it needs no pinned
+-- search_path (which would cost a GUC save and restore on every row).
 ALTER TABLE pitr_restore.archive
 	ADD COLUMN index_generation bigint NOT NULL DEFAULT 0;
 
