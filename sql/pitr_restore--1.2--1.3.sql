@@ -32,6 +32,9 @@ CREATE TRIGGER index_changed
 CREATE TRIGGER index_truncated
 	AFTER TRUNCATE ON pitr_restore.archive_file
 	FOR EACH STATEMENT EXECUTE FUNCTION pitr_restore._index_changed();
+-- also under session_replication_role = replica (a restore, a replica)
+ALTER TABLE pitr_restore.archive_file ENABLE ALWAYS TRIGGER index_changed;
+ALTER TABLE pitr_restore.archive_file ENABLE ALWAYS TRIGGER index_truncated;
 
 -- (model and helpers: sections for issue 20 go here)
 

@@ -434,8 +434,7 @@ pitr_stamps_changed_on_path(int archive_id, const char *dir,
 		if (i > 0 && sorted[i] == sorted[i - 1])
 			continue;
 		r.lo = first_at(set, sorted[i], lo);
-		r.hi = hi == PG_UINT64_MAX ? first_at(set, sorted[i] + 1, 0) :
-			first_at(set, sorted[i], hi + 1);
+		r.hi = first_at(set, sorted[i], hi + 1);
 		if (r.hi > r.lo)
 			ranges[nranges++] = r;
 	}

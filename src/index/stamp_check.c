@@ -302,6 +302,15 @@ make_control(dsm_segment *stamps, const char *dir,
 	return control;
 }
 
+/* The backend is done (or failed): helpers claim nothing more. */
+static void
+stop_helpers(dsm_segment *control, Datum arg)
+{
+	CheckShared *sh = (CheckShared *) DatumGetPointer(arg);
+
+	pg_atomic_write_u32(&sh->next_chunk, sh->nchunks);
+}
+
 /* The long path: shared with helpers; NOT_FOUND or the first change. */
 static uint32
 check_parallel(const PitrStampSet *set, dsm_segment *stamps, int dirfd,
@@ -311,15 +320,14 @@ check_parallel(const PitrStampSet *set, dsm_segment *stamps, int dirfd,
 	dsm_segment *control = make_control(stamps, dir, ranges, nranges, total);
 	CheckShared *sh = dsm_segment_address(control);
 	BackgroundWorkerHandle *handles[MAX_HELPERS];
-	int			nhelpers = start_helpers(control, handles);
+	int			nhelpers;
 	uint32		found;
 
+	on_dsm_detach(control, stop_helpers, PointerGetDatum(sh));
+	nhelpers = start_helpers(control, handles);
 	claim_chunks(sh, set, dirfd, CHUNK_BACKEND);
 	finish_chunks(sh, set, dirfd, handles, nhelpers);
 	found = pg_atomic_read_u32(&sh->found);
-
-	/* Helpers still starting find nothing left to claim. */
-	pg_atomic_write_u32(&sh->next_chunk, sh->nchunks);
 	for (int h = 0; h < nhelpers; h++)
 		pfree(handles[h]);
 	dsm_detach(control);
