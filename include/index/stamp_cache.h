@@ -60,14 +60,6 @@ extern bool pitr_stamp_matches(const PitrStampSet *set, const PitrStampEntry *e,
 							   const struct stat *st);
 
 /*
- * The stamps of archive archive_id as the index holds them now (read
- * again only when the index changed); inside SPI.  *seg is its segment
- * (NULL when it is not kept: the schema is older than 1.3, or this
- * transaction changed the index).
- */
-extern const PitrStampSet *pitr_stamps_get(int archive_id, dsm_segment **seg);
-
-/*
  * The first file on the path (every indexed file of timelines tlis[] with
  * a segment number from lo to hi) of archive archive_id in directory dir
  * whose size, mtime or stamp is not what the index read, or that is gone;
@@ -77,7 +69,10 @@ extern char *pitr_stamps_changed_on_path(int archive_id, const char *dir,
 										 const TimeLineID *tlis, int ntlis,
 										 XLogSegNo lo, XLogSegNo hi);
 
-/* stamp_check.c: the check of ranges of a set, NULL if all match. */
+/*
+ * stamp_check.c: the check of ranges of a set, NULL if all match; seg is
+ * the set's segment (NULL: the set is in local memory, no helpers).
+ */
 extern const char *pitr_stamp_check_ranges(const PitrStampSet *set,
 										   dsm_segment *seg, const char *dir,
 										   const PitrStampRange *ranges,

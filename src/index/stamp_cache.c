@@ -14,8 +14,10 @@
  * transaction (the trigger below), so the kept stamps are used only when
  * the archive row visible now is the very version (xmin and generation)
  * they were read under.  A row version this transaction made is never
- * trusted: it may still roll back.  Nothing here skips a file: only the
- * reading of the index is saved.
+ * trusted: it may still roll back.  With nothing kept, a short path (up
+ * to 4,096 segments) reads only its own rows, as a new session's first
+ * call from a recent backup should not pay for the whole archive.
+ * Nothing here skips a file: only the reading of the index is saved.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +29,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -143,20 +146,39 @@ static KeptStamps kept;
 
 static SPIPlanPtr generation_plan = NULL;
 
-static const char Q_STAMPS[] =
-"SELECT f.timeline, f.segno, f.file_name, f.file_size, "
-"pg_catalog.date_part('epoch', f.file_mtime)::bigint, f.file_stamp "
-"FROM pitr_restore.archive_file f "
+/*
+ * What the per-file check compares, ordered by timeline and segment:
+ * every file of the archive (kept), or only a short path's ($2 .. $4).
+ */
+#define STAMP_COLS \
+"SELECT f.timeline, f.segno, f.file_name, f.file_size, " \
+"pg_catalog.date_part('epoch', f.file_mtime)::bigint, "
+#define STAMP_WHERE \
+"FROM pitr_restore.archive_file f " \
 "WHERE f.archive_id OPERATOR(pg_catalog.=) $1 AND f.segno IS NOT NULL "
-"ORDER BY f.timeline, f.segno";
+#define STAMP_PATH \
+"AND f.timeline OPERATOR(pg_catalog.=) ANY ($2) AND f.segno BETWEEN $3 AND $4 "
+#define STAMP_ORDER "ORDER BY f.timeline, f.segno"
 
-/* The same on a schema older than 1.2 (no stamps yet). */
-static const char Q_STAMPS_OLD[] =
-"SELECT f.timeline, f.segno, f.file_name, f.file_size, "
-"pg_catalog.date_part('epoch', f.file_mtime)::bigint, NULL::text "
-"FROM pitr_restore.archive_file f "
-"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 AND f.segno IS NOT NULL "
-"ORDER BY f.timeline, f.segno";
+static const char *const Q_STAMPS[2][2] = {
+	/* schema older than 1.2: no stamps yet */
+	{STAMP_COLS "NULL::text " STAMP_WHERE STAMP_ORDER,
+	STAMP_COLS "NULL::text " STAMP_WHERE STAMP_PATH STAMP_ORDER},
+	{STAMP_COLS "f.file_stamp " STAMP_WHERE STAMP_ORDER,
+	STAMP_COLS "f.file_stamp " STAMP_WHERE STAMP_PATH STAMP_ORDER}
+};
+
+/* A path this short is read from the index at each call, not kept. */
+#define SHORT_PATH_SEGMENTS 4096
+
+/* A path of the check: timelines (each once, ascending) and segments. */
+typedef struct StampPath
+{
+	TimeLineID *tlis;
+	int			ntlis;
+	XLogSegNo	lo;
+	XLogSegNo	hi;
+} StampPath;
 
 bool
 pitr_stamp_matches(const PitrStampSet *set, const PitrStampEntry *e,
@@ -261,34 +283,59 @@ fill_entry(PitrStampSet *set, uint64 i, Size *pos)
 	pfree(name);
 }
 
-/* Read the archive's stamps from the index into a new segment. */
-static dsm_segment *
-load_stamps(int archive_id)
+/* Run the stamps query: the whole archive, or only path's files. */
+static void
+query_stamps(int archive_id, const StampPath *path)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-	Size		names;
-	Size		size;
-	Size		pos = 1;
-	dsm_segment *seg;
-	PitrStampSet *set;
+	Oid			types[4] = {INT4OID, INT4ARRAYOID, INT8OID, INT8OID};
+	Datum		v[4];
+	bool		stamps = pitr_store_has_link_columns();
 
 	v[0] = Int32GetDatum(archive_id);
-	pitr_spi_check(SPI_execute_with_args(pitr_store_has_link_columns() ?
-										 Q_STAMPS : Q_STAMPS_OLD,
-										 1, types, v, NULL, true, 0),
+	if (path != NULL)
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(path->ntlis, 1));
+
+		for (int i = 0; i < path->ntlis; i++)
+			d[i] = Int32GetDatum((int32) path->tlis[i]);
+		v[1] = PointerGetDatum(construct_array(d, path->ntlis, INT4OID, 4,
+											   true, TYPALIGN_INT));
+		v[2] = Int64GetDatum((int64) path->lo);
+		v[3] = Int64GetDatum((int64) path->hi);
+	}
+	pitr_spi_check(SPI_execute_with_args(Q_STAMPS[stamps][path != NULL],
+										 path ? 4 : 1, types, v, NULL, true, 0),
 				   SPI_OK_SELECT, "reading the index's stamps");
+}
+
+/*
+ * Read stamps from the index: the whole archive into a new segment
+ * (path NULL), or a short path's into memory of this call (*seg NULL).
+ */
+static PitrStampSet *
+load_stamps(int archive_id, const StampPath *path, dsm_segment **seg)
+{
+	Size		size;
+	Size		pos = 1;
+	PitrStampSet *set;
+
+	query_stamps(archive_id, path);
 	if (SPI_processed >= (uint64) (INT_MAX / sizeof(PitrStampEntry)))
 		elog(ERROR, "too many indexed files: " UINT64_FORMAT, SPI_processed);
-	names = names_size();
-	size = add_size(offsetof(PitrStampSet, entries),
-					mul_size(SPI_processed, sizeof(PitrStampEntry)));
-	size = add_size(MAXALIGN(size), names);
+	size = MAXALIGN(add_size(offsetof(PitrStampSet, entries),
+							 mul_size(SPI_processed, sizeof(PitrStampEntry))));
+	size = add_size(size, names_size());
 	if (size >= (Size) UINT32_MAX)
 		elog(ERROR, "the index's stamps need %zu bytes", size);
 
-	seg = dsm_create(size, 0);
-	set = dsm_segment_address(seg);
+	*seg = NULL;
+	if (path == NULL)
+	{
+		*seg = dsm_create(size, 0);
+		set = dsm_segment_address(*seg);
+	}
+	else
+		set = palloc(size);
 	set->archive_id = archive_id;
 	set->nentries = (int) SPI_processed;
 	set->names_off = MAXALIGN(offsetof(PitrStampSet, entries) +
@@ -301,7 +348,7 @@ load_stamps(int archive_id)
 		fill_entry(set, i, &pos);
 	}
 	SPI_freetuptable(SPI_tuptable);
-	return seg;
+	return set;
 }
 
 static void
@@ -348,12 +395,20 @@ archive_generation(int archive_id, TransactionId *xmin, int64 *generation)
 	return true;
 }
 
-const PitrStampSet *
-pitr_stamps_get(int archive_id, dsm_segment **seg)
+/*
+ * The stamps for path: the kept ones if the archive row visible now is the
+ * version they were read under; else a short path's read for this call;
+ * else the whole archive's, read again (and kept, unless this transaction
+ * made the archive row's version: it may roll back).  *seg is the set's
+ * segment, NULL for a short path's.
+ */
+static const PitrStampSet *
+stamps_for(int archive_id, const StampPath *path, dsm_segment **seg)
 {
 	TransactionId xmin;
 	int64		generation;
 	bool		keep;
+	PitrStampSet *set;
 
 	/* The schema may be updated (or the extension made again) any time. */
 	if (generation_plan != NULL && !pitr_store_has_generation())
@@ -369,8 +424,11 @@ pitr_stamps_get(int archive_id, dsm_segment **seg)
 		*seg = kept.seg;
 		return dsm_segment_address(kept.seg);
 	}
+	if ((path->hi - path->lo + 1) * path->ntlis <= SHORT_PATH_SEGMENTS)
+		return load_stamps(archive_id, path, seg);
+
 	forget_kept();
-	*seg = load_stamps(archive_id);
+	set = load_stamps(archive_id, NULL, seg);
 	if (keep)
 	{
 		/* Kept beyond this transaction, until the index changes. */
@@ -380,7 +438,7 @@ pitr_stamps_get(int archive_id, dsm_segment **seg)
 		kept.xmin = xmin;
 		kept.generation = generation;
 	}
-	return dsm_segment_address(*seg);
+	return set;
 }
 
 /* The first entry of timeline tli at or after segno (binary search). */
@@ -417,31 +475,41 @@ pitr_stamps_changed_on_path(int archive_id, const char *dir,
 							const TimeLineID *tlis, int ntlis,
 							XLogSegNo lo, XLogSegNo hi)
 {
+	StampPath	path;
+	const PitrStampSet *set;
 	dsm_segment *seg;
-	const PitrStampSet *set = pitr_stamps_get(archive_id, &seg);
-	TimeLineID *sorted = palloc(sizeof(TimeLineID) * Max(ntlis, 1));
 	PitrStampRange *ranges = palloc(sizeof(PitrStampRange) * Max(ntlis, 1));
 	int			nranges = 0;
 	const char *changed;
 
+	if (ntlis <= 0 || hi < lo)
+		return NULL;
+
 	/* Each timeline once (the index query was "timeline = ANY (tlis)"). */
-	memcpy(sorted, tlis, sizeof(TimeLineID) * ntlis);
-	qsort(sorted, ntlis, sizeof(TimeLineID), cmp_tli);
+	path.tlis = palloc(sizeof(TimeLineID) * ntlis);
+	memcpy(path.tlis, tlis, sizeof(TimeLineID) * ntlis);
+	qsort(path.tlis, ntlis, sizeof(TimeLineID), cmp_tli);
+	path.ntlis = 0;
 	for (int i = 0; i < ntlis; i++)
+		if (i == 0 || path.tlis[i] != path.tlis[i - 1])
+			path.tlis[path.ntlis++] = path.tlis[i];
+	path.lo = lo;
+	path.hi = hi;
+
+	set = stamps_for(archive_id, &path, &seg);
+	for (int i = 0; i < path.ntlis; i++)
 	{
 		PitrStampRange r;
 
-		if (i > 0 && sorted[i] == sorted[i - 1])
-			continue;
-		r.lo = first_at(set, sorted[i], lo);
-		r.hi = first_at(set, sorted[i], hi + 1);
+		r.lo = first_at(set, path.tlis[i], lo);
+		r.hi = first_at(set, path.tlis[i], hi + 1);
 		if (r.hi > r.lo)
 			ranges[nranges++] = r;
 	}
 	changed = pitr_stamp_check_ranges(set, seg, dir, ranges, nranges);
 	if (changed != NULL)
 		changed = pstrdup(changed);
-	if (seg != kept.seg)
+	if (seg != NULL && seg != kept.seg)
 		dsm_detach(seg);
 	return (char *) changed;
 }

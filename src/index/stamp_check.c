@@ -351,7 +351,7 @@ pitr_stamp_check_ranges(const PitrStampSet *set, dsm_segment *seg,
 	if (dirfd < 0)				/* the directory is gone: so are its files */
 		return PITR_STAMP_NAME(set, &set->entries[ranges[0].lo]);
 
-	if (total >= PARALLEL_MIN_FILES && helpers_wanted() > 0)
+	if (seg != NULL && total >= PARALLEL_MIN_FILES && helpers_wanted() > 0)
 		found = check_parallel(set, seg, dirfd, dir, ranges, nranges, total);
 	else
 	{
