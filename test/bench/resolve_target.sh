@@ -238,7 +238,7 @@ SELECT a.archive_id,
 					WHERE f.archive_id = a.archive_id AND f.timeline = 1
 					  AND f.segno = s AND f.kind = 'segment')"
 # resolve_target compares every file on the path it certifies with the
-# index (lstat: size and mtime): give each synthetic row a file, sparse (no
+# index (fstatat: size, mtime and stamp): give each synthetic row a file, sparse (no
 # blocks), of the size and mtime it records, then record the directory's
 # new mtime as the last scan's, so no scan runs.
 sql "SELECT f.file_name FROM pitr_restore.archive_file f, pitr_restore.archive a
@@ -333,7 +333,7 @@ echo "clock_timestamp() around each call (server time, no round trip); target me
 echo "(<= $TARGET_LONG_MS ms pinned to b1, the 65,536-segment path)."
 echo "small = index of the real segments only ($small_n segments, backup b2, a few segments of WAL);"
 echo "large = $large_n segments indexed (1 TiB of WAL, synthetic index rows between the backups"
-echo "over sparse files, each lstat()ed by the per-file check of the path; the real WAL there is discontinuous after pg_resetwal; the"
+echo "over sparse files, each fstatat()ed by the per-file check of the path; the real WAL there is discontinuous after pg_resetwal; the"
 echo "segments read around the stop are real); b1 = pinned to the early backup (the path spans"
 echo "all 65,536 segments), b2 = default choice (latest backup, short path)."
 printf '%-10s %-6s %10s %10s %10s %8s  %s\n' index kind "median ms" "p90 ms" "max ms" target result
