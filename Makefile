@@ -25,9 +25,22 @@ PG_CPPFLAGS = -I$(libpq_srcdir) -Iinclude $(patsubst %/,-I%,$(wildcard include/*
 	-Wno-missing-field-initializers
 SHLIB_LINK = -lzstd -larchive -lz -llz4 -lbz2 -lpq
 
+# Header dependencies: gcc writes src/<layer>/<file>.d beside each object
+# (-MMD; -MP keeps a deleted header from breaking the build), so touching a
+# header rebuilds every object that includes it.  PGXS's own autodepend
+# cannot serve: it is set only by configure and keeps one flat .deps/ by
+# file name, and two of our files share a name.  In CFLAGS, not CPPFLAGS:
+# the bitcode rule (clang) reads CPPFLAGS and would write the same .d.
+PG_CFLAGS = -MMD -MP
+EXTRA_CLEAN = $(OBJS:.o=.d)
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+-include $(OBJS:.o=.d)
+# Bitcode (JIT inlining, with_llvm) is rebuilt whenever its object is.
+$(OBJS:.o=.bc): %.bc: %.o
 
 .PHONY: test demo bench
 test:

@@ -38,4 +38,41 @@ ALTER TABLE pitr_restore.archive_file ENABLE ALWAYS TRIGGER index_truncated;
 
 -- (model and helpers: sections for issue 20 go here)
 
+-- walk_to_stop: nothing calls it since recovery_windows moved to C (1.2);
+-- resolve_target asks the walk in C.  Its C symbol remains, raising an
+-- error, only because the 1.1 script declares the function.
+DROP FUNCTION pitr_restore.walk_to_stop(integer, integer[], pg_lsn[], pg_lsn,
+										text, timestamptz, pg_lsn, bigint,
+										text, boolean, pg_lsn);
+
+-- check_archive in C: its problems are read off the recovery model's
+-- windows and gaps (src/resolve/check_archive.c), with every detail
+-- through the display rule, so no rule of the model is restated in
+-- PL/pgSQL.  The entry point stays; its body becomes the C function and
+-- the PL/pgSQL rows and their SQL wrapper go.  (wal_gap, which only they
+-- called, stays: internal, granted to nobody.)
+DROP FUNCTION pitr_restore._check_archive_body(text, interval, interval);
+DROP FUNCTION pitr_restore._check_archive_rows(text, interval, interval);
+CREATE FUNCTION pitr_restore._check_archive_body(archive_dir text,
+	max_age interval, max_backup_age interval)
+RETURNS TABLE (severity text, problem text, detail text)
+AS 'MODULE_PATHNAME', 'pitr_check_archive'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pitr_restore, pg_temp;
+REVOKE ALL ON FUNCTION pitr_restore._check_archive_body(text, interval, interval) FROM PUBLIC;
+
+-- path_ranges in C: which timeline of a path serves each segment is the
+-- recovery model's rule, stated once (pitr_path_served, resolve/walk.h, as
+-- the model and the walk use it); path_files, path_events and
+-- path_xact_segment look rows up by the ranges it gives.
+-- CREATE OR REPLACE keeps its grants (none).
+CREATE OR REPLACE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[],
+	begins pg_lsn[])
+RETURNS TABLE (tli integer, begin_lsn pg_lsn, end_lsn pg_lsn, lo bigint, hi bigint)
+AS 'MODULE_PATHNAME', 'pitr_path_ranges'
+LANGUAGE C STRICT STABLE ROWS 4;
+-- lsn_segno, which only path_ranges called, goes (the model's
+-- pitr_model_segno is the one segment-number rule).
+DROP FUNCTION pitr_restore.lsn_segno(pg_lsn, integer);
+
 -- (moment before the mistake: sections for issue 22 go here)

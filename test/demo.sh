@@ -4,18 +4,15 @@
 # cleanup, and at last the bad deploy undone for one table (table_history,
 # restore_table), printing what pitr_restore reports at each step.
 # Run as root on a fresh Debian 12 machine: it installs what it needs.
-set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-. test/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ensure_packages
 build_and_install
 
 demo=$(mktemp -d /tmp/pitr_restore_demo.XXXXXX)
 chown postgres:postgres "$demo"
-port=$((20000 + RANDOM % 20000))
-rport=$((port + 1))
+port=$(free_port)
+rport=$(free_port)
 stop_all()
 {
 	for d in "$demo/primary" "$demo/restored"; do
@@ -31,12 +28,7 @@ rsql() { as_postgres psql -X -q -h "$demo" -p "$rport" -d postgres -v ON_ERROR_S
 
 say "a primary archiving zstd-compressed WAL into $demo/archive, through pitr_restore's archive module"
 as_postgres mkdir -p "$demo/archive" "$demo/backups"
-as_postgres initdb -D "$demo/primary" -A trust -U postgres >/dev/null
-cat >>"$demo/primary/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$demo'
-wal_level = replica
+init_cluster "$demo/primary" "$demo" "$port" <<CONF
 archive_mode = on
 archive_library = 'pitr_restore'
 shared_preload_libraries = 'pitr_restore'
@@ -44,7 +36,7 @@ pitr_restore.archive_dir = '$demo/archive'
 pitr_restore.backup_dir = '$demo/backups'
 app.admin_email = 'dba@staging.example'
 CONF
-as_postgres pg_ctl -D "$demo/primary" -l "$demo/primary.log" -w start >/dev/null
+start_cluster "$demo/primary" "$demo/primary.log"
 
 sql <<'SQL'
 CREATE EXTENSION pitr_restore;
@@ -137,7 +129,7 @@ port = $rport
 app.admin_email = 'dba@restored.example'
 CONF
 chown postgres:postgres "$demo/restored/postgresql.auto.conf"
-as_postgres pg_ctl -D "$demo/restored" -l "$demo/restored.log" -w start >/dev/null
+start_cluster "$demo/restored" "$demo/restored.log"
 for i in $(seq 1 60); do
 	[ "$(rsql -Atc 'SELECT pg_is_in_recovery()')" = f ] && break
 	sleep 1
@@ -160,10 +152,7 @@ rsql -c "SELECT key, enabled FROM app.settings ORDER BY key"
 say "the restore made timeline 2, archived into the same archive; the index follows"
 seg=$(rsql -Atc "SELECT pg_walfile_name(pg_current_wal_lsn())")
 rsql -qc "SELECT pg_switch_wal()" >/dev/null
-for i in $(seq 1 30); do
-	[ "$(rsql -Atc "SELECT coalesce(last_archived_wal >= '$seg', false) FROM pg_stat_archiver")" = t ] && break
-	sleep 1
-done
+wait_archived "$demo" "$rport" "$seg" 30
 sql -c "SELECT segments_total, segments_scanned, timelines FROM pitr_restore.scan_archive()"
 sql -c "SELECT timeline, parent, branch_lsn, reason FROM pitr_restore.timelines()"
 

@@ -4,10 +4,7 @@
 # Debian 12 machine: it installs what it needs.  Exits non-zero on failure.
 # PG_BIN=<bin directory> runs it against another server, e.g. the
 # PostgreSQL 18 that test/pg.sh builds.
-set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-. test/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ensure_packages
 build_and_install
@@ -16,7 +13,7 @@ echo "=== test suite on $server ($PG_BIN)"
 started=$SECONDS
 
 work=$(copy_tree_for_postgres "$top")
-port=$((20000 + RANDOM % 20000))
+port=$(free_port)
 cleanup()
 {
 	local rc=$?
@@ -27,19 +24,14 @@ cleanup()
 trap cleanup EXIT
 
 # A throwaway cluster for pg_regress.
-as_postgres initdb -D "$work/regress_data" -A trust -U postgres >/dev/null
-cat >>"$work/regress_data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$work'
+init_cluster "$work/regress_data" "$work" "$port" <<CONF
 shared_preload_libraries = 'pitr_restore'
 pitr_restore.archive_dir = '$work/regress_archive'
-wal_level = replica
 # read by 004_cleanup's hooks: a hook reads the server's configuration only
 app.admin_email = 'admin@staging.example'
 CONF
 as_postgres mkdir -p "$work/regress_archive"
-as_postgres pg_ctl -D "$work/regress_data" -l "$work/regress.log" -w start >/dev/null
+start_cluster "$work/regress_data" "$work/regress.log"
 
 status=0
 cd "$work"

@@ -75,7 +75,7 @@ chmod 755 "$san_bin/postgres"
 #    then finds everything up to date and installs it).
 src="$work/src"
 mkdir -p "$src"
-tar -C "$top" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+tar -C "$top" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude='*.d' \
 	--exclude=test/fuzz/build -cf - . | tar -C "$src" -xf -
 make -C "$src" -s CC=$CC COPT="$SAN_FLAGS" PG_CONFIG="$san_bin/pg_config" >"$work/build.log" 2>&1 ||
 	{ grep -E 'error' "$work/build.log" | head -20; exit 1; }

@@ -16,6 +16,9 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
+/* pitr_record_layout_error and pitr_xact_end, for the walk's callers. */
+#include "xact_record.h"
+
 /*
  * Where pages come from: copy the XLOG_BLCKSZ page at pageptr into dest and
  * give the timeline of the file it came from; false when the segment is not
@@ -122,21 +125,6 @@ extern void pitr_summarize_segment(int segsize, uint64 sysid,
 								   PitrPageGetter getter, void *getter_arg,
 								   XLogSegNo segno, XLogRecPtr start,
 								   PitrSegmentSummary *sum);
-
-/*
- * NULL when the record's main data holds everything its flags and counts
- * announce, else why not.  Records the server would parse (transaction
- * ends, prepares, restore points ...) are checked before anyone reads them.
- */
-extern const char *pitr_record_layout_error(XLogReaderState *reader);
-
-/*
- * If the record ends a transaction (commit or abort, prepared ones too),
- * give its xid, time and whether it commits.  A record with an impossible
- * layout is not a transaction end.
- */
-extern bool pitr_xact_end(XLogReaderState *reader, TransactionId *xid,
-						  TimestampTz *time, bool *commit);
 
 /*
  * The segment in which a record ends.  Inline: it runs for every record.

@@ -21,8 +21,8 @@
 #include "segment_source.h"
 #include "walscan.h"
 
-/* The one check of an SPI call's result code. */
-extern void pitr_spi_check(int ret, int expected, const char *what);
+/* pitr_spi_check and pitr_spi_prepare, for the store's callers too. */
+#include "util/pitr_spi.h"
 
 /* An archive being scanned: its row, locked for this transaction. */
 typedef struct PitrStore
@@ -73,11 +73,24 @@ extern bool pitr_store_has_generation(void);
 /* The archive's id if it was indexed, else 0. */
 extern int	pitr_store_indexed_id(const char *dir);
 
+/* The archive's segment size; 0 when not indexed or without WAL. */
+extern int	pitr_store_segment_size(int archive_id);
+
 /* The archive's id if its directory's mtime is what the last scan saw. */
 extern int	pitr_store_unchanged_id(const char *dir, const char *mtime);
 
 /* Files the index holds for the archive, by name (PitrKnownFile). */
 extern HTAB *pitr_store_known_files(PitrStore *store);
+
+/*
+ * Each file the index holds of archive "archive_id", with the size, mtime
+ * (seconds) and stamp (NULL if none) it was read with, handed to "fn" until
+ * fn returns false; returns fn's last answer (true if there is no file).
+ */
+typedef bool (*PitrIndexedFileFn) (const char *name, int64 size, int64 mtime,
+								   const char *stamp, void *arg);
+extern bool pitr_store_each_file(int archive_id, PitrIndexedFileFn fn,
+								 void *arg);
 
 extern void pitr_store_delete_file(PitrStore *store, const char *name);
 

@@ -99,9 +99,26 @@ typedef struct PitrRun
 	XLogRecPtr	end_lsn;		/* where its WAL ends */
 } PitrRun;
 
+/*
+ * The archive: indexed archive "id" into *a; false if it holds no readable
+ * WAL (a->directory NULL too if there is no such archive).
+ */
+extern bool pitr_model_archive(int id, PitrArchiveInfo *a);
+
+/*
+ * The archive "dir" (NULL: the session's archive_dir), indexed up to now
+ * first (refresh_archive; check_files: every indexed file's size and
+ * mtime compared with the directory too), into *a; false if it holds no
+ * readable WAL.
+ */
+extern bool pitr_model_open_archive(const char *dir, bool check_files,
+									PitrArchiveInfo *a);
+
 /* paths */
 extern PitrPath *pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli);
 extern XLogSegNo pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn);
+extern void pitr_model_path_range(const PitrArchiveInfo *a, const PitrPath *p,
+								  int i, int64 *lo, int64 *hi);
 extern TimeLineID pitr_model_serving_tli(const PitrArchiveInfo *a,
 										 const PitrPath *p, XLogSegNo segno);
 extern int	pitr_model_path_index(const PitrPath *p, TimeLineID tli,

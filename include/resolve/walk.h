@@ -81,6 +81,19 @@ pitr_path_serving(int npath, const XLogSegNo *beginseg, XLogSegNo segno)
 }
 
 /*
+ * The same rule as ranges: the segment numbers timeline i of the path
+ * serves, lo to hi exclusive (PG_INT64_MAX for the last), from the segment
+ * it begins in to the one the next begins in.
+ */
+static inline void
+pitr_path_served(int npath, const XLogSegNo *beginseg, int i,
+				 int64 *lo, int64 *hi)
+{
+	*lo = (int64) beginseg[i];
+	*hi = (i + 1 < npath) ? (int64) beginseg[i + 1] : PG_INT64_MAX;
+}
+
+/*
  * Walk from start along a path (timelines oldest first, each with the LSN
  * at which it begins).  Within one transaction and command, successive
  * walks of the same archive and path share one segment source, so each
@@ -89,7 +102,5 @@ pitr_path_serving(int npath, const XLogSegNo *beginseg, XLogSegNo segno)
 extern void pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 						   const XLogRecPtr *begins, XLogRecPtr start,
 						   const PitrStopQuery *q, PitrWalkOutcome *out);
-
-extern Datum pitr_walk_to_stop(PG_FUNCTION_ARGS);
 
 #endif							/* PITR_RESOLVE_WALK_H */

@@ -66,12 +66,16 @@ extern void restore_copy_file_as_is(RestoreState *st, const char *src,
 									const char *relpath);
 
 /*
- * Shared with restore_combine.c (restore_build.c): read a backup_manifest
- * into st (its files, sorted, for verification); extract every tar of a
- * tar-format backup; check that every file the manifest lists was written.
+ * Read a backup_manifest into st (its files, sorted, for verification);
+ * returns the files as PitrManifestFile pointers.  ERROR if it is missing
+ * or invalid.
  */
-extern void restore_state_load_manifest(RestoreState *st, const char *path);
+extern List *restore_load_manifest(RestoreState *st, const char *path);
+
+/* Extract every tar of a tar-format backup into st->tmpdir. */
 extern void restore_extract_tars(RestoreState *st, const char *location);
+
+/* ERROR unless every file the manifest lists was written. */
 extern void restore_check_all_written(RestoreState *st);
 
 /*

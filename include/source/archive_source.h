@@ -13,6 +13,7 @@
 #ifndef PITR_ARCHIVE_SOURCE_H
 #define PITR_ARCHIVE_SOURCE_H
 
+#include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
 #include "archive_files.h"
@@ -112,6 +113,13 @@ extern int64 pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
  * missing or unreadable is listed in error.
  */
 extern List *pitr_source_backups(PitrArchiveSource *src);
+
+/*
+ * A time a backup tool wrote (text, or seconds since the epoch when text is
+ * NULL) as timestamptz; false if it has neither.
+ */
+extern bool pitr_source_repo_time(const char *text, int64 epoch,
+								  TimestampTz *out);
 
 /*
  * The same backups as PitrBackup rows for the index: location where the

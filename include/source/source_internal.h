@@ -1,8 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * source_internal.h
- *	  What the archive source layouts (archive_source.c,
- *	  pgbackrest_source.c, barman_source.c) share; not for other layers.
+ *	  The archive source drivers behind one method table, and what they
+ *	  share (source_files.c); not for other layers.
+ *
+ * Calls run one way: the dispatcher (archive_source.c) asks a layout's
+ * driver through its PitrSourceMethods (flat_source.c,
+ * pgbackrest_source.c, barman_source.c), and the drivers call only
+ * source_files.c, never the dispatcher.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,21 +34,40 @@ extern List *pitr_source_add_file(List *files, const char *name,
 								  const char *path, const char *sha1,
 								  PitrCompression compression);
 
+/* pitr_read_file() of a file stored where the server can read it. */
+extern int64 pitr_source_read_local(PitrArchiveSource *src, PitrFileReader *r,
+									const PitrSourceFile *sf, char *buf,
+									int64 want, bool exact, int64 *disk_bytes,
+									char **err);
+
 /* A shell word in single quotes, with '%' doubled for restore_command. */
 extern void pitr_restore_command_word(StringInfo buf, const char *s);
 
-/* pgbackrest_source.c */
-extern void pitr_pgbackrest_read_archive_info(PitrArchiveSource *src);
-extern List *pitr_pgbackrest_list(PitrArchiveSource *src);
-extern int64 pitr_pgbackrest_read_binary(PitrArchiveSource *src,
-										 PitrFileReader *r,
-										 const PitrSourceFile *sf, char *buf,
-										 int64 want, bool exact,
-										 int64 *disk_bytes, char **err);
-extern List *pitr_pgbackrest_backups(PitrArchiveSource *src);
+/*
+ * What every layout answers; archive_source.h says what each call returns
+ * (pitr_source_list, pitr_source_read, pitr_source_backups,
+ * pitr_source_tool_restore_command).  The dispatcher sorts what list and
+ * backups return, and checks a read's SHA-1.
+ */
+typedef struct PitrSourceMethods
+{
+	List	   *(*list) (PitrArchiveSource *src);
+	int64		(*read) (PitrArchiveSource *src, PitrFileReader *r,
+						 const PitrSourceFile *sf, char *buf, int64 want,
+						 bool exact, int64 *disk_bytes, char **err);
+	List	   *(*backups) (PitrArchiveSource *src);
+	char	   *(*restore_command) (const PitrArchiveSource *src,
+									const char *barman_config);
+} PitrSourceMethods;
 
-/* barman_source.c */
-extern List *pitr_barman_list(PitrArchiveSource *src);
-extern List *pitr_barman_backups(PitrArchiveSource *src);
+extern const PitrSourceMethods pitr_flat_source;
+extern const PitrSourceMethods pitr_pgbackrest_source;
+extern const PitrSourceMethods pitr_barman_source;
+
+/*
+ * pgbackrest_source.c: archive.info of a stanza found by the dispatcher
+ * (sets archive_info and system_identifier; ERROR if unreadable).
+ */
+extern void pitr_pgbackrest_read_archive_info(PitrArchiveSource *src);
 
 #endif							/* PITR_SOURCE_INTERNAL_H */

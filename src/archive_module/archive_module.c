@@ -165,6 +165,32 @@ write_all(int fd, const char *path, const char *buf, size_t len)
 	}
 }
 
+/* A file of ours opened for reading; ERROR if it cannot be. */
+static int
+open_for_reading(const char *path)
+{
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	return fd;
+}
+
+/* read(), with an ERROR instead of -1. */
+static ssize_t
+read_or_error(int fd, void *buf, size_t len, const char *path)
+{
+	ssize_t		n = read(fd, buf, len);
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	return n;
+}
+
 /* Read a whole file of at most "max" bytes into buf; its length. */
 static size_t
 read_source(const char *path, char *buf, size_t max)
@@ -172,19 +198,11 @@ read_source(const char *path, char *buf, size_t max)
 	int			fd;
 	size_t		total = 0;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
+	fd = open_for_reading(path);
 	for (;;)
 	{
-		ssize_t		n = read(fd, buf + total, max - total);
+		ssize_t		n = read_or_error(fd, buf + total, max - total, path);
 
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
 		if (n == 0)
 			break;
 		total += n;
@@ -216,22 +234,35 @@ free_dctx(void *arg)
 	ZSTD_freeDCtx((ZSTD_DCtx *) arg);
 }
 
-static ZSTD_CCtx *
-make_cctx(int level)
+/*
+ * A zstd state just created ("what" names its kind), freed with the file's
+ * context by "free_state".  ERROR if zstd could not make it.
+ */
+static void *
+owned_by_file(void *state, MemoryContextCallbackFunction free_state,
+			  const char *what)
 {
-	ZSTD_CCtx  *cctx = ZSTD_createCCtx();
 	MemoryContextCallback *cb;
-	size_t		r;
 
-	if (cctx == NULL)
+	if (state == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
-				 errdetail("Could not create a zstd compression context.")));
+				 errdetail("Could not create a zstd %s context.", what)));
 	cb = MemoryContextAlloc(file_cxt, sizeof(MemoryContextCallback));
-	cb->func = free_cctx;
-	cb->arg = cctx;
+	cb->func = free_state;
+	cb->arg = state;
 	MemoryContextRegisterResetCallback(file_cxt, cb);
+	return state;
+}
+
+static ZSTD_CCtx *
+make_cctx(int level)
+{
+	ZSTD_CCtx  *cctx = owned_by_file(ZSTD_createCCtx(), free_cctx,
+									 "compression");
+	size_t		r;
+
 	r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
 	if (!ZSTD_isError(r))
 		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
@@ -246,19 +277,7 @@ make_cctx(int level)
 static ZSTD_DCtx *
 make_dctx(void)
 {
-	ZSTD_DCtx  *dctx = ZSTD_createDCtx();
-	MemoryContextCallback *cb;
-
-	if (dctx == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a zstd decompression context.")));
-	cb = MemoryContextAlloc(file_cxt, sizeof(MemoryContextCallback));
-	cb->func = free_dctx;
-	cb->arg = dctx;
-	MemoryContextRegisterResetCallback(file_cxt, cb);
-	return dctx;
+	return owned_by_file(ZSTD_createDCtx(), free_dctx, "decompression");
 }
 
 /*
@@ -276,19 +295,11 @@ same_content(const char *path, bool zstd, const char *data, size_t len)
 	bool		frame_done = true;
 	ZSTD_DCtx  *dctx = zstd ? make_dctx() : NULL;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
+	fd = open_for_reading(path);
 	while (same)
 	{
-		ssize_t		n = read(fd, in, OUT_CHUNK);
+		ssize_t		n = read_or_error(fd, in, OUT_CHUNK, path);
 
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
 		if (n == 0)
 			break;
 		if (!zstd)

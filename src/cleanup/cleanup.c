@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "cleanup.h"
+#include "util/pitr_spi.h"
 
 PG_FUNCTION_INFO_V1(pitr_add_cleanup_hook);
 PG_FUNCTION_INFO_V1(pitr_validate_cleanup_hook);
@@ -68,13 +69,6 @@ pin_search_path(void)
 	return nestlevel;
 }
 
-static void
-spi_check(int rc, const char *what)
-{
-	if (rc < 0)
-		elog(ERROR, "%s failed: %s", what, SPI_result_code_string(rc));
-}
-
 /* Enabled hooks in run order, copied into cxt.  SPI must be connected. */
 static List *
 fetch_hooks(MemoryContext cxt)
@@ -82,10 +76,10 @@ fetch_hooks(MemoryContext cxt)
 	List	   *hooks = NIL;
 	uint64		i;
 
-	spi_check(SPI_execute("SELECT name, action, options "
+	pitr_spi_check(SPI_execute("SELECT name, action, options "
 						  "FROM pitr_restore.cleanup_hook WHERE enabled "
 						  "ORDER BY run_order, name", true, 0),
-			  "SPI_execute");
+				   0, "reading the cleanup hooks");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -188,11 +182,11 @@ start_run(const char *trigger, const char *restore_key, bool dry_run)
 	values[1] = restore_key ? CStringGetTextDatum(restore_key) : (Datum) 0;
 	nulls[1] = restore_key ? ' ' : 'n';
 	values[2] = BoolGetDatum(dry_run);
-	spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cleanup_runs "
+	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cleanup_runs "
 									"(trigger, restore_key, dry_run) "
 									"VALUES ($1, $2, $3) RETURNING run_id",
 									3, types, values, nulls, false, 0),
-			  "SPI_execute_with_args");
+				   0, "recording a cleanup run");
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -214,11 +208,11 @@ record_outcome(int64 run_id, HookDef *h, HookOutcome *o)
 	values[5] = o->detail ? CStringGetTextDatum(o->detail) : (Datum) 0;
 	nulls[5] = o->detail ? ' ' : 'n';
 	values[6] = o->duration;
-	spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cleanup_run_hooks "
+	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cleanup_run_hooks "
 									"(run_id, hook, action, status, rows_affected, detail, duration) "
 									"VALUES ($1, $2, $3, $4, $5, $6, $7)",
 									7, types, values, nulls, false, 0),
-			  "SPI_execute_with_args");
+				   0, "recording a hook's outcome");
 }
 
 /* Close a run: counts and the per-hook outcomes, in run order. */
@@ -229,7 +223,7 @@ finish_run(int64 run_id)
 	Datum		values[1];
 
 	values[0] = Int64GetDatum(run_id);
-	spi_check(SPI_execute_with_args(
+	pitr_spi_check(SPI_execute_with_args(
 									"UPDATE pitr_restore.cleanup_runs r SET finished_at = pg_catalog.clock_timestamp(), "
 									"hooks_ok = s.ok, hooks_failed = s.failed, hooks_skipped = s.skipped, "
 									"results = s.results FROM ("
@@ -243,7 +237,7 @@ finish_run(int64 run_id)
 									"FROM pitr_restore.cleanup_run_hooks WHERE run_id = $1) s "
 									"WHERE r.run_id = $1",
 									1, types, values, NULL, false, 0),
-			  "SPI_execute_with_args");
+				   0, "finishing a cleanup run");
 }
 
 /*
@@ -294,9 +288,9 @@ pitr_add_cleanup_hook(PG_FUNCTION_ARGS)
 	cleanup_validate(action, options);
 
 	values[0] = CStringGetTextDatum(name);
-	spi_check(SPI_execute_with_args("SELECT 1 FROM pitr_restore.cleanup_hook WHERE name OPERATOR(pg_catalog.=) $1",
+	pitr_spi_check(SPI_execute_with_args("SELECT 1 FROM pitr_restore.cleanup_hook WHERE name OPERATOR(pg_catalog.=) $1",
 									1, types, values, NULL, false, 0),
-			  "SPI_execute_with_args");
+				   0, "looking up a cleanup hook");
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -309,12 +303,12 @@ pitr_add_cleanup_hook(PG_FUNCTION_ARGS)
 	values[3] = JsonbPGetDatum(options);
 	values[4] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
-	spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cleanup_hook "
+	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cleanup_hook "
 									"(name, run_order, action, options, description) "
 									"VALUES ($1, COALESCE($2, (SELECT COALESCE(max(run_order), 0) + 10 "
 									"FROM pitr_restore.cleanup_hook)), $3, $4, $5) RETURNING *",
 									5, types, values, nulls, false, 0),
-			  "SPI_execute_with_args");
+				   0, "adding a cleanup hook");
 	heap_deform_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, cols, colnulls);
 	/* form the result where it outlives SPI's memory */
 	{
@@ -440,10 +434,10 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	begin_xact();
 	dbname = MemoryContextStrdup(cxt, get_database_name(MyDatabaseId));
 	values[0] = CStringGetTextDatum(restore_key);
-	spi_check(SPI_execute_with_args("SELECT run_id, finished_at IS NOT NULL "
+	pitr_spi_check(SPI_execute_with_args("SELECT run_id, finished_at IS NOT NULL "
 									"FROM pitr_restore.cleanup_runs WHERE restore_key OPERATOR(pg_catalog.=) $1",
 									1, &types[1], values, NULL, false, 0),
-			  "SPI_execute_with_args");
+				   0, "looking up the last cleanup run");
 	if (SPI_processed > 0 &&
 		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
 	{
@@ -479,10 +473,10 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 		begin_xact();
 		values[0] = Int64GetDatum(run_id);
 		values[1] = CStringGetTextDatum(h->name);
-		spi_check(SPI_execute_with_args("SELECT status FROM pitr_restore.cleanup_run_hooks "
+		pitr_spi_check(SPI_execute_with_args("SELECT status FROM pitr_restore.cleanup_run_hooks "
 										"WHERE run_id OPERATOR(pg_catalog.=) $1 AND hook OPERATOR(pg_catalog.=) $2",
 										2, types, values, NULL, false, 0),
-				  "SPI_execute_with_args");
+					   0, "reading a hook's last outcome");
 		if (SPI_processed > 0)
 		{
 			/* finished before an interruption: never again */
@@ -514,15 +508,15 @@ cleanup_run_automatic(const char *trigger, const char *restore_key)
 	begin_xact();
 	finish_run(run_id);
 	values[0] = Int64GetDatum((int64) GetSystemIdentifier());
-	spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.cluster_identity "
+	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.cluster_identity "
 									"WHERE system_identifier OPERATOR(pg_catalog.<>) $1",
 									1, types, values, NULL, false, 0),
-			  "SPI_execute_with_args");
-	spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cluster_identity (system_identifier) "
+				   0, "forgetting the cluster's identity");
+	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.cluster_identity (system_identifier) "
 									"SELECT $1 WHERE NOT EXISTS (SELECT FROM pitr_restore.cluster_identity "
 									"WHERE system_identifier OPERATOR(pg_catalog.=) $1)",
 									1, types, values, NULL, false, 0),
-			  "SPI_execute_with_args");
+				   0, "recording the cluster's identity");
 	end_xact();
 	ereport(LOG,
 			(errmsg("pitr_restore: cleanup run " INT64_FORMAT " finished in database \"%s\", %d hooks run",

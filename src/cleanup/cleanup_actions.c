@@ -52,6 +52,7 @@
 #include "cleanup.h"
 #include "compat/pg_compat.h"
 #include "util/server_setting.h"
+#include "util/pitr_spi.h"
 
 typedef enum CleanupMode
 {
@@ -553,15 +554,12 @@ build_exec(SqlBuild *b, CleanupMode mode)
 
 	if (mode == CLEANUP_VALIDATE)
 	{
-		if (SPI_prepare(b->sql.data, b->nparams, b->types) == NULL)
-			elog(ERROR, "SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
+		(void) pitr_spi_prepare(b->sql.data, b->nparams, b->types, false);
 		return 0;
 	}
 	rc = SPI_execute_with_args(b->sql.data, b->nparams, b->types, b->values,
 							   b->nulls, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	pitr_spi_check(rc, 0, "running a cleanup action");
 	return SPI_processed;
 }
 
@@ -796,7 +794,6 @@ reset_admin_role(JsonbContainer *opts, CleanupMode mode, char **detail)
 	const char *setting = opt_text(opts, "password_setting", NULL);
 	bool		login = opt_bool(opts, "login", true);
 	StringInfoData sql;
-	int			rc;
 
 	if (opt_get(opts, "table") != NULL || opt_get(opts, "key") != NULL)
 		ereport(ERROR,
@@ -827,9 +824,7 @@ reset_admin_role(JsonbContainer *opts, CleanupMode mode, char **detail)
 		/* utility statements take no parameters: quote the literal */
 		appendStringInfo(&sql, " PASSWORD %s", quote_literal_cstr(verifier));
 	}
-	rc = SPI_execute(sql.data, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	pitr_spi_check(SPI_execute(sql.data, false, 0), 0, "resetting a role");
 	*detail = psprintf("role %s %s%s", role, verb(mode, "reset"),
 					   setting ? psprintf(", password from setting %s", setting) : "");
 	return 1;
@@ -968,7 +963,6 @@ action_disable_subscriptions(JsonbContainer *opts, CleanupMode mode, char **deta
 		const char *name = lfirst(lc);
 		ListCell   *le;
 		bool		skip = false;
-		int			rc;
 
 		CHECK_FOR_INTERRUPTS();
 		foreach(le, except)
@@ -976,10 +970,9 @@ action_disable_subscriptions(JsonbContainer *opts, CleanupMode mode, char **deta
 		if (skip)
 			continue;
 		/* disabling keeps the slot on the publisher; dropping would lose it */
-		rc = SPI_execute(psprintf("ALTER SUBSCRIPTION %s DISABLE",
-								  quote_identifier(name)), false, 0);
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		pitr_spi_check(SPI_execute(psprintf("ALTER SUBSCRIPTION %s DISABLE",
+											quote_identifier(name)), false, 0),
+					   0, "disabling a subscription");
 		appendStringInfo(&done, "%s%s", n > 0 ? ", " : "", name);
 		n++;
 	}
@@ -1025,9 +1018,7 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 	{
 		/* catches unknown tables and columns now rather than at 3 a.m. */
 		run_as_begin(&ra, role, search_path);
-		if (SPI_prepare(stmt, 0, NULL) == NULL)
-			elog(ERROR, "SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
+		(void) pitr_spi_prepare(stmt, 0, NULL, false);
 		run_as_end(&ra);
 		return 0;
 	}
@@ -1040,8 +1031,7 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 	run_as_begin(&ra, role, search_path);
 	rc = SPI_execute(stmt, false, 0);
 	run_as_end(&ra);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	pitr_spi_check(rc, 0, "running a cleanup statement");
 	*detail = psprintf("%s, %llu rows", SPI_result_code_string(rc) + strlen("SPI_OK_"),
 					   (unsigned long long) SPI_processed);
 	return (int64) SPI_processed;

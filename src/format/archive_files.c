@@ -34,6 +34,7 @@
 #include "storage/fd.h"
 
 #include "archive_files.h"
+#include "util/dir_reader.h"
 
 #define PITR_READ_CHUNK (256 * 1024)
 
@@ -116,26 +117,19 @@ archive_file_cmp(const ListCell *a, const ListCell *b)
 List *
 pitr_list_archive(const char *dir)
 {
-	DIR		   *d;
-	struct dirent *de;
 	List	   *files = NIL;
+	ListCell   *lc;
 
-	d = AllocateDir(dir);
-	if (d == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open WAL archive directory \"%s\": %m", dir)));
-
-	while ((de = ReadDir(d, dir)) != NULL)
+	foreach(lc, pitr_read_dir(dir, "WAL archive directory", 0, NULL))
 	{
+		char	   *name = lfirst(lc);
 		PitrArchiveFile f;
 		char		path[MAXPGPATH];
 		struct stat st;
 
-		CHECK_FOR_INTERRUPTS();
-		if (!pitr_classify_file_name(de->d_name, &f))
+		if (!pitr_classify_file_name(name, &f))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		/* lstat: a symlink or FIFO is reported, never followed or opened. */
 		if (lstat(path, &st) != 0)
 		{
@@ -146,12 +140,11 @@ pitr_list_archive(const char *dir)
 					 errmsg("could not stat file \"%s\": %m", path)));
 		}
 		f.regular = S_ISREG(st.st_mode);
-		f.name = pstrdup(de->d_name);
+		f.name = name;
 		f.size = st.st_size;
 		f.mtime = st.st_mtime;
 		files = lappend(files, memcpy(palloc(sizeof(f)), &f, sizeof(f)));
 	}
-	FreeDir(d);
 
 	list_sort(files, archive_file_cmp);
 	return files;

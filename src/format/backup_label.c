@@ -177,6 +177,127 @@ parse_label_time(const char *str, TimestampTz *result)
 	return true;
 }
 
+/* What pitr_parse_backup_label has read so far, beyond "b" itself. */
+typedef struct LabelRead
+{
+	bool		seen[LK_COUNT];
+	bool		start_ok;		/* START WAL LOCATION parsed */
+	TimeLineID	start_file_tli; /* the timelines of the file names */
+	TimeLineID	stop_file_tli;
+	bool		start_tli_line; /* START TIMELINE / STOP TIMELINE given */
+	bool		stop_tli_line;
+} LabelRead;
+
+/* An LSN that is the whole value; false if it is not one. */
+static bool
+parse_whole_lsn(const char *value, XLogRecPtr *lsn)
+{
+	const char *rest;
+
+	return pitr_backup_parse_lsn(value, lsn, &rest) && *rest == '\0';
+}
+
+/* Take one known line's value into "b". */
+static void
+read_label_line(LabelKey key, const char *value, PitrBackup *b, LabelRead *r)
+{
+	XLogRecPtr	lsn;
+
+	switch (key)
+	{
+		case LK_START_WAL:
+			r->start_ok = parse_wal_location(value, &lsn, &r->start_file_tli);
+			if (r->start_ok)
+				b->start_lsn = lsn;
+			break;
+		case LK_STOP_WAL:
+			if (parse_wal_location(value, &lsn, &r->stop_file_tli))
+				b->stop_lsn = lsn;
+			break;
+		case LK_CHECKPOINT:
+			if (parse_whole_lsn(value, &lsn))
+				b->checkpoint_lsn = lsn;
+			break;
+		case LK_BACKUP_FROM:
+			b->backup_from = pstrdup(value);
+			break;
+		case LK_START_TIME:
+			b->has_start_time = parse_label_time(value, &b->start_time);
+			break;
+		case LK_STOP_TIME:
+			b->has_stop_time = parse_label_time(value, &b->stop_time);
+			break;
+		case LK_LABEL:
+			b->label = pstrdup(value);
+			break;
+		case LK_START_TLI:
+			r->start_tli_line = parse_tli(value, &b->start_tli);
+			break;
+		case LK_STOP_TLI:
+			r->stop_tli_line = parse_tli(value, &b->stop_tli);
+			break;
+		case LK_INCR_LSN:
+			if (parse_whole_lsn(value, &lsn) && lsn != InvalidXLogRecPtr)
+				b->incremental_from_lsn = lsn;
+			break;
+		case LK_INCR_TLI:
+			(void) parse_tli(value, &b->incremental_from_tli);
+			break;
+		case LK_COUNT:
+			break;
+	}
+}
+
+/* The key "line" starts with (LK_COUNT if none), and its value. */
+static LabelKey
+label_key(char *line, char **value)
+{
+	for (int key = 0; key < LK_COUNT; key++)
+	{
+		size_t		klen = strlen(label_keys[key]);
+
+		if (strncmp(line, label_keys[key], klen) == 0)
+		{
+			*value = line + klen;
+			if (**value == ' ')
+				(*value)++;
+			return (LabelKey) key;
+		}
+	}
+	return LK_COUNT;
+}
+
+/*
+ * After the last line: the start is required, an incremental backup
+ * (PostgreSQL 17+) names the backup it builds on with both lines, as
+ * pg_combinebackup requires, and before PostgreSQL 11 the timelines were
+ * only in the file names.  false with *err set if the label is unusable.
+ */
+static bool
+finish_label(PitrBackup *b, const LabelRead *r, char **err)
+{
+	if (!r->seen[LK_START_WAL])
+		*err = pstrdup("missing \"START WAL LOCATION\" line");
+	else if (!r->start_ok)
+		*err = pstrdup("invalid \"START WAL LOCATION\" line");
+	else if ((r->seen[LK_INCR_LSN] || r->seen[LK_INCR_TLI]) &&
+			 (b->incremental_from_lsn == InvalidXLogRecPtr ||
+			  b->incremental_from_tli == 0))
+		*err = pstrdup("invalid or incomplete \"INCREMENTAL FROM LSN\" and \"INCREMENTAL FROM TLI\" lines");
+	else if ((r->seen[LK_INCR_LSN] || r->seen[LK_INCR_TLI]) &&
+			 b->incremental_from_lsn >= b->start_lsn)
+		*err = pstrdup("\"INCREMENTAL FROM LSN\" is not before the backup's start");
+	if (*err != NULL)
+		return false;
+
+	if (!r->start_tli_line && r->start_file_tli != 0)
+		b->start_tli = r->start_file_tli;
+	if (!r->stop_tli_line && r->stop_file_tli != 0 &&
+		b->stop_lsn != InvalidXLogRecPtr)
+		b->stop_tli = r->stop_file_tli;
+	return true;
+}
+
 /*
  * See backup.h.  Recovery itself reads backup_label with fscanf in a fixed
  * order; we are more forgiving since we only report what we find.
@@ -187,153 +308,33 @@ pitr_parse_backup_label(const char *buf, size_t len, PitrBackup *b,
 {
 	const char *p = buf;
 	const char *end = buf + len;
-	bool		seen[LK_COUNT] = {false};
-	bool		start_ok = false;
-	TimeLineID	start_file_tli = 0;
-	TimeLineID	stop_file_tli = 0;
-	bool		start_tli_line = false;
-	bool		stop_tli_line = false;
+	LabelRead	r;
 
 	*err = NULL;
-
+	memset(&r, 0, sizeof(r));
 	while (p < end)
 	{
 		const char *nl = memchr(p, '\n', end - p);
 		size_t		linelen = (nl ? nl : end) - p;
 		char	   *line;
 		char	   *value = NULL;
-		int			key;
+		LabelKey	key;
 
 		if (linelen > 0 && p[linelen - 1] == '\r')
 			linelen--;
 		line = pnstrdup(p, linelen);
 		p = nl ? nl + 1 : end;
 
-		for (key = 0; key < LK_COUNT; key++)
-		{
-			size_t		klen = strlen(label_keys[key]);
-
-			if (strncmp(line, label_keys[key], klen) == 0)
-			{
-				value = line + klen;
-				if (*value == ' ')
-					value++;
-				break;
-			}
-		}
+		key = label_key(line, &value);
 		/* unknown lines, and repeats that a LABEL could have forged */
-		if (key == LK_COUNT || seen[key])
+		if (key != LK_COUNT && !r.seen[key])
 		{
-			pfree(line);
-			continue;
-		}
-		seen[key] = true;
-
-		switch ((LabelKey) key)
-		{
-			case LK_START_WAL:
-				{
-					XLogRecPtr	lsn;
-
-					start_ok = parse_wal_location(value, &lsn,
-												  &start_file_tli);
-					if (start_ok)
-						b->start_lsn = lsn;
-					break;
-				}
-			case LK_STOP_WAL:
-				{
-					XLogRecPtr	lsn;
-
-					if (parse_wal_location(value, &lsn, &stop_file_tli))
-						b->stop_lsn = lsn;
-					break;
-				}
-			case LK_CHECKPOINT:
-				{
-					XLogRecPtr	lsn;
-					const char *rest;
-
-					if (pitr_backup_parse_lsn(value, &lsn, &rest) &&
-						*rest == '\0')
-						b->checkpoint_lsn = lsn;
-					break;
-				}
-			case LK_BACKUP_FROM:
-				b->backup_from = pstrdup(value);
-				break;
-			case LK_START_TIME:
-				b->has_start_time = parse_label_time(value, &b->start_time);
-				break;
-			case LK_STOP_TIME:
-				b->has_stop_time = parse_label_time(value, &b->stop_time);
-				break;
-			case LK_LABEL:
-				b->label = pstrdup(value);
-				break;
-			case LK_START_TLI:
-				start_tli_line = parse_tli(value, &b->start_tli);
-				break;
-			case LK_STOP_TLI:
-				stop_tli_line = parse_tli(value, &b->stop_tli);
-				break;
-			case LK_INCR_LSN:
-				{
-					XLogRecPtr	lsn;
-					const char *rest;
-
-					if (pitr_backup_parse_lsn(value, &lsn, &rest) &&
-						*rest == '\0' && lsn != InvalidXLogRecPtr)
-						b->incremental_from_lsn = lsn;
-					break;
-				}
-			case LK_INCR_TLI:
-				(void) parse_tli(value, &b->incremental_from_tli);
-				break;
-			case LK_COUNT:
-				break;
+			r.seen[key] = true;
+			read_label_line(key, value, b, &r);
 		}
 		pfree(line);
 	}
-
-	if (!seen[LK_START_WAL])
-	{
-		*err = pstrdup("missing \"START WAL LOCATION\" line");
-		return false;
-	}
-	if (!start_ok)
-	{
-		*err = pstrdup("invalid \"START WAL LOCATION\" line");
-		return false;
-	}
-
-	/*
-	 * An incremental backup (PostgreSQL 17+) names the backup it builds on
-	 * with both lines, as pg_combinebackup requires.
-	 */
-	if (seen[LK_INCR_LSN] || seen[LK_INCR_TLI])
-	{
-		if (b->incremental_from_lsn == InvalidXLogRecPtr ||
-			b->incremental_from_tli == 0)
-		{
-			*err = pstrdup("invalid or incomplete \"INCREMENTAL FROM LSN\" and \"INCREMENTAL FROM TLI\" lines");
-			return false;
-		}
-		if (b->incremental_from_lsn >= b->start_lsn)
-		{
-			*err = pstrdup("\"INCREMENTAL FROM LSN\" is not before the backup's start");
-			return false;
-		}
-	}
-
-	/* before PostgreSQL 11 the timelines were only in the file names */
-	if (!start_tli_line && start_file_tli != 0)
-		b->start_tli = start_file_tli;
-	if (!stop_tli_line && stop_file_tli != 0 &&
-		b->stop_lsn != InvalidXLogRecPtr)
-		b->stop_tli = stop_file_tli;
-
-	return true;
+	return finish_label(b, &r, err);
 }
 
 

@@ -13,53 +13,61 @@
 
 #include "format/quote.h"
 
-char *
-pitr_quote_shell(const char *s)
+/* "s" in single quotes, each character written by "put". */
+static char *
+single_quoted(const char *s, void (*put) (StringInfo buf, char c))
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '\'');
 	for (const char *p = s; *p; p++)
-	{
-		/* Nothing is special inside single quotes but the quote itself. */
-		if (*p == '\'')
-			appendStringInfoString(&buf, "'\\''");
-		else
-			appendStringInfoChar(&buf, *p);
-	}
+		put(&buf, *p);
 	appendStringInfoChar(&buf, '\'');
 	return buf.data;
+}
+
+/* Nothing is special inside single quotes but the quote itself. */
+static void
+put_shell_char(StringInfo buf, char c)
+{
+	if (c == '\'')
+		appendStringInfoString(buf, "'\\''");
+	else
+		appendStringInfoChar(buf, c);
+}
+
+/*
+ * The configuration file parser reads backslash escapes, and a line break
+ * would end the line: write control characters as escapes.
+ */
+static void
+put_conf_char(StringInfo buf, char c)
+{
+	if (c == '\'' || c == '\\')
+		appendStringInfoChar(buf, c);
+	if (c == '\n')
+		appendStringInfoString(buf, "\\n");
+	else if (c == '\r')
+		appendStringInfoString(buf, "\\r");
+	else if (c == '\t')
+		appendStringInfoString(buf, "\\t");
+	else if ((unsigned char) c < 0x20 || c == 0x7f)
+		appendStringInfo(buf, "\\%03o", (unsigned char) c);
+	else
+		appendStringInfoChar(buf, c);
+}
+
+char *
+pitr_quote_shell(const char *s)
+{
+	return single_quoted(s, put_shell_char);
 }
 
 char *
 pitr_quote_conf(const char *s)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '\'');
-	for (const char *p = s; *p; p++)
-	{
-		/*
-		 * The configuration file parser reads backslash escapes, and a line
-		 * break would end the line: write control characters as escapes.
-		 */
-		if (*p == '\'' || *p == '\\')
-			appendStringInfoChar(&buf, *p);
-		if (*p == '\n')
-			appendStringInfoString(&buf, "\\n");
-		else if (*p == '\r')
-			appendStringInfoString(&buf, "\\r");
-		else if (*p == '\t')
-			appendStringInfoString(&buf, "\\t");
-		else if ((unsigned char) *p < 0x20 || *p == 0x7f)
-			appendStringInfo(&buf, "\\%03o", (unsigned char) *p);
-		else
-			appendStringInfoChar(&buf, *p);
-	}
-	appendStringInfoChar(&buf, '\'');
-	return buf.data;
+	return single_quoted(s, put_conf_char);
 }
 
 char *

@@ -19,13 +19,15 @@
 #include "access/rmgr.h"
 #include "access/xact.h"
 #include "access/xlog_internal.h"
+#include "catalog/pg_control.h"
 #include "catalog/storage_xlog.h"
 #include "common/relpath.h"
 #include "utils/memutils.h"
 
 #include "compat/pg_compat.h"
 #include "relscan.h"
-#include "walscan.h"
+#include "xact_record.h"
+#include "util/local_hash.h"
 
 /* A relation's file as WAL records name it (compat/pg_compat.h maps 15). */
 typedef RelFileLocator PitrWalRel;
@@ -213,13 +215,10 @@ PitrRelSet *
 pitr_relset_create(void)
 {
 	PitrRelSet *set = palloc0(sizeof(PitrRelSet));
-	HASHCTL		ctl;
 
-	ctl.keysize = sizeof(RelKey);
-	ctl.entrysize = sizeof(RelKey);
-	ctl.hcxt = CurrentMemoryContext;
-	set->files = hash_create("pitr_restore relation files", 256, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	set->files = pitr_hash_create("pitr_restore relation files", 256,
+			sizeof(RelKey), sizeof(RelKey),
+			false, CurrentMemoryContext);
 	return set;
 }
 

@@ -46,11 +46,12 @@
 #include "archive_files.h"
 #include "index/index_store.h"
 #include "index/segment_relations.h"
-#include "pitr_restore.h"
 #include "relscan.h"
 #include "segment_source.h"
 #include "source/archive_source.h"
+#include "util/privilege.h"
 #include "walscan.h"
+#include "util/local_hash.h"
 
 PG_FUNCTION_INFO_V1(pitr_history_walk);
 
@@ -373,8 +374,7 @@ load_segments(History *h, int archive_id, ArrayType *tlis, ArrayType *begins,
 		" WHERE f.status IN ('ok', 'corrupt') "
 		" ORDER BY f.segno, f.compression OPERATOR(pg_catalog.=) 'none' DESC",
 		4, types, v, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	pitr_spi_check(ret, SPI_OK_SELECT, "reading the path's segments");
 
 	h->nsegs = SPI_processed;
 	h->segs = palloc0(sizeof(HistSegment) * (h->nsegs + 1));
@@ -431,15 +431,12 @@ setup_source(History *h, const char *dir)
 static void
 setup_sets(History *h, ArrayType *rels, ArrayType *watch)
 {
-	HASHCTL		ctl;
 	Datum	   *d;
 	int			n;
 
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(Oid);
-	ctl.hcxt = CurrentMemoryContext;
-	h->ours = hash_create("pitr_restore history files", 16, &ctl,
-						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	h->ours = pitr_hash_create("pitr_restore history files", 16,
+			sizeof(Oid), sizeof(Oid),
+			false, CurrentMemoryContext);
 	deconstruct_array(rels, OIDOID, sizeof(Oid), true, TYPALIGN_INT,
 					  &d, NULL, &n);
 	for (int i = 0; i < n; i++)
@@ -455,10 +452,9 @@ setup_sets(History *h, ArrayType *rels, ArrayType *watch)
 	for (int i = 0; i < n; i++)
 		h->watch[i] = XidFromFullTransactionId(DatumGetFullTransactionId(d[i]));
 
-	ctl.keysize = sizeof(TransactionId);
-	ctl.entrysize = sizeof(PendingXact);
-	h->pending = hash_create("pitr_restore history transactions", 64, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	h->pending = pitr_hash_create("pitr_restore history transactions", 64,
+			sizeof(TransactionId), sizeof(PendingXact),
+			false, CurrentMemoryContext);
 	h->factcxt = CurrentMemoryContext;
 }
 

@@ -58,6 +58,8 @@
 #include "source/archive_source.h"
 #include "util/gucs.h"
 #include "walscan.h"
+#include "util/dir_reader.h"
+#include "util/local_hash.h"
 
 PG_FUNCTION_INFO_V1(pitr_scan_archive);
 PG_FUNCTION_INFO_V1(pitr_archive_path);
@@ -221,46 +223,39 @@ read_small(ArchiveScan *st, PitrArchiveFile *f, const char *what, int64 *len)
 	return buf;
 }
 
+/*
+ * A timeline history or backup history file: read whole and parsed, then
+ * indexed; recorded "corrupt", with the parser's reason, if it does not
+ * parse.
+ */
 static void
-index_history_file(ArchiveScan *st, PitrArchiveFile *f)
+index_small_file(ArchiveScan *st, PitrArchiveFile *f)
 {
+	bool		history = (f->kind == PITR_FILE_HISTORY);
+	const char *what = history ? "timeline history file" : "backup history file";
 	int64		len;
 	char	   *err;
-	char	   *buf = read_small(st, f, "timeline history file", &len);
+	char	   *buf = read_small(st, f, what, &len);
 	List	   *entries = NIL;
-
-	if (buf == NULL)
-		return;
-	if (!pitr_parse_history(buf, len, f->tli, &entries, &err))
-	{
-		insert_row(st, f, "corrupt",
-				   psprintf("timeline history file \"%s\" is invalid: %s", f->name, err),
-				   NULL, NULL);
-		return;
-	}
-	insert_row(st, f, "ok", NULL, NULL, NULL);
-	pitr_store_insert_history(&st->store, f, entries);
-}
-
-static void
-index_backup_history_file(ArchiveScan *st, PitrArchiveFile *f)
-{
-	int64		len;
-	char	   *err;
-	char	   *buf = read_small(st, f, "backup history file", &len);
 	PitrBackup *b = palloc0(sizeof(PitrBackup));
+	bool		ok;
 
 	if (buf == NULL)
 		return;
-	if (!pitr_parse_backup_label(buf, len, b, &err))
+	ok = history ? pitr_parse_history(buf, len, f->tli, &entries, &err) :
+		pitr_parse_backup_label(buf, len, b, &err);
+	if (!ok)
 	{
 		insert_row(st, f, "corrupt",
-				   psprintf("backup history file \"%s\" is invalid: %s", f->name, err),
+				   psprintf("%s \"%s\" is invalid: %s", what, f->name, err),
 				   NULL, NULL);
 		return;
 	}
 	insert_row(st, f, "ok", NULL, NULL, NULL);
-	pitr_store_insert_backup_history(&st->store, f, b);
+	if (history)
+		pitr_store_insert_history(&st->store, f, entries);
+	else
+		pitr_store_insert_backup_history(&st->store, f, b);
 }
 
 static void
@@ -641,15 +636,12 @@ typedef struct FetchEntry
 static HTAB *
 fetched_copies(List *files)
 {
-	HASHCTL		ctl;
 	HTAB	   *h;
 	ListCell   *lc;
 
-	ctl.keysize = MAXPGPATH;
-	ctl.entrysize = sizeof(FetchEntry);
-	ctl.hcxt = CurrentMemoryContext;
-	h = hash_create("pitr_restore fetched copies", 1024, &ctl,
-					HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	h = pitr_hash_create("pitr_restore fetched copies", 1024,
+			MAXPGPATH, sizeof(FetchEntry),
+			true, CurrentMemoryContext);
 	foreach(lc, files)
 	{
 		PitrArchiveFile *f = lfirst(lc);
@@ -688,35 +680,20 @@ fetched_copy(HTAB *h, PitrArchiveFile *f)
 	return e ? e->file : f;
 }
 
-/* Cheap fingerprint of a backup directory: its top-level names, sizes, times. */
-static int
-name_cmp(const ListCell *a, const ListCell *b)
-{
-	return strcmp(lfirst(a), lfirst(b));
-}
-
+/*
+ * Cheap fingerprint of a backup directory: its top-level names, sizes,
+ * times; "" when it cannot be read.
+ */
 static char *
 backup_signature(const char *path)
 {
 	StringInfoData s;
-	DIR		   *d;
-	struct dirent *de;
-	List	   *names = NIL;
+	char	   *err;
 	ListCell   *lc;
 
 	initStringInfo(&s);
-	d = AllocateDir(path);
-	if (d == NULL)
-		return pstrdup("");
-	while ((de = ReadDir(d, path)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (de->d_name[0] != '.')
-			names = lappend(names, pstrdup(de->d_name));
-	}
-	FreeDir(d);
-	list_sort(names, name_cmp);
-	foreach(lc, names)
+	foreach(lc, pitr_read_dir(path, NULL, PITR_DIR_SKIP_HIDDEN | PITR_DIR_SORTED,
+							  &err))
 	{
 		char	   *fpath = psprintf("%s/%s", path, (char *) lfirst(lc));
 		struct stat stb;
@@ -743,8 +720,6 @@ backup_signature(const char *path)
 static void
 refresh_backup_dir(void)
 {
-	DIR		   *d;
-	struct dirent *de;
 	List	   *sigs = NIL;
 	List	   *stored;
 	bool		changed = false;
@@ -756,25 +731,16 @@ refresh_backup_dir(void)
 	dir = pstrdup(pitr_backup_dir);
 	canonicalize_path(dir);
 
-	d = AllocateDir(dir);
-	if (d == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open base backup directory \"%s\": %m", dir)));
-	while ((de = ReadDir(d, dir)) != NULL)
+	foreach(lc, pitr_read_dir(dir, "base backup directory",
+							  PITR_DIR_SKIP_HIDDEN, NULL))
 	{
-		char	   *path;
+		char	   *path = psprintf("%s/%s", dir, (char *) lfirst(lc));
 		struct stat stb;
 
-		CHECK_FOR_INTERRUPTS();
-		if (de->d_name[0] == '.')
-			continue;
-		path = psprintf("%s/%s", dir, de->d_name);
 		if (stat(path, &stb) != 0 || !S_ISDIR(stb.st_mode))
 			continue;
 		sigs = lappend(sigs, list_make2(path, backup_signature(path)));
 	}
-	FreeDir(d);
 
 	/* Anything added, changed or gone? */
 	stored = pitr_store_backup_signatures();
@@ -812,17 +778,14 @@ refresh_backup_dir(void)
 static void
 note_duplicate(HTAB **dups, PitrSourceFile *first, PitrSourceFile *sf)
 {
-	HASHCTL		ctl;
 	DupEntry   *e;
 	bool		found;
 
 	if (*dups == NULL)
 	{
-		ctl.keysize = MAXPGPATH;
-		ctl.entrysize = sizeof(DupEntry);
-		ctl.hcxt = CurrentMemoryContext;
-		*dups = hash_create("pitr_restore duplicate copies", 16, &ctl,
-							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		*dups = pitr_hash_create("pitr_restore duplicate copies", 16,
+				MAXPGPATH, sizeof(DupEntry),
+				true, CurrentMemoryContext);
 	}
 	if (strlen(sf->f.name) >= MAXPGPATH)
 		return;
@@ -1060,17 +1023,14 @@ file_is_unchanged(ArchiveScan *st, PitrArchiveFile *f, HTAB *fetched)
 static HTAB *
 successors_to_check(ArchiveScan *st, List *files, HTAB *fetched)
 {
-	HASHCTL		ctl;
 	HTAB	   *h;
 	ListCell   *lc;
 
 	if (st->store.segsize == 0)
 		return NULL;
-	ctl.keysize = sizeof(XLogSegNo);
-	ctl.entrysize = sizeof(XLogSegNo);
-	ctl.hcxt = CurrentMemoryContext;
-	h = hash_create("pitr_restore segments read again", 64, &ctl,
-					HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	h = pitr_hash_create("pitr_restore segments read again", 64,
+			sizeof(XLogSegNo), sizeof(XLogSegNo),
+			false, CurrentMemoryContext);
 	foreach(lc, files)
 	{
 		PitrArchiveFile *f = lfirst(lc);
@@ -1100,196 +1060,243 @@ successor_of_changed(ArchiveScan *st, HTAB *relink, PitrArchiveFile *f)
 	return hash_search(relink, &segno, HASH_FIND, NULL) != NULL;
 }
 
-/* Scan, the archive's lock being held.  dir is canonical. */
-static void
-scan_locked(ArchiveScan *st, PitrScanResult *res)
+/* What one scan does with the archive's files (scan_locked). */
+typedef struct ScanPlan
 {
-	const char *dir = st->store.dir;
-	List	   *files;
-	ListCell   *lc;
-	HASH_SEQ_STATUS hs;
+	List	   *files;			/* every archive file, sorted */
+	HTAB	   *fetched;		/* the copy recovery fetches of each name */
+	HTAB	   *dups;			/* names stored twice (tool archives), or NULL */
+	SegmentToScan *segs;		/* segments and partials to read */
+	int			nsegs;
+	List	   *others;			/* history and backup history files to read */
+	List	   *unused;			/* copies recovery never fetches */
+} ScanPlan;
+
+/*
+ * A file stored twice in a tool's archive: read again at every scan, since
+ * a copy may have been removed.
+ */
+static void
+plan_duplicate(ArchiveScan *st, PitrKnownFile *k, bool found,
+			   PitrArchiveFile *f, DupEntry *dup)
+{
+	if (found)
+		pitr_store_delete_file(&st->store, f->name);
+	k->seen = true;
+	k->complete = false;
+	k->next_lsn = k->last_lsn = InvalidXLogRecPtr;
+	insert_row(st, f, "duplicate", dup->detail, NULL, NULL);
+}
+
+/*
+ * Decide for one file: unchanged files stay, except what failed for a
+ * reason that may have passed; changed ones are dropped, to be read again.
+ */
+static void
+plan_file(ArchiveScan *st, ScanPlan *plan, HTAB *relink, PitrArchiveFile *f)
+{
+	bool		is_unused = fetched_copy(plan->fetched, f) != f;
+	bool		found;
+	bool		rewritten;
 	PitrKnownFile *k;
-	SegmentToScan *segs;
-	int			nsegs = 0;
-	List	   *others = NIL;
-	List	   *unused = NIL;
-	HTAB	   *fetched;
-	char	   *mtime;
-	PitrScanSetup setup;
-	PitrScanPool *pool;
-	WorkerItems items;
-	HTAB	   *relink;
-	HTAB	   *dups = NULL;
 	DupEntry   *dup;
 
-	st->next_progress = PROGRESS_BYTES;
-	st->reader = pitr_file_reader_create();
-	mtime = dir_mtime(dir);
-	st->known = pitr_store_known_files(&st->store);
-	files = list_location_dups(dir, &st->archive, &st->stored, &dups);
-	fetched = fetched_copies(files);
-
-	/*
-	 * Unchanged files stay, except what failed for a reason that may have
-	 * passed; changed ones are dropped, to be read again.
-	 */
-	segs = palloc0(sizeof(SegmentToScan) * (list_length(files) + 1));
-	relink = successors_to_check(st, files, fetched);
-	foreach(lc, files)
+	k = hash_search(st->known, f->name, HASH_ENTER, &found);
+	if (!found)
 	{
-		PitrArchiveFile *f = lfirst(lc);
-		bool		is_unused = fetched_copy(fetched, f) != f;
-		bool		found;
-		bool		rewritten;
-
-		k = hash_search(st->known, f->name, HASH_ENTER, &found);
-		if (!found)
-		{
-			k->stamp[0] = '\0';
-			k->cur_valid = false;
-		}
-		if (dups != NULL &&
-			(dup = hash_search(dups, f->name, HASH_FIND, NULL)) != NULL)
-		{
-			/* Read again at every scan: a copy may have been removed. */
-			if (found)
-				pitr_store_delete_file(&st->store, f->name);
-			k->seen = true;
-			k->complete = false;
-			k->next_lsn = k->last_lsn = InvalidXLogRecPtr;
-			insert_row(st, f, "duplicate", dup->detail, NULL, NULL);
-			continue;
-		}
-		rewritten = found && st->archive == NULL && k->size == f->size &&
-			k->mtime == f->mtime && k->stamp[0] != '\0' &&
-			!same_stamp(st, k, f, false);
-		if (found && k->size == f->size && k->mtime == f->mtime &&
-			!k->retry && k->unused == is_unused &&
-			same_stamp(st, k, f, true) &&
-			!successor_of_changed(st, relink, f))
-		{
-			k->seen = true;
-			continue;
-		}
-		if (st->archive == NULL)
-		{
-			if (!k->cur_valid)
-				(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
-			else
-				strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
-		}
-		if (found)
-			pitr_store_delete_file(&st->store, f->name);
-		k->size = f->size;
-		k->mtime = f->mtime;
-		k->seen = true;
-		k->complete = false;
-		k->next_lsn = InvalidXLogRecPtr;
-		if (is_unused)
-			unused = lappend(unused, f);
-		else if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
-		{
-			segs[nsegs].rewritten = rewritten;
-			segs[nsegs++].file = f;
-		}
-		else
-			others = lappend(others, f);	/* history and backup files */
+		k->stamp[0] = '\0';
+		k->cur_valid = false;
 	}
+	if (plan->dups != NULL &&
+		(dup = hash_search(plan->dups, f->name, HASH_FIND, NULL)) != NULL)
+	{
+		plan_duplicate(st, k, found, f, dup);
+		return;
+	}
+	rewritten = found && st->archive == NULL && k->size == f->size &&
+		k->mtime == f->mtime && k->stamp[0] != '\0' &&
+		!same_stamp(st, k, f, false);
+	if (found && k->size == f->size && k->mtime == f->mtime &&
+		!k->retry && k->unused == is_unused &&
+		same_stamp(st, k, f, true) &&
+		!successor_of_changed(st, relink, f))
+	{
+		k->seen = true;
+		return;
+	}
+	if (st->archive == NULL)
+	{
+		if (!k->cur_valid)
+			(void) pitr_file_stamp(st->store.dir, f->name, k->stamp);
+		else
+			strlcpy(k->stamp, k->cur_stamp, PITR_STAMP_LEN);
+	}
+	if (found)
+		pitr_store_delete_file(&st->store, f->name);
+	k->size = f->size;
+	k->mtime = f->mtime;
+	k->seen = true;
+	k->complete = false;
+	k->next_lsn = InvalidXLogRecPtr;
+	if (is_unused)
+		plan->unused = lappend(plan->unused, f);
+	else if (f->kind == PITR_FILE_SEGMENT || f->kind == PITR_FILE_PARTIAL)
+	{
+		plan->segs[plan->nsegs].rewritten = rewritten;
+		plan->segs[plan->nsegs++].file = f;
+	}
+	else
+		plan->others = lappend(plan->others, f);	/* history and backup
+													 * files */
+}
+
+/* List the archive and decide what to read again; vanished files go. */
+static void
+plan_scan(ArchiveScan *st, ScanPlan *plan)
+{
+	HTAB	   *relink;
+	HASH_SEQ_STATUS hs;
+	PitrKnownFile *k;
+	ListCell   *lc;
+
+	memset(plan, 0, sizeof(*plan));
+	st->known = pitr_store_known_files(&st->store);
+	plan->files = list_location_dups(st->store.dir, &st->archive,
+									 &st->stored, &plan->dups);
+	plan->fetched = fetched_copies(plan->files);
+	plan->segs = palloc0(sizeof(SegmentToScan) *
+						 (list_length(plan->files) + 1));
+	relink = successors_to_check(st, plan->files, plan->fetched);
+	foreach(lc, plan->files)
+		plan_file(st, plan, relink, lfirst(lc));
 
 	/* Files that vanished from the directory leave the index. */
 	hash_seq_init(&hs, st->known);
 	while ((k = hash_seq_search(&hs)) != NULL)
 		if (!k->seen)
 			pitr_store_delete_file(&st->store, k->name);
+}
 
-	/* New history and backup history files first: lookups need them. */
-	foreach(lc, others)
+/* A segment source over the archive, with the given segment size. */
+static PitrSegmentSource *
+open_segments(ArchiveScan *st, int segsize)
+{
+	PitrSegmentSource *src = pitr_segsrc_create(st->store.dir, segsize);
+
+	if (st->archive)
+		pitr_segsrc_use_source(src, st->archive, st->stored);
+	return src;
+}
+
+/* Rows for the copies recovery never fetches, saying which it fetches. */
+static void
+note_unused(ArchiveScan *st, ScanPlan *plan)
+{
+	StringInfoData order;
+	ListCell   *lc;
+
+	initStringInfo(&order);
+	for (int i = 0; i < PITR_NUM_COMPRESSIONS; i++)
+		appendStringInfo(&order, "%s%s", i ? ", " : "", pitr_fetch_order[i].name);
+	foreach(lc, plan->unused)
 	{
 		PitrArchiveFile *f = lfirst(lc);
 
+		insert_row(st, f, "unused",
+				   psprintf("recovery fetches \"%s\" instead: restore_command tries the copies of a file in the order %s",
+							fetched_copy(plan->fetched, f)->name, order.data),
+				   NULL, NULL);
+	}
+}
+
+/*
+ * Read the WAL of the segments whose head fits the archive, in workers
+ * where they can read the archive themselves.
+ */
+static void
+scan_wal(ArchiveScan *st, ScanPlan *plan)
+{
+	PitrScanSetup setup;
+	PitrScanPool *pool = NULL;
+	WorkerItems items;
+	ListCell   *lc;
+
+	st->src = open_segments(st, st->store.segsize);
+	pitr_scan_setup_archive(&setup, st->store.dir, st->store.segsize,
+							st->store.sysid);
+	foreach(lc, plan->files)
+	{
+		PitrArchiveFile *f = lfirst(lc);
+
+		if (f->kind != PITR_FILE_SEGMENT)
+			continue;
+		pitr_segsrc_add(st->src, f);
+		pitr_scan_setup_file(&setup, f);
+	}
+	pitr_store_load_histories(&st->store, st->src, &setup);
+
+	qsort(plan->segs, plan->nsegs, sizeof(SegmentToScan), seg_cmp);
+	for (int i = 0; i < plan->nsegs; i++)
+		plan->segs[i].acceptable = head_acceptable(st, &plan->segs[i]);
+	/* pgbackrest itself fetches a remote repository's files: no workers */
+	if (st->archive == NULL || !st->archive->through_binary)
+		pool = start_workers(plan->segs, plan->nsegs, &setup, &items);
+	else
+		memset(&items, 0, sizeof(items));
+
+	scan_segments(st, plan->segs, plan->nsegs, pool, &items);
+	if (pool)
+		pitr_scan_pool_finish(pool);
+	st->bytes_read += pitr_segsrc_bytes_read(st->src);
+	pitr_segsrc_close(st->src);
+}
+
+/* Scan, the archive's lock being held.  st->store.dir is canonical. */
+static void
+scan_locked(ArchiveScan *st, PitrScanResult *res)
+{
+	char	   *mtime;
+	ScanPlan	plan;
+	ListCell   *lc;
+
+	st->next_progress = PROGRESS_BYTES;
+	st->reader = pitr_file_reader_create();
+	mtime = dir_mtime(st->store.dir);
+	plan_scan(st, &plan);
+
+	/* New history and backup history files first: lookups need them. */
+	foreach(lc, plan.others)
+	{
 		CHECK_FOR_INTERRUPTS();
-		if (f->kind == PITR_FILE_HISTORY)
-			index_history_file(st, f);
-		else
-			index_backup_history_file(st, f);
+		index_small_file(st, lfirst(lc));
 	}
 
 	/* First pages tell the archive's system and segment size. */
-	st->src = pitr_segsrc_create(dir, XLOG_BLCKSZ);
-	if (st->archive)
-		pitr_segsrc_use_source(st->src, st->archive, st->stored);
-	for (int i = 0; i < nsegs; i++)
+	st->src = open_segments(st, XLOG_BLCKSZ);
+	for (int i = 0; i < plan.nsegs; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		read_head(st, &segs[i]);
+		read_head(st, &plan.segs[i]);
 	}
 	st->bytes_read += pitr_segsrc_bytes_read(st->src);
-	settle_identity(st, segs, nsegs);
+	settle_identity(st, plan.segs, plan.nsegs);
+	note_unused(st, &plan);
 
-	foreach(lc, unused)
-	{
-		PitrArchiveFile *f = lfirst(lc);
-		StringInfoData order;
-
-		initStringInfo(&order);
-		for (int i = 0; i < PITR_NUM_COMPRESSIONS; i++)
-			appendStringInfo(&order, "%s%s", i ? ", " : "", pitr_fetch_order[i].name);
-		insert_row(st, f, "unused",
-				   psprintf("recovery fetches \"%s\" instead: restore_command tries the copies of a file in the order %s",
-							fetched_copy(fetched, f)->name, order.data),
-				   NULL, NULL);
-	}
-
-	pool = NULL;
 	if (st->store.segsize == 0)
 	{
 		/* Nothing that looks like WAL: record every file as such. */
-		for (int i = 0; i < nsegs; i++)
-			(void) head_acceptable(st, &segs[i]);
+		for (int i = 0; i < plan.nsegs; i++)
+			(void) head_acceptable(st, &plan.segs[i]);
 	}
 	else
-	{
-		st->src = pitr_segsrc_create(dir, st->store.segsize);
-		if (st->archive)
-			pitr_segsrc_use_source(st->src, st->archive, st->stored);
-		foreach(lc, files)
-		{
-			PitrArchiveFile *f = lfirst(lc);
-
-			if (f->kind == PITR_FILE_SEGMENT)
-				pitr_segsrc_add(st->src, f);
-		}
-		pitr_scan_setup_archive(&setup, dir, st->store.segsize, st->store.sysid);
-		foreach(lc, files)
-		{
-			PitrArchiveFile *f = lfirst(lc);
-
-			if (f->kind == PITR_FILE_SEGMENT)
-				pitr_scan_setup_file(&setup, f);
-		}
-		pitr_store_load_histories(&st->store, st->src, &setup);
-
-		qsort(segs, nsegs, sizeof(SegmentToScan), seg_cmp);
-		for (int i = 0; i < nsegs; i++)
-			segs[i].acceptable = head_acceptable(st, &segs[i]);
-		/* pgbackrest itself fetches a remote repository's files: no workers */
-		if (st->archive == NULL || !st->archive->through_binary)
-			pool = start_workers(segs, nsegs, &setup, &items);
-		else
-			memset(&items, 0, sizeof(items));
-
-		scan_segments(st, segs, nsegs, pool, &items);
-		if (pool)
-			pitr_scan_pool_finish(pool);
-		st->bytes_read += pitr_segsrc_bytes_read(st->src);
-		pitr_segsrc_close(st->src);
-	}
+		scan_wal(st, &plan);
 
 	refresh_backup_dir();
 	/* The backups the tool's repository lists belong to this archive. */
 	if (st->archive)
-		pitr_store_replace_repo_backups(dir,
-										pitr_source_backup_rows(st->archive, dir));
+		pitr_store_replace_repo_backups(st->store.dir,
+										pitr_source_backup_rows(st->archive,
+																st->store.dir));
 	pitr_store_finish_scan(&st->store, mtime);
 
 	res->archive_id = st->store.archive_id;
@@ -1297,7 +1304,7 @@ scan_locked(ArchiveScan *st, PitrScanResult *res)
 	res->bytes_read = st->bytes_read;
 	res->system_identifier = st->store.sysid;
 	res->segment_size = st->store.segsize;
-	foreach(lc, files)
+	foreach(lc, plan.files)
 	{
 		PitrArchiveFile *f = lfirst(lc);
 
@@ -1372,6 +1379,26 @@ pitr_archive_path(PG_FUNCTION_ARGS)
 char		pitr_refresh_busy_dir[MAXPGPATH];
 char		pitr_refresh_last_dir[MAXPGPATH];
 
+/* Is an indexed file on disk as it was read? */
+static bool
+file_unchanged(const char *name, int64 size, int64 mtime, const char *stamp,
+			   void *arg)
+{
+	const char *dir = arg;
+	char		cur[PITR_STAMP_LEN];
+	char		path[MAXPGPATH];
+	struct stat stb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
+		(int64) stb.st_mtime != mtime)
+		return false;
+	if (stamp == NULL)
+		return true;
+	pitr_stat_stamp(&stb, cur);
+	return strcmp(stamp, cur) == 0;
+}
+
 /*
  * Is every segment and history file the index holds of a flat archive
  * still there with the size and mtime it was read with?  A file rewritten
@@ -1381,50 +1408,10 @@ char		pitr_refresh_last_dir[MAXPGPATH];
 static bool
 indexed_files_unchanged(const char *dir, int archive_id)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-
 	if (pitr_source_maybe_tool(dir))
 		return true;
-	v[0] = Int32GetDatum(archive_id);
-	pitr_spi_check(SPI_execute_with_args(!pitr_store_has_link_columns() ?
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
-										 "file_stamp "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
-										 1, types, v, NULL, true, 0),
-				   SPI_OK_SELECT, "reading the index");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		int64		size = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-													   SPI_tuptable->tupdesc, 2, &isnull));
-		int64		mtime = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-														SPI_tuptable->tupdesc, 3, &isnull));
-		char	   *stamp = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
-		char		cur[PITR_STAMP_LEN];
-		char		path[MAXPGPATH];
-		struct stat stb;
-
-		if ((i & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
-
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (lstat(path, &stb) != 0 || (int64) stb.st_size != size ||
-			(int64) stb.st_mtime != mtime)
-			return false;
-		if (stamp != NULL)
-		{
-			pitr_stat_stamp(&stb, cur);
-			if (strcmp(stamp, cur) != 0)
-				return false;
-		}
-	}
-	return true;
+	return pitr_store_each_file(archive_id, file_unchanged,
+								unconstify(char *, dir));
 }
 
 bool

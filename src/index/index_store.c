@@ -23,6 +23,7 @@
 #include "index_store.h"
 #include "util/display.h"
 #include "scan_workers.h"
+#include "util/local_hash.h"
 
 /* The advisory lock space of archive scans ("pitr" in ASCII). */
 #define PITR_LOCK_CLASS 0x70697472
@@ -34,26 +35,6 @@
  */
 static SPIPlanPtr insert_file_plan[2];	/* without, with the link columns */
 static SPIPlanPtr insert_event_plan = NULL;
-
-void
-pitr_spi_check(int ret, int expected, const char *what)
-{
-	if (ret != expected)
-		elog(ERROR, "SPI failed while %s: %s", what, SPI_result_code_string(ret));
-}
-
-/* Prepare a statement and keep its plan for the rest of the session. */
-static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
 
 static Datum
 text_datum(const char *s)
@@ -233,6 +214,21 @@ pitr_store_indexed_id(const char *dir)
 	return first_int();
 }
 
+/* The archive's segment size; 0 when it is not indexed or holds no WAL. */
+int
+pitr_store_segment_size(int archive_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+
+	v[0] = Int32GetDatum(archive_id);
+	pitr_spi_check(SPI_execute_with_args("SELECT segment_size FROM pitr_restore.archive "
+										 "WHERE archive_id OPERATOR(pg_catalog.=) $1",
+										 1, types, v, NULL, true, 1),
+				   SPI_OK_SELECT, "looking up the archive's segment size");
+	return first_int();
+}
+
 int
 pitr_store_unchanged_id(const char *dir, const char *mtime)
 {
@@ -255,14 +251,11 @@ pitr_store_known_files(PitrStore *store)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		values[1];
-	HASHCTL		ctl;
 	HTAB	   *known;
 
-	ctl.keysize = MAXPGPATH;
-	ctl.entrysize = sizeof(PitrKnownFile);
-	ctl.hcxt = CurrentMemoryContext;
-	known = hash_create("pitr_restore known files", 1024, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	known = pitr_hash_create("pitr_restore known files", 1024,
+			MAXPGPATH, sizeof(PitrKnownFile),
+			true, CurrentMemoryContext);
 
 	values[0] = Int32GetDatum(store->archive_id);
 	store->has_link = pitr_store_has_link_columns();
@@ -320,6 +313,40 @@ pitr_store_known_files(PitrStore *store)
 	return known;
 }
 
+bool
+pitr_store_each_file(int archive_id, PitrIndexedFileFn fn, void *arg)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+
+	v[0] = Int32GetDatum(archive_id);
+	pitr_spi_check(SPI_execute_with_args(!pitr_store_has_link_columns() ?
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+										 "SELECT file_name, file_size, "
+										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+										 "file_stamp "
+										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
+										 1, types, v, NULL, true, 0),
+				   SPI_OK_SELECT, "reading the index");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!fn(SPI_getvalue(tup, desc, 1),
+				DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull)),
+				DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull)),
+				SPI_getvalue(tup, desc, 4), arg))
+			return false;
+	}
+	return true;
+}
+
 void
 pitr_store_delete_file(PitrStore *store, const char *name)
 {
@@ -354,7 +381,7 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 		BOOLOID, BOOLOID, LSNOID, LSNOID, TEXTOID};
 
 		insert_file_plan[store->has_link] =
-			keep_plan(store->has_link ?
+			pitr_spi_prepare(store->has_link ?
 						"INSERT INTO pitr_restore.archive_file (archive_id, "
 						"file_name, kind, compression, file_size, file_mtime, "
 						"timeline, segno, status, detail, system_identifier, "
@@ -373,7 +400,8 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
 						"$19, $20, $21, $22, $23, $24, $25)",
-						store->has_link ? FILE_COLS : FILE_COLS - 3, types);
+						store->has_link ? FILE_COLS : FILE_COLS - 3, types,
+						true);
 	}
 
 	memset(n, 'n', sizeof(n));
@@ -465,11 +493,11 @@ pitr_store_insert_event(PitrStore *store, PitrArchiveFile *f, PitrWalEvent *ev)
 		TEXTOID};
 
 		insert_event_plan =
-			keep_plan("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
+			pitr_spi_prepare("INSERT INTO pitr_restore.wal_event (archive_id, file_name, "
 					  "timeline, kind, lsn, end_lsn, name, xid, event_time, "
 					  "ref_lsn, event_timeline, prev_timeline, outcome) VALUES ($1, $2, "
 					  "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-					  EVENT_COLS, types);
+					  EVENT_COLS, types, true);
 	}
 
 	memset(n, ' ', sizeof(n));

@@ -47,17 +47,12 @@ pitr_store_segment_relations(int archive_id, const char *file_name,
 	n = pitr_relset_arrays(set, &dbs, &rels);
 	if (plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("INSERT INTO pitr_restore.segment_relations "
-									"(archive_id, file_name, dbs, relfilenodes) "
-									"VALUES ($1, $2, $3, $4) "
-									"ON CONFLICT (archive_id, file_name) DO UPDATE "
-									"SET dbs = excluded.dbs, relfilenodes = excluded.relfilenodes",
-									4, types);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		plan = p;
+		plan = pitr_spi_prepare("INSERT INTO pitr_restore.segment_relations "
+								"(archive_id, file_name, dbs, relfilenodes) "
+								"VALUES ($1, $2, $3, $4) "
+								"ON CONFLICT (archive_id, file_name) DO UPDATE "
+								"SET dbs = excluded.dbs, relfilenodes = excluded.relfilenodes",
+								4, types, true);
 	}
 	v[0] = Int32GetDatum(archive_id);
 	v[1] = CStringGetTextDatum(file_name);

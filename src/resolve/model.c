@@ -26,6 +26,13 @@
 #include "resolve/model.h"
 #include "resolve/query.h"
 
+static const char Q_REFRESH[] =
+"SELECT pitr_restore.refresh_archive($1, $2)";
+
+static const char Q_ARCHIVE[] =
+"SELECT directory, segment_size FROM pitr_restore.archive "
+"WHERE archive_id OPERATOR(pg_catalog.=) $1";
+
 static const char Q_PATH[] =
 "SELECT tlis, begins, ends FROM pitr_restore.timeline_path($1, $2)";
 
@@ -110,6 +117,45 @@ lsn_array(Datum arr, int n, XLogRecPtr *out)
 		out[i] = (i >= nd || dn[i]) ? InvalidXLogRecPtr : DatumGetLSN(d[i]);
 }
 
+bool
+pitr_model_archive(int id, PitrArchiveInfo *a)
+{
+	Datum		v[1] = {Int32GetDatum(id)};
+
+	a->id = id;
+	a->directory = NULL;
+	a->segsize = 0;
+	if (pitr_resolve_query(Q_ARCHIVE, 1, (Oid[]) {INT4OID}, v, NULL, true, 1) != 1)
+		return false;
+	a->directory = pitr_resolve_col_text(0, 1);
+	if (pitr_resolve_col_null(0, 2))
+		return false;
+	a->segsize = DatumGetInt32(pitr_resolve_col(0, 2));
+	return true;
+}
+
+bool
+pitr_model_open_archive(const char *dir, bool check_files, PitrArchiveInfo *a)
+{
+	Datum		v[2];
+	char		nulls[2] = {' ', ' '};
+	int			id;
+	bool		has_wal;
+
+	if (dir)
+		v[0] = CStringGetTextDatum(dir);
+	else
+		nulls[0] = 'n';
+	v[1] = BoolGetDatum(check_files);
+	pitr_resolve_query(Q_REFRESH, 2, (Oid[]) {TEXTOID, BOOLOID}, v, nulls,
+					   false, 1);
+	id = DatumGetInt32(pitr_resolve_col(0, 1));
+	has_wal = pitr_model_archive(id, a);
+	if (a->directory == NULL)
+		elog(ERROR, "archive %d vanished", id);
+	return has_wal;
+}
+
 PitrPath *
 pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli)
 {
@@ -150,13 +196,12 @@ pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn)
 	return lsn / a->segsize;
 }
 
-/* The segment numbers timeline i of the path serves: lo to hi exclusive. */
-static void
-path_range(const PitrArchiveInfo *a, const PitrPath *p, int i,
-		   int64 *lo, int64 *hi)
+/* The segment numbers timeline i of the path serves (walk.h). */
+void
+pitr_model_path_range(const PitrArchiveInfo *a, const PitrPath *p, int i,
+					  int64 *lo, int64 *hi)
 {
-	*lo = (int64) p->beginseg[i];
-	*hi = (i + 1 < p->n) ? (int64) p->beginseg[i + 1] : PG_INT64_MAX;
+	pitr_path_served(p->n, p->beginseg, i, lo, hi);
 }
 
 /*
@@ -256,7 +301,7 @@ pitr_model_runs(const PitrArchiveInfo *a, const PitrPath *p, int *n)
 					hi;
 		uint64		rows;
 
-		path_range(a, p, i, &lo, &hi);
+		pitr_model_path_range(a, p, i, &lo, &hi);
 		if (lo >= hi)
 			continue;
 		v[0] = Int32GetDatum(a->id);
@@ -384,7 +429,7 @@ path_first_unusable(const PitrArchiveInfo *a, const PitrPath *p, int64 s0,
 		int64		lo,
 					hi;
 
-		path_range(a, p, i, &lo, &hi);
+		pitr_model_path_range(a, p, i, &lo, &hi);
 		lo = Max(lo, s0);
 		hi = Min(hi - 1, s1);
 		while (lo <= hi && first_unusable(a, p->tli[i], lo, hi, segno))

@@ -183,10 +183,6 @@ parse_args(FunctionCallInfo fcinfo, TargetArgs *t)
 /* ---- candidate timelines and occurrences ---- */
 
 /* the path's files are compared by certify.c, not every file */
-static const char Q_REFRESH[] = "SELECT pitr_restore.refresh_archive($1, false)";
-static const char Q_ARCHIVE[] =
-"SELECT directory, segment_size FROM pitr_restore.archive "
-"WHERE archive_id OPERATOR(pg_catalog.=) $1";
 static const char Q_HAS_TIMELINE[] =
 "SELECT 1 FROM pitr_restore.timeline_list($1) t WHERE t.timeline OPERATOR(pg_catalog.=) $2";
 static const char Q_LIVE[] =
@@ -396,28 +392,13 @@ typedef struct Resolve
 static bool
 open_archive(Resolve *s, PitrResolution *r)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1];
-	char		nulls[1] = {' '};
-
-	if (s->t->archive_dir)
-		v[0] = CStringGetTextDatum(s->t->archive_dir);
-	else
-		nulls[0] = 'n';
-	pitr_resolve_query(Q_REFRESH, 1, types, v, nulls, false, 1);
-	s->a.id = DatumGetInt32(pitr_resolve_col(0, 1));
-	v[0] = Int32GetDatum(s->a.id);
-	types[0] = INT4OID;
-	if (pitr_resolve_query(Q_ARCHIVE, 1, types, v, NULL, true, 1) != 1)
-		elog(ERROR, "archive %d vanished", s->a.id);
-	s->a.directory = pitr_resolve_col_text(0, 1);
-	if (pitr_resolve_col_null(0, 2))
+	/* the files on the path are checked where it is certified, not here */
+	if (!pitr_model_open_archive(s->t->archive_dir, false, &s->a))
 	{
 		r->reason = psprintf("the archive \"%s\" holds no readable PostgreSQL " PG_MAJORVERSION " WAL segment",
 							 s->a.directory);
 		return false;
 	}
-	s->a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
 	r->archive_id = s->a.id;
 	r->archive_dir = s->a.directory;
 	return true;

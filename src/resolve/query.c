@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "resolve/query.h"
+#include "util/pitr_spi.h"
 
 typedef struct ResolvePlan
 {
@@ -69,12 +70,9 @@ plan_for(const char *sql, int nargs, const Oid *types)
 	for (int i = 0; i < nplans; i++)
 		if (plans[i].sql == sql)
 			return plans[i].plan;
-	plan = SPI_prepare(sql, nargs, (Oid *) types);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	plan = pitr_spi_prepare(sql, nargs, types, nplans < MAX_PLANS);
 	if (nplans < MAX_PLANS)
 	{
-		SPI_keepplan(plan);
 		plans[nplans].sql = sql;
 		plans[nplans].plan = plan;
 		nplans++;
@@ -92,8 +90,7 @@ pitr_resolve_query(const char *sql, int nargs, const Oid *types,
 	uint64		n;
 
 	ret = SPI_execute_plan(plan, (Datum *) values, nulls, read_only, limit);
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	pitr_spi_check(ret, 0, "querying the archive index");
 	n = SPI_processed;
 	if (!read_only)
 		fresh_snapshot();

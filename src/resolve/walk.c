@@ -40,6 +40,7 @@
 #include "source/archive_source.h"
 #include "util/display.h"
 #include "walscan.h"
+#include "util/local_hash.h"
 
 PG_FUNCTION_INFO_V1(pitr_walk_to_stop);
 
@@ -50,15 +51,10 @@ typedef PitrXact XactInfo;
 
 typedef struct StopSearch
 {
-	PitrStopKind kind;
-	TimestampTz target_time;
-	XLogRecPtr	target_lsn;
-	TransactionId target_xid;
-	const char *target_name;
-	bool		inclusive;
-	XLogRecPtr	limit_lsn;
+	PitrStopQuery q;			/* the caller's, target_name never NULL, and
+								 * check_checkpoint only with kind lsn (then
+								 * inclusive) */
 	int			segsize;
-	bool		check_checkpoint;
 	XLogRecPtr	redo;			/* the walk's start */
 	char	   *checkpoint_problem;
 
@@ -126,16 +122,14 @@ path_file(PathSource *ps, XLogSegNo segno)
 	for (int i = ps->npath - 1; i >= 0 && pf->file == NULL; i--)
 	{
 		Datum		v[3];
-		int			ret;
 
 		if (segno < ps->beginseg[i])
 			continue;
 		v[0] = Int32GetDatum(ps->archive_id);
 		v[1] = Int32GetDatum((int32) ps->tli[i]);
 		v[2] = Int64GetDatum((int64) segno);
-		ret = SPI_execute_plan(ps->lookup, v, NULL, true, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		pitr_spi_check(SPI_execute_plan(ps->lookup, v, NULL, true, 1),
+					   SPI_OK_SELECT, "finding a segment of the path");
 		if (SPI_processed > 0)
 		{
 			char	   *name = SPI_getvalue(SPI_tuptable->vals[0],
@@ -224,18 +218,18 @@ checkpoint_problem(XLogReaderState *r, const StopSearch *s)
 	uint8		info = XLogRecGetInfo(r) & ~XLR_INFO_MASK;
 	CheckPoint	cp;
 
-	if (r->ReadRecPtr != s->target_lsn)
+	if (r->ReadRecPtr != s->q.target_lsn)
 		return psprintf("no WAL record starts at its checkpoint location %X/%X",
-						LSN_FORMAT_ARGS(s->target_lsn));
+						LSN_FORMAT_ARGS(s->q.target_lsn));
 	if (XLogRecGetRmid(r) != RM_XLOG_ID ||
 		(info != XLOG_CHECKPOINT_SHUTDOWN && info != XLOG_CHECKPOINT_ONLINE) ||
 		XLogRecGetDataLen(r) != sizeof(CheckPoint))
 		return psprintf("the record at its checkpoint location %X/%X is not a checkpoint record",
-						LSN_FORMAT_ARGS(s->target_lsn));
+						LSN_FORMAT_ARGS(s->q.target_lsn));
 	memcpy(&cp, XLogRecGetData(r), sizeof(cp));
 	if (cp.redo != s->redo)
 		return psprintf("the checkpoint at %X/%X has its redo point at %X/%X, not at the backup's start %X/%X",
-						LSN_FORMAT_ARGS(s->target_lsn), LSN_FORMAT_ARGS(cp.redo),
+						LSN_FORMAT_ARGS(s->q.target_lsn), LSN_FORMAT_ARGS(cp.redo),
 						LSN_FORMAT_ARGS(s->redo));
 	return NULL;
 }
@@ -266,35 +260,35 @@ stop_visit(XLogReaderState *r, void *arg)
 		return segno <= s->stop_segno + NEXT_XACT_SEGMENTS;
 	}
 
-	if (!XLogRecPtrIsInvalid(s->limit_lsn) && r->ReadRecPtr >= s->limit_lsn)
+	if (!XLogRecPtrIsInvalid(s->q.limit_lsn) && r->ReadRecPtr >= s->q.limit_lsn)
 		return false;
 
-	switch (s->kind)
+	switch (s->q.kind)
 	{
 		case PITR_STOP_NONE:
 			break;
 		case PITR_STOP_TIME:
 			/* recoveryStopsBefore: only commits and aborts, in WAL order */
-			if (xact && (s->inclusive ? t > s->target_time : t >= s->target_time))
+			if (xact && (s->q.inclusive ? t > s->q.target_time : t >= s->q.target_time))
 				stop = before = true;
 			break;
 		case PITR_STOP_LSN:
-			if (r->ReadRecPtr >= s->target_lsn)
+			if (r->ReadRecPtr >= s->q.target_lsn)
 			{
 				stop = true;
-				before = !s->inclusive;
+				before = !s->q.inclusive;
 			}
 			break;
 		case PITR_STOP_XID:
-			if (xact && xid == s->target_xid)
+			if (xact && xid == s->q.target_xid)
 			{
 				stop = true;
-				before = !s->inclusive;
+				before = !s->q.inclusive;
 			}
 			break;
 		case PITR_STOP_NAME:
 			/* recoveryStopsAfter: the first restore point of that name */
-			if (is_restore_point(r, s->target_name))
+			if (is_restore_point(r, s->q.target_name))
 				stop = true;
 			break;
 	}
@@ -306,7 +300,7 @@ stop_visit(XLogReaderState *r, void *arg)
 		return true;
 	}
 
-	if (s->check_checkpoint)
+	if (s->q.check_checkpoint)
 	{
 		/* Only the one record matters: no transactions after it. */
 		s->checkpoint_problem = checkpoint_problem(r, s);
@@ -333,25 +327,6 @@ stop_visit(XLogReaderState *r, void *arg)
 	return true;
 }
 
-static PitrStopKind
-parse_kind(const char *kind)
-{
-	if (strcmp(kind, "none") == 0)
-		return PITR_STOP_NONE;
-	if (strcmp(kind, "time") == 0)
-		return PITR_STOP_TIME;
-	if (strcmp(kind, "lsn") == 0)
-		return PITR_STOP_LSN;
-	if (strcmp(kind, "xid") == 0)
-		return PITR_STOP_XID;
-	if (strcmp(kind, "name") == 0)
-		return PITR_STOP_NAME;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown stop kind \"%s\"", kind)));
-	return PITR_STOP_NONE;
-}
-
 /*
  * The path source for this call: the cached one when it serves the same
  * archive and path and nothing was written since it was made, else a new
@@ -363,7 +338,6 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 {
 	PathSource *ps;
 	MemoryContext oldcxt;
-	HASHCTL		ctl;
 	char	   *dir;
 	uint64		sysid;
 	int			segsize;
@@ -424,11 +398,9 @@ path_source_get(int archive_id, const TimeLineID *tlis, const XLogRecPtr *begins
 		if (as->layout != PITR_LAYOUT_FLAT)
 			pitr_segsrc_use_source(ps->src, as, pitr_source_list(as));
 	}
-	ctl.keysize = sizeof(XLogSegNo);
-	ctl.entrysize = sizeof(PathFile);
-	ctl.hcxt = ps->cxt;
-	ps->files = hash_create("pitr_restore path files", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ps->files = pitr_hash_create("pitr_restore path files", 64,
+			sizeof(XLogSegNo), sizeof(PathFile),
+			false, ps->cxt);
 	MemoryContextSwitchTo(oldcxt);
 
 	cached_ps = ps;
@@ -459,31 +431,25 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 				 errmsg("timeline path and its begin points must have the same, non-zero length")));
 
 	memset(&s, 0, sizeof(s));
-	s.kind = q->kind;
-	s.target_time = q->target_time;
-	s.target_lsn = q->target_lsn;
-	s.target_xid = q->target_xid;
-	s.target_name = q->target_name ? q->target_name : "";
-	s.inclusive = q->inclusive;
-	s.limit_lsn = q->limit_lsn;
-	s.check_checkpoint = (q->kind == PITR_STOP_LSN && q->check_checkpoint);
+	s.q = *q;
+	if (s.q.target_name == NULL)
+		s.q.target_name = "";
+	s.q.check_checkpoint = (q->kind == PITR_STOP_LSN && q->check_checkpoint);
+	if (s.q.check_checkpoint)
+		s.q.inclusive = true;
 	s.redo = start;
-	if (s.check_checkpoint)
-		s.inclusive = true;
 
 	SPI_connect();
 	ps = path_source_get(archive_id, tlis, begins, npath);
 	s.segsize = ps->segsize;
-	ps->lookup = SPI_prepare("SELECT file_name FROM pitr_restore.archive_file "
+	ps->lookup = pitr_spi_prepare("SELECT file_name FROM pitr_restore.archive_file "
 							 "WHERE archive_id OPERATOR(pg_catalog.=) $1 "
 							 "AND timeline OPERATOR(pg_catalog.=) $2 "
 							 "AND segno OPERATOR(pg_catalog.=) $3 "
 							 "AND kind OPERATOR(pg_catalog.=) 'segment' "
 							 "AND status IN ('ok', 'corrupt') "
 							 "ORDER BY compression OPERATOR(pg_catalog.=) 'none' DESC LIMIT 1",
-							 3, types);
-	if (ps->lookup == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+							 3, types, false);
 
 	cached_valid = false;
 	pitr_wal_walk(ps->segsize, ps->sysid, path_get, ps, start, false,
@@ -501,7 +467,7 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 	out->next = s.next;
 	out->walk_end = walk.last_end;
 	out->records = s.records;
-	if (!s.found && s.kind != PITR_STOP_NONE)
+	if (!s.found && s.q.kind != PITR_STOP_NONE)
 	{
 		char	   *seg = walk.missing ? path_segment_name(ps, walk.missing_segno) : NULL;
 		MemoryContext oldcxt = MemoryContextSwitchTo(caller);
@@ -518,142 +484,18 @@ pitr_walk_path(int archive_id, int npath, const TimeLineID *tlis,
 	SPI_finish();
 }
 
-/* walk_to_stop's arguments and columns, in order. */
-enum
-{
-	WARG_ARCH,
-	WARG_PATH_TLI,
-	WARG_PATH_BEGIN,
-	WARG_START_LSN,
-	WARG_KIND,
-	WARG_TARGET_TIME,
-	WARG_TARGET_LSN,
-	WARG_TARGET_XID,
-	WARG_TARGET_NAME,
-	WARG_INCLUSIVE,
-	WARG_LIMIT_LSN,
-	WALK_NARGS
-};
-
-enum
-{
-	WCOL_FOUND,
-	WCOL_STOP_LSN,
-	WCOL_STOP_END_LSN,
-	WCOL_STOP_BEFORE,
-	WCOL_LAST_XID,
-	WCOL_LAST_TIME,
-	WCOL_LAST_COMMIT,
-	WCOL_LAST_LSN,
-	WCOL_NEXT_XID,
-	WCOL_NEXT_TIME,
-	WCOL_NEXT_COMMIT,
-	WCOL_NEXT_LSN,
-	WCOL_WALK_END,
-	WCOL_PROBLEM,
-	WCOL_RECORDS,
-	WALK_NCOLS
-};
-
 /*
- * walk_to_stop(archive_id, path_tli int[], path_begin pg_lsn[], start_lsn,
- *				kind, target_time, target_lsn, target_xid, target_name,
- *				inclusive, limit_lsn): pitr_walk_path from SQL, for tests
- *				and diagnosis (granted to nobody).
+ * walk_to_stop: the released 1.1 script declares it and 1.3 drops it.  Its
+ * symbol stays only because CREATE EXTENSION runs the 1.1 script, whose
+ * CREATE FUNCTION looks the symbol up; the walk is asked through
+ * pitr_walk_path alone.
  */
 Datum
 pitr_walk_to_stop(PG_FUNCTION_ARGS)
 {
-	PitrStopQuery q;
-	PitrWalkOutcome o;
-	ArrayType  *tli_arr;
-	ArrayType  *begin_arr;
-	Datum	   *tli_d;
-	Datum	   *begin_d;
-	int			ntli;
-	int			nbegin;
-	TimeLineID *tlis;
-	XLogRecPtr *begins;
-	TupleDesc	tupdesc;
-	Datum		values[WALK_NCOLS];
-	bool		nulls[WALK_NCOLS];
-
-	pitr_check_read_privilege();
-	if (PG_ARGISNULL(WARG_ARCH) || PG_ARGISNULL(WARG_PATH_TLI) ||
-		PG_ARGISNULL(WARG_PATH_BEGIN) || PG_ARGISNULL(WARG_START_LSN) ||
-		PG_ARGISNULL(WARG_KIND))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("archive, path, start and kind must not be null")));
-	if (PG_NARGS() != WALK_NARGS)
-		elog(ERROR, "walk_to_stop takes %d arguments, got %d", WALK_NARGS, PG_NARGS());
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != WALK_NCOLS)
-		elog(ERROR, "walk_to_stop returns %d columns, expected %d",
-			 tupdesc->natts, WALK_NCOLS);
-
-	memset(&q, 0, sizeof(q));
-	tli_arr = PG_GETARG_ARRAYTYPE_P(WARG_PATH_TLI);
-	begin_arr = PG_GETARG_ARRAYTYPE_P(WARG_PATH_BEGIN);
-	q.kind = parse_kind(text_to_cstring(PG_GETARG_TEXT_PP(WARG_KIND)));
-	if (!PG_ARGISNULL(WARG_TARGET_TIME))
-		q.target_time = PG_GETARG_TIMESTAMPTZ(WARG_TARGET_TIME);
-	if (!PG_ARGISNULL(WARG_TARGET_LSN))
-		q.target_lsn = PG_GETARG_LSN(WARG_TARGET_LSN);
-	if (!PG_ARGISNULL(WARG_TARGET_XID))
-		q.target_xid = (TransactionId) PG_GETARG_INT64(WARG_TARGET_XID);
-	q.target_name = PG_ARGISNULL(WARG_TARGET_NAME) ? "" :
-		text_to_cstring(PG_GETARG_TEXT_PP(WARG_TARGET_NAME));
-	q.inclusive = PG_ARGISNULL(WARG_INCLUSIVE) ? true :
-		PG_GETARG_BOOL(WARG_INCLUSIVE);
-	q.limit_lsn = PG_ARGISNULL(WARG_LIMIT_LSN) ? InvalidXLogRecPtr :
-		PG_GETARG_LSN(WARG_LIMIT_LSN);
-
-	deconstruct_array(tli_arr, INT4OID, 4, true, TYPALIGN_INT, &tli_d, NULL, &ntli);
-	deconstruct_array(begin_arr, LSNOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &begin_d, NULL, &nbegin);
-	if (ntli == 0 || ntli != nbegin)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeline path and its begin points must have the same, non-zero length")));
-	tlis = palloc(sizeof(TimeLineID) * ntli);
-	begins = palloc(sizeof(XLogRecPtr) * ntli);
-	for (int i = 0; i < ntli; i++)
-	{
-		tlis[i] = DatumGetInt32(tli_d[i]);
-		begins[i] = DatumGetLSN(begin_d[i]);
-	}
-
-	pitr_walk_path(PG_GETARG_INT32(WARG_ARCH), ntli, tlis, begins,
-				   PG_GETARG_LSN(WARG_START_LSN),
-				   &q, &o);
-
-	memset(nulls, 0, sizeof(nulls));
-	values[WCOL_FOUND] = BoolGetDatum(o.found);
-	values[WCOL_STOP_LSN] = LSNGetDatum(o.stop_lsn);
-	nulls[WCOL_STOP_LSN] = !o.found;
-	values[WCOL_STOP_END_LSN] = LSNGetDatum(o.stop_end);
-	nulls[WCOL_STOP_END_LSN] = !o.found;
-	values[WCOL_STOP_BEFORE] = BoolGetDatum(o.stop_before);
-	nulls[WCOL_STOP_BEFORE] = !o.found;
-	values[WCOL_LAST_XID] = Int64GetDatum((int64) o.last.xid);
-	values[WCOL_LAST_TIME] = TimestampTzGetDatum(o.last.time);
-	values[WCOL_LAST_COMMIT] = BoolGetDatum(o.last.commit);
-	values[WCOL_LAST_LSN] = LSNGetDatum(o.last.lsn);
-	nulls[WCOL_LAST_XID] = nulls[WCOL_LAST_TIME] = nulls[WCOL_LAST_COMMIT] = nulls[WCOL_LAST_LSN] = !o.last.valid;
-	values[WCOL_NEXT_XID] = Int64GetDatum((int64) o.next.xid);
-	values[WCOL_NEXT_TIME] = TimestampTzGetDatum(o.next.time);
-	values[WCOL_NEXT_COMMIT] = BoolGetDatum(o.next.commit);
-	values[WCOL_NEXT_LSN] = LSNGetDatum(o.next.lsn);
-	nulls[WCOL_NEXT_XID] = nulls[WCOL_NEXT_TIME] = nulls[WCOL_NEXT_COMMIT] = nulls[WCOL_NEXT_LSN] = !o.next.valid;
-	values[WCOL_WALK_END] = LSNGetDatum(o.walk_end);
-	nulls[WCOL_WALK_END] = XLogRecPtrIsInvalid(o.walk_end);
-	if (o.problem)
-		values[WCOL_PROBLEM] = CStringGetTextDatum(o.problem);
-	nulls[WCOL_PROBLEM] = (o.problem == NULL);
-	values[WCOL_RECORDS] = Int64GetDatum(o.records);
-
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("function walk_to_stop is no longer provided"),
+			 errhint("Update the extension: ALTER EXTENSION pitr_restore UPDATE.")));
+	PG_RETURN_NULL();
 }

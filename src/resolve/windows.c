@@ -27,6 +27,7 @@
 
 #include "resolve/model.h"
 #include "resolve/query.h"
+#include "resolve/windows.h"
 
 PG_FUNCTION_INFO_V1(pitr_recovery_windows);
 
@@ -43,10 +44,6 @@ enum
 	WINDOWS_NCOLS
 };
 
-static const char Q_REFRESH[] = "SELECT pitr_restore.refresh_archive($1)";
-static const char Q_ARCHIVE[] =
-"SELECT directory, segment_size FROM pitr_restore.archive "
-"WHERE archive_id OPERATOR(pg_catalog.=) $1";
 static const char Q_IDENTS[] =
 "SELECT nb.location, nb.ident FROM pitr_restore.named_backups($1) nb";
 static const char Q_TIMELINES[] =
@@ -68,8 +65,7 @@ typedef struct Windows
 	PitrModelBackup *backups;
 	char	  **idents;			/* each backup's name in the report */
 	int			nbackups;
-	Tuplestorestate *store;
-	TupleDesc	desc;
+	List	   *rows;			/* the windows found (PitrWindowRow) */
 } Windows;
 
 /* A timeline's own stretch of WAL. */
@@ -81,44 +77,13 @@ typedef struct Stretch
 	XLogSegNo	last;			/* its last segment, whatever its state */
 } Stretch;
 
-/* One window as it is returned. */
+/* One window being found: its row, and its backups by index. */
 typedef struct Window
 {
-	XLogRecPtr	from_lsn;
-	bool		has_from_time;
-	TimestampTz from_time;
-	XLogRecPtr	to_lsn;
-	bool		has_to_time;
-	TimestampTz to_time;
+	PitrWindowRow r;			/* tli and backups are set by emit() */
 	int			nlabels;
 	int		   *labels;			/* indexes into Windows.backups */
-	char	   *ended_by;
 } Window;
-
-static bool
-open_archive(Windows *w, const char *dir)
-{
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1];
-	char		nulls[1] = {' '};
-
-	if (dir)
-		v[0] = CStringGetTextDatum(dir);
-	else
-		nulls[0] = 'n';
-	pitr_resolve_query(Q_REFRESH, 1, types, v, nulls, false, 1);
-	w->a.id = DatumGetInt32(pitr_resolve_col(0, 1));
-	v[0] = Int32GetDatum(w->a.id);
-	types[0] = INT4OID;
-	if (pitr_resolve_query(Q_ARCHIVE, 1, types, v, NULL, true, 1) != 1)
-		elog(ERROR, "archive %d vanished", w->a.id);
-	w->a.directory = pitr_resolve_col_text(0, 1);
-	/* no readable WAL: nothing is restorable */
-	if (pitr_resolve_col_null(0, 2))
-		return false;
-	w->a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
-	return true;
-}
 
 /* The backups recovery may start from, each with its report name. */
 static void
@@ -201,31 +166,31 @@ window_times(const Windows *w, const Stretch *st, const PitrRun *run,
 {
 	PitrSegmentRow last;
 	XLogSegNo	lo = Max(Max(run->lo, st->own_lo),
-						 pitr_model_segno(&w->a, win->from_lsn));
+						 pitr_model_segno(&w->a, win->r.from_lsn));
 
-	win->has_from_time = pitr_model_latest_xact_before(&w->a, st->p, win->from_lsn,
-													   &win->from_time);
-	if (!win->has_from_time && b0->has_stop_time)
+	win->r.has_from_time = pitr_model_latest_xact_before(&w->a, st->p, win->r.from_lsn,
+													   &win->r.from_time);
+	if (!win->r.has_from_time && b0->has_stop_time)
 	{
-		win->from_time = b0->stop_time;
-		win->has_from_time = true;
+		win->r.from_time = b0->stop_time;
+		win->r.has_from_time = true;
 	}
 	if (pitr_model_segno(&w->a, b0->start) < run->lo &&
-		(!win->has_from_time ||
-		 win->from_time < pitr_model_carried_time_floor(b0)))
+		(!win->r.has_from_time ||
+		 win->r.from_time < pitr_model_carried_time_floor(b0)))
 	{
-		win->from_time = pitr_model_carried_time_floor(b0);
-		win->has_from_time = true;
+		win->r.from_time = pitr_model_carried_time_floor(b0);
+		win->r.has_from_time = true;
 	}
 
 	last = pitr_model_last_xact_segment(&w->a, st->p, lo, run->hi);
-	win->has_to_time = last.valid && last.has_max_time;
-	win->to_time = last.max_commit_time;
-	if (win->has_from_time &&
-		(!win->has_to_time || win->to_time < win->from_time))
+	win->r.has_to_time = last.valid && last.has_max_time;
+	win->r.to_time = last.max_commit_time;
+	if (win->r.has_from_time &&
+		(!win->r.has_to_time || win->r.to_time < win->r.from_time))
 	{
-		win->to_time = win->from_time;
-		win->has_to_time = true;
+		win->r.to_time = win->r.from_time;
+		win->r.has_to_time = true;
 	}
 }
 
@@ -240,17 +205,18 @@ window_end(const Windows *w, const Stretch *st, const PitrRun *run,
 {
 	PitrGap		gap;
 	PitrSegmentRow f;
-	XLogRecPtr	after = win->from_lsn;
+	XLogRecPtr	after = win->r.from_lsn;
 	Datum		v[4];
 
-	win->to_lsn = run->end_lsn;
+	win->r.to_lsn = run->end_lsn;
 	if (run->hi < st->last &&
 		pitr_model_gap(&w->a, st->p, NULL, (XLogRecPtr) (run->hi + 1) * w->a.segsize,
 					   (XLogRecPtr) (run->hi + 2) * w->a.segsize, NULL, &gap))
 	{
-		win->ended_by = psprintf("%s segment %s",
+		win->r.ended_by = psprintf("%s segment %s",
 								 gap.in_archive ? "corrupt" : "missing",
 								 pitr_model_segment_name(&w->a, gap.tli, gap.segno));
+		win->r.ended_by_gap = true;
 		return;
 	}
 	f = pitr_model_last_xact_segment(&w->a, st->p, Max(run->lo, st->own_lo), run->hi);
@@ -273,36 +239,26 @@ window_end(const Windows *w, const Stretch *st, const PitrRun *run,
 	if (pitr_resolve_query(Q_CHILD, 4, (Oid[]) {INT4OID, INT4OID, LSNOID, LSNOID},
 						   v, NULL, true, 1) == 0)
 	{
-		win->ended_by = pstrdup("end of archive");
+		win->r.ended_by = pstrdup("end of archive");
 		return;
 	}
-	win->ended_by = psprintf("branch to timeline %d",
+	win->r.ended_by = psprintf("branch to timeline %d",
 							 DatumGetInt32(pitr_resolve_col(0, 1)));
-	win->to_lsn = Max(DatumGetLSN(pitr_resolve_col(0, 2)), win->from_lsn);
+	win->r.to_lsn = Max(DatumGetLSN(pitr_resolve_col(0, 2)), win->r.from_lsn);
 }
 
 static void
 emit(Windows *w, const Stretch *st, const Window *win)
 {
-	Datum		values[WINDOWS_NCOLS];
-	bool		nulls[WINDOWS_NCOLS];
-	Datum	   *labels = palloc(sizeof(Datum) * (win->nlabels + 1));
+	PitrWindowRow *row = palloc(sizeof(PitrWindowRow));
 
+	*row = win->r;
+	row->tli = st->tli;
+	row->nbackups = win->nlabels;
+	row->backups = palloc(sizeof(char *) * (win->nlabels + 1));
 	for (int i = 0; i < win->nlabels; i++)
-		labels[i] = CStringGetTextDatum(w->idents[win->labels[i]]);
-	memset(nulls, 0, sizeof(nulls));
-	values[WIN_TIMELINE] = Int32GetDatum((int32) st->tli);
-	values[WIN_FROM_LSN] = LSNGetDatum(win->from_lsn);
-	values[WIN_FROM_TIME] = TimestampTzGetDatum(win->from_time);
-	nulls[WIN_FROM_TIME] = !win->has_from_time;
-	values[WIN_TO_LSN] = LSNGetDatum(win->to_lsn);
-	values[WIN_TO_TIME] = TimestampTzGetDatum(win->to_time);
-	nulls[WIN_TO_TIME] = !win->has_to_time;
-	values[WIN_BACKUPS] = PointerGetDatum(construct_array(labels, win->nlabels,
-														  TEXTOID, -1, false,
-														  TYPALIGN_INT));
-	values[WIN_ENDED_BY] = CStringGetTextDatum(win->ended_by);
-	tuplestore_putvalues(w->store, w->desc, values, nulls);
+		row->backups[i] = w->idents[win->labels[i]];
+	w->rows = lappend(w->rows, row);
 }
 
 /* The windows of one timeline: one per run reaching its own WAL. */
@@ -340,13 +296,56 @@ timeline_windows(Windows *w, TimeLineID tli)
 		if (win.nlabels == 0)
 			continue;
 		b0 = &w->backups[win.labels[0]];
-		win.from_lsn = Max(b0->stop, st.p->begin[st.p->n - 1]);
-		if (win.from_lsn >= run->end_lsn)
+		win.r.from_lsn = Max(b0->stop, st.p->begin[st.p->n - 1]);
+		if (win.r.from_lsn >= run->end_lsn)
 			continue;
 		window_times(w, &st, run, b0, &win);
 		window_end(w, &st, run, &win);
 		emit(w, &st, &win);
 	}
+}
+
+List *
+pitr_windows(const PitrArchiveInfo *a)
+{
+	Windows		w = {0};
+	uint64		rows;
+	TimeLineID *tlis;
+	Datum		v[1] = {Int32GetDatum(a->id)};
+
+	w.a = *a;
+	load_backups(&w);
+	rows = pitr_resolve_query(Q_TIMELINES, 1, (Oid[]) {INT4OID}, v, NULL, true, 0);
+	tlis = palloc(sizeof(TimeLineID) * (rows + 1));
+	for (uint64 i = 0; i < rows; i++)
+		tlis[i] = DatumGetInt32(pitr_resolve_col(i, 1));
+	for (uint64 i = 0; i < rows; i++)
+		timeline_windows(&w, tlis[i]);
+	return w.rows;
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, const PitrWindowRow *row)
+{
+	Datum		values[WINDOWS_NCOLS];
+	bool		nulls[WINDOWS_NCOLS];
+	Datum	   *labels = palloc(sizeof(Datum) * (row->nbackups + 1));
+
+	for (int i = 0; i < row->nbackups; i++)
+		labels[i] = CStringGetTextDatum(row->backups[i]);
+	memset(nulls, 0, sizeof(nulls));
+	values[WIN_TIMELINE] = Int32GetDatum((int32) row->tli);
+	values[WIN_FROM_LSN] = LSNGetDatum(row->from_lsn);
+	values[WIN_FROM_TIME] = TimestampTzGetDatum(row->from_time);
+	nulls[WIN_FROM_TIME] = !row->has_from_time;
+	values[WIN_TO_LSN] = LSNGetDatum(row->to_lsn);
+	values[WIN_TO_TIME] = TimestampTzGetDatum(row->to_time);
+	nulls[WIN_TO_TIME] = !row->has_to_time;
+	values[WIN_BACKUPS] = PointerGetDatum(construct_array(labels, row->nbackups,
+														  TEXTOID, -1, false,
+														  TYPALIGN_INT));
+	values[WIN_ENDED_BY] = CStringGetTextDatum(row->ended_by);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*
@@ -356,32 +355,24 @@ Datum
 pitr_recovery_windows(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Windows		w = {0};
+	PitrArchiveInfo a = {0};
 	char	   *dir = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	if (PG_NARGS() != 1)
 		elog(ERROR, "recovery_windows takes 1 argument, got %d", PG_NARGS());
 	InitMaterializedSRF(fcinfo, 0);
-	w.store = rsinfo->setResult;
-	w.desc = rsinfo->setDesc;
-	if (w.desc->natts != WINDOWS_NCOLS)
+	if (rsinfo->setDesc->natts != WINDOWS_NCOLS)
 		elog(ERROR, "recovery_windows returns %d columns, expected %d",
-			 w.desc->natts, WINDOWS_NCOLS);
+			 rsinfo->setDesc->natts, WINDOWS_NCOLS);
 
 	pitr_resolve_query_begin();
-	if (open_archive(&w, dir))
+	/* no readable WAL: nothing is restorable */
+	if (pitr_model_open_archive(dir, true, &a))
 	{
-		uint64		rows;
-		TimeLineID *tlis;
-		Datum		v[1] = {Int32GetDatum(w.a.id)};
+		ListCell   *lc;
 
-		load_backups(&w);
-		rows = pitr_resolve_query(Q_TIMELINES, 1, (Oid[]) {INT4OID}, v, NULL, true, 0);
-		tlis = palloc(sizeof(TimeLineID) * (rows + 1));
-		for (uint64 i = 0; i < rows; i++)
-			tlis[i] = DatumGetInt32(pitr_resolve_col(i, 1));
-		for (uint64 i = 0; i < rows; i++)
-			timeline_windows(&w, tlis[i]);
+		foreach(lc, pitr_windows(&a))
+			put_row(rsinfo, (const PitrWindowRow *) lfirst(lc));
 	}
 	pitr_resolve_query_end();
 	PG_RETURN_NULL();
@@ -392,7 +383,8 @@ PG_FUNCTION_INFO_V1(pitr_wal_gap);
 /*
  * wal_gap(arch, tli, from_lsn, to_lsn): the first segment recovery would
  * miss following the timeline's history between two LSNs, as the model
- * names it, or NULL.  For check_archive.
+ * names it, or NULL.  check_archive as of 1.2 called it; since 1.3
+ * check_archive.c asks the model itself.
  */
 Datum
 pitr_wal_gap(PG_FUNCTION_ARGS)
@@ -402,23 +394,17 @@ pitr_wal_gap(PG_FUNCTION_ARGS)
 		ARG_ARCH, ARG_TLI, ARG_FROM, ARG_TO, WAL_GAP_NARGS
 	};
 	MemoryContext caller = CurrentMemoryContext;
-	PitrArchiveInfo a = {0};
-	Datum		v[1];
+	PitrArchiveInfo a;
 	PitrGap		gap;
 	char	   *text = NULL;
 
 	pitr_resolve_query_begin();
 	if (PG_NARGS() != WAL_GAP_NARGS)
 		elog(ERROR, "wal_gap takes %d arguments, got %d", WAL_GAP_NARGS, PG_NARGS());
-	a.id = PG_GETARG_INT32(ARG_ARCH);
-	v[0] = Int32GetDatum(a.id);
-	if (pitr_resolve_query(Q_ARCHIVE, 1, (Oid[]) {INT4OID}, v, NULL, true, 1) == 1 &&
-		!pitr_resolve_col_null(0, 2))
+	if (pitr_model_archive(PG_GETARG_INT32(ARG_ARCH), &a))
 	{
 		PitrPath   *p;
 
-		a.directory = pitr_resolve_col_text(0, 1);
-		a.segsize = DatumGetInt32(pitr_resolve_col(0, 2));
 		p = pitr_model_path(&a, (TimeLineID) PG_GETARG_INT32(ARG_TLI));
 		if (pitr_model_gap(&a, p, NULL, PG_GETARG_LSN(ARG_FROM),
 						   PG_GETARG_LSN(ARG_TO), NULL, &gap))

@@ -43,12 +43,10 @@
 #include "restore_build.h"
 #include "restore_target.h"
 #include "source/pgbackrest_exec.h"
+#include "util/dir_reader.h"
 
 PG_FUNCTION_INFO_V1(pitr_materialise_backup);
 PG_FUNCTION_INFO_V1(pitr_check_restore_target);
-
-/* A manifest larger than this is not read into memory. */
-#define MAX_MANIFEST_SIZE ((size_t) MaxAllocSize)
 
 /* Room left free on the target's file system beyond the backup itself. */
 #define DISK_MARGIN_BYTES ((int64) 64 * 1024 * 1024)
@@ -65,78 +63,6 @@ remove_building_dir(int code, Datum arg)
 		restore_remove_tree(building_dir);
 		building_dir[0] = '\0';
 	}
-}
-
-static int
-mf_cmp(const void *a, const void *b)
-{
-	return strcmp((*(PitrManifestFile *const *) a)->path,
-				  (*(PitrManifestFile *const *) b)->path);
-}
-
-/* Read a whole file into palloc'd memory, NUL-terminated. */
-static char *
-read_whole_file(const char *path, size_t *len)
-{
-	int64		n = 0;
-	int			err_no;
-	char	   *msg;
-	char	   *buf = pitr_read_whole_file(path, "file", MAX_MANIFEST_SIZE, &n,
-										   &err_no, &msg);
-
-	if (buf == NULL && err_no == ENOENT)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg_internal("%s", msg),
-				 errhint("Every restore is verified against its backup's manifest; take backups with pg_basebackup's manifest on (the default).")));
-	if (buf == NULL)
-		(void) pitr_read_whole_file_or_error(path, "file", MAX_MANIFEST_SIZE,
-											 false, &n);
-	*len = (size_t) n;
-	return buf;
-}
-
-/* Read a backup_manifest into st; returns its files. */
-static List *
-load_manifest(RestoreState *st, const char *path)
-{
-	char	   *manifest;
-	size_t		manifest_len;
-	PitrBackup *b;
-	List	   *files;
-	char	   *err;
-	ListCell   *lc;
-	int			i = 0;
-
-	manifest = read_whole_file(path, &manifest_len);
-	b = palloc0(sizeof(PitrBackup));
-	if (!pitr_parse_backup_manifest(manifest, manifest_len, b, &files, &err))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid backup manifest \"%s\"", path),
-				 errdetail("%s", err)));
-	pfree(manifest);
-
-	st->nmf = list_length(files);
-	st->mf = palloc(sizeof(PitrManifestFile *) * Max(st->nmf, 1));
-	st->seen = palloc0(sizeof(bool) * Max(st->nmf, 1));
-	st->expected_bytes = 0;
-	foreach(lc, files)
-	{
-		st->mf[i++] = lfirst(lc);
-		st->expected_bytes += ((PitrManifestFile *) lfirst(lc))->size;
-	}
-	qsort(st->mf, st->nmf, sizeof(PitrManifestFile *), mf_cmp);
-	st->next_notice = st->expected_bytes / 10;
-	if (st->buf == NULL)
-		st->buf = palloc(RESTORE_BUFSIZE);
-	return files;
-}
-
-void
-restore_state_load_manifest(RestoreState *st, const char *path)
-{
-	(void) load_manifest(st, path);
 }
 
 /* Write (or, with "append", add to) a small file of the restore. */
@@ -184,24 +110,15 @@ file_exists(const char *dir, const char *name)
 static void
 fsync_tree(const char *path)
 {
-	DIR		   *dir;
-	struct dirent *de;
+	ListCell   *lc;
 
 	check_stack_depth();
-	dir = AllocateDir(path);
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", path)));
-	while ((de = ReadDir(dir, path)) != NULL)
+	foreach(lc, pitr_read_dir(path, NULL, 0, NULL))
 	{
 		char		child[MAXPGPATH];
 		struct stat st;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
+		snprintf(child, sizeof(child), "%s/%s", path, (char *) lfirst(lc));
 		if (lstat(child, &st) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -211,116 +128,7 @@ fsync_tree(const char *path)
 		else if (S_ISREG(st.st_mode))
 			fsync_fname(child, false);
 	}
-	FreeDir(dir);
 	fsync_fname(path, true);
-}
-
-/*
- * Extract the tars of a tar-format backup (none, gzip, lz4 or zstd
- * compressed): base.tar first, then each
- * tablespace's <oid>.tar into pg_tblspc/<oid>, then pg_wal.tar.  Each may
- * be compressed its own way (pg_basebackup compresses pg_wal.tar on the
- * client side only).
- */
-void
-restore_extract_tars(RestoreState *st, const char *location)
-{
-	static const struct
-	{
-		const char *suffix;
-		const char *compression;
-	}			kinds[] = {
-		{".tar", "none"}, {".tar.gz", "gzip"}, {".tar.zst", "zstd"},
-		{".tar.lz4", "lz4"}
-	};
-	DIR		   *dir;
-	struct dirent *de;
-	List	   *tablespaces = NIL;
-	List	   *tscompression = NIL;
-	char	   *base = NULL;
-	const char *basecomp = NULL;
-	char	   *wal = NULL;
-	const char *walcomp = NULL;
-	ListCell   *lc,
-			   *lc2;
-
-	dir = AllocateDir(location);
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", location)));
-	while ((de = ReadDir(dir, location)) != NULL)
-	{
-		size_t		len = strlen(de->d_name);
-
-		for (int i = 0; i < lengthof(kinds); i++)
-		{
-			size_t		slen = strlen(kinds[i].suffix);
-			char	   *stem;
-
-			if (len <= slen || strcmp(de->d_name + len - slen, kinds[i].suffix) != 0)
-				continue;
-			stem = pnstrdup(de->d_name, len - slen);
-			if (strcmp(stem, "base") == 0)
-			{
-				base = psprintf("%s/%s", location, de->d_name);
-				basecomp = kinds[i].compression;
-			}
-			else if (strcmp(stem, "pg_wal") == 0)
-			{
-				wal = psprintf("%s/%s", location, de->d_name);
-				walcomp = kinds[i].compression;
-			}
-			else if (strspn(stem, "0123456789") == strlen(stem))
-			{
-				tablespaces = lappend(tablespaces, pstrdup(de->d_name));
-				tscompression = lappend(tscompression,
-										unconstify(char *, kinds[i].compression));
-			}
-			pfree(stem);
-		}
-	}
-	FreeDir(dir);
-
-	if (base == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("backup \"%s\" has no base.tar, base.tar.gz, base.tar.lz4 or base.tar.zst",
-						location)));
-	restore_extract_tar(st, base, basecomp, "", true);
-	forboth(lc, tablespaces, lc2, tscompression)
-	{
-		char	   *name = lfirst(lc);
-		char	   *oid = pnstrdup(name, strspn(name, "0123456789"));
-
-		restore_extract_tar(st, psprintf("%s/%s", location, name), lfirst(lc2),
-							psprintf("pg_tblspc/%s/", oid), true);
-	}
-	if (wal != NULL)
-		restore_extract_tar(st, wal, walcomp, "pg_wal/", false);
-}
-
-/* Every manifest file must have been written. */
-void
-restore_check_all_written(RestoreState *st)
-{
-	for (int i = 0; i < st->nmf; i++)
-	{
-		const char *path = st->mf[i]->path;
-
-		/*
-		 * WAL is left to recovery, as pg_verifybackup leaves it to its own
-		 * WAL check: with -X fetch the manifest lists pg_wal's segments and
-		 * archive_status files, which a backup need not carry as listed.
-		 */
-		if (st->seen[i] || restore_skipped_file(path) ||
-			restore_unverified_file(path) || strncmp(path, "pg_wal/", 7) == 0)
-			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("file \"%s\" is in the backup_manifest but not in the backup",
-						path)));
-	}
 }
 
 /*
@@ -488,18 +296,13 @@ pitr_check_restore_target(PG_FUNCTION_ARGS)
 static void
 count_tree(const char *path, int64 *files, int64 *bytes)
 {
-	DIR		   *d = AllocateDir(path);
-	struct dirent *de;
+	ListCell   *lc;
 
-	while ((de = ReadDir(d, path)) != NULL)
+	foreach(lc, pitr_read_dir(path, NULL, 0, NULL))
 	{
-		char	   *sub;
+		char	   *sub = psprintf("%s/%s", path, (char *) lfirst(lc));
 		struct stat st;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		sub = psprintf("%s/%s", path, de->d_name);
 		if (lstat(sub, &st) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode))
@@ -511,7 +314,6 @@ count_tree(const char *path, int64 *files, int64 *bytes)
 		}
 		pfree(sub);
 	}
-	FreeDir(d);
 }
 
 /*
@@ -525,8 +327,7 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 {
 	char	   *sub = psprintf("%s/pgbackrest", st->tmpdir);
 	char	   *err;
-	DIR		   *d;
-	struct dirent *de;
+	ListCell   *lc;
 
 	if (mkdir(sub, pg_dir_create_mode) != 0)
 		ereport(ERROR,
@@ -537,19 +338,15 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("could not restore pgBackRest backup \"%s\"", location),
 				 errdetail("%s", err)));
-	d = AllocateDir(sub);
-	while ((de = ReadDir(d, sub)) != NULL)
+	foreach(lc, pitr_read_dir(sub, NULL, 0, NULL))
 	{
-		char	   *from;
-		char	   *to;
+		const char *name = lfirst(lc);
+		char	   *from = psprintf("%s/%s", sub, name);
+		char	   *to = psprintf("%s/%s", st->tmpdir, name);
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		from = psprintf("%s/%s", sub, de->d_name);
-		to = psprintf("%s/%s", st->tmpdir, de->d_name);
-		if (strcmp(de->d_name, "recovery.signal") == 0 ||
-			strcmp(de->d_name, "standby.signal") == 0 ||
-			strcmp(de->d_name, "postmaster.pid") == 0)
+		if (strcmp(name, "recovery.signal") == 0 ||
+			strcmp(name, "standby.signal") == 0 ||
+			strcmp(name, "postmaster.pid") == 0)
 		{
 			if (unlink(from) != 0)
 				ereport(ERROR,
@@ -562,7 +359,6 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 					(errcode_for_file_access(),
 					 errmsg("could not rename \"%s\" to \"%s\": %m", from, to)));
 	}
-	FreeDir(d);
 	if (rmdir(sub) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -606,6 +402,66 @@ files_bytes_row(FunctionCallInfo fcinfo, const RestoreState *st)
 											 values, nulls));
 }
 
+/* How a builder fills the building directory (build_restore). */
+typedef void (*FillStep) (RestoreState *st, const void *arg);
+
+static void
+fill_with_pgbackrest(RestoreState *st, const void *location)
+{
+	restore_with_pgbackrest(st, location);
+}
+
+static void
+fill_from_chain(RestoreState *st, const void *chain)
+{
+	restore_combine_chain(st, unconstify(List *, (const List *) chain));
+	restore_check_all_written(st);
+}
+
+static void
+fill_plain(RestoreState *st, const void *location)
+{
+	restore_copy_plain(st, location);
+	restore_check_all_written(st);
+}
+
+static void
+fill_tars(RestoreState *st, const void *location)
+{
+	restore_extract_tars(st, location);
+	restore_check_all_written(st);
+}
+
+/*
+ * What every builder does around "fill": the building directory beside the
+ * target (stamped, restore_make_tmpdir), filled, given the recovery files
+ * and published under the target's name; removed if anything fails before.
+ * Returns the builders' row.  Not inlined, as the builders are not: its
+ * locals must not live in a frame PG_ENSURE_ERROR_CLEANUP longjmps through.
+ */
+static pg_noinline Datum
+build_restore(FunctionCallInfo fcinfo, RestoreState *st, FillStep fill,
+			  const void *arg, const char *target, const char *parent,
+			  const char *recovery_conf, const char *marker)
+{
+	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
+			 RESTORE_TMP_SUFFIX, MyProcPid);
+	st->tmpdir = pstrdup(building_dir);
+	building_dir[0] = '\0';
+	restore_make_tmpdir(st->tmpdir);
+	strlcpy(building_dir, st->tmpdir, sizeof(building_dir));
+
+	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+	{
+		fill(st, arg);
+		write_recovery_files(st, recovery_conf, marker);
+		publish_building_dir(st, target, parent);
+	}
+	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
+
+	return files_bytes_row(fcinfo, st);
+}
+
 /*
  * materialise_backup() for a pgBackRest backup: as for the others, but the
  * files come from "pgbackrest restore" (which checks them against its own
@@ -630,23 +486,8 @@ materialise_with_pgbackrest(FunctionCallInfo fcinfo, const char *recovery_conf,
 
 	memset(&st, 0, sizeof(st));
 	restore_sweep_stale(parent);
-	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
-			 RESTORE_TMP_SUFFIX, MyProcPid);
-	st.tmpdir = pstrdup(building_dir);
-	building_dir[0] = '\0';
-	restore_make_tmpdir(st.tmpdir);
-	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
-
-	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-	{
-		restore_with_pgbackrest(&st, location);
-		write_recovery_files(&st, recovery_conf, marker);
-
-		publish_building_dir(&st, target, parent);
-	}
-	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-
-	return files_bytes_row(fcinfo, &st);
+	return build_restore(fcinfo, &st, fill_with_pgbackrest, location, target,
+						 parent, recovery_conf, marker);
 }
 
 /*
@@ -668,24 +509,8 @@ materialise_chain(FunctionCallInfo fcinfo, const char *location,
 	memset(&st, 0, sizeof(st));
 	restore_sweep_stale(parent);
 	check_free_space(parent, restore_chain_bytes(chain));
-	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
-			 RESTORE_TMP_SUFFIX, MyProcPid);
-	st.tmpdir = pstrdup(building_dir);
-	building_dir[0] = '\0';
-	restore_make_tmpdir(st.tmpdir);
-	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
-
-	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-	{
-		restore_combine_chain(&st, chain);
-		restore_check_all_written(&st);
-		write_recovery_files(&st, recovery_conf, marker);
-
-		publish_building_dir(&st, target, parent);
-	}
-	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-
-	return files_bytes_row(fcinfo, &st);
+	return build_restore(fcinfo, &st, fill_from_chain, chain, target, parent,
+						 recovery_conf, marker);
 }
 
 /*
@@ -740,7 +565,7 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 
 	/* the manifest first: nothing is written for a backup we cannot check */
 	memset(&st, 0, sizeof(st));
-	files = load_manifest(&st, psprintf("%s/backup_manifest", location));
+	files = restore_load_manifest(&st, psprintf("%s/backup_manifest", location));
 
 	/* an incremental backup (PostgreSQL 17+) is restored with its chain */
 	if (restore_is_incremental(location, format, files))
@@ -749,26 +574,7 @@ pitr_materialise_backup(PG_FUNCTION_ARGS)
 
 	restore_sweep_stale(parent);
 	check_free_space(parent, needed_bytes(&st, location, format));
-
-	snprintf(building_dir, sizeof(building_dir), "%s%s%d", target,
-			 RESTORE_TMP_SUFFIX, MyProcPid);
-	st.tmpdir = pstrdup(building_dir);
-	building_dir[0] = '\0';
-	restore_make_tmpdir(st.tmpdir);
-	strlcpy(building_dir, st.tmpdir, sizeof(building_dir));
-
-	PG_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-	{
-		if (strcmp(format, "plain") == 0)
-			restore_copy_plain(&st, location);
-		else
-			restore_extract_tars(&st, location);
-		restore_check_all_written(&st);
-		write_recovery_files(&st, recovery_conf, marker);
-
-		publish_building_dir(&st, target, parent);
-	}
-	PG_END_ENSURE_ERROR_CLEANUP(remove_building_dir, (Datum) 0);
-
-	return files_bytes_row(fcinfo, &st);
+	return build_restore(fcinfo, &st,
+						 strcmp(format, "plain") == 0 ? fill_plain : fill_tars,
+						 location, target, parent, recovery_conf, marker);
 }

@@ -33,17 +33,22 @@
 #include "storage/fd.h"
 #include "utils/acl.h"
 
+#include "format/archive_files.h"
 #include "quote.h"
 #include "restore_build.h"
 #include "util/privilege.h"
 #include "restore_target.h"
 #include "source/backup_dir.h"
+#include "util/dir_reader.h"
 
 #define COMBINE_PROGRAM "pg_combinebackup"
 #define COMBINE_VERSIONSTR "pg_combinebackup (PostgreSQL) " PG_VERSION "\n"
 
 /* Output of pg_combinebackup kept for an error message. */
 #define MAX_COMBINE_OUTPUT 4096
+
+/* A backup_label larger than this is not one (backup_dir.c reads no more). */
+#define MAX_LABEL_SIZE (1024 * 1024)
 
 /* A manifest path of an incremental file: <dir>/INCREMENTAL.<name>. */
 static bool
@@ -56,21 +61,31 @@ is_incremental_path(const char *path)
 		 strncmp(path, "pg_tblspc/", 10) == 0);
 }
 
-/* Does a plain backup's backup_label name a backup it builds on? */
+/*
+ * Does a plain backup's backup_label name a backup it builds on?  Read with
+ * the one small-file reader: a FIFO or link in its place is not opened.
+ */
 static bool
 label_says_incremental(const char *location)
 {
-	char	   *path = psprintf("%s/backup_label", location);
-	FILE	   *f = AllocateFile(path, "r");
-	char		line[1024];
-	bool		found = false;
+	const char *key = "INCREMENTAL FROM LSN:";
+	int64		len;
+	int			err_no;
+	char	   *msg;
+	char	   *label = pitr_read_whole_file(psprintf("%s/backup_label", location),
+											 "file", MAX_LABEL_SIZE, &len,
+											 &err_no, &msg);
 
-	if (f == NULL)
+	if (label == NULL)
 		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strncmp(line, "INCREMENTAL FROM LSN:", 21) == 0;
-	FreeFile(f);
-	return found;
+	for (const char *line = label; line != NULL; line = strchr(line, '\n'))
+	{
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, key, strlen(key)) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* See restore_build.h. */
@@ -157,17 +172,10 @@ restore_chain_bytes(List *chain)
 static bool
 has_tablespaces(const char *location)
 {
-	char	   *path = psprintf("%s/pg_tblspc", location);
-	DIR		   *dir = AllocateDir(path);
-	struct dirent *de;
-	bool		found = false;
+	char	   *err;
 
-	if (dir == NULL)
-		return false;
-	while (!found && (de = ReadDir(dir, path)) != NULL)
-		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-	FreeDir(dir);
-	return found;
+	return pitr_read_dir(psprintf("%s/pg_tblspc", location), NULL, 0,
+						 &err) != NIL;
 }
 
 /* A damaged link is named in every message about it. */
@@ -199,7 +207,7 @@ prepare_link(RestoreState *st, PitrBackup *b, int n)
 
 	memset(&link, 0, sizeof(link));
 	link.buf = st->buf;
-	restore_state_load_manifest(&link, manifest);
+	(void) restore_load_manifest(&link, manifest);
 	if (strcmp(b->format, "plain") == 0 && !has_tablespaces(b->location))
 	{
 		link.verify_only = true;
@@ -298,21 +306,14 @@ run_combine(List *dirs, const char *output)
 static void
 move_up(const char *from, const char *to)
 {
-	DIR		   *dir = AllocateDir(from);
-	struct dirent *de;
+	ListCell   *lc;
 
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", from)));
-	while ((de = ReadDir(dir, from)) != NULL)
+	foreach(lc, pitr_read_dir(from, NULL, 0, NULL))
 	{
-		char	   *src;
+		const char *name = lfirst(lc);
+		char	   *src = psprintf("%s/%s", from, name);
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		src = psprintf("%s/%s", from, de->d_name);
-		if (restore_skipped_file(de->d_name))
+		if (restore_skipped_file(name))
 		{
 			if (unlink(src) != 0)
 				ereport(ERROR,
@@ -320,12 +321,11 @@ move_up(const char *from, const char *to)
 						 errmsg("could not remove file \"%s\": %m", src)));
 			continue;
 		}
-		if (rename(src, psprintf("%s/%s", to, de->d_name)) != 0)
+		if (rename(src, psprintf("%s/%s", to, name)) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not rename \"%s\" into \"%s\": %m", src, to)));
 	}
-	FreeDir(dir);
 	if (rmdir(from) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -348,7 +348,7 @@ restore_combine_chain(RestoreState *st, List *chain)
 	run_combine(dirs, output);
 
 	/* the result, checked against the manifest pg_combinebackup wrote */
-	restore_state_load_manifest(st, psprintf("%s/backup_manifest", output));
+	(void) restore_load_manifest(st, psprintf("%s/backup_manifest", output));
 	st->verify_only = true;
 	restore_copy_plain(st, output);
 	st->verify_only = false;

@@ -4,7 +4,9 @@
  *	  Write a base backup into the directory a restore is built in: copy a
  *	  plain backup, or extract the tars of a tar backup (gzip, lz4 or zstd
  *	  compressed or not) with tar_reader.c, checking every file against the
- *	  backup_manifest while it is written.
+ *	  backup_manifest while it is written; the manifest read, and the check
+ *	  that every file it lists was written.  Used by restore_build.c and
+ *	  restore_combine.c; calls neither.
  *
  * With verify_only set nothing is written: a plain backup that is used
  * where it lies (a link of an incremental chain) is checked the same way.
@@ -33,8 +35,10 @@
 #include "utils/memutils.h"
 
 #include "cleanup.h"
+#include "format/archive_files.h"
 #include "restore_build.h"
 #include "tar_reader.h"
+#include "util/dir_reader.h"
 
 /* Progress NOTICEs only for backups at least this large, every 10%. */
 #define PROGRESS_MIN_BYTES ((int64) 1024 * 1024 * 1024)
@@ -419,32 +423,22 @@ static void
 copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
 		 int depth)
 {
-	DIR		   *dir;
-	struct dirent *de;
+	ListCell   *lc;
 
 	check_stack_depth();
 	if (depth > MAX_COPY_DEPTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("directory \"%s\" is nested too deeply", src)));
-	dir = AllocateDir(src);
-	if (dir == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", src)));
-	while ((de = ReadDir(dir, src)) != NULL)
+	foreach(lc, pitr_read_dir(src, NULL, 0, NULL))
 	{
-		char	   *child;
-		char	   *rel;
+		const char *name = lfirst(lc);
+		char	   *child = psprintf("%s/%s", src, name);
+		char	   *rel = relpath[0] ? psprintf("%s/%s", relpath, name) :
+			pstrdup(name);
 		struct stat sb;
 		bool		child_verify = verify;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		child = psprintf("%s/%s", src, de->d_name);
-		rel = relpath[0] ? psprintf("%s/%s", relpath, de->d_name) :
-			pstrdup(de->d_name);
 		if (depth == 0 && restore_skipped_file(rel))
 			continue;
 		/* WAL is checked by recovery, not by the manifest's Files */
@@ -482,7 +476,6 @@ copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
 		pfree(child);
 		pfree(rel);
 	}
-	FreeDir(dir);
 }
 
 void
@@ -574,4 +567,174 @@ restore_extract_tar(RestoreState *st, const char *path, const char *compression,
 	pitr_tar_close(r);
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);
+}
+
+/* A manifest larger than this is not read into memory. */
+#define MAX_MANIFEST_SIZE ((size_t) MaxAllocSize)
+
+static int
+mf_cmp(const void *a, const void *b)
+{
+	return strcmp((*(PitrManifestFile *const *) a)->path,
+				  (*(PitrManifestFile *const *) b)->path);
+}
+
+/* Read a whole manifest into palloc'd memory, NUL-terminated. */
+static char *
+read_manifest_file(const char *path, size_t *len)
+{
+	int64		n = 0;
+	int			err_no;
+	char	   *msg;
+	char	   *buf = pitr_read_whole_file(path, "file", MAX_MANIFEST_SIZE, &n,
+										   &err_no, &msg);
+
+	if (buf == NULL && err_no == ENOENT)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg_internal("%s", msg),
+				 errhint("Every restore is verified against its backup's manifest; take backups with pg_basebackup's manifest on (the default).")));
+	if (buf == NULL)
+		(void) pitr_read_whole_file_or_error(path, "file", MAX_MANIFEST_SIZE,
+											 false, &n);
+	*len = (size_t) n;
+	return buf;
+}
+
+/* See restore_build.h. */
+List *
+restore_load_manifest(RestoreState *st, const char *path)
+{
+	char	   *manifest;
+	size_t		manifest_len;
+	PitrBackup *b;
+	List	   *files;
+	char	   *err;
+	ListCell   *lc;
+	int			i = 0;
+
+	manifest = read_manifest_file(path, &manifest_len);
+	b = palloc0(sizeof(PitrBackup));
+	if (!pitr_parse_backup_manifest(manifest, manifest_len, b, &files, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid backup manifest \"%s\"", path),
+				 errdetail("%s", err)));
+	pfree(manifest);
+
+	st->nmf = list_length(files);
+	st->mf = palloc(sizeof(PitrManifestFile *) * Max(st->nmf, 1));
+	st->seen = palloc0(sizeof(bool) * Max(st->nmf, 1));
+	st->expected_bytes = 0;
+	foreach(lc, files)
+	{
+		st->mf[i++] = lfirst(lc);
+		st->expected_bytes += ((PitrManifestFile *) lfirst(lc))->size;
+	}
+	qsort(st->mf, st->nmf, sizeof(PitrManifestFile *), mf_cmp);
+	st->next_notice = st->expected_bytes / 10;
+	if (st->buf == NULL)
+		st->buf = palloc(RESTORE_BUFSIZE);
+	return files;
+}
+
+/*
+ * Extract the tars of a tar-format backup (none, gzip, lz4 or zstd
+ * compressed): base.tar first, then each
+ * tablespace's <oid>.tar into pg_tblspc/<oid>, then pg_wal.tar.  Each may
+ * be compressed its own way (pg_basebackup compresses pg_wal.tar on the
+ * client side only).
+ */
+void
+restore_extract_tars(RestoreState *st, const char *location)
+{
+	static const struct
+	{
+		const char *suffix;
+		const char *compression;
+	}			kinds[] = {
+		{".tar", "none"}, {".tar.gz", "gzip"}, {".tar.zst", "zstd"},
+		{".tar.lz4", "lz4"}
+	};
+	List	   *tablespaces = NIL;
+	List	   *tscompression = NIL;
+	char	   *base = NULL;
+	const char *basecomp = NULL;
+	char	   *wal = NULL;
+	const char *walcomp = NULL;
+	ListCell   *lc,
+			   *lc2;
+
+	foreach(lc, pitr_read_dir(location, NULL, 0, NULL))
+	{
+		const char *name = lfirst(lc);
+		size_t		len = strlen(name);
+
+		for (int i = 0; i < lengthof(kinds); i++)
+		{
+			size_t		slen = strlen(kinds[i].suffix);
+			char	   *stem;
+
+			if (len <= slen || strcmp(name + len - slen, kinds[i].suffix) != 0)
+				continue;
+			stem = pnstrdup(name, len - slen);
+			if (strcmp(stem, "base") == 0)
+			{
+				base = psprintf("%s/%s", location, name);
+				basecomp = kinds[i].compression;
+			}
+			else if (strcmp(stem, "pg_wal") == 0)
+			{
+				wal = psprintf("%s/%s", location, name);
+				walcomp = kinds[i].compression;
+			}
+			else if (strspn(stem, "0123456789") == strlen(stem))
+			{
+				tablespaces = lappend(tablespaces, pstrdup(name));
+				tscompression = lappend(tscompression,
+										unconstify(char *, kinds[i].compression));
+			}
+			pfree(stem);
+		}
+	}
+
+	if (base == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("backup \"%s\" has no base.tar, base.tar.gz, base.tar.lz4 or base.tar.zst",
+						location)));
+	restore_extract_tar(st, base, basecomp, "", true);
+	forboth(lc, tablespaces, lc2, tscompression)
+	{
+		char	   *name = lfirst(lc);
+		char	   *oid = pnstrdup(name, strspn(name, "0123456789"));
+
+		restore_extract_tar(st, psprintf("%s/%s", location, name), lfirst(lc2),
+							psprintf("pg_tblspc/%s/", oid), true);
+	}
+	if (wal != NULL)
+		restore_extract_tar(st, wal, walcomp, "pg_wal/", false);
+}
+
+/* Every manifest file must have been written. */
+void
+restore_check_all_written(RestoreState *st)
+{
+	for (int i = 0; i < st->nmf; i++)
+	{
+		const char *path = st->mf[i]->path;
+
+		/*
+		 * WAL is left to recovery, as pg_verifybackup leaves it to its own
+		 * WAL check: with -X fetch the manifest lists pg_wal's segments and
+		 * archive_status files, which a backup need not carry as listed.
+		 */
+		if (st->seen[i] || restore_skipped_file(path) ||
+			restore_unverified_file(path) || strncmp(path, "pg_wal/", 7) == 0)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" is in the backup_manifest but not in the backup",
+						path)));
+	}
 }

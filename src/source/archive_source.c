@@ -4,8 +4,10 @@
  *	  Archive locations: recognising a flat directory, a pgBackRest stanza
  *	  archive or a Barman server directory, and the calls every layout
  *	  answers (list the WAL files under the names PostgreSQL gave them,
- *	  read one, checking pgBackRest's SHA-1, list the base backups).  The
- *	  layouts themselves: pgbackrest_source.c, barman_source.c.
+ *	  read one, checking pgBackRest's SHA-1, list the base backups, the
+ *	  tool's restore_command).  This file dispatches; each layout's driver
+ *	  answers through its method table (source_internal.h):
+ *	  flat_source.c, pgbackrest_source.c, barman_source.c.
  *
  * A location that fits no layout is an ERROR that says what was found,
  * never an empty archive: an archive read wrongly would certify nothing.
@@ -37,9 +39,7 @@
 #include "source/pgbackrest_exec.h"
 #include "source/source_internal.h"
 #include "util/gucs.h"
-
-/* Files larger than this are not info files (pgBackRest's are small). */
-#define MAX_INFO_FILE (64 * 1024 * 1024)
+#include "util/dir_reader.h"
 
 const char *
 pitr_source_layout_name(PitrSourceLayout layout)
@@ -56,28 +56,6 @@ pitr_source_layout_name(PitrSourceLayout layout)
 	return "?";
 }
 
-bool
-pitr_source_is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool
-pitr_source_is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-bool
-pitr_source_is_hex16(const char *s)
-{
-	return strlen(s) == 16 && strspn(s, "0123456789ABCDEF") == 16;
-}
-
 /* "15-1": a pgBackRest archive id directory. */
 static bool
 is_archive_id(const char *s)
@@ -87,25 +65,6 @@ is_archive_id(const char *s)
 	return n > 0 && s[n] == '-' && s[n + 1] != '\0' &&
 		strspn(s + n + 1, "0123456789") == strlen(s + n + 1);
 }
-
-/*
- * Read a whole small file; NULL with *err set if it cannot be read.  The
- * caller decides whether that is an ERROR.
- */
-char *
-pitr_source_read_small_file(const char *path, size_t *len, char **err)
-{
-	int64		n = 0;
-	int			err_no;
-	char	   *buf = pitr_read_whole_file(path, "file", MAX_INFO_FILE, &n,
-										   &err_no, err);
-
-	*len = (size_t) n;
-	return buf;
-}
-
-
-
 
 /* What a directory that fits no layout holds, for the error message. */
 typedef struct DirCensus
@@ -125,53 +84,44 @@ typedef struct DirCensus
 static void
 take_census(const char *dir, DirCensus *c)
 {
-	DIR		   *d;
-	struct dirent *de;
 	bool		has_archive = false,
 				has_backup = false;
+	ListCell   *lc;
 
 	memset(c, 0, sizeof(*c));
-	d = AllocateDir(dir);
-	if (d == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open WAL archive directory \"%s\": %m", dir)));
-	while ((de = ReadDir(d, dir)) != NULL)
+	foreach(lc, pitr_read_dir(dir, "WAL archive directory", 0, NULL))
 	{
+		const char *name = lfirst(lc);
 		PitrArchiveFile f;
 		char		wal[MAXPGPATH];
 		char		sha1[41];
 		const char *ext;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
 		c->entries++;
-		if (strcmp(de->d_name, "archive.info") == 0 ||
-			strcmp(de->d_name, "archive.info.copy") == 0)
+		if (strcmp(name, "archive.info") == 0 ||
+			strcmp(name, "archive.info.copy") == 0)
 			c->has_archive_info = true;
-		else if (strcmp(de->d_name, "wals") == 0)
+		else if (strcmp(name, "wals") == 0)
 			c->has_wals = true;
-		else if (strcmp(de->d_name, "base") == 0)
+		else if (strcmp(name, "base") == 0)
 			c->has_base = true;
-		else if (strcmp(de->d_name, "xlog.db") == 0)
+		else if (strcmp(name, "xlog.db") == 0)
 			c->has_xlog_db = true;
-		else if (strcmp(de->d_name, "archive") == 0)
+		else if (strcmp(name, "archive") == 0)
 			has_archive = true;
-		else if (strcmp(de->d_name, "backup") == 0)
+		else if (strcmp(name, "backup") == 0)
 			has_backup = true;
-		else if (pitr_source_is_hex16(de->d_name))
+		else if (pitr_source_is_hex16(name))
 			c->hex_dirs++;
-		else if (is_archive_id(de->d_name))
+		else if (is_archive_id(name))
 			c->archive_ids++;
-		else if (pitr_classify_file_name(de->d_name, &f))
+		else if (pitr_classify_file_name(name, &f))
 			c->wal_names++;
-		else if (strlen(de->d_name) < MAXPGPATH &&
-				 pitr_pgbackrest_file_name(de->d_name, wal, sha1, &ext) &&
+		else if (strlen(name) < MAXPGPATH &&
+				 pitr_pgbackrest_file_name(name, wal, sha1, &ext) &&
 				 sha1[0] != '\0')
 			c->pgbr_names++;
 	}
-	FreeDir(d);
 	c->has_archive_and_backup = has_archive && has_backup;
 }
 
@@ -347,6 +297,20 @@ pitr_source_canonical_location(const char *location)
 	return buf.data;
 }
 
+/* Each layout's driver (source_internal.h). */
+static const PitrSourceMethods *const drivers[] = {
+	[PITR_LAYOUT_FLAT] = &pitr_flat_source,
+	[PITR_LAYOUT_PGBACKREST] = &pitr_pgbackrest_source,
+	[PITR_LAYOUT_BARMAN] = &pitr_barman_source,
+};
+
+static const PitrSourceMethods *
+driver(const PitrArchiveSource *src)
+{
+	Assert(src->layout >= 0 && src->layout < lengthof(drivers));
+	return drivers[src->layout];
+}
+
 static int
 source_file_cmp(const ListCell *a, const ListCell *b)
 {
@@ -357,88 +321,11 @@ source_file_cmp(const ListCell *a, const ListCell *b)
 	return c != 0 ? c : strcmp(fa->path, fb->path);
 }
 
-/*
- * Add a stored file if "name" (PostgreSQL's name for it) is an archive
- * file; "stat" it for size and mtime.
- */
-List *
-pitr_source_add_file(List *files, const char *name, const char *path,
-					 const char *sha1, PitrCompression compression)
-{
-	PitrSourceFile *sf;
-	struct stat st;
-
-	sf = palloc0(sizeof(PitrSourceFile));
-	if (!pitr_classify_file_name(name, &sf->f) ||
-		pitr_compression_of_name(name, NULL) != PITR_COMPRESS_NONE)
-	{
-		pfree(sf);
-		return files;
-	}
-	if (stat(path, &st) != 0)
-	{
-		if (errno == ENOENT)
-		{
-			pfree(sf);
-			return files;		/* removed while we looked (expire) */
-		}
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", path)));
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		pfree(sf);
-		return files;
-	}
-	sf->f.name = pstrdup(name);
-	sf->f.compression = compression;
-	sf->f.size = st.st_size;
-	sf->f.mtime = st.st_mtime;
-	sf->path = pstrdup(path);
-	strlcpy(sf->sha1, sha1 ? sha1 : "", sizeof(sf->sha1));
-	return lappend(files, sf);
-}
-
-
-
-
-
-
-
 List *
 pitr_source_list(PitrArchiveSource *src)
 {
-	List	   *files = NIL;
+	List	   *files = driver(src)->list(src);
 
-	switch (src->layout)
-	{
-		case PITR_LAYOUT_FLAT:
-			{
-				List	   *flat = pitr_list_archive(src->wal_dir);
-				ListCell   *lc;
-
-				foreach(lc, flat)
-				{
-					PitrSourceFile *sf = palloc0(sizeof(PitrSourceFile));
-
-					sf->f = *(PitrArchiveFile *) lfirst(lc);
-					sf->path = psprintf("%s/%s", src->wal_dir, sf->f.name);
-					/* The flat name carries the suffix; PostgreSQL's does not. */
-					sf->f.name = pnstrdup(sf->f.name,
-										  strlen(sf->f.name) -
-										  strlen(pitr_compression_info(sf->f.compression)->suffix));
-					files = lappend(files, sf);
-				}
-			}
-			break;
-		case PITR_LAYOUT_PGBACKREST:
-			files = pitr_pgbackrest_list(src);
-			break;
-		case PITR_LAYOUT_BARMAN:
-			files = pitr_barman_list(src);
-			break;
-	}
 	list_sort(files, source_file_cmp);
 	return files;
 }
@@ -448,14 +335,8 @@ pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 				 const PitrSourceFile *sf, char *buf, int64 want, bool exact,
 				 int64 *disk_bytes, char **err)
 {
-	int64		got;
-
-	if (src->through_binary)
-		got = pitr_pgbackrest_read_binary(src, r, sf, buf, want, exact,
-										  disk_bytes, err);
-	else if (pitr_read_file(r, sf->path, sf->f.compression, buf, want,
-							exact, disk_bytes, &got, err) != PITR_READ_OK)
-		got = -1;
+	int64		got = driver(src)->read(src, r, sf, buf, want, exact,
+										disk_bytes, err);
 
 	if (got >= 0 && exact && sf->sha1[0] != '\0')
 	{
@@ -483,9 +364,6 @@ pitr_source_read(PitrArchiveSource *src, PitrFileReader *r,
 	return got;
 }
 
-
-
-
 static int
 backup_cmp(const ListCell *a, const ListCell *b)
 {
@@ -500,26 +378,15 @@ backup_cmp(const ListCell *a, const ListCell *b)
 List *
 pitr_source_backups(PitrArchiveSource *src)
 {
-	List	   *out = NIL;
+	List	   *out = driver(src)->backups(src);
 
-	switch (src->layout)
-	{
-		case PITR_LAYOUT_FLAT:
-			return NIL;
-		case PITR_LAYOUT_PGBACKREST:
-			out = pitr_pgbackrest_backups(src);
-			break;
-		case PITR_LAYOUT_BARMAN:
-			out = pitr_barman_backups(src);
-			break;
-	}
 	list_sort(out, backup_cmp);
 	return out;
 }
 
-/* A timestamp a tool wrote, as timestamptz; false if it has none. */
-static bool
-repo_time(const char *text, int64 epoch, TimestampTz *out)
+/* See archive_source.h. */
+bool
+pitr_source_repo_time(const char *text, int64 epoch, TimestampTz *out)
 {
 	if (text != NULL)
 	{
@@ -572,10 +439,12 @@ pitr_source_backup_rows(PitrArchiveSource *src, const char *archive)
 		b->stop_tli = rb->tli;
 		b->start_lsn = rb->start_lsn;
 		b->stop_lsn = rb->stop_lsn;
-		b->has_start_time = repo_time(rb->start_time, rb->start_epoch,
-									  &b->start_time);
-		b->has_stop_time = repo_time(rb->stop_time, rb->stop_epoch,
-									 &b->stop_time);
+		b->has_start_time = pitr_source_repo_time(rb->start_time,
+												  rb->start_epoch,
+												  &b->start_time);
+		b->has_stop_time = pitr_source_repo_time(rb->stop_time,
+												 rb->stop_epoch,
+												 &b->stop_time);
 		b->system_identifier = rb->system_identifier ? rb->system_identifier :
 			src->system_identifier;
 		if (!pitr_repo_backup_usable(rb, all, n, &why))
@@ -587,76 +456,9 @@ pitr_source_backup_rows(PitrArchiveSource *src, const char *archive)
 	return out;
 }
 
-/* A shell word in single quotes, with '%' doubled for restore_command. */
-void
-pitr_restore_command_word(StringInfo buf, const char *s)
-{
-	appendStringInfoChar(buf, '\'');
-	for (; *s; s++)
-	{
-		if (*s == '\'')
-			appendStringInfoString(buf, "'\\''");
-		else if (*s == '%')
-			appendStringInfoString(buf, "%%");
-		else
-			appendStringInfoChar(buf, *s);
-	}
-	appendStringInfoChar(buf, '\'');
-}
-
 char *
 pitr_source_tool_restore_command(const PitrArchiveSource *src,
 								 const char *barman_config)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	if (src->layout == PITR_LAYOUT_BARMAN)
-	{
-		const char *server = strrchr(src->wal_dir, '/');
-
-		server = server ? server + 1 : src->wal_dir;
-		/* get-wal decompresses whatever Barman stored. */
-		appendStringInfoString(&buf, "barman ");
-		if (barman_config)
-		{
-			appendStringInfoString(&buf, "-c ");
-			pitr_restore_command_word(&buf, barman_config);
-			appendStringInfoChar(&buf, ' ');
-		}
-		appendStringInfoString(&buf, "get-wal ");
-		pitr_restore_command_word(&buf, server);
-		appendStringInfoString(&buf, " %f > \"%p\"");
-		return buf.data;
-	}
-	if (src->layout != PITR_LAYOUT_PGBACKREST)
-		return NULL;
-	if (!src->via_config)
-	{
-		/*
-		 * No configuration names this repository: give pgBackRest its path.
-		 * archive-get reads pg1-path's pg_control; restore_command runs in
-		 * the restoring cluster's data directory.
-		 */
-		if (src->repo_path == NULL)
-			return NULL;
-		appendStringInfoString(&buf, "pgbackrest '--config=/dev/null' ");
-		pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
-		appendStringInfoChar(&buf, ' ');
-		pitr_restore_command_word(&buf, psprintf("--repo1-path=%s", src->repo_path));
-		appendStringInfoString(&buf, " --pg1-path=\"$PWD\" --log-level-file=off"
-							   " archive-get %f \"%p\"");
-		return buf.data;
-	}
-	appendStringInfoString(&buf, "pgbackrest ");
-	pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
-	if (src->config)
-	{
-		appendStringInfoChar(&buf, ' ');
-		pitr_restore_command_word(&buf, psprintf("--config=%s", src->config));
-	}
-	if (src->repo > 0)
-		appendStringInfo(&buf, " --repo=%d", src->repo);
-	appendStringInfoString(&buf, " archive-get %f \"%p\"");
-	return buf.data;
+	return driver(src)->restore_command(src, barman_config);
 }

@@ -38,6 +38,7 @@
 #include "backup.h"
 #include "backup_dir.h"
 #include "tar_reader.h"
+#include "util/dir_reader.h"
 
 /* Size limits for the files we read whole. */
 #define MAX_LABEL_SIZE		(1024 * 1024)
@@ -131,28 +132,23 @@ is_regular_file(const char *path)
 static void
 add_dir_bytes(const char *path, int depth, int64 *bytes, PitrBackup *b)
 {
-	DIR		   *dir;
-	struct dirent *de;
+	List	   *names;
+	char	   *err = NULL;
+	ListCell   *lc;
 
 	if (depth > MAX_DIR_DEPTH)
 		return;
-	dir = AllocateDir(path);
-	if (dir == NULL)
+	names = pitr_read_dir(path, NULL, 0, &err);
+	if (err != NULL)
 	{
-		char	   *msg = psprintf("could not open directory \"%s\": %m", path);
-
-		set_problem(b, msg);
+		set_problem(b, err);
 		return;
 	}
-	while ((de = ReadDirExtended(dir, path, DEBUG1)) != NULL)
+	foreach(lc, names)
 	{
-		char	   *child;
+		char	   *child = psprintf("%s/%s", path, (char *) lfirst(lc));
 		struct stat st;
 
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		child = psprintf("%s/%s", path, de->d_name);
 		if (lstat(child, &st) == 0)
 		{
 			if (S_ISREG(st.st_mode))
@@ -162,7 +158,6 @@ add_dir_bytes(const char *path, int depth, int64 *bytes, PitrBackup *b)
 		}
 		pfree(child);
 	}
-	FreeDir(dir);
 }
 
 /* An entry name as pg_basebackup writes it, with any leading "./" gone. */
@@ -392,24 +387,21 @@ carried_from_dir(const PitrBackup *b, int segsize)
 	char	   *waldir = psprintf("%s/pg_wal", b->location);
 	List	   *names = NIL;
 	struct stat st;
-	DIR		   *dir;
-	struct dirent *de;
+	char	   *err;
+	ListCell   *lc;
 
 	if (lstat(waldir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return NIL;
-	dir = AllocateDir(waldir);
-	if (dir == NULL)
-		return NIL;
-	while ((de = ReadDirExtended(dir, waldir, DEBUG1)) != NULL)
+	foreach(lc, pitr_read_dir(waldir, NULL, 0, &err))
 	{
+		const char *name = lfirst(lc);
 		char	   *path;
 		bool		holds_stop;
 		char		page[XLOG_BLCKSZ];
 
-		CHECK_FOR_INTERRUPTS();
-		if (!carried_candidate(b, segsize, de->d_name, &holds_stop))
+		if (!carried_candidate(b, segsize, name, &holds_stop))
 			continue;
-		path = psprintf("%s/%s", waldir, de->d_name);
+		path = psprintf("%s/%s", waldir, name);
 		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
 			st.st_size != segsize)
 			continue;
@@ -417,9 +409,8 @@ carried_from_dir(const PitrBackup *b, int segsize)
 			!(read_file_page(path, stop_page_offset(b, segsize), page) &&
 			  switch_at_stop(b, page)))
 			continue;
-		names = lappend(names, pstrdup(de->d_name));
+		names = lappend(names, pstrdup(name));
 	}
-	FreeDir(dir);
 	return names;
 }
 
@@ -540,6 +531,118 @@ carried_wal(const PitrBackup *b, int segsize)
 	return names;
 }
 
+/*
+ * The members a backup is judged by (backup_label, pg_control,
+ * PG_VERSION): files of a plain backup, members of a tar one's base.tar.
+ * Sets b->format (in resultcxt); what cannot be read is b's problem.
+ */
+static void
+read_backup_members(PitrBackup *b, MemberData *md, MemoryContext resultcxt)
+{
+	char	   *path = psprintf("%s/backup_label", b->location);
+	char	   *err = NULL;
+	int			kind = -1;
+
+	memset(md, 0, sizeof(*md));
+	if (is_regular_file(path))
+	{
+		b->format = MemoryContextStrdup(resultcxt, "plain");
+		for (int i = 0; i < BM_COUNT; i++)
+		{
+			path = psprintf("%s/%s", b->location, member_names[i]);
+			if (!read_whole_file(path, member_limits[i], &md->data[i],
+								 &md->len[i], &err))
+				set_problem(b, err);
+		}
+		return;
+	}
+	for (int i = 0; i < lengthof(tar_kinds) && kind < 0; i++)
+	{
+		path = psprintf("%s/%s", b->location, tar_kinds[i].file);
+		if (is_regular_file(path))
+			kind = i;
+	}
+	if (kind < 0)
+	{
+		set_problem(b, "no backup_label, base.tar, base.tar.gz, base.tar.lz4 or base.tar.zst found");
+		return;
+	}
+	b->format = MemoryContextStrdup(resultcxt, tar_kinds[kind].format);
+	if (!read_tar_members(path, tar_kinds[kind].compression, md, false, &err))
+	{
+		set_problem(b, err);
+		return;
+	}
+	for (int i = 0; i < BM_COUNT; i++)
+		if (md->data[i] == NULL)
+			set_problem(b, psprintf("%s contains no %s",
+									tar_kinds[kind].file, member_names[i]));
+}
+
+/* PG_VERSION: only backups of the running server's major version. */
+static void
+check_pg_version(PitrBackup *b, const char *version)
+{
+	b->pg_version = parse_pg_version(version);
+	if (b->pg_version == 0)
+		set_problem(b, "PG_VERSION is not valid");
+	else if (b->pg_version != PG_MAJORVERSION_NUM)
+		set_problem(b, psprintf("backup is from PostgreSQL %d, but only PostgreSQL %d backups are supported",
+								b->pg_version, PG_MAJORVERSION_NUM));
+}
+
+/*
+ * backup_label: what it says (parsed into b, in resultcxt), and that
+ * recovery reads the same from it, not only that we could.
+ */
+static void
+read_label(PitrBackup *b, const char *label, size_t len,
+		   MemoryContext resultcxt)
+{
+	MemoryContext scancxt = MemoryContextSwitchTo(resultcxt);
+	char	   *err = NULL;
+	bool		ok = pitr_parse_backup_label(label, len, b, &err);
+	XLogRecPtr	redo,
+				ckpt;
+	TimeLineID	tli;
+
+	MemoryContextSwitchTo(scancxt);
+	if (!ok)
+		set_problem(b, psprintf("backup_label is not valid: %s", err));
+	else if (!pitr_backup_label_recovery_reads(label, len, &redo, &tli,
+											   &ckpt, &err))
+		set_problem(b, psprintf("recovery would refuse its backup_label: %s", err));
+	else if (redo != b->start_lsn || tli != b->start_tli ||
+			 ckpt != b->checkpoint_lsn)
+		set_problem(b, psprintf("recovery would read its backup_label differently: start %X/%X on timeline %u, checkpoint %X/%X",
+								LSN_FORMAT_ARGS(redo), tli,
+								LSN_FORMAT_ARGS(ckpt)));
+}
+
+/*
+ * backup_manifest, when there is one (a regular file, else a problem).  It
+ * sets only scalar fields of b, so it is parsed in the scratch context.
+ */
+static void
+read_backup_manifest_file(PitrBackup *b)
+{
+	char	   *path = psprintf("%s/backup_manifest", b->location);
+	struct stat st;
+	char	   *data;
+	size_t		len;
+	char	   *err = NULL;
+
+	if (!is_regular_file(path))
+	{
+		if (lstat(path, &st) == 0)
+			set_problem(b, psprintf("\"%s\" is not a regular file", path));
+		return;
+	}
+	if (!read_whole_file(path, MAX_MANIFEST_SIZE, &data, &len, &err) ||
+		!pitr_parse_backup_manifest(data, len, b, NULL, &err))
+		set_problem(b, err);
+}
+
 /* Look at one subdirectory of the backup directory. */
 static PitrBackup *
 scan_one_backup(const char *parent, const char *name)
@@ -549,13 +652,10 @@ scan_one_backup(const char *parent, const char *name)
 	PitrBackup *b;
 	DIR		   *dir;
 	MemberData	md;
-	char	   *path;
-	char	   *err = NULL;
 	int64		bytes = 0;
 	int			segsize = 0;
 	List	   *carried;
 	ListCell   *lc;
-	struct stat st;
 
 	b = palloc0(sizeof(PitrBackup));
 	b->name = pstrdup(name);
@@ -579,124 +679,15 @@ scan_one_backup(const char *parent, const char *name)
 									"pitr_restore backup scan",
 									ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(scancxt);
-	memset(&md, 0, sizeof(md));
 
-	path = psprintf("%s/backup_label", b->location);
-	if (is_regular_file(path))
-	{
-		b->format = MemoryContextStrdup(resultcxt, "plain");
-		for (int i = 0; i < BM_COUNT; i++)
-		{
-			path = psprintf("%s/%s", b->location, member_names[i]);
-			if (!read_whole_file(path, member_limits[i], &md.data[i],
-								 &md.len[i], &err))
-				set_problem(b, err);
-		}
-	}
-	else
-	{
-		int			kind = -1;
-
-		for (int i = 0; i < lengthof(tar_kinds) && kind < 0; i++)
-		{
-			path = psprintf("%s/%s", b->location, tar_kinds[i].file);
-			if (is_regular_file(path))
-				kind = i;
-		}
-		if (kind >= 0)
-		{
-			b->format = MemoryContextStrdup(resultcxt, tar_kinds[kind].format);
-			if (!read_tar_members(path, tar_kinds[kind].compression, &md,
-								  false, &err))
-				set_problem(b, err);
-			else
-			{
-				for (int i = 0; i < BM_COUNT; i++)
-				{
-					if (md.data[i] == NULL)
-					{
-						err = psprintf("%s contains no %s",
-									   tar_kinds[kind].file, member_names[i]);
-						set_problem(b, err);
-					}
-				}
-			}
-		}
-		else
-			set_problem(b, "no backup_label, base.tar, base.tar.gz, base.tar.lz4 or base.tar.zst found");
-	}
-
+	read_backup_members(b, &md, resultcxt);
 	if (md.data[BM_VERSION] != NULL)
-	{
-		b->pg_version = parse_pg_version(md.data[BM_VERSION]);
-		if (b->pg_version == 0)
-			set_problem(b, "PG_VERSION is not valid");
-		else if (b->pg_version != PG_MAJORVERSION_NUM)
-		{
-			err = psprintf("backup is from PostgreSQL %d, but only PostgreSQL %d backups are supported",
-						   b->pg_version, PG_MAJORVERSION_NUM);
-			set_problem(b, err);
-		}
-	}
-
+		check_pg_version(b, md.data[BM_VERSION]);
 	if (md.data[BM_CONTROL] != NULL)
 		read_pg_control(md.data[BM_CONTROL], md.len[BM_CONTROL], b, &segsize);
-
 	if (md.data[BM_LABEL] != NULL)
-	{
-		bool		ok;
-
-		MemoryContextSwitchTo(resultcxt);
-		ok = pitr_parse_backup_label(md.data[BM_LABEL], md.len[BM_LABEL], b,
-									 &err);
-		MemoryContextSwitchTo(scancxt);
-		if (!ok)
-		{
-			err = psprintf("backup_label is not valid: %s", err);
-			set_problem(b, err);
-		}
-		else
-		{
-			XLogRecPtr	redo,
-						ckpt;
-			TimeLineID	tli;
-
-			/* what recovery will make of it, not only what we could read */
-			if (!pitr_backup_label_recovery_reads(md.data[BM_LABEL],
-												  md.len[BM_LABEL], &redo,
-												  &tli, &ckpt, &err))
-				set_problem(b, psprintf("recovery would refuse its backup_label: %s", err));
-			else if (redo != b->start_lsn || tli != b->start_tli ||
-					 ckpt != b->checkpoint_lsn)
-				set_problem(b, psprintf("recovery would read its backup_label differently: start %X/%X on timeline %u, checkpoint %X/%X",
-										LSN_FORMAT_ARGS(redo), tli,
-										LSN_FORMAT_ARGS(ckpt)));
-		}
-	}
-
-	path = psprintf("%s/backup_manifest", b->location);
-	if (!is_regular_file(path) && lstat(path, &st) == 0)
-	{
-		err = psprintf("\"%s\" is not a regular file", path);
-		set_problem(b, err);
-	}
-	else if (is_regular_file(path))
-	{
-		char	   *data;
-		size_t		len;
-
-		if (!read_whole_file(path, MAX_MANIFEST_SIZE, &data, &len, &err))
-			set_problem(b, err);
-		else
-		{
-			bool		ok;
-
-			/* sets only scalar fields of b: safe to run in scancxt */
-			ok = pitr_parse_backup_manifest(data, len, b, NULL, &err);
-			if (!ok)
-				set_problem(b, err);
-		}
-	}
+		read_label(b, md.data[BM_LABEL], md.len[BM_LABEL], resultcxt);
+	read_backup_manifest_file(b);
 
 	add_dir_bytes(b->location, 0, &bytes, b);
 	b->bytes = bytes;
@@ -709,12 +700,6 @@ scan_one_backup(const char *parent, const char *name)
 		b->wal_carried = lappend(b->wal_carried, pstrdup(lfirst(lc)));
 	MemoryContextDelete(scancxt);
 	return b;
-}
-
-static int
-name_cmp(const ListCell *a, const ListCell *b)
-{
-	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
 /*
@@ -859,31 +844,20 @@ scan_label_only(const char *parent, const char *name)
 static List *
 backup_names(const char *absdir, const char *dir)
 {
-	DIR		   *d;
-	struct dirent *de;
 	List	   *names = NIL;
+	ListCell   *lc;
 
-	d = AllocateDir(absdir);
-	if (d == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", dir)));
-	while ((de = ReadDir(d, absdir)) != NULL)
+	/* hidden ones such as .snapshot are skipped */
+	foreach(lc, pitr_read_dir(absdir, NULL,
+							  PITR_DIR_SKIP_HIDDEN | PITR_DIR_SORTED, NULL))
 	{
-		char	   *path;
+		char	   *path = psprintf("%s/%s", absdir, (char *) lfirst(lc));
 		struct stat st;
 
-		CHECK_FOR_INTERRUPTS();
-		/* ".", "..", and hidden ones such as .snapshot */
-		if (de->d_name[0] == '.')
-			continue;
-		path = psprintf("%s/%s", absdir, de->d_name);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			names = lappend(names, pstrdup(de->d_name));
+			names = lappend(names, lfirst(lc));
 		pfree(path);
 	}
-	FreeDir(d);
-	list_sort(names, name_cmp);
 	return names;
 }
 

@@ -17,6 +17,7 @@
 
 #include "format/barman_info.h"
 #include "source/source_internal.h"
+#include "util/dir_reader.h"
 
 /*
  * Barman keeps the plain name whatever the compression; the first bytes
@@ -49,85 +50,97 @@ sniff_compression(const char *path)
 static List *
 list_barman_dir(List *files, const char *dir, bool top)
 {
-	DIR		   *d = AllocateDir(dir);
-	struct dirent *de;
+	ListCell   *lc;
 
-	if (d == NULL)
+	/* No wals/ at all: nothing archived yet. */
+	foreach(lc, pitr_read_dir(dir, NULL, top ? PITR_DIR_MISSING_OK : 0, NULL))
 	{
-		if (errno == ENOENT && top)
-			return files;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", dir)));
-	}
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		char	   *path;
+		const char *name = lfirst(lc);
+		char	   *path = psprintf("%s/%s", dir, name);
 		PitrArchiveFile f;
 
-		CHECK_FOR_INTERRUPTS();
-		path = psprintf("%s/%s", dir, de->d_name);
-		if (top && pitr_source_is_hex16(de->d_name))
+		if (top && pitr_source_is_hex16(name))
 			files = list_barman_dir(files, path, false);
-		else if (pitr_classify_file_name(de->d_name, &f) &&
+		else if (pitr_classify_file_name(name, &f) &&
 				 f.compression == PITR_COMPRESS_NONE)
-			files = pitr_source_add_file(files, de->d_name, path, NULL,
+			files = pitr_source_add_file(files, name, path, NULL,
 										 sniff_compression(path));
 		pfree(path);
 	}
-	FreeDir(d);
 	return files;
 }
 
-List *
-pitr_barman_list(PitrArchiveSource *src)
+static List *
+barman_list(PitrArchiveSource *src)
 {
 	return list_barman_dir(NIL, psprintf("%s/wals", src->wal_dir), true);
 }
 
-List *
-pitr_barman_backups(PitrArchiveSource *src)
+static List *
+barman_backups(PitrArchiveSource *src)
 {
-	DIR		   *d = AllocateDir(src->backup_dir);
-	struct dirent *de;
 	List	   *out = NIL;
+	ListCell   *lc;
 
-	if (d == NULL)
+	foreach(lc, pitr_read_dir(src->backup_dir, NULL,
+							  PITR_DIR_MISSING_OK | PITR_DIR_SKIP_HIDDEN, NULL))
 	{
-		if (errno == ENOENT)
-			return NIL;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", src->backup_dir)));
-	}
-	while ((de = ReadDir(d, src->backup_dir)) != NULL)
-	{
+		const char *id = lfirst(lc);
 		char	   *path;
 		size_t		len;
 		char	   *err = NULL;
 		char	   *buf;
 		PitrRepoBackup *b;
 
-		CHECK_FOR_INTERRUPTS();
-		if (de->d_name[0] == '.')
-			continue;
-		path = psprintf("%s/%s/backup.info", src->backup_dir, de->d_name);
+		path = psprintf("%s/%s/backup.info", src->backup_dir, id);
 		if (!pitr_source_is_file(path))
 			continue;
 		b = palloc0(sizeof(PitrRepoBackup));
 		buf = pitr_source_read_small_file(path, &len, &err);
 		if (buf == NULL ||
-			pitr_parse_barman_backup_info(buf, len, de->d_name, b, &err) != PITR_PARSE_OK)
+			pitr_parse_barman_backup_info(buf, len, id, b, &err) != PITR_PARSE_OK)
 		{
 			/* Shown in error rather than hidden: the DBA sees it exists. */
 			memset(b, 0, sizeof(*b));
 			b->format = "barman";
-			b->label = pstrdup(de->d_name);
+			b->label = pstrdup(id);
 			b->error = true;
 			b->status = psprintf("backup.info unreadable: %s", err);
 		}
 		out = lappend(out, b);
 	}
-	FreeDir(d);
 	return out;
 }
+
+/*
+ * get-wal for this server, with barman_config when given (else Barman's
+ * default configuration).
+ */
+static char *
+barman_restore_command(const PitrArchiveSource *src, const char *barman_config)
+{
+	const char *server = strrchr(src->wal_dir, '/');
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	server = server ? server + 1 : src->wal_dir;
+	/* get-wal decompresses whatever Barman stored. */
+	appendStringInfoString(&buf, "barman ");
+	if (barman_config)
+	{
+		appendStringInfoString(&buf, "-c ");
+		pitr_restore_command_word(&buf, barman_config);
+		appendStringInfoChar(&buf, ' ');
+	}
+	appendStringInfoString(&buf, "get-wal ");
+	pitr_restore_command_word(&buf, server);
+	appendStringInfoString(&buf, " %f > \"%p\"");
+	return buf.data;
+}
+
+const PitrSourceMethods pitr_barman_source = {
+	.list = barman_list,
+	.read = pitr_source_read_local,
+	.backups = barman_backups,
+	.restore_command = barman_restore_command,
+};

@@ -19,6 +19,7 @@
 #include "format/quote.h"
 #include "source/pgbackrest_exec.h"
 #include "source/source_internal.h"
+#include "util/dir_reader.h"
 
 static PitrPgbrCommand
 pgbr_command(const PitrArchiveSource *src)
@@ -82,69 +83,45 @@ pitr_pgbackrest_read_archive_info(PitrArchiveSource *src)
 			 errdetail("%s", first_err)));
 }
 
+/* "<segment>-<sha1>.<ext>" in "dir", listed under PostgreSQL's name. */
+static List *
+add_stored_file(List *files, const char *dir, const char *name)
+{
+	char		wal[MAXPGPATH];
+	char		sha1[41];
+	const char *ext;
+
+	if (strlen(name) >= MAXPGPATH ||
+		!pitr_pgbackrest_file_name(name, wal, sha1, &ext))
+		return files;
+	return pitr_source_add_file(files, wal, psprintf("%s/%s", dir, name), sha1,
+								pitr_compression_of_name(name, NULL));
+}
+
 /* The files of one pgBackRest archive id directory ("15-1"). */
 static List *
 list_pgbackrest_archive_id(List *files, const char *dir)
 {
-	DIR		   *d;
-	struct dirent *de;
+	ListCell   *lc;
 
-	d = AllocateDir(dir);
-	if (d == NULL)
+	/* A missing directory: no WAL pushed for this database yet. */
+	foreach(lc, pitr_read_dir(dir, NULL, PITR_DIR_MISSING_OK, NULL))
 	{
-		if (errno == ENOENT)
-			return files;		/* no WAL pushed for this database yet */
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open directory \"%s\": %m", dir)));
-	}
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		char	   *path;
+		const char *name = lfirst(lc);
+		char	   *path = psprintf("%s/%s", dir, name);
 
-		CHECK_FOR_INTERRUPTS();
-		path = psprintf("%s/%s", dir, de->d_name);
-		if (pitr_source_is_hex16(de->d_name))
+		if (pitr_source_is_hex16(name))
 		{
-			DIR		   *hd = AllocateDir(path);
-			struct dirent *he;
+			ListCell   *hc;
 
-			if (hd == NULL)
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not open directory \"%s\": %m", path)));
-			while ((he = ReadDir(hd, path)) != NULL)
-			{
-				char		wal[MAXPGPATH];
-				char		sha1[41];
-				const char *ext;
-
-				CHECK_FOR_INTERRUPTS();
-				if (strlen(he->d_name) >= MAXPGPATH ||
-					!pitr_pgbackrest_file_name(he->d_name, wal, sha1, &ext))
-					continue;
-				files = pitr_source_add_file(files, wal,
-											 psprintf("%s/%s", path, he->d_name),
-											 sha1,
-											 pitr_compression_of_name(he->d_name, NULL));
-			}
-			FreeDir(hd);
+			foreach(hc, pitr_read_dir(path, NULL, 0, NULL))
+				files = add_stored_file(files, path, lfirst(hc));
 		}
-		else
-		{
-			/* .history files sit next to the hash directories. */
-			char		wal[MAXPGPATH];
-			char		sha1[41];
-			const char *ext;
-
-			if (strlen(de->d_name) < MAXPGPATH &&
-				pitr_pgbackrest_file_name(de->d_name, wal, sha1, &ext))
-				files = pitr_source_add_file(files, wal, path, sha1,
-											 pitr_compression_of_name(de->d_name, NULL));
-		}
+		else					/* .history files sit next to the hash
+								 * directories */
+			files = add_stored_file(files, dir, name);
 		pfree(path);
 	}
-	FreeDir(d);
 	return files;
 }
 
@@ -235,8 +212,8 @@ list_pgbackrest_binary(PitrArchiveSource *src)
 	return files;
 }
 
-List *
-pitr_pgbackrest_list(PitrArchiveSource *src)
+static List *
+pgbackrest_list(PitrArchiveSource *src)
 {
 	PitrPgbrArchiveInfo *ai = &src->archive_info;
 	List	   *files = NIL;
@@ -345,8 +322,8 @@ read_manifest(const PitrArchiveSource *src, const PitrRepoBackup *listed)
 	}
 }
 
-List *
-pitr_pgbackrest_backups(PitrArchiveSource *src)
+static List *
+pgbackrest_backups(PitrArchiveSource *src)
 {
 	const char *names[] = {"backup.info", "backup.info.copy"};
 	char	   *first_err = NULL;
@@ -386,16 +363,24 @@ pitr_pgbackrest_backups(PitrArchiveSource *src)
 	return out;
 }
 
-/* A file fetched with repo-get into a temporary file, then read. */
-int64
-pitr_pgbackrest_read_binary(PitrArchiveSource *src, PitrFileReader *r,
-							const PitrSourceFile *sf, char *buf, int64 want,
-							bool exact, int64 *disk_bytes, char **err)
+/*
+ * A file read where it is stored, or, through the binary, fetched with
+ * repo-get into a temporary file, then read.
+ */
+static int64
+pgbackrest_read(PitrArchiveSource *src, PitrFileReader *r,
+				const PitrSourceFile *sf, char *buf, int64 want, bool exact,
+				int64 *disk_bytes, char **err)
 {
-	PitrPgbrCommand cmd = pgbr_command(src);
-	char	   *tmp = pitr_pgbackrest_get_to_temp(&cmd, sf->path, err);
+	PitrPgbrCommand cmd;
+	char	   *tmp;
 	int64		got;
 
+	if (!src->through_binary)
+		return pitr_source_read_local(src, r, sf, buf, want, exact,
+									  disk_bytes, err);
+	cmd = pgbr_command(src);
+	tmp = pitr_pgbackrest_get_to_temp(&cmd, sf->path, err);
 	if (tmp == NULL)
 		return -1;
 	if (pitr_read_file(r, tmp, sf->f.compression, buf, want, exact,
@@ -404,3 +389,51 @@ pitr_pgbackrest_read_binary(PitrArchiveSource *src, PitrFileReader *r,
 	unlink(tmp);				/* now, not when the context goes */
 	return got;
 }
+
+/*
+ * archive-get with the stanza's own configuration, or, for a stanza given
+ * as a directory, with no configuration but the repository path.
+ */
+static char *
+pgbackrest_restore_command(const PitrArchiveSource *src,
+						   const char *barman_config)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (!src->via_config)
+	{
+		/*
+		 * No configuration names this repository: give pgBackRest its path.
+		 * archive-get reads pg1-path's pg_control; restore_command runs in
+		 * the restoring cluster's data directory.
+		 */
+		if (src->repo_path == NULL)
+			return NULL;
+		appendStringInfoString(&buf, "pgbackrest '--config=/dev/null' ");
+		pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
+		appendStringInfoChar(&buf, ' ');
+		pitr_restore_command_word(&buf, psprintf("--repo1-path=%s", src->repo_path));
+		appendStringInfoString(&buf, " --pg1-path=\"$PWD\" --log-level-file=off"
+							   " archive-get %f \"%p\"");
+		return buf.data;
+	}
+	appendStringInfoString(&buf, "pgbackrest ");
+	pitr_restore_command_word(&buf, psprintf("--stanza=%s", src->stanza));
+	if (src->config)
+	{
+		appendStringInfoChar(&buf, ' ');
+		pitr_restore_command_word(&buf, psprintf("--config=%s", src->config));
+	}
+	if (src->repo > 0)
+		appendStringInfo(&buf, " --repo=%d", src->repo);
+	appendStringInfoString(&buf, " archive-get %f \"%p\"");
+	return buf.data;
+}
+
+const PitrSourceMethods pitr_pgbackrest_source = {
+	.list = pgbackrest_list,
+	.read = pgbackrest_read,
+	.backups = pgbackrest_backups,
+	.restore_command = pgbackrest_restore_command,
+};

@@ -26,6 +26,7 @@
 #include "history.h"
 #include "segment_source.h"
 #include "source/archive_source.h"
+#include "util/local_hash.h"
 
 #define PITR_CACHE_SLOTS 2
 
@@ -85,22 +86,18 @@ PitrSegmentSource *
 pitr_segsrc_create(const char *dir, int segsize)
 {
 	PitrSegmentSource *src = palloc0(sizeof(PitrSegmentSource));
-	HASHCTL		ctl;
 
 	src->dir = pstrdup(dir);
 	src->segsize = segsize;
 	src->cxt = CurrentMemoryContext;
 
-	ctl.keysize = sizeof(SegKey);
-	ctl.entrysize = sizeof(SegEntry);
-	ctl.hcxt = CurrentMemoryContext;
-	src->files = hash_create("pitr_restore segments", 1024, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	src->files = pitr_hash_create("pitr_restore segments", 1024,
+			sizeof(SegKey), sizeof(SegEntry),
+			false, CurrentMemoryContext);
 
-	ctl.keysize = sizeof(TimeLineID);
-	ctl.entrysize = sizeof(HistEntry);
-	src->histories = hash_create("pitr_restore histories", 16, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	src->histories = pitr_hash_create("pitr_restore histories", 16,
+			sizeof(TimeLineID), sizeof(HistEntry),
+			false, CurrentMemoryContext);
 
 	src->reader = pitr_file_reader_create();
 	src->open_fd = -1;
@@ -123,15 +120,12 @@ void
 pitr_segsrc_use_source(PitrSegmentSource *src, PitrArchiveSource *archive,
 					   List *files)
 {
-	HASHCTL		ctl;
 	ListCell   *lc;
 
 	src->archive = archive;
-	ctl.keysize = MAXFNAMELEN;
-	ctl.entrysize = sizeof(StoredEntry);
-	ctl.hcxt = src->cxt;
-	src->stored = hash_create("pitr_restore stored files", 1024, &ctl,
-							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	src->stored = pitr_hash_create("pitr_restore stored files", 1024,
+			MAXFNAMELEN, sizeof(StoredEntry),
+			true, src->cxt);
 	foreach(lc, files)
 	{
 		PitrSourceFile *sf = lfirst(lc);

@@ -225,6 +225,7 @@ pitr_source_backups_sql(PG_FUNCTION_ARGS)
 		bool		nulls[16] = {0};
 		char	   *why = NULL;
 		bool		usable;
+		TimestampTz t = 0;
 
 		usable = pitr_repo_backup_usable(b, all, n, &why);
 		values[0] = CStringGetTextDatum(b->label);
@@ -239,24 +240,10 @@ pitr_source_backups_sql(PG_FUNCTION_ARGS)
 		nulls[6] = (b->wal_stop == NULL);
 		values[7] = text_or_null(b->wal_start, &nulls[7]);
 		values[8] = text_or_null(b->wal_stop, &nulls[8]);
-		if (b->start_time)
-			values[9] = DirectFunctionCall3(timestamptz_in,
-											CStringGetDatum(b->start_time),
-											ObjectIdGetDatum(InvalidOid),
-											Int32GetDatum(-1));
-		else if (b->start_epoch)
-			values[9] = TimestampTzGetDatum(time_t_to_timestamptz(b->start_epoch));
-		else
-			nulls[9] = true;
-		if (b->stop_time)
-			values[10] = DirectFunctionCall3(timestamptz_in,
-											 CStringGetDatum(b->stop_time),
-											 ObjectIdGetDatum(InvalidOid),
-											 Int32GetDatum(-1));
-		else if (b->stop_epoch)
-			values[10] = TimestampTzGetDatum(time_t_to_timestamptz(b->stop_epoch));
-		else
-			nulls[10] = true;
+		nulls[9] = !pitr_source_repo_time(b->start_time, b->start_epoch, &t);
+		values[9] = TimestampTzGetDatum(t);
+		nulls[10] = !pitr_source_repo_time(b->stop_time, b->stop_epoch, &t);
+		values[10] = TimestampTzGetDatum(t);
 		values[11] = text_or_null(b->status, &nulls[11]);
 		values[12] = BoolGetDatum(b->error);
 		values[13] = BoolGetDatum(usable);

@@ -31,22 +31,13 @@
 # the extension; runs as root (the cluster runs as postgres).  KEEP=1 keeps
 # the temporary directory.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-. test/lib.sh
-
 WAL_MB=${BENCH_WAL_MB:-1024}
 RUNS=${BENCH_RUNS:-2}
-. test/bench/common.bash
+. "$(dirname "$0")/common.bash"
 
 # ---------------------------------------------------------------- 1. cluster
 as_postgres mkdir -p "$T/arch"
-as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
-cat >>"$T/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$T'
-wal_level = replica
+init_cluster "$T/data" "$T" "$port" <<CONF
 archive_mode = on
 archive_command = ''
 max_wal_size = '8GB'
@@ -60,35 +51,12 @@ cat >>"$T/data/postgresql.conf" <<CONF
 fsync = off
 synchronous_commit = off
 CONF
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
-psql_ -d postgres -c "CREATE DATABASE bench"
+bench_start
 
 # ------------------------------------------------------------ 2. make WAL
-scale=$((WAL_MB / 100)); [ $scale -lt 1 ] && scale=1
-log "generating $WAL_MB MB of WAL (pgbench scale $scale, port $port, dir $T)"
-start_lsn=$(sql "SELECT pg_current_wal_lsn()")
-as_postgres pgbench -i -q -s "$scale" -h "$T" -p "$port" bench >/dev/null 2>&1
-sql "CREATE TABLE bench_log (id bigserial PRIMARY KEY, aid int, at timestamptz DEFAULT now(), payload text)"
-cat >"$T/batch.sql" <<SQL
-\\set aid random(1, $((100000 * scale)))
-INSERT INTO bench_log (aid, payload)
-  SELECT :aid, repeat(md5(random()::text), 4) FROM generate_series(1, 40);
-SQL
-chown postgres "$T/batch.sql"
-written_mb() { sql "SELECT floor((pg_current_wal_lsn() - '$start_lsn'::pg_lsn) / 1048576)::bigint"; }
-rp=0
-mb=$(written_mb)
-while [ "$mb" -lt "$WAL_MB" ]; do
-	as_postgres pgbench -n -c 2 -j 2 -T 2 -b tpcb-like@9 -f "$T/batch.sql@1" \
-		-h "$T" -p "$port" bench >/dev/null 2>&1
-	mb=$(written_mb)
-	while [ $(((rp + 1) * 100)) -le "$mb" ]; do
-		rp=$((rp + 1))
-		sql "SELECT pg_create_restore_point('bench_rp_$rp')" >/dev/null
-	done
-done
+bench_pgbench_wal "$WAL_MB"
 last_seg=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
-as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null
+stop_cluster "$T/data"
 nready=$(ls "$T/data/pg_wal/archive_status" | grep -c '\.ready$' || true)
 log "wrote $mb MB of WAL: $nready files waiting to be archived, up to $last_seg"
 cp -a "$T/data/pg_wal/archive_status" "$T/archive_status.saved"

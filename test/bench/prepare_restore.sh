@@ -30,68 +30,37 @@
 # the extension; runs as root (the cluster runs as postgres).  KEEP=1 keeps
 # the temporary directory.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-. test/lib.sh
 
 SCALE=${BENCH_SCALE:-80}
 RUNS=${BENCH_RUNS:-3}
+. "$(dirname "$0")/common.bash"
 
-if [ ! -f "$($PG_BIN/pg_config --sharedir)/extension/pitr_restore.control" ]; then
-	echo "pitr_restore is not installed: run test/bench/run.sh (make bench)" >&2
-	exit 1
-fi
-
-T=$(mktemp -d /tmp/pitr_bench_restore.XXXXXX)
-chown postgres:postgres "$T"
-chmod 755 "$T"
-cleanup()
-{
-	if [ -f "$T/data/postmaster.pid" ]; then
-		as_postgres pg_ctl -D "$T/data" -m immediate stop >/dev/null 2>&1 || true
-	fi
-	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-
-port=$((20000 + RANDOM % 20000))
 as_postgres mkdir -p "$T/archive" "$T/backups" "$T/out"
-as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
-cat >>"$T/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$T'
-wal_level = replica
-archive_mode = on
+bench_cluster <<CONF
 archive_command = 'zstd -q -c %p > $T/archive/%f.zst'
 max_wal_size = 4GB
 pitr_restore.archive_dir = '$T/archive'
 pitr_restore.backup_dir = '$T/backups'
 CONF
-as_postgres pg_ctl -D "$T/data" -l "$T/log" -w start >/dev/null
-psql_() { as_postgres psql -h "$T" -p "$port" -U postgres -d postgres -XAtq "$@"; }
 
 echo "filling: pgbench -i -s $SCALE"
-as_postgres pgbench -h "$T" -p "$port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
-psql_ -c 'CREATE EXTENSION pitr_restore'
-as_postgres pg_basebackup -h "$T" -p "$port" -U postgres -D "$T/backups/bk" -Ft \
+as_postgres pgbench -h "$T" -p "$port" -i -q -s "$SCALE" bench >/dev/null 2>&1
+sql 'CREATE EXTENSION pitr_restore'
+as_postgres pg_basebackup -h "$T" -p "$port" -D "$T/backups/bk" -Ft \
 	--compress=server-zstd --checkpoint=fast
-seg=$(psql_ -c 'SELECT pg_walfile_name(pg_current_wal_lsn())')
-psql_ -c 'SELECT pg_switch_wal()' >/dev/null
-for i in $(seq 1 120); do
-	[ "$(psql_ -c "SELECT coalesce(last_archived_wal >= '$seg', false) FROM pg_stat_archiver")" = t ] && break
-	sleep 0.5
-done
+seg=$(sql 'SELECT pg_walfile_name(pg_current_wal_lsn())')
+sql 'SELECT pg_switch_wal()' >/dev/null
+wait_archived "$T" "$port" "$seg" 60
 tar_bytes=$(zstd -dc "$T/backups/bk/base.tar.zst" | wc -c)
 zst_bytes=$(stat -c %s "$T/backups/bk/base.tar.zst")
 echo "backup: base.tar $((tar_bytes / 1048576)) MB, base.tar.zst $((zst_bytes / 1048576)) MB"
 # warm the index: the timed runs resolve against an up-to-date one
-psql_ -c "SELECT reachable FROM pitr_restore.resolve_target(target => 'immediate', backup_label => 'bk')" >/dev/null
+sql "SELECT reachable FROM pitr_restore.resolve_target(target => 'immediate', backup_label => 'bk')" >/dev/null
 
 ours_once()
 {
 	rm -rf "$T/out/ours"
-	psql_ -c '\timing on' -c "SELECT files, bytes FROM pitr_restore.prepare_restore('$T/out/ours', target => 'immediate', backup_label => 'bk')" 2>&1 |
+	psql_ -d bench -c '\timing on' -c "SELECT files, bytes FROM pitr_restore.prepare_restore('$T/out/ours', target => 'immediate', backup_label => 'bk')" 2>&1 |
 		awk '/^Time:/ { printf "%.3f\n", $2 / 1000 }'
 }
 

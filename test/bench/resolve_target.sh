@@ -50,39 +50,16 @@
 # packages and builds/installs the extension; runs as root (the cluster runs
 # as postgres).  KEEP=1 keeps the temporary directory.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-. test/lib.sh
-
 CALLS=${BENCH_CALLS:-60}
 TARGET_MS=15
 TARGET_LONG_MS=100
-. test/bench/common.bash
-pg_start() { as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null; }
-pg_stop() { as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null; }
-
-wait_archived()
-{
-	local seg=$1 d=
-	for _ in $(seq 240); do
-		d=$(sql "SELECT coalesce(last_archived_wal, '') >= '$seg' FROM pg_stat_archiver")
-		[ "$d" = t ] && return 0
-		sleep 0.25
-	done
-	echo "archiver did not reach $seg" >&2
-	sql "SELECT * FROM pg_stat_archiver" >&2
-	return 1
-}
+. "$(dirname "$0")/common.bash"
+pg_start() { start_cluster "$T/data" "$T/server.log"; }
+pg_stop() { stop_cluster "$T/data"; }
 
 # ---------------------------------------------------------------- 1. cluster
 as_postgres mkdir -p "$T/archive" "$T/backups"
-as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
-cat >>"$T/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$T'
-wal_level = replica
-archive_mode = on
+bench_cluster <<CONF
 archive_command = 'cp %p $T/archive/%f'
 track_commit_timestamp = on
 shared_preload_libraries = 'pg_stat_statements'
@@ -91,8 +68,6 @@ pitr_restore.archive_dir = '$T/archive'
 pitr_restore.backup_dir = '$T/backups'
 fsync = off
 CONF
-pg_start
-psql_ -d postgres -c "CREATE DATABASE bench"
 sql "CREATE EXTENSION pitr_restore" >/dev/null
 sql "CREATE EXTENSION pg_stat_statements" >/dev/null
 sql "CREATE TABLE t (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(), v text)"
@@ -102,7 +77,7 @@ log "base backup b1 (port $port, dir $T)"
 as_postgres pg_basebackup -h "$T" -p "$port" -D "$T/backups/b1" -Fp -c fast -l b1
 for i in 1 2 3; do sql "INSERT INTO t (v) VALUES ('after b1 $i')"; done
 seg=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
-wait_archived "$seg"
+wait_archived "$T" "$port" "$seg" 60
 pg_stop
 
 # ------------------------------------------------------ 2. jump to 1 TiB
@@ -130,7 +105,7 @@ target_xid=$(sql "INSERT INTO t (v) VALUES ('xid target') RETURNING xmin")
 sql "SELECT pitr_restore.create_mark('bench_mark')" >/dev/null
 batch two 25
 seg=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
-wait_archived "$seg"
+wait_archived "$T" "$port" "$seg" 60
 
 # From here on the archive directory must not change.
 pg_stop

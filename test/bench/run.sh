@@ -7,10 +7,7 @@
 # report, they do not fail on a slow ratio.  Run as root on Debian 12.
 # BENCH=name narrows the run to test/bench/name.sh; PG_BIN=<bin directory>
 # runs them on another server (e.g. the PostgreSQL 18 test/pg.sh builds).
-set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-. test/lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 ensure_packages
 build_and_install

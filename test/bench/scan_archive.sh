@@ -40,76 +40,27 @@
 # the extension; runs as root (the cluster runs as postgres).  KEEP=1 keeps
 # the temporary directory.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-. test/lib.sh
-
 WAL_MB=${BENCH_WAL_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
-. test/bench/common.bash
+. "$(dirname "$0")/common.bash"
 poller=
 bench_cleanup_extra='[ -n "$poller" ] && kill "$poller" 2>/dev/null || true'
 
 # ---------------------------------------------------------------- 1. cluster
 as_postgres mkdir -p "$T/plain" "$T/zst"
-as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
-cat >>"$T/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$T'
-wal_level = replica
-archive_mode = on
+bench_cluster <<CONF
 archive_command = 'cp %p $T/plain/%f && zstd -q -c %p > $T/zst/%f.zst'
 max_wal_size = '4GB'
 # generation phase only: the WAL's content does not depend on these
 fsync = off
 synchronous_commit = off
 CONF
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
-psql_ -d postgres -c "CREATE DATABASE bench"
 
 # ------------------------------------------------------------ 2. make WAL
-scale=$((WAL_MB / 100)); [ $scale -lt 1 ] && scale=1
-log "generating $WAL_MB MB of WAL (pgbench scale $scale, port $port, dir $T)"
-start_lsn=$(sql "SELECT pg_current_wal_lsn()")
-as_postgres pgbench -i -q -s "$scale" -h "$T" -p "$port" bench >/dev/null 2>&1
-sql "CREATE TABLE bench_log (id bigserial PRIMARY KEY, aid int, at timestamptz DEFAULT now(), payload text)"
-cat >"$T/batch.sql" <<SQL
-\\set aid random(1, $((100000 * scale)))
-INSERT INTO bench_log (aid, payload)
-  SELECT :aid, repeat(md5(random()::text), 4) FROM generate_series(1, 40);
-SQL
-chown postgres "$T/batch.sql"
-
-written_mb() { sql "SELECT floor((pg_current_wal_lsn() - '$start_lsn'::pg_lsn) / 1048576)::bigint"; }
-rp=0
-ckpt=0
-mb=$(written_mb)
-while [ "$mb" -lt "$WAL_MB" ]; do
-	as_postgres pgbench -n -c 2 -j 2 -T 2 -b tpcb-like@9 -f "$T/batch.sql@1" \
-		-h "$T" -p "$port" bench >/dev/null 2>&1
-	mb=$(written_mb)
-	while [ $(((rp + 1) * 100)) -le "$mb" ]; do
-		rp=$((rp + 1))
-		sql "SELECT pg_create_restore_point('bench_rp_$rp')" >/dev/null
-	done
-	if [ $(((ckpt + 1) * 200)) -le "$mb" ]; then
-		ckpt=$((mb / 200))
-		sql "CHECKPOINT"
-	fi
-done
+bench_pgbench_wal "$WAL_MB" 200
 last_seg=$(sql "SELECT pg_walfile_name(pg_switch_wal())")
 log "wrote $mb MB of WAL, $rp restore points; waiting for the archiver up to $last_seg"
-for _ in $(seq 600); do
-	done_=$(sql "SELECT coalesce(last_archived_wal, '') >= '$last_seg' FROM pg_stat_archiver")
-	[ "$done_" = t ] && break
-	sleep 0.5
-done
-if [ "$done_" != t ]; then
-	echo "archiver did not reach $last_seg:" >&2
-	sql "SELECT * FROM pg_stat_archiver" >&2
-	exit 1
-fi
+wait_archived "$T" "$port" "$last_seg" 300
 sql "SELECT 'archiver failures: ' || failed_count FROM pg_stat_archiver" | grep -v ': 0$' || true
 
 segs=($(ls "$T/plain" | grep -E '^[0-9A-F]{24}$' | LC_ALL=C sort))
@@ -119,7 +70,7 @@ last=${segs[$((nseg - 1))]}
 
 # The same segments archived again, through the archive module: put them
 # back in pg_wal marked ready, with archive_library = 'pitr_restore'.
-as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null
+stop_cluster "$T/data"
 as_postgres mkdir -p "$T/mod"
 cat >>"$T/data/postgresql.conf" <<CONF
 archive_command = ''
@@ -133,7 +84,7 @@ for s in "${segs[@]}"; do
 	rm -f "$T/data/pg_wal/archive_status/$s.done"
 	as_postgres touch "$T/data/pg_wal/archive_status/$s.ready"
 done
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
+start_cluster "$T/data" "$T/server.log"
 log "archiving $nseg segments again through the archive module into $T/mod"
 for _ in $(seq 1200); do
 	n=$(ls "$T/mod" | grep -cE '^[0-9A-F]{24}\.zst\.pitrsum$' || true)
@@ -147,13 +98,13 @@ fi
 
 # Restart without archiving (our scans write the index, i.e. WAL) and with
 # the usual durability settings.
-as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null
+stop_cluster "$T/data"
 cat >>"$T/data/postgresql.conf" <<CONF
 archive_mode = off
 fsync = on
 synchronous_commit = on
 CONF
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
+start_cluster "$T/data" "$T/server.log"
 plain_mb=$(du -sm --apparent-size "$T/plain" | cut -f1)
 zst_mb=$(du -sm --apparent-size "$T/zst" | cut -f1)
 log "archive: $nseg segments $first..$last, plain $plain_mb MB, zstd $zst_mb MB"

@@ -26,23 +26,13 @@
 # extension); runs as root (the cluster runs as postgres).  KEEP=1 keeps the
 # temporary directory.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-. test/lib.sh
-
 WAL_MB=${BENCH_WAL_MB:-1024}
 EVERY=${BENCH_EVERY:-15}
 RUNS=${BENCH_RUNS:-2}
-. test/bench/common.bash
+. "$(dirname "$0")/common.bash"
 
 as_postgres mkdir -p "$T/arch"
-as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
-cat >>"$T/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$T'
-wal_level = replica
-archive_mode = on
+bench_cluster <<CONF
 archive_library = 'pitr_restore'
 shared_preload_libraries = 'pitr_restore'
 pitr_restore.archive_dir = '$T/arch'
@@ -52,15 +42,12 @@ checkpoint_timeout = '1h'
 fsync = off
 synchronous_commit = off
 CONF
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
-psql_ -d postgres -c "CREATE DATABASE bench"
 sql "CREATE EXTENSION pitr_restore"
 sql "CREATE TABLE watched (id int PRIMARY KEY, v int); INSERT INTO watched SELECT g, 0 FROM generate_series(1, 1000) g"
 
 log "generating $WAL_MB MB of WAL in rounds of about 16 MB, touching \"watched\" every $EVERY rounds"
 sql "CREATE TABLE filler (id int, payload text)"
 start_lsn=$(sql "SELECT pg_current_wal_lsn()")
-written_mb() { sql "SELECT floor((pg_current_wal_lsn() - '$start_lsn'::pg_lsn) / 1048576)::bigint"; }
 round=0
 while [ "$(written_mb)" -lt "$WAL_MB" ]; do
 	round=$((round + 1))
@@ -72,10 +59,7 @@ done
 end_lsn=$(sql "SELECT pg_current_wal_insert_lsn()")
 seg=$(sql "SELECT pg_walfile_name(pg_current_wal_lsn())")
 sql "SELECT pg_switch_wal()" >/dev/null
-for _ in $(seq 1200); do
-	[ "$(sql "SELECT coalesce(last_archived_wal >= '$seg', false) FROM pg_stat_archiver")" = t ] && break
-	sleep 0.5
-done
+wait_archived "$T" "$port" "$seg" 600
 rel=$(sql "SELECT format('%s/%s/%s', CASE WHEN reltablespace = 0 THEN (SELECT oid FROM pg_tablespace WHERE spcname = 'pg_default') ELSE reltablespace END, (SELECT oid FROM pg_database WHERE datname = 'bench'), relfilenode) FROM pg_class WHERE relname = 'watched'")
 nsegs=$(ls "$T/arch" | grep -cE '^[0-9A-F]{24}$')
 log "archived $nsegs segments; scanning the archive (sidecars)"

@@ -31,9 +31,7 @@
 # Called by test/bench/run.sh (runs as root; the cluster and pgBackRest run
 # as postgres).  KEEP=1 keeps the temporary directory.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-. test/lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 # pgBackRest 2.45 (Debian 12's) knows PostgreSQL up to 15.
 major=$(server_version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
@@ -44,7 +42,7 @@ fi
 
 WAL_MB=${BENCH_WAL_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
-. test/bench/common.bash
+. "$(dirname "$0")/common.bash"
 
 # ------------------------------------------------- 1. cluster and repository
 as_postgres mkdir -p "$T/repo" "$T/pblog" "$T/pblock" "$T/get"
@@ -66,21 +64,13 @@ CONF
 chown postgres:postgres "$T/pgbackrest.conf"
 pgbr="pgbackrest --config=$T/pgbackrest.conf --stanza=bench"
 
-as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
-cat >>"$T/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$T'
-wal_level = replica
-archive_mode = on
+bench_cluster <<CONF
 archive_command = '$pgbr archive-push %p'
 max_wal_size = '4GB'
 fsync = off
 synchronous_commit = off
 CONF
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
 as_postgres $pgbr stanza-create >/dev/null
-psql_ -d postgres -c "CREATE DATABASE bench"
 sql "CREATE TABLE load (id bigint, payload text)"
 
 # ------------------------------------------------------------ 2. WAL
@@ -98,13 +88,11 @@ while :; do
 done
 last=$(sql "SELECT pg_walfile_name(pg_current_wal_lsn())")
 sql "SELECT pg_switch_wal()" >/dev/null
-until [ "$(sql "SELECT coalesce(last_archived_wal, '') >= '$last' FROM pg_stat_archiver")" = t ]; do
-	sleep 0.5
-done
+wait_archived "$T" "$port" "$last" 600
 # Archive stays fixed from here on.
-as_postgres pg_ctl -D "$T/data" -m fast stop >/dev/null
+stop_cluster "$T/data"
 sed -i 's/^archive_mode = on/archive_mode = off/' "$T/data/postgresql.conf"
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
+start_cluster "$T/data" "$T/server.log"
 sql "CREATE EXTENSION pitr_restore"
 
 loc="$T/repo/archive/bench"

@@ -36,11 +36,13 @@ declare -A MAP=(
 	[page_header]="pitr_classify_head pitr_classify_file_name pitr_compression_of_name pitr_compression_name"
 	[sidecar]="pitr_sidecar_parse pitr_event_kind_name pitr_compression_name"
 	[quote]="pitr_quote_shell"
+	[repo_info]="pitr_parse_pgbackrest_archive_info pitr_parse_barman_backup_info
+		pitr_repo_backup_usable pitr_ini_parse pitr_json_parse"
 )
 # harness -> a static function whose file the harness #includes (none
 # today: every parser is reachable through its header)
 declare -A INCLUDE=()
-HARNESSES=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar quote"}
+HARNESSES=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar quote repo_info"}
 
 # The .c file under src/ that defines function $1 (PostgreSQL style: the
 # name starts its line).

@@ -4,169 +4,20 @@
  *	  libFuzzer harness for the pure parsers of backup tools' repository
  *	  files (src/format/: tool_ini.c, pgbackrest_info.c, barman_info.c,
  *	  repo_backup.c): every input goes through every parser, and whatever
- *	  parses goes through the backup chain check.  Built and run by
- *	  test/fuzz/run.sh.
+ *	  parses goes through the backup chain check.  Built by build.sh and
+ *	  run by test/fuzz/run.sh like every harness (palloc, files: shim.c).
  *
  *-------------------------------------------------------------------------
  */
-#include "postgres_fe.h"
+#include "postgres.h"
 
 #include "format/barman_info.h"
 #include "format/pgbackrest_info.h"
 
-#include <stddef.h>
-
-#include "common/jsonapi.h"
-
 #include "report.h"
+#include "shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/*
- * The parsers palloc and leave freeing to the backend's memory contexts.
- * Here every allocation of one input goes into an arena freed after it, so
- * long runs do not run out of memory (these replace libpgcommon's
- * fe_memutils.o, which is then not linked).
- */
-typedef struct Chunk
-{
-	size_t		slot;
-	max_align_t align[];
-} Chunk;
-
-static Chunk **arena;
-static size_t arena_n,
-			arena_cap;
-
-static void *
-arena_alloc(size_t size, bool zero)
-{
-	Chunk	   *c = zero ? calloc(1, sizeof(Chunk) + size) : malloc(sizeof(Chunk) + size);
-
-	if (c == NULL)
-		abort();
-	if (arena_n == arena_cap)
-	{
-		arena_cap = arena_cap ? arena_cap * 2 : 1024;
-		arena = realloc(arena, sizeof(Chunk *) * arena_cap);
-		if (arena == NULL)
-			abort();
-	}
-	c->slot = arena_n;
-	arena[arena_n++] = c;
-	return c->align;
-}
-
-static void
-arena_reset(void)
-{
-	for (size_t i = 0; i < arena_n; i++)
-		free(arena[i]);
-	arena_n = 0;
-}
-
-void *
-palloc(Size size)
-{
-	return arena_alloc(size, false);
-}
-
-void *
-palloc0(Size size)
-{
-	return arena_alloc(size, true);
-}
-
-void *
-palloc_extended(Size size, int flags)
-{
-	return arena_alloc(size, (flags & MCXT_ALLOC_ZERO) != 0);
-}
-
-void *
-repalloc(void *p, Size size)
-{
-	Chunk	   *c = (Chunk *) ((char *) p - offsetof(Chunk, align));
-	size_t		slot = c->slot;
-
-	c = realloc(c, sizeof(Chunk) + size);
-	if (c == NULL)
-		abort();
-	arena[slot] = c;
-	return c->align;
-}
-
-void
-pfree(void *p)
-{
-	/* Freed with the arena. */
-}
-
-char *
-pstrdup(const char *s)
-{
-	return strcpy(palloc(strlen(s) + 1), s);
-}
-
-char *
-pnstrdup(const char *s, Size n)
-{
-	char	   *r;
-
-	n = strnlen(s, n);
-	r = palloc(n + 1);
-	memcpy(r, s, n);
-	r[n] = '\0';
-	return r;
-}
-
-void *
-pg_malloc(size_t size)
-{
-	return arena_alloc(size, false);
-}
-
-void *
-pg_malloc0(size_t size)
-{
-	return arena_alloc(size, true);
-}
-
-void *
-pg_malloc_extended(size_t size, int flags)
-{
-	return arena_alloc(size, (flags & MCXT_ALLOC_ZERO) != 0);
-}
-
-void *
-pg_realloc(void *p, size_t size)
-{
-	return repalloc(p, size);
-}
-
-void
-pg_free(void *p)
-{
-}
-
-char *
-pg_strdup(const char *s)
-{
-	return pstrdup(s);
-}
-
-/*
- * Debian's frontend libpgcommon.a lacks json_errdetail(); the message text
- * does not matter to the fuzzer.  Weak, so that a libpgcommon that has it
- * (18's, built from source) wins.
- */
-char	   *json_errdetail(JsonParseErrorType error, JsonLexContext *lex) __attribute__((weak));
-
-char *
-json_errdetail(JsonParseErrorType error, JsonLexContext *lex)
-{
-	return psprintf("JSON error %d", (int) error);
-}
 
 /* What one parser said, for the replay (report.h). */
 static void
@@ -233,6 +84,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			fuzz_report("pgbackrest file name: no");
 	}
-	arena_reset();
+	fuzz_reset();
 	return 0;
 }

@@ -8,32 +8,19 @@
 # cannot be built or breaks one of its promises (abort).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
 out=$1
 PG_BIN=${PG_BIN:-$(dirname "$(command -v pg_config)")}
 export PG_BIN
-harnesses="history backup_label backup_manifest tar file_name archive_read page_header sidecar quote"
+harnesses="history backup_label backup_manifest tar file_name archive_read page_header sidecar quote repo_info"
 mkdir -p "$out"
 
 FUZZ_REPLAY=1 FUZZ_BUILD="$out/build" HARNESSES="$harnesses" bash "$here/build.sh" >"$out/build.log" 2>&1 || {
 	cat "$out/build.log" >&2
 	exit 1
 }
-# The repository-file parsers are frontend code: built as repo_info.sh builds them.
-inc=$("$PG_BIN/pg_config" --includedir-server)
-lib=$("$PG_BIN/pg_config" --pkglibdir)
-[ -f "$lib/libpgcommon.a" ] || lib=$("$PG_BIN/pg_config" --libdir)
-gcc -g -O1 -w -DFRONTEND -I"$top/include" -I"$top/include/format" -I"$here" -I"$inc" \
-	"$here/fuzz_repo_info.c" "$here/report.c" "$here/replay.c" \
-	"$top"/src/format/{tool_ini,repo_backup,pgbackrest_info,barman_info}.c "$top"/src/compat/json.c \
-	"$lib/libpgcommon.a" "$lib/libpgport.a" -o "$out/build/fuzz_repo_info" \
-	>>"$out/build.log" 2>&1 || {
-	cat "$out/build.log" >&2
-	exit 1
-}
 
 status=0
-for h in $harnesses repo_info; do
+for h in $harnesses; do
 	inputs=()
 	for d in "$here/corpus/$h" "$here/regressions/$h"; do
 		[ -d "$d" ] || continue

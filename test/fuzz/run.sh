@@ -31,7 +31,7 @@ done
 
 # 2. The harnesses.
 bash "$here/build.sh"
-harnesses=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar quote"}
+harnesses=${HARNESSES:-"history backup_label backup_manifest tar file_name archive_read page_header sidecar quote repo_info"}
 
 work=$(mktemp -d /tmp/pitr_fuzz.XXXXXX)
 chmod 755 "$work"
@@ -134,9 +134,6 @@ for h in $harnesses; do
 	fi
 done
 printf '%s\n' "${report[@]}"
-
-# The pgBackRest/Barman repository-file parsers have a harness of their own.
-FUZZ_SECONDS=${REPO_INFO_SECONDS:-60} FUZZ_DIR="$work/repo_info" bash "$here/repo_info.sh" || status=1
 
 # 5. The in-server mutation campaign (the WAL reader runs only in a server):
 #    first the mutants that failed before (regressions/mutations/<seed>

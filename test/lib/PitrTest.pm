@@ -1,17 +1,23 @@
 # Shared steps of the pitr_restore TAP suites: a primary archiving into a
 # directory, small transactions that record their own xid, the resolver's
-# answer, and a real recovery that applies it.
+# answer, a real recovery that applies it and the checks of where it
+# stopped, and the byte-level tools the corruption tests share (raw file
+# I/O, CRC-32C as the server and the sidecars use it).
 package PitrTest;
 
 use strict;
 use warnings;
 use Exporter 'import';
 use File::Basename;
+use File::Copy ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use Test::More;
 
-our @EXPORT = qw(new_primary workload xid_of commit_time_of wait_archived
-  resolve recover row_count pg_major have_extension);
+our @EXPORT = qw(new_primary create_ledger workload xid_of commit_time_of
+  wait_archived pgbench_around_backup resolve recover promote
+  configure_restored wait_paused start_restored check_stop row_count pg_major have_extension slurp_bin spew_bin
+  crc32c_update crc32c record_crc reseal_sidecar as_role copy_archive);
 
 # The major version of the server under test (15, 18): the TAP framework
 # puts its bin directory first in PATH.
@@ -38,6 +44,8 @@ sub have_extension
 #   archive_name => 'archive' the archive's temporary directory's prefix
 #   module => 1              archive through archive_library = 'pitr_restore'
 #                            (with its sidecars) instead of archive_command
+#   archive => $dir          archive into $dir rather than a new directory
+#   archive_command => '...' this command, as a conf literal's content
 #   initdb => [...]          more initdb options (e.g. '--wal-segsize=1')
 #   conf => '...'            more postgresql.conf lines
 #   sql => '...'             more set-up SQL, run after the ledger's
@@ -47,25 +55,35 @@ sub new_primary
 	my $node = PostgreSQL::Test::Cluster->new($opt{name} // 'primary');
 	$node->init(has_archiving => 1, allows_streaming => 1,
 		$opt{initdb} ? (extra => $opt{initdb}) : ());
-	my $archive = PostgreSQL::Test::Utils::tempdir($opt{archive_name} // 'archive');
+	my $archive = $opt{archive}
+	  // PostgreSQL::Test::Utils::tempdir($opt{archive_name} // 'archive');
 	my $bkdir = $node->backup_dir;
-	my $cmd = $opt{zstd} ? "zstd -q -c %p > $archive/%f.zst" : "cp %p $archive/%f";
+	my $cmd = $opt{archive_command}
+	  // ($opt{zstd} ? "zstd -q -c %p > $archive/%f.zst" : "cp %p $archive/%f");
 	my $how = $opt{module}
 	  ? "archive_command = ''\narchive_library = 'pitr_restore'"
 	  : "archive_command = '$cmd'";
+	(my $dir = $archive) =~ s/(['\\])/$1$1/g;    # a conf literal
 	$node->append_conf('postgresql.conf', qq{
 $how
 track_commit_timestamp = on
 max_prepared_transactions = 5
-pitr_restore.archive_dir = '$archive'
+pitr_restore.archive_dir = '$dir'
 pitr_restore.backup_dir = '$bkdir'
 } . ($opt{conf} // ''));
 	$node->start;
+	create_ledger($node, $opt{sql});
+	return ($node, $archive);
+}
+
+# The extension and the ledger workload() fills, then $sql.
+sub create_ledger
+{
+	my ($node, $sql) = @_;
 	$node->safe_psql('postgres', q{
 CREATE EXTENSION pitr_restore;
 CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-} . ($opt{sql} // ''));
-	return ($node, $archive);
+} . ($sql // ''));
 }
 
 # Many small transactions, each recording its own xid under a tag.
@@ -89,6 +107,20 @@ sub commit_time_of
 		"SELECT pg_xact_commit_timestamp(xid::text::xid) FROM ledger WHERE tag = '$tag'");
 }
 
+# A copy of an archive's files in a new temporary directory, to damage
+# without touching the original.
+sub copy_archive
+{
+	my ($archive, $name) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir($name);
+	opendir(my $dh, $archive) or die "$archive: $!";
+	for my $f (grep { !/^\./ } readdir($dh))
+	{
+		File::Copy::copy("$archive/$f", "$dir/$f") or die "copy $f: $!";
+	}
+	return $dir;
+}
+
 # Switch WAL and wait until everything written so far is archived.
 sub wait_archived
 {
@@ -98,6 +130,32 @@ sub wait_archived
 	$node->poll_query_until('postgres',
 		"SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
 	  or die "$seg was not archived";
+}
+
+# A pgbench history around a base backup "b1": pgbench -i at $opt{scale},
+# the backup, $opt{runs}[0] transactions on two clients, workload "a" (50),
+# restore point $opt{restore_point}, a transaction prepared as "px" (tag
+# "prepared"), workload "b" (50), its COMMIT PREPARED, $opt{runs}[1] more
+# transactions; all of it archived.  Three tests (the pgbench runs).
+sub pgbench_around_backup
+{
+	my ($node, %opt) = @_;
+	my @conn = ('-p', $node->port, '-h', $node->host, 'postgres');
+	$node->command_ok([ 'pgbench', '-i', '-s', $opt{scale}, '-q', @conn ],
+		'pgbench initialises');
+	wait_archived($node);
+	$node->backup('b1');
+	$node->command_ok([ 'pgbench', '-n', '-t', $opt{runs}[0], '-c', '2', @conn ],
+		'pgbench runs');
+	workload($node, 'a', 50);
+	$node->safe_psql('postgres', "SELECT pg_create_restore_point('$opt{restore_point}')");
+	$node->safe_psql('postgres', q{
+BEGIN; INSERT INTO ledger (tag) VALUES ('prepared'); PREPARE TRANSACTION 'px';});
+	workload($node, 'b', 50);
+	$node->safe_psql('postgres', q{COMMIT PREPARED 'px'});
+	$node->command_ok([ 'pgbench', '-n', '-t', $opt{runs}[1], '-c', '2', @conn ],
+		'pgbench runs again');
+	wait_archived($node);
 }
 
 # What the resolver says, as a hash.
@@ -131,16 +189,142 @@ sub recover
 	$node->append_conf('postgresql.conf', "archive_mode = off\n");
 	$node->set_recovery_mode;
 	$node->start;
+	wait_paused($node, $node->name);
+	return $node;
+}
+
+# Wait until $node's recovery pauses at its target.
+sub wait_paused
+{
+	my ($node, $name) = @_;
 	$node->poll_query_until('postgres',
 		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'recovery did not pause at the target';
+	  or die "$name: recovery did not pause at the target";
+}
+
+# A new node $name restored from the resolver's answer on $primary's backup
+# (the one the answer names unless $opt{backup}), started and promoted at
+# the target.  With $opt{module_archive}, it archives its new timeline
+# there through the archive module.
+sub promote
+{
+	my ($primary, $res, $name, %opt) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init_from_backup($primary, $opt{backup} // basename($res->{location}));
+	$node->append_conf('postgresql.auto.conf',
+		$res->{conf} . "\nrecovery_target_action = 'promote'\n");
+	$node->append_conf('postgresql.conf', qq{
+archive_mode = on
+archive_command = ''
+archive_library = 'pitr_restore'
+pitr_restore.archive_dir = '$opt{module_archive}'
+}) if $opt{module_archive};
+	$node->set_recovery_mode;
+	$node->start;
+	$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+	  or die "$name: no promotion";
 	return $node;
+}
+
+# Give $node, whose data directory prepare_restore built, its own port and
+# socket, and the settings $conf.
+sub configure_restored
+{
+	my ($node, $conf) = @_;
+	$node->append_conf('postgresql.conf',
+		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n"
+		  . ($conf // ''));
+}
+
+# configure_restored, then start $node and wait until recovery pauses.
+sub start_restored
+{
+	my ($node, $name, $conf) = @_;
+	configure_restored($node, $conf);
+	$node->start;
+	wait_paused($node, $name);
+}
+
+# Three tests: recovery paused exactly at $end_lsn, with the ledger row of
+# $last_xid and without that of $next_xid.
+sub check_stop
+{
+	my ($node, $name, $end_lsn, $last_xid, $next_xid) = @_;
+	is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'), $end_lsn,
+		"$name: recovery stops exactly at the predicted point");
+	is(row_count($node, "xid = '$last_xid'"), '1', "$name: last_xid $last_xid is kept");
+	is(row_count($node, "xid = '$next_xid'"), '0', "$name: next_xid $next_xid is not");
+}
+
+# psql on $node as $role (SET ROLE) in $db (default postgres); returns
+# (stdout, stderr).
+sub as_role
+{
+	my ($node, $role, $query, $db) = @_;
+	my ($ret, $out, $err) = $node->psql($db // 'postgres', "SET ROLE $role;\n$query");
+	return ($out, $err);
 }
 
 sub row_count
 {
 	my ($node, $where) = @_;
 	return $node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE $where");
+}
+
+# A file's bytes, as they are ('' for an empty file).
+sub slurp_bin
+{
+	my ($path) = @_;
+	open(my $fh, '<:raw', $path) or die "$path: $!";
+	local $/;
+	my $d = <$fh>;
+	close $fh;
+	return $d // '';
+}
+
+sub spew_bin
+{
+	my ($path, $data) = @_;
+	open(my $fh, '>:raw', $path) or die "$path: $!";
+	print $fh $data;
+	close $fh;
+}
+
+# CRC-32C (Castagnoli, reflected), as pg_crc32c computes it.
+my @crc_table = map {
+	my $c = $_;
+	$c = ($c & 1) ? (($c >> 1) ^ 0x82F63B78) : ($c >> 1) for 1 .. 8;
+	$c
+} 0 .. 255;
+
+# $crc carried over $data, without the initial or final inversion.
+sub crc32c_update
+{
+	my ($crc, $data) = @_;
+	$crc = $crc_table[($crc ^ $_) & 0xFF] ^ ($crc >> 8) for unpack('C*', $data);
+	return $crc;
+}
+
+sub crc32c
+{
+	my ($data) = @_;
+	return crc32c_update(0xFFFFFFFF, $data) ^ 0xFFFFFFFF;
+}
+
+# A WAL record's xl_crc as xlogreader.c's ValidXLogRecord checks it: the
+# data after the 24-byte header, then the header up to xl_crc (offset 20).
+sub record_crc
+{
+	my ($record) = @_;
+	my $crc = crc32c_update(0xFFFFFFFF, substr($record, 24));
+	return crc32c_update($crc, substr($record, 0, 20)) ^ 0xFFFFFFFF;
+}
+
+# A sidecar's text: $body followed by its closing "end <CRC-32C>" line.
+sub reseal_sidecar
+{
+	my ($body) = @_;
+	return $body . sprintf("end %08x\n", crc32c($body));
 }
 
 1;

@@ -13,12 +13,14 @@ use File::Path qw(make_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use PitrTest qw(create_ledger wait_paused);
 
-our @EXPORT = qw(pgbackrest_setup pgbackrest_run pgbackrest_archive_command
+our @EXPORT = qw(tool_primary pgbackrest_setup pgbackrest_run pgbackrest_archive_command
   pgbackrest_backup pgbackrest_backups pgbackrest_info pgbackrest_restore
   barman_setup barman_run barman_archive_command barman_archive_wal
   barman_backup barman_show_backup barman_recover
-  tool_node_configure tool_node_start tools_unsupported);
+  tool_empty_node tool_node_configure tool_node_start tool_node_paused
+  tools_unsupported);
 
 # pgBackRest 2.45 and Barman 3.4, the versions Debian 12 packages, know
 # PostgreSQL up to 15: why the real-tool tests cannot run on the server
@@ -39,6 +41,42 @@ sub run_tool
 	my $ok = IPC::Run::run(\@cmd, '>', \$stdout, '2>', \$stderr);
 	die "command failed: @cmd\nstdout: $stdout\nstderr: $stderr\n" unless $ok;
 	return $stdout;
+}
+
+# ---- a primary ---------------------------------------------------------
+
+# A primary $name archiving into a pgBackRest stanza (created and checked),
+# with the extension and PitrTest's ledger.  %opt:
+#   pgbackrest => {...}   pgbackrest_setup's options
+#   flat => 1             also copy each segment into the node's archive_dir
+#   barman => 1           also push each segment into a Barman home
+#   conf => '...'         more postgresql.conf lines
+# Returns ($node, $bed): $bed->{pb} (pgbackrest_setup's hash), and with
+# the options $bed->{flat} (a directory) and $bed->{bm} (barman_setup's).
+sub tool_primary
+{
+	my ($name, %opt) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(has_archiving => 1, allows_streaming => 1);
+	my %bed = (pb => pgbackrest_setup($node, %{ $opt{pgbackrest} // {} }));
+	my @cmd = (pgbackrest_archive_command($bed{pb}));
+	if ($opt{flat})
+	{
+		$bed{flat} = $node->archive_dir;
+		unshift @cmd, "cp %p $bed{flat}/%f";
+	}
+	if ($opt{barman})
+	{
+		$bed{bm} = barman_setup($node);
+		push @cmd, barman_archive_command($bed{bm});
+	}
+	$node->append_conf('postgresql.conf',
+		"archive_command = '" . join(' && ', @cmd) . "'\n" . ($opt{conf} // ''));
+	$node->start;
+	pgbackrest_run($bed{pb}, 'stanza-create');
+	create_ledger($node);
+	pgbackrest_run($bed{pb}, 'check');
+	return ($node, \%bed);
 }
 
 # ---- pgBackRest -------------------------------------------------------
@@ -142,10 +180,8 @@ sub pgbackrest_info
 sub pgbackrest_restore
 {
 	my ($pb, $name, %opt) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
+	my $node = tool_empty_node($name);
 	my $pgdata = $node->data_dir;
-	make_path($pgdata);
-	chmod 0700, $pgdata;
 	my @args = ("--pg1-path=$pgdata");
 	push @args, "--set=$opt{set}" if $opt{set};
 	push @args, "--type=$opt{type}" if $opt{type};
@@ -278,6 +314,16 @@ sub barman_recover
 
 # ---- restored nodes ---------------------------------------------------
 
+# A new node $name whose data directory a tool fills: created empty, 0700.
+sub tool_empty_node
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	make_path($node->data_dir);
+	chmod 0700, $node->data_dir;
+	return $node;
+}
+
 # A data directory a tool restored gets this node's port and socket, and
 # does not archive unless told (it would push into the archive it reads).
 sub tool_node_configure
@@ -308,6 +354,14 @@ archive_command = '$archive_command'
 	}
 	$node->start;
 	return $node;
+}
+
+# tool_node_start, then wait until recovery pauses at the target.
+sub tool_node_paused
+{
+	my ($node) = @_;
+	tool_node_start($node);
+	wait_paused($node, $node->name);
 }
 
 1;

@@ -8,6 +8,8 @@ use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib 'test/lib';
+use PitrTest;
 
 my $node = PostgreSQL::Test::Cluster->new('primary');
 $node->init(has_archiving => 1, allows_streaming => 1);
@@ -43,12 +45,7 @@ SELECT pg_create_restore_point('before_load');
 BEGIN; INSERT INTO t (v) VALUES ('aborted'); ROLLBACK;
 INSERT INTO t (v) VALUES ('last');
 });
-my $last_seg = $node->safe_psql('postgres',
-	'SELECT pg_walfile_name(pg_current_wal_lsn())');
-$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
-$node->poll_query_until('postgres',
-	"SELECT last_archived_wal >= '$last_seg' FROM pg_stat_archiver")
-  or die 'archiving did not catch up';
+wait_archived($node);
 
 sub scan
 {

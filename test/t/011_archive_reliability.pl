@@ -31,24 +31,6 @@ sub segments_of
 		"SELECT file_name, status, coalesce(detail, '') FROM pitr_restore.segments('$dir')");
 }
 
-sub slurp_bin
-{
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or die "$path: $!";
-	local $/;
-	my $d = <$fh>;
-	close $fh;
-	return $d;
-}
-
-sub spew_bin
-{
-	my ($path, $data) = @_;
-	open(my $fh, '>:raw', $path) or die "$path: $!";
-	print $fh $data;
-	close $fh;
-}
-
 sub archived_segments
 {
 	my ($dir) = @_;
@@ -64,20 +46,6 @@ sub archived_segments
 # 0x7FFFFFFF subtransactions, and another into a PREPARE with a 65535-byte
 # GID; the CRC is recomputed as xlogreader.c's ValidXLogRecord checks it.
 # ---------------------------------------------------------------------
-my @crc_table;
-for my $i (0 .. 255)
-{
-	my $c = $i;
-	$c = ($c & 1) ? (($c >> 1) ^ 0x82F63B78) : ($c >> 1) for 1 .. 8;
-	$crc_table[$i] = $c;
-}
-
-sub crc32c
-{
-	my ($crc, $data) = @_;
-	$crc = $crc_table[($crc ^ $_) & 0xFF] ^ ($crc >> 8) for unpack('C*', $data);
-	return $crc;
-}
 
 # Find a message with this prefix in the archive and rewrite its record
 # with $rewrite->(\$data) (data length unchanged); returns the file name.
@@ -102,9 +70,7 @@ sub craft_record
 		$rewrite->(\$data);
 		substr($bytes, $data_start, $datalen) = $data;
 		substr($bytes, $rec + 16, 2) = pack('CC', $info, $rmid);
-		my $crc = crc32c(0xFFFFFFFF, substr($bytes, $rec + 24, $tot - 24));
-		$crc = crc32c($crc, substr($bytes, $rec, 20)) ^ 0xFFFFFFFF;
-		substr($bytes, $rec + 20, 4) = pack('V', $crc);
+		substr($bytes, $rec + 20, 4) = pack('V', record_crc(substr($bytes, $rec, $tot)));
 		spew_bin("$dir/$seg", $bytes);
 		return $seg;
 	}

@@ -168,20 +168,8 @@ is($r->{reachable}, 't', 'once it committed: reachable') or diag($r->{reason});
 # WAL does not hold there; a directory and a FIFO in place of the last
 # segment's sidecar after a restart.
 # ---------------------------------------------------------------------
-my $mod = PostgreSQL::Test::Cluster->new('certify_module');
-$mod->init(has_archiving => 1, allows_streaming => 1);
-my $marchive = PostgreSQL::Test::Utils::tempdir('marchive');
-$mod->append_conf('postgresql.conf', qq{
-archive_command = ''
-archive_library = 'pitr_restore'
-pitr_restore.archive_dir = '$marchive'
-pitr_restore.backup_dir = '@{[ $mod->backup_dir ]}'
-});
-$mod->start;
-$mod->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
+my ($mod, $marchive) = new_primary(name => 'certify_module', module => 1,
+	archive_name => 'marchive');
 wait_archived($mod);
 $mod->backup('mb1');
 workload($mod, 'm', 10);
@@ -193,27 +181,13 @@ wait_archived($mod);
 # sidecar is edited and resealed with a correct checksum.
 my $copy = PostgreSQL::Test::Utils::tempdir('mcopy');
 system("cp -p $marchive/* $copy/") == 0 or die;
-my @crc_table;
-for my $i (0 .. 255)
-{
-	my $c = $i;
-	$c = ($c & 1) ? (($c >> 1) ^ 0x82F63B78) : ($c >> 1) for 1 .. 8;
-	$crc_table[$i] = $c;
-}
-sub crc32c
-{
-	my ($data) = @_;
-	my $crc = 0xFFFFFFFF;
-	$crc = $crc_table[($crc ^ $_) & 0xFF] ^ ($crc >> 8) for unpack('C*', $data);
-	return $crc ^ 0xFFFFFFFF;
-}
 my ($sidecar) = grep { slurp_file($_) =~ /=real_rp\n/ } glob("$copy/*.pitrsum");
 ok(defined $sidecar, 'the sidecar that holds real_rp');
 my $text = slurp_file($sidecar);
 my ($stamp) = (stat($sidecar))[9];
 $text =~ s/end [0-9a-f]{8}\n\z//;
 $text =~ s/=real_rp\n/=forged\n/;
-$text .= sprintf("end %08x\n", crc32c($text));
+$text = reseal_sidecar($text);
 open(my $fh, '>', $sidecar) or die;
 print $fh $text;
 close $fh;
@@ -282,23 +256,9 @@ for my $kind ('directory', 'FIFO')
 # scanned before: the scan trusts the sidecar; the certificate reads the
 # WAL from the segment before it and finds it out.
 # ---------------------------------------------------------------------
-my $m2 = PostgreSQL::Test::Cluster->new('certify_module2');
-$m2->init(has_archiving => 1, allows_streaming => 1);
-my $m2arch = PostgreSQL::Test::Utils::tempdir('m2archive');
-$m2->append_conf('postgresql.conf', qq{
-archive_command = ''
-archive_library = 'pitr_restore'
-pitr_restore.archive_compression = 'off'
-track_commit_timestamp = on
-pitr_restore.archive_dir = '$m2arch'
-pitr_restore.backup_dir = '@{[ $m2->backup_dir ]}'
-});
-$m2->start;
-$m2->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-CREATE TABLE filler (v text);
-});
+my ($m2, $m2arch) = new_primary(name => 'certify_module2', module => 1,
+	archive_name => 'm2archive', conf => "pitr_restore.archive_compression = 'off'\n",
+	sql => 'CREATE TABLE filler (v text);');
 wait_archived($m2);
 $m2->backup('m2b1');
 for my $i (1 .. 3)

@@ -97,12 +97,7 @@ my $t_c50 = commit_time_of($primary, 'c50');
 my $t_c75 = commit_time_of($primary, 'c75');
 my $x_c75 = xid_of($primary, 'c75');
 $res = resolve($primary, "target_time => '$t_c50', recovery_action => 'promote'");
-my $tl2 = PostgreSQL::Test::Cluster->new('timeline2');
-$tl2->init_from_backup($primary, basename($res->{location}));
-$tl2->append_conf('postgresql.auto.conf', $res->{conf});
-$tl2->set_recovery_mode;
-$tl2->start;
-$tl2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') or die 'no promotion';
+my $tl2 = promote($primary, $res, 'timeline2');
 workload($tl2, 'd', 100);
 wait_archived($tl2);
 my $t_d50 = commit_time_of($tl2, 'd50');
@@ -211,9 +206,9 @@ $primary->safe_psql('postgres', q{
 CREATE ROLE reader LOGIN; GRANT pg_read_server_files TO reader;
 GRANT USAGE ON SCHEMA pitr_restore TO reader});
 ($ret, $out, $err) = $primary->psql('postgres',
-	q{SELECT * FROM pitr_restore.walk_to_stop(1, '{1}', '{0/0}', '0/0', 'none')},
+	q{SELECT * FROM pitr_restore.timeline_path(1, 1)},
 	extra_params => [ '-U', 'reader' ]);
-like($err, qr/permission denied for function walk_to_stop/, 'walk_to_stop is internal');
+like($err, qr/permission denied for function timeline_path/, 'timeline_path is internal');
 ($ret, $out, $err) = $primary->psql('postgres',
 	q{SELECT pitr_restore.wal_gap(1, 1, '0/0', 'FFFFFFFF/FFFFFFFF')},
 	extra_params => [ '-U', 'reader' ]);
@@ -253,22 +248,11 @@ chmod 0777, $base, $qarchive;
 (my $sh = $qarchive) =~ s/'/'\\''/g;
 $sh = "'$sh'";
 (my $cmd = "cp %p $sh/%f") =~ s/%(?!p |f$)/%%/g;
-# postgresql.conf literals: backslashes and quotes doubled.
+# A postgresql.conf literal: backslashes and quotes doubled (new_primary
+# does the same for the directory).
 (my $conf_cmd = $cmd) =~ s/(['\\])/$1$1/g;
-(my $conf_dir = $qarchive) =~ s/(['\\])/$1$1/g;
-my $quoted = PostgreSQL::Test::Cluster->new('quoted');
-$quoted->init(has_archiving => 1, allows_streaming => 1);
-$quoted->append_conf('postgresql.conf', qq{
-archive_command = '$conf_cmd'
-track_commit_timestamp = on
-autovacuum = off
-pitr_restore.archive_dir = '$conf_dir'
-pitr_restore.backup_dir = '@{[ $quoted->backup_dir ]}'
-});
-$quoted->start;
-$quoted->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
+my ($quoted) = new_primary(name => 'quoted', archive => $qarchive,
+	archive_command => $conf_cmd, conf => "autovacuum = off\n", sql => q{
 CREATE ROLE rp_maker LOGIN;
 GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO rp_maker;
 });

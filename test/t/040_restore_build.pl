@@ -18,6 +18,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::RecursiveCopy;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib 'test/lib';
+use PitrTest;
 use Time::HiRes qw(usleep);
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
@@ -39,12 +41,7 @@ INSERT INTO t (v) SELECT 'kept' FROM generate_series(1, 10);
 SELECT pg_create_restore_point('rp1');
 INSERT INTO t (v) SELECT 'lost' FROM generate_series(1, 10);
 });
-my $walfile = $primary->safe_psql('postgres',
-	'SELECT pg_walfile_name(pg_current_wal_lsn())');
-$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-$primary->poll_query_until('postgres',
-	"SELECT last_archived_wal >= '$walfile' FROM pg_stat_archiver")
-  or die 'archiving did not catch up';
+wait_archived($primary);
 $primary->stop;
 
 # Restores are built by another server: the source cluster stays stopped,
@@ -126,10 +123,8 @@ foreach my $case (['plain', 'plain'], ['tar', 'tar'], ['targz', 'tar.gz'],
 	is(leftovers($pgdata), 'pgdata', "$format: no temporary directory left");
 	ok(-d "$pgdata/pg_wal/archive_status", "$format: pg_wal/archive_status exists");
 
-	$node->append_conf('postgresql.conf',
-		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n"
-		  # the promoted restore would archive its new timeline
-		  . "archive_mode = off\n");
+	# the promoted restore would archive its new timeline
+	configure_restored($node, "archive_mode = off\n");
 	$node->start;
 	$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
 	  or die "$format: restored cluster did not promote";

@@ -52,19 +52,9 @@ sub check_prepare
 	ok(!-e "$dir/postmaster.pid", "$format: no postmaster.pid");
 	ok(-e "$dir/pitr_restore.restored", "$format: the cleanup marker is there");
 
-	$node->append_conf('postgresql.conf',
-		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n"
-		  . "archive_mode = off\nshared_preload_libraries = 'pitr_restore'\n");
-	$node->start;
-	$node->poll_query_until('postgres',
-		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$format: recovery did not pause at the target";
-	is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'), $end_lsn,
-		"$format: recovery stops exactly at the predicted point");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$last_xid'"),
-		'1', "$format: last_xid $last_xid is kept");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$next_xid'"),
-		'0', "$format: next_xid $next_xid is not");
+	start_restored($node, $format,
+		"archive_mode = off\nshared_preload_libraries = 'pitr_restore'\n");
+	check_stop($node, $format, $end_lsn, $last_xid, $next_xid);
 	return $node;
 }
 

@@ -93,8 +93,7 @@ sub restore_from
 		  FROM pitr_restore.prepare_restore('$dir', target_xid => '$last',
 			   backup_label => '$name'$extra)});
 	is($ret, 0, "$name: prepare_restore succeeds") or diag($err);
-	$node->append_conf('postgresql.conf',
-		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n");
+	configure_restored($node);
 	return ($node, split(/\|/, $row));
 }
 
@@ -104,15 +103,8 @@ foreach my $name (sort keys %backups)
 	is($format, $backups{$name}[0], "$name: restored as $backups{$name}[0]");
 	is($last_xid, $last, "$name: last_xid is the target");
 	$node->start;
-	$node->poll_query_until('postgres',
-		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$name: recovery did not pause at the target";
-	is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'), $end_lsn,
-		"$name: recovery stops exactly at the predicted point");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$last_xid'"),
-		'1', "$name: last_xid $last_xid is kept");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$next_xid'"),
-		'0', "$name: next_xid $next_xid is not");
+	wait_paused($node, $name);
+	check_stop($node, $name, $end_lsn, $last_xid, $next_xid);
 	$node->stop('immediate');
 }
 

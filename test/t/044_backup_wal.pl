@@ -124,18 +124,8 @@ foreach my $name ('a_plain_fetch', 'b_tar_fetch', 'b_tar_stream')
 			   backup_label => '$name', archive_mode => 'off')});
 	is($ret, 0, "$name: prepare_restore succeeds") or diag($err);
 	my ($end_lsn, $last_xid, $next_xid) = split /\|/, $row;
-	$node->append_conf('postgresql.conf',
-		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n");
-	$node->start;
-	$node->poll_query_until('postgres',
-		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$name: recovery did not pause at the target";
-	is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'), $end_lsn,
-		"$name: recovery stops exactly at the predicted point");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$last_xid'"),
-		'1', "$name: last_xid $last_xid is committed");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$next_xid'"),
-		'0', "$name: next_xid $next_xid is not");
+	start_restored($node, $name);
+	check_stop($node, $name, $end_lsn, $last_xid, $next_xid);
 	$node->stop('immediate');
 	ok(!-e "$archive/$start_seg{$name}",
 		"$name: the archive still lacks $start_seg{$name} (recovery read the backup's copy)");

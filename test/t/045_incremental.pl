@@ -125,19 +125,8 @@ sub check_restore
 	my $label = slurp_file("$dir/backup_label");
 	unlike($label, qr/INCREMENTAL/, "$name: its backup_label is a full backup's");
 
-	$node->append_conf('postgresql.conf',
-		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n"
-		  . "archive_mode = off\n");
-	$node->start;
-	$node->poll_query_until('postgres',
-		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$name: recovery did not pause at the target";
-	is($node->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()'), $end_lsn,
-		"$name: recovery stops exactly at the predicted point");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$last_xid'"),
-		'1', "$name: last_xid is kept");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$next_xid'"),
-		'0', "$name: next_xid is not");
+	start_restored($node, $name, "archive_mode = off\n");
+	check_stop($node, $name, $end_lsn, $last_xid, $next_xid);
 	is(big_state($node), $state{$name}, "$name: the blocks the backup carries are there");
 	$node->stop('immediate');
 	return $node;
@@ -154,13 +143,7 @@ my $node = PostgreSQL::Test::Cluster->new('incr_late');
 	my $xid = xid_of($primary, 'd20');
 	$primary->safe_psql('postgres',
 		"SELECT pitr_restore.prepare_restore('$dir', target_xid => '$xid')");
-	$node->append_conf('postgresql.conf',
-		"port = " . $node->port . "\nunix_socket_directories = '" . $node->host . "'\n"
-		  . "archive_mode = off\n");
-	$node->start;
-	$node->poll_query_until('postgres',
-		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'recovery did not pause at d20';
+	start_restored($node, 'd20', "archive_mode = off\n");
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM late'), '100',
 		'a table created between the incremental backups is restored');
 	$node->stop('immediate');

@@ -68,12 +68,7 @@ $primary->backup('bk');
 $primary->safe_psql('postgres', q{INSERT INTO jobs VALUES (3, 'running')});
 $primary->safe_psql('postgres', q{SELECT pg_create_restore_point('before_mistake')});
 $primary->safe_psql('postgres', q{DELETE FROM jobs});
-my $walfile = $primary->safe_psql('postgres',
-	'SELECT pg_walfile_name(pg_current_wal_lsn())');
-$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-$primary->poll_query_until('postgres',
-	"SELECT last_archived_wal >= '$walfile' FROM pg_stat_archiver")
-  or die "timed out waiting for the archive";
+wait_archived($primary);
 
 # Wait until the worker of database postgres is done with this start.
 sub wait_for_run

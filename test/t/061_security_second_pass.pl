@@ -34,22 +34,9 @@ use ToolRepo;
 my $unsupported = tools_unsupported();
 plan skip_all => $unsupported if $unsupported;
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init(has_archiving => 1, allows_streaming => 1);
-my $pb = pgbackrest_setup($node);
-my $archive_command = pgbackrest_archive_command($pb);
-$node->append_conf('postgresql.conf', qq{
-archive_command = '$archive_command'
-shared_preload_libraries = 'pitr_restore'
-autovacuum_naptime = 1
-});
-$node->start;
-pgbackrest_run($pb, 'stanza-create');
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
-pgbackrest_run($pb, 'check');
+my ($node, $bed) = tool_primary('primary',
+	conf => "shared_preload_libraries = 'pitr_restore'\nautovacuum_naptime = 1\n");
+my $pb = $bed->{pb};
 pgbackrest_backup($pb, 'full');
 my $pgbr = $pb->{archive};
 my $pgkw = "pgbackrest:stanza=$pb->{stanza} config=$pb->{conf}";
@@ -57,14 +44,6 @@ my $bindir = $node->config_data('--bindir');
 my $tmp = PostgreSQL::Test::Utils::tempdir('sec2');
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
-
-# psql as $role; returns (stdout, stderr).
-sub as_role
-{
-	my ($role, $query, $db) = @_;
-	my ($ret, $out, $err) = $node->psql($db // 'postgres', "SET ROLE $role;\n$query");
-	return ($out, $err);
-}
 
 # ---- 1. the role whose code runs --------------------------------------
 
@@ -112,7 +91,7 @@ GRANT CREATE ON SCHEMA public TO reader, runner;
 });
 for my $role ('reader', 'runner')
 {
-	my (undef, $err) = as_role($role, qq{
+	my (undef, $err) = as_role($node, $role, qq{
 CREATE FUNCTION public.${role}_f(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS \$\$
 BEGIN
 	-- only in someone else's session (ANALYZE, autovacuum): the members'
@@ -175,11 +154,11 @@ like(sql('SELECT public.reader_sd()'),
 	qr/permission denied to read a pgBackRest repository through the pgbackrest program/,
 	'a superuser calling the reader\'s SECURITY DEFINER function: the reader\'s privileges apply');
 ok(canary_silent(), 'the canary stayed silent');
-($out, $err) = as_role('reader', "SELECT * FROM pitr_restore.scan_archive('$evilkw')");
+($out, $err) = as_role($node, 'reader', "SELECT * FROM pitr_restore.scan_archive('$evilkw')");
 like($err, qr/permission denied to read a pgBackRest repository through the pgbackrest program/,
 	'the reader calling directly is refused');
 # Reading server files is still the reader's right, directly.
-($out, $err) = as_role('reader', "SELECT segments_total > 0 FROM pitr_restore.scan_archive('$pgbr')");
+($out, $err) = as_role($node, 'reader', "SELECT segments_total > 0 FROM pitr_restore.scan_archive('$pgbr')");
 is($out, 't', 'the reader scans a local repository');
 ok(canary_silent(), 'the canary stayed silent through every attempt');
 
@@ -219,10 +198,8 @@ like(sql(qq{SELECT recovery_conf FROM pitr_restore.resolve_target(target_name =>
 	qr/recovery_target_name = 'x''\\narchive_cleanup_command=''pwn''#'/,
 	'recovery_conf still names the point, escaped');
 {
-	my $t = PostgreSQL::Test::Cluster->new('tool_restored');
+	my $t = tool_empty_node('tool_restored');
 	my $dir = $t->data_dir;
-	make_path($dir);
-	chmod 0700, $dir;
 	local $ENV{PGDATA} = $dir;
 	system('bash', '-c', $tool) == 0 or die "tool_command failed: $tool";
 	my $auto = slurp_file("$dir/postgresql.auto.conf");
@@ -230,9 +207,7 @@ like(sql(qq{SELECT recovery_conf FROM pitr_restore.resolve_target(target_name =>
 	my ($acc, $accerr) = run_command([ "$bindir/postgres", '-D', $dir, '-C', 'archive_cleanup_command' ]);
 	is("$acc|$accerr", '|', 'postgres -C archive_cleanup_command: empty');
 	tool_node_configure($t);
-	tool_node_start($t);
-	$t->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'tool_command recovery did not pause';
+	tool_node_paused($t);
 	is($t->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE tag LIKE 'p%'),
 		count(*) FILTER (WHERE tag LIKE 'q%') FROM ledger}), '50|0',
 		'the restored cluster stopped at the restore point');
@@ -276,9 +251,7 @@ my $ctl = qr/[\x00-\x08\x0b-\x1f\x7f]/;
 	like($conf, qr/recovery_target_lsn = /, 'recovery is told the stop by LSN');
 	my $n = pgbackrest_restore($pb, 'asc_restored', set => $label, type => 'none');
 	$n->append_conf('postgresql.auto.conf', $conf);
-	tool_node_start($n);
-	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'recovery to the SQL_ASCII restore point did not pause';
+	tool_node_paused($n);
 	is($n->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE tag LIKE 's%'),
 		count(*) FILTER (WHERE tag LIKE 't%') FROM ledger}), '10|0',
 		'a real recovery stops at that restore point');

@@ -16,14 +16,6 @@ my ($ret, $out, $err);
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
-# psql as $role; returns (stdout, stderr).
-sub as_role
-{
-	my ($role, $query, $db) = @_;
-	my ($ret, $out, $err) = $node->psql($db // 'postgres', "SET ROLE $role;\n$query");
-	return ($out, $err);
-}
-
 $node->append_conf('postgresql.conf',
 	"app.admin_verifier = 'md5cafecafecafecafecafecafecafecafe'\n");
 $node->reload;
@@ -36,7 +28,7 @@ SELECT pitr_restore.add_cleanup_hook('adm', 'reset_admin',
 $node->poll_query_until('postgres',
 	"SELECT current_setting('app.admin_verifier', true) = 'md5cafecafecafecafecafecafecafecafe'")
   or die 'the configured verifier did not arrive';
-($out, $err) = as_role('writer', q{
+($out, $err) = as_role($node, 'writer', q{
 SELECT set_config('app.admin_verifier', 'md5' || md5('attacker' || 'adm'), false) IS NOT NULL;
 SELECT status FROM pitr_restore.run_cleanup();});
 is($out, "t\nok", 'run_cleanup as a pg_write_server_files member after set_config');

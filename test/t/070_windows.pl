@@ -56,12 +56,7 @@ wait_archived($primary);
 $primary->stop;
 my $res = resolve($node, "target_name => 'rp_end', recovery_action => 'promote'");
 is($res->{reachable}, 't', 'rp_end is reachable') or diag($res->{reason});
-my $tl2 = PostgreSQL::Test::Cluster->new('timeline2');
-$tl2->init_from_backup($primary, basename($res->{location}));
-$tl2->append_conf('postgresql.auto.conf', $res->{conf});
-$tl2->set_recovery_mode;
-$tl2->start;
-$tl2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') or die 'no promotion';
+my $tl2 = promote($primary, $res, 'timeline2');
 pause($tl2);
 workload($tl2, 'd', 30);
 $tl2->safe_psql('postgres', 'SELECT pg_switch_wal()');
@@ -159,15 +154,7 @@ like($node->safe_psql('postgres',
 
 # A copy of the archive with a middle segment of timeline 1 deleted,
 # between b1's consistency point and b2's start.
-sub copy_archive
-{
-	my ($name) = @_;
-	my $dir = PostgreSQL::Test::Utils::tempdir($name);
-	opendir(my $dh, $archive) or die;
-	copy("$archive/$_", "$dir/$_") for grep { !/^\./ } readdir($dh);
-	return $dir;
-}
-my $holed = copy_archive('holed');
+my $holed = copy_archive($archive, 'holed');
 my $victim = $node->safe_psql('postgres', qq{
 	SELECT s.file_name FROM pitr_restore.segments() s, pitr_restore.backups() b1,
 		   pitr_restore.backups() b2
@@ -200,7 +187,7 @@ is(scalar(split /\n/, $problems), 1, 'and nothing else');
 
 # A copy with that segment cut short instead: the window ends at it, as
 # a corrupt segment, and check_archive names the file too.
-my $cut = copy_archive('cut');
+my $cut = copy_archive($archive, 'cut');
 truncate("$cut/$victim", 8192) or die;
 @w = windows($cut);
 is_deeply([ map { [ $_->{tl}, $_->{backups}, $_->{ended_by} ] } @w ],
@@ -233,7 +220,7 @@ my ($rc, $o, $e) = $node->psql('postgres', qq{
 like($e, qr/ERROR:  WAL archive check failed: wal_gap: WAL on timeline 1/, 'the monitoring job fails on the gap');
 
 # A copy without the segment where b2 starts: b2 cannot be made consistent.
-my $nob2 = copy_archive('nob2');
+my $nob2 = copy_archive($archive, 'nob2');
 my $b2_first = $node->safe_psql('postgres', q{
 	SELECT s.file_name FROM pitr_restore.segments() s, pitr_restore.backups() b
 	 WHERE b.label = 'b2' AND s.timeline = 1 AND b.start_lsn >= s.start_lsn

@@ -20,21 +20,8 @@ my ($node, $archive) = new_primary(name => 'modprimary', module => 1,
 
 # A pgbench workload around a base backup, restore points and a prepared
 # transaction.
-$node->command_ok([ 'pgbench', '-i', '-s', '3', '-q', '-p', $node->port,
-	'-h', $node->host, 'postgres' ], 'pgbench initialises');
-wait_archived($node);
-$node->backup('b1');
-$node->command_ok([ 'pgbench', '-n', '-t', '1500', '-c', '2', '-p', $node->port,
-	'-h', $node->host, 'postgres' ], 'pgbench runs');
-workload($node, 'a', 50);
-$node->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_mod')});
-$node->safe_psql('postgres', q{
-BEGIN; INSERT INTO ledger (tag) VALUES ('prepared'); PREPARE TRANSACTION 'px';});
-workload($node, 'b', 50);
-$node->safe_psql('postgres', q{COMMIT PREPARED 'px'});
-$node->command_ok([ 'pgbench', '-n', '-t', '1000', '-c', '2', '-p', $node->port,
-	'-h', $node->host, 'postgres' ], 'pgbench runs again');
-wait_archived($node);
+pgbench_around_backup($node, scale => 3, runs => [ 1500, 1000 ],
+	restore_point => 'rp_mod');
 
 my @segs = grep { /^[0-9A-F]{24}\.zst$/ } map { basename($_) } glob("$archive/*");
 cmp_ok(scalar(@segs), '>=', 5, 'segments are archived zstd-compressed (' . scalar(@segs) . ')');
@@ -264,24 +251,8 @@ like($r->[2], qr/CRC-32C/, 'the checksum is what tells');
 # The parser on forged input: sidecars edited and resealed with a correct
 # CRC-32C (so that the parser, not the checksum, has to judge them) give a
 # status, never an ERROR or a crash.
-my @crc_table = map {
-	my $c = $_;
-	$c = ($c & 1) ? (($c >> 1) ^ 0x82F63B78) : ($c >> 1) for 1 .. 8;
-	$c
-} 0 .. 255;
-sub crc32c
-{
-	my $c = 0xFFFFFFFF;
-	$c = $crc_table[($c ^ $_) & 0xFF] ^ ($c >> 8) for unpack('C*', $_[0]);
-	return $c ^ 0xFFFFFFFF;
-}
-sub reseal
-{
-	my ($body) = @_;
-	return $body . sprintf("end %08x\n", crc32c($body));
-}
 my ($body) = $text =~ /\A(.*\n)end [0-9a-f]{8}\n\z/s;
-is(reseal($body), $text, 'the sidecar ends with the CRC-32C of what precedes its last line');
+is(reseal_sidecar($body), $text, 'the sidecar ends with the CRC-32C of what precedes its last line');
 srand(20261125);
 my @pieces = (' ', '%', '%0', '%00', '-', '=', '/', '0/0', "\t", 'event', '99999999999999999999999',
 	'-1', 'x', '', "\x00", '.5', 'FFFFFFFFF/0');
@@ -298,7 +269,7 @@ for my $i (1 .. $nfuzz)
 	else { $lines[$l] = substr($lines[$l], 0, int(rand(length($lines[$l])))) . "\n"; }
 	open($fh, '>', "$dir2/fuzz$i.pitrsum") or die;
 	binmode $fh;
-	print $fh reseal(join('', @lines));
+	print $fh reseal_sidecar(join('', @lines));
 	close($fh);
 }
 my $fuzz = $node->safe_psql('postgres', qq{
@@ -315,20 +286,7 @@ ok($node->safe_psql('postgres', 'SELECT true') eq 't', 'the server survived ever
 # module: the first segment of the new timeline takes as predecessor the
 # parent timeline's segment, by the history file, as the scan does.
 my $res2 = resolve($node, "target_name => 'rp_mod'");
-my $promo = PostgreSQL::Test::Cluster->new('promoted');
-$promo->init_from_backup($node, basename($res2->{location}));
-$promo->append_conf('postgresql.auto.conf',
-	$res2->{conf} . "\nrecovery_target_action = 'promote'\n");
-$promo->append_conf('postgresql.conf', qq{
-archive_mode = on
-archive_command = ''
-archive_library = 'pitr_restore'
-pitr_restore.archive_dir = '$archive'
-});
-$promo->set_recovery_mode;
-$promo->start;
-$promo->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
-  or die 'the restore did not promote';
+my $promo = promote($node, $res2, 'promoted', module_archive => $archive);
 # Index the history before the new timeline's first segment arrives: a scan
 # that finds both at once does not yet follow the new history for that
 # segment (it reads the history rows it has just inserted with the

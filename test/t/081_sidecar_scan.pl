@@ -18,21 +18,7 @@ use PitrTest;
 
 my ($node, $archive) = new_primary(name => 'scprimary', module => 1,
 	archive_name => 'scarchive');
-$node->command_ok([ 'pgbench', '-i', '-s', '2', '-q', '-p', $node->port,
-	'-h', $node->host, 'postgres' ], 'pgbench initialises');
-wait_archived($node);
-$node->backup('b1');
-$node->command_ok([ 'pgbench', '-n', '-t', '800', '-c', '2', '-p', $node->port,
-	'-h', $node->host, 'postgres' ], 'pgbench runs');
-workload($node, 'a', 50);
-$node->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_sc')});
-$node->safe_psql('postgres', q{
-BEGIN; INSERT INTO ledger (tag) VALUES ('prepared'); PREPARE TRANSACTION 'px';});
-workload($node, 'b', 50);
-$node->safe_psql('postgres', q{COMMIT PREPARED 'px'});
-$node->command_ok([ 'pgbench', '-n', '-t', '800', '-c', '2', '-p', $node->port,
-	'-h', $node->host, 'postgres' ], 'pgbench runs again');
-wait_archived($node);
+pgbench_around_backup($node, scale => 2, runs => [ 800, 800 ], restore_point => 'rp_sc');
 
 # A flat copy without the sidecars, scanned by reading the WAL.
 my $flat = PostgreSQL::Test::Utils::tempdir('scflat');
@@ -63,20 +49,7 @@ $node->safe_psql('postgres', "SELECT pitr_restore.scan_archive('$flat')");
 # ... then a restore promotes and archives timeline 2 into the archive
 # through the module, so the next scan finds timeline 2's history and first
 # segment together.
-my $promo = PostgreSQL::Test::Cluster->new('scpromoted');
-$promo->init_from_backup($node, basename($res->{location}));
-$promo->append_conf('postgresql.auto.conf',
-	$res->{conf} . "\nrecovery_target_action = 'promote'\n");
-$promo->append_conf('postgresql.conf', qq{
-archive_mode = on
-archive_command = ''
-archive_library = 'pitr_restore'
-pitr_restore.archive_dir = '$archive'
-});
-$promo->set_recovery_mode;
-$promo->start;
-$promo->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
-  or die 'the restore did not promote';
+my $promo = promote($node, $res, 'scpromoted', module_archive => $archive);
 workload($promo, 'p', 200);
 $promo->command_ok([ 'pgbench', '-n', '-t', '300', '-c', '2', '-p', $promo->port,
 	'-h', $promo->host, 'postgres' ], 'pgbench runs on timeline 2');

@@ -15,23 +15,9 @@ use PitrTest;
 
 note('server under test: PostgreSQL ' . pg_major());
 
-my $node = PostgreSQL::Test::Cluster->new('benchprimary');
-$node->init(has_archiving => 1, allows_streaming => 1);
-my $archive = PostgreSQL::Test::Utils::tempdir('benchmodarchive');
-my $bkdir = $node->backup_dir;
-$node->append_conf('postgresql.conf', qq{
-archive_command = ''
-archive_library = 'pitr_restore'
-pitr_restore.archive_dir = '$archive'
-pitr_restore.backup_dir = '$bkdir'
-track_commit_timestamp = on
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-CREATE TABLE bench_xids (xid bigint NOT NULL DEFAULT txid_current());
-});
+my ($node, $archive) = new_primary(name => 'benchprimary', module => 1,
+	archive_name => 'benchmodarchive',
+	sql => 'CREATE TABLE bench_xids (xid bigint NOT NULL DEFAULT txid_current());');
 
 my @conn = ('-p', $node->port, '-h', $node->host, 'postgres');
 $node->command_ok([ 'pgbench', '-i', '-s', '1', '-q', @conn ], 'pgbench initialises');

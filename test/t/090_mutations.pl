@@ -73,7 +73,7 @@ my @files = sort grep { !/^\./ } readdir($dh);
 closedir $dh;
 my @segments = grep { /^[0-9A-F]{24}$/ } @files;
 my @backup_files = grep { /\.backup$/ } @files;
-my %pristine = map { $_ => slurp("$archive/$_") } @files;
+my %pristine = map { $_ => slurp_bin("$archive/$_") } @files;
 
 # A diverged clone: b1 started as a primary of its own (same system, same
 # timeline, same segment names, other WAL); its completed segments whose
@@ -93,29 +93,18 @@ my %clone;
 	my $wal = $c->data_dir . '/pg_wal';
 	for my $seg (@segments)
 	{
-		$clone{$seg} = slurp("$wal/$seg")
-		  if $seg lt $cur && -f "$wal/$seg" && slurp("$wal/$seg") ne $pristine{$seg};
+		$clone{$seg} = slurp_bin("$wal/$seg")
+		  if $seg lt $cur && -f "$wal/$seg" && slurp_bin("$wal/$seg") ne $pristine{$seg};
 	}
 	$c->stop('fast');
 }
 
-sub slurp
-{
-	my ($f) = @_;
-	open(my $fh, '<:raw', $f) or die "$f: $!";
-	local $/;
-	my $d = <$fh>;
-	close $fh;
-	return $d // '';
-}
 
 sub spew
 {
 	my ($f, $data) = @_;
 	unlink $f;    # break a hard link to the pristine copy
-	open(my $fh, '>:raw', $f) or die "$f: $!";
-	print $fh $data;
-	close $fh;
+	spew_bin($f, $data);
 }
 
 # Run a compressor as the archive would have; "zstd -q -c", "gzip -c".
@@ -130,33 +119,8 @@ sub squeeze
 }
 
 # ---------------------------------------------------------------------
-# WAL records of a segment, found as the server lays them out, and the
-# record CRC as xlogreader.c's ValidXLogRecord checks it.
-
-my @crc_table;
-for my $i (0 .. 255)
-{
-	my $c = $i;
-	$c = ($c & 1) ? (($c >> 1) ^ 0x82F63B78) : ($c >> 1) for 1 .. 8;
-	push @crc_table, $c;
-}
-
-sub crc32c_update
-{
-	my ($crc, $data) = @_;
-	$crc = $crc_table[($crc ^ $_) & 0xFF] ^ ($crc >> 8) for unpack('C*', $data);
-	return $crc;
-}
-
-# CRC-32C over the record's data after the header, then the header up to
-# xl_crc (offset 20).
-sub record_crc
-{
-	my ($bytes) = @_;
-	my $crc = crc32c_update(0xFFFFFFFF, substr($bytes, 24));
-	$crc = crc32c_update($crc, substr($bytes, 0, 20));
-	return $crc ^ 0xFFFFFFFF;
-}
+# WAL records of a segment, found as the server lays them out (their CRC:
+# PitrTest's record_crc).
 
 # Read $n logical bytes of WAL from file offset $p, skipping page headers;
 # returns (bytes, [file offset of each byte], next offset) or () past the
@@ -303,7 +267,7 @@ sub write_crafted
 {
 	my ($dir, $seg, $rec, $bytes) = @_;
 	substr($bytes, 20, 4) = pack('V', record_crc($bytes));
-	my $data = -f "$dir/$seg" ? slurp("$dir/$seg") : $pristine{$seg};
+	my $data = -f "$dir/$seg" ? slurp_bin("$dir/$seg") : $pristine{$seg};
 	my $offs = $rec->{offs};
 	substr($data, $offs->[$_], 1) = substr($bytes, $_, 1) for 0 .. length($bytes) - 1;
 	spew("$dir/$seg", $data);
@@ -315,7 +279,7 @@ my %mutations;
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
 		my $n = 1 + int(rand(4));
-		spew("$dir/$s", flip_bits(slurp("$dir/$s"), $n, sub { header_offset($s) }));
+		spew("$dir/$s", flip_bits(slurp_bin("$dir/$s"), $n, sub { header_offset($s) }));
 		$touched->{$s} = 1;
 		return "$n bit flips in page/record headers of $s";
 	},
@@ -323,7 +287,7 @@ my %mutations;
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
 		my $n = 1 + int(rand(16));
-		spew("$dir/$s", flip_bits(slurp("$dir/$s"), $n, sub { int(rand($SEGSIZE)) }));
+		spew("$dir/$s", flip_bits(slurp_bin("$dir/$s"), $n, sub { int(rand($SEGSIZE)) }));
 		$touched->{$s} = 1;
 		return "$n random bit flips in $s";
 	},
@@ -331,14 +295,14 @@ my %mutations;
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
 		my $at = rand() < 0.5 ? int(rand($SEGSIZE / $BLCKSZ)) * $BLCKSZ : int(rand($SEGSIZE));
-		spew("$dir/$s", substr(slurp("$dir/$s"), 0, $at));
+		spew("$dir/$s", substr(slurp_bin("$dir/$s"), 0, $at));
 		$touched->{$s} = 1;
 		return "$s truncated to $at bytes";
 	},
 	page_ops => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
-		my $d = slurp("$dir/$s");
+		my $d = slurp_bin("$dir/$s");
 		my $np = $SEGSIZE / $BLCKSZ;
 		my ($a, $b) = (int(rand($np)), int(rand($np)));
 		my $op = pick(qw(zero swap duplicate));
@@ -365,14 +329,14 @@ my %mutations;
 	plain_trailing_garbage => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
-		spew("$dir/$s", slurp("$dir/$s") . join('', map { chr(rand(256)) } 1 .. 1 + int(rand(64))));
+		spew("$dir/$s", slurp_bin("$dir/$s") . join('', map { chr(rand(256)) } 1 .. 1 + int(rand(64))));
 		$touched->{$s} = 1;
 		return "trailing garbage after $s";
 	},
 	zst_damaged_beside_plain => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
-		my $z = squeeze('zstd -q -c', slurp("$dir/$s"));
+		my $z = squeeze('zstd -q -c', slurp_bin("$dir/$s"));
 		if (rand() < 0.5) { $z = substr($z, 0, int(rand(length($z)))); }
 		else { $z = flip_bits($z, 1 + int(rand(4)), sub { int(rand(length($z))) }); }
 		spew("$dir/$s.zst", $z);
@@ -382,7 +346,7 @@ my %mutations;
 	compressed_only => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
-		my $plain = slurp("$dir/$s");
+		my $plain = slurp_bin("$dir/$s");
 		my $kind = pick(qw(zst_damaged zst_concat gz_trailing gz_two_members
 			gz_split_members zst_valid gz_valid));
 		my ($name, $z);
@@ -445,7 +409,7 @@ my %mutations;
 	bogus_backup_file => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $f = pick(@backup_files);
-		my $d = slurp("$dir/$f");
+		my $d = slurp_bin("$dir/$f");
 		if (rand() < 0.5) { $d = flip_bits($d, 1 + int(rand(6)), sub { int(rand(length($d))) }); }
 		else
 		{
@@ -459,7 +423,7 @@ my %mutations;
 	backup_label => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $f = "$bdir/b1/backup_label";
-		my $d = slurp($f);
+		my $d = slurp_bin($f);
 		if (rand() < 0.5) { $d = flip_bits($d, 1 + int(rand(6)), sub { int(rand(length($d))) }); }
 		else
 		{
@@ -475,7 +439,7 @@ my %mutations;
 		my ($dir, $bdir, $touched) = @_;
 		my $b = pick('b1', 'bt');
 		my $f = "$bdir/$b/backup_manifest";
-		my $d = slurp($f);
+		my $d = slurp_bin($f);
 		$d = flip_bits($d, 1 + int(rand(6)), sub { int(rand(length($d))) });
 		spew($f, $d);
 		$touched->{backup} = 1;
@@ -484,7 +448,7 @@ my %mutations;
 	backup_tar => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $f = "$bdir/bt/base.tar";
-		my $d = slurp($f);
+		my $d = slurp_bin($f);
 		# headers of the first entries (backup_label comes first)
 		$d = flip_bits($d, 1 + int(rand(6)), sub { int(rand(4)) * 512 + int(rand(512)) });
 		spew($f, $d);
@@ -562,7 +526,7 @@ $mutations{in_place_truncation} = sub {
 	my ($dir, $bdir, $touched) = @_;
 	my $s = pick_plain($dir) // return undef;
 	my $at = int(rand($SEGSIZE));
-	spew("$dir/$s", slurp("$dir/$s"));
+	spew("$dir/$s", slurp_bin("$dir/$s"));
 	$touched->{$s} = 1;
 	$touched->{_after_scan} = sub { truncate("$dir/$s", $at) or die "$s: $!"; };
 	return "$s truncated in place to $at bytes after a first scan";
@@ -579,7 +543,7 @@ $mutations{clone_segment} = sub {
 		return "$s replaced by a diverged clone's segment of the same name";
 	}
 	# After a first scan, same size, its mtime put back (touch -r).
-	spew("$dir/$s", slurp("$dir/$s"));
+	spew("$dir/$s", slurp_bin("$dir/$s"));
 	$touched->{_after_scan} = sub {
 		my @st = stat("$dir/$s");
 		open(my $fh, '+<:raw', "$dir/$s") or die "$s: $!";
@@ -640,11 +604,16 @@ my $log_offset = -s $node->logfile;
 my $n_rec = 0;
 my $n_saved = 0;
 
+# A crash the server logged since the last call.  Only the new part of the
+# log is read: with every statement logged it grows by each mutant's.
 sub server_crashed
 {
-	my $log = slurp($node->logfile);
-	my $new = substr($log, $log_offset);
-	$log_offset = length($log);
+	open(my $fh, '<:raw', $node->logfile) or die $node->logfile . ": $!";
+	seek($fh, $log_offset, 0) or die "seek: $!";
+	local $/;
+	my $new = <$fh> // '';
+	close $fh;
+	$log_offset += length($new);
 	return $new =~ /(terminated by signal[^\n]*)/ ? $1 : undef;
 }
 
@@ -673,14 +642,14 @@ sub fetch_with
 	$cmd =~ s/%(.)/$1 eq 'f' ? $seg : $1 eq 'p' ? $dest : $1 eq '%' ? '%' : "%$1"/ge;
 	my $rc = system('sh', '-c', "$cmd 2>/dev/null");
 	my $size = -s $dest // -1;
-	my $fetched = $size > 0 ? slurp($dest) : '';
+	my $fetched = $size > 0 ? slurp_bin($dest) : '';
 	unlink $dest;
 	return "exit $rc, $size bytes" unless $rc == 0 && $size == $SEGSIZE;
 	for my $file (@$files)
 	{
 		my $read = $file =~ /\.zst$/ ? `zstd -q -d -c '$dir/$file' 2>/dev/null`
 		  : $file =~ /\.gz$/ ? `gzip -d -c '$dir/$file' 2>/dev/null`
-		  : slurp("$dir/$file");
+		  : slurp_bin("$dir/$file");
 		return 'ok' if $read eq $fetched;
 	}
 	return 'other content than ' . join(' or ', @$files);
@@ -733,7 +702,7 @@ sub real_recovery
 		}
 		$outcome //= 'recovery did not pause within 60 s';
 	}
-	my $log = -f $rn->logfile ? slurp($rn->logfile) : '';
+	my $log = -f $rn->logfile ? slurp_bin($rn->logfile) : '';
 	$rn->stop('immediate') if -f "$dd/postmaster.pid";
 	if ($outcome ne 'ok')
 	{

@@ -18,24 +18,9 @@ use ToolRepo;
 my $unsupported = tools_unsupported();
 plan skip_all => $unsupported if $unsupported;
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init(has_archiving => 1, allows_streaming => 1);
-my $flat = $node->archive_dir;
-my $pb = pgbackrest_setup($node, encrypted_repo2 => 1);
-my $bm = barman_setup($node);
-my $cmd = join(' && ', "cp %p $flat/%f", pgbackrest_archive_command($pb),
-	barman_archive_command($bm));
-$node->append_conf('postgresql.conf', qq{
-archive_command = '$cmd'
-track_commit_timestamp = on
-});
-$node->start;
-pgbackrest_run($pb, 'stanza-create');
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
-pgbackrest_run($pb, 'check');
+my ($node, $bed) = tool_primary('primary', pgbackrest => { encrypted_repo2 => 1 },
+	flat => 1, barman => 1, conf => "track_commit_timestamp = on\n");
+my ($pb, $bm, $flat) = @$bed{qw(pb bm flat)};
 my $full = pgbackrest_backup($pb, 'full');
 my $bid = barman_backup($bm);
 workload($node, 'a', 200);
@@ -346,9 +331,7 @@ sub resolve_and_recover
 	my $n = pgbackrest_restore($pb, 'pgbr_resolved' . ++$n_pgbr, set => $label,
 		type => 'none');
 	$n->append_conf('postgresql.auto.conf', $res->{conf});
-	tool_node_start($n);
-	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$what: recovery did not pause";
+	tool_node_paused($n);
 	is($n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{last_xid}'") .
 		'|' . $n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'"),
 		'1|0', "$what: restored from $label, last_xid $res->{last_xid} is kept and next_xid $res->{next_xid} is not");
@@ -357,16 +340,12 @@ sub resolve_and_recover
 	# The same with the tool's own restore command from the resolution.
 	my $tool = sql("SELECT tool_command FROM pitr_restore.resolve_target($args, archive_dir => '$pgbr')");
 	like($tool, qr/^pgbackrest .* restore '--set=\Q$label\E' --type=/, "$what: tool_command restores $label with pgbackrest");
-	my $t = PostgreSQL::Test::Cluster->new('pgbr_tool' . $n_pgbr);
+	my $t = tool_empty_node('pgbr_tool' . $n_pgbr);
 	my $dir = $t->data_dir;
-	make_path($dir);
-	chmod 0700, $dir;
 	local $ENV{PGDATA} = $dir;
 	system('bash', '-c', $tool) == 0 or die "tool_command failed: $tool";
 	tool_node_configure($t);
-	tool_node_start($t);
-	$t->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$what: tool_command's recovery did not pause";
+	tool_node_paused($t);
 	is($t->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{last_xid}'") .
 		'|' . $t->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'") .
 		'|' . $t->safe_psql('postgres', "SELECT pg_last_wal_replay_lsn() >= '$res->{stop_lsn}'"),
@@ -404,9 +383,7 @@ is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the l
 	ok(!-e "$dir/postmaster.pid" && -e "$dir/recovery.signal" && !-e "$dir/pgbackrest",
 		'the restore has recovery.signal and no postmaster.pid');
 	tool_node_configure($n);
-	tool_node_start($n);
-	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'prepared pgBackRest restore did not pause';
+	tool_node_paused($n);
 	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE xid = '$last'), count(*) FILTER (WHERE xid = '$next'), count(*) FILTER (WHERE tag LIKE 'c%') FROM ledger"),
 		'1|0|150', 'and it stops where the resolver said: c150 kept, the next transaction not');
 	$n->stop;
@@ -436,9 +413,7 @@ is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the l
 		qr/^barman -c '\Q$bm->{conf}\E' recover --target-xid '$x' --target-tli 1 --target-action pause 'pg' '\Q$bid\E' "\$PGDATA"$/,
 		'tool_command for a Barman archive is barman recover into $PGDATA');
 	tool_node_configure($n);
-	tool_node_start($n);
-	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'prepared Barman restore did not pause';
+	tool_node_paused($n);
 	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE xid = '$last'), count(*) FILTER (WHERE xid = '$next'), count(*) FILTER (WHERE tag LIKE 'a%') FROM ledger"),
 		'1|0|120', 'and it stops at the xid, fetching WAL with barman get-wal');
 	$n->stop;
@@ -451,20 +426,15 @@ is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the l
 sub restore_with
 {
 	my ($name, $loc, $label, $kind, $target, $tli, $barman_conf) = @_;
-	my $n = PostgreSQL::Test::Cluster->new($name);
+	my $n = tool_empty_node($name);
 	my $dir = $n->data_dir;
-	make_path($dir);
-	chmod 0700, $dir;
 	my $conf = defined $barman_conf ? "'$barman_conf'" : 'NULL';
 	my $cmd = sql("SELECT pitr_restore._source_tool_command('$loc', '$label',
 		'$kind', '$target', true, $tli, 'pause', '$dir', $conf)");
 	note $cmd;
 	system('bash', '-c', $cmd) == 0 or die "tool command failed: $cmd";
 	tool_node_configure($n);
-	tool_node_start($n);
-	$n->poll_query_until('postgres',
-		"SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$name did not pause at its target";
+	tool_node_paused($n);
 	return $n;
 }
 
@@ -502,9 +472,7 @@ recovery_target_action = pause
 });
 	open my $sig, '>', $n->data_dir . '/recovery.signal' or die;
 	close $sig;
-	tool_node_start($n);
-	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'barman get-wal recovery did not pause';
+	tool_node_paused($n);
 	is($n->safe_psql('postgres', "SELECT count(*) FILTER (WHERE tag LIKE 'a%'), max(xid) FROM ledger"),
 		"150|$x", 'barman get-wal as restore_command replays to the target');
 	$n->stop;

@@ -16,20 +16,8 @@ use ToolRepo;
 my $unsupported = tools_unsupported();
 plan skip_all => $unsupported if $unsupported;
 
-my $node = PostgreSQL::Test::Cluster->new('pgbr_rel');
-$node->init(has_archiving => 1, allows_streaming => 1);
-my $pb = pgbackrest_setup($node);
-$node->append_conf('postgresql.conf', qq{
-archive_command = '@{[ pgbackrest_archive_command($pb) ]}'
-track_commit_timestamp = on
-});
-$node->start;
-pgbackrest_run($pb, 'stanza-create');
-$node->safe_psql('postgres', q{
-CREATE EXTENSION pitr_restore;
-CREATE TABLE ledger (tag text PRIMARY KEY, xid bigint NOT NULL DEFAULT txid_current());
-});
-pgbackrest_run($pb, 'check');
+my ($node, $bed) = tool_primary('pgbr_rel', conf => "track_commit_timestamp = on\n");
+my $pb = $bed->{pb};
 my $full = pgbackrest_backup($pb, 'full');
 workload($node, 'a', 50);
 my $incr = pgbackrest_backup($pb, 'incr');
@@ -55,9 +43,7 @@ like(sql("SELECT problem FROM pitr_restore.backups('$pgbr') WHERE label = '$incr
 			target_xid => '$xid', archive_dir => '$pgbr', archive_mode => 'off')");
 	is($r, $full, 'prepare_restore restores the full backup');
 	tool_node_configure($n);
-	tool_node_start($n);
-	$n->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die 'the restore did not pause';
+	tool_node_paused($n);
 	is($n->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE tag = 'b40'"), '1',
 		'and recovery reaches the transaction');
 	$n->stop;
