@@ -129,7 +129,8 @@ run_chunk(CheckShared *sh, const PitrStampSet *set, int dirfd, uint32 c)
 
 	if (pos != NOT_FOUND)
 		note_found(sh, pos);
-	pg_atomic_write_u32(&chunk_state(sh)[c], CHUNK_DONE);
+	/* a full barrier: whoever sees it done sees what it found */
+	(void) pg_atomic_exchange_u32(&chunk_state(sh)[c], CHUNK_DONE);
 }
 
 /* Claim and check chunks in order as owner, until none is left. */
@@ -327,6 +328,7 @@ check_parallel(const PitrStampSet *set, dsm_segment *stamps, int dirfd,
 	nhelpers = start_helpers(control, handles);
 	claim_chunks(sh, set, dirfd, CHUNK_BACKEND);
 	finish_chunks(sh, set, dirfd, handles, nhelpers);
+	pg_memory_barrier();
 	found = pg_atomic_read_u32(&sh->found);
 	for (int h = 0; h < nhelpers; h++)
 		pfree(handles[h]);
