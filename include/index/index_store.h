@@ -67,6 +67,9 @@ extern bool pitr_store_scan_running(const char *dir);
 /* Does archive_file have the 1.2 columns (first_prev, last_lsn, file_stamp)? */
 extern bool pitr_store_has_link_columns(void);
 
+/* Does archive have index_generation (1.3)? */
+extern bool pitr_store_has_generation(void);
+
 /* The archive's id if it was indexed, else 0. */
 extern int	pitr_store_indexed_id(const char *dir);
 

@@ -91,6 +91,13 @@ pitr_store_has_link_columns(void)
 	return has_column("archive_file", "last_lsn");
 }
 
+/* Does archive have index_generation (1.3: the stamps cache's key)? */
+bool
+pitr_store_has_generation(void)
+{
+	return has_column("archive", "index_generation");
+}
+
 /* Does base_backup have the repository column (1.1)? */
 static bool
 has_repository_column(void)

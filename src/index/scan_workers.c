@@ -137,7 +137,7 @@ pitr_scan_define_gucs(void)
 
 	DefineCustomIntVariable("pitr_restore.scan_workers",
 							"Background workers that read segments in a first scan of an archive.",
-							"0 reads every segment in the scanning backend.  The default is the number of CPUs, at most 8.",
+							"They also share the per-file check of a long certified path (no more than the CPUs beside the backend's own).  0 reads and checks everything in the backend.  The default is the number of CPUs, at most 8.",
 							&pitr_scan_workers,
 							dflt, 0, MAX_SCAN_WORKERS,
 							PGC_USERSET, 0,

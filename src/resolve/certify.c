@@ -45,6 +45,7 @@
 
 #include "archive_index.h"
 #include "index_store.h"
+#include "index/stamp_cache.h"
 #include "resolve/certify.h"
 #include "resolve/resolve_internal.h"
 #include "source/archive_source.h"
@@ -59,24 +60,6 @@ static const char Q_SEGSIZE[] =
 "SELECT segment_size FROM pitr_restore.archive "
 "WHERE archive_id OPERATOR(pg_catalog.=) $1";
 
-/* Every indexed copy of the path's segments (superset of what is read). */
-static const char Q_PATH_FILES[] =
-"SELECT f.file_name, f.file_size, "
-"pg_catalog.date_part('epoch', f.file_mtime)::bigint, f.file_stamp "
-"FROM pitr_restore.archive_file f "
-"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 "
-"AND f.timeline OPERATOR(pg_catalog.=) ANY ($2) "
-"AND f.segno BETWEEN $3 AND $4";
-
-/* The same on a schema older than 1.2 (no stamps yet). */
-static const char Q_PATH_FILES_OLD[] =
-"SELECT f.file_name, f.file_size, "
-"pg_catalog.date_part('epoch', f.file_mtime)::bigint, NULL::text "
-"FROM pitr_restore.archive_file f "
-"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 "
-"AND f.timeline OPERATOR(pg_catalog.=) ANY ($2) "
-"AND f.segno BETWEEN $3 AND $4";
-
 static void
 unreachable(PitrResolution *r, char *reason)
 {
@@ -90,8 +73,11 @@ unreachable(PitrResolution *r, char *reason)
 }
 
 /*
- * The first file on the resolution's path (flat archive) whose size or
- * mtime is not what the index read, or that is gone; NULL if none.
+ * The first file on the resolution's path (flat archive) whose size,
+ * mtime or stamp is not what the index read, or that is gone; NULL if
+ * none.  Every indexed file of the path's timelines from the first
+ * segment to the last is looked at, at every call (stamp_cache.c keeps
+ * what the index says between calls, stamp_check.c looks).
  */
 static char *
 changed_path_file(const PitrResolution *r, int segsize)
@@ -99,10 +85,7 @@ changed_path_file(const PitrResolution *r, int segsize)
 	TimeLineID	tli;
 	XLogSegNo	lo;
 	XLogSegNo	hi;
-	Oid			types[4] = {INT4OID, INT4ARRAYOID, INT8OID, INT8OID};
-	Datum		v[4];
-	Datum	   *tlis;
-	uint64		rows;
+	TimeLineID *tlis;
 
 	if (r->wal_first == NULL || r->wal_last == NULL ||
 		pitr_source_maybe_tool(r->archive_dir) ||
@@ -111,43 +94,11 @@ changed_path_file(const PitrResolution *r, int segsize)
 	XLogFromFileName(r->wal_first, &tli, &lo, segsize);
 	XLogFromFileName(r->wal_last, &tli, &hi, segsize);
 
-	tlis = palloc(sizeof(Datum) * (r->npath + 1));
+	tlis = palloc(sizeof(TimeLineID) * Max(r->npath, 1));
 	for (int i = 0; i < r->npath; i++)
-		tlis[i] = Int32GetDatum((int32) r->path[i]);
-	v[0] = Int32GetDatum(r->archive_id);
-	v[1] = PointerGetDatum(construct_array(tlis, r->npath, INT4OID, 4, true,
-										   TYPALIGN_INT));
-	v[2] = Int64GetDatum((int64) lo);
-	v[3] = Int64GetDatum((int64) hi);
-	rows = pitr_resolve_query(pitr_store_has_link_columns() ? Q_PATH_FILES :
-							  Q_PATH_FILES_OLD, 4, types, v, NULL, true, 0);
-	for (uint64 i = 0; i < rows; i++)
-	{
-		char	   *name = pitr_resolve_col_text(i, 1);
-		int64		size = DatumGetInt64(pitr_resolve_col(i, 2));
-		int64		mtime = DatumGetInt64(pitr_resolve_col(i, 3));
-		char		path[MAXPGPATH];
-		char		cur[PITR_STAMP_LEN];
-		struct stat st;
-
-		if ((i & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
-		snprintf(path, sizeof(path), "%s/%s", r->archive_dir, name);
-		if (lstat(path, &st) != 0 || (int64) st.st_size != size ||
-			(int64) st.st_mtime != mtime)
-			return name;
-		if (!pitr_resolve_col_null(i, 4))
-		{
-			char	   *stamp = pitr_resolve_col_text(i, 4);
-
-			pitr_stat_stamp(&st, cur);
-			if (strcmp(stamp, cur) != 0)
-				return name;
-			pfree(stamp);
-		}
-		pfree(name);
-	}
-	return NULL;
+		tlis[i] = r->path[i];
+	return pitr_stamps_changed_on_path(r->archive_id, r->archive_dir, tlis,
+									   r->npath, lo, hi);
 }
 
 /*

@@ -66,6 +66,39 @@ is(row_count($rec, "tag IN ('a10', 'b1')"), '1', 'a real recovery stops at rp1')
 $rec->stop('fast');
 
 # ---------------------------------------------------------------------
+# One session keeps the index's stamps between its calls (read again only
+# when the index changes): a file changed between two calls of the same
+# session is still seen, whether its size changes or only its ctime and
+# content (same size, mtime put back).
+# ---------------------------------------------------------------------
+my $one_session = sub {
+	my ($change) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT reachable FROM pitr_restore.resolve_target(target_name => 'rp1');
+SELECT reachable FROM pitr_restore.resolve_target(target_name => 'rp1');
+\\! $change
+SELECT reachable FROM pitr_restore.resolve_target(target_name => 'rp1');
+\\! cp '$saved' '$archive/$victim'
+SELECT reachable FROM pitr_restore.resolve_target(target_name => 'rp1');
+});
+};
+is($one_session->("truncate -s 1000 '$archive/$victim'"), "t\nt\nf\nt",
+	'one session: a segment truncated in place between two calls is seen, and put back');
+my $gen = $node->safe_psql('postgres', 'SELECT index_generation FROM pitr_restore.archive');
+is($one_session->("dd if=/dev/zero of='$archive/$victim' bs=8192 count=1 seek=2 conv=notrunc status=none && touch -r '$saved' '$archive/$victim'"),
+	"t\nt\nf\nt",
+	'one session: a segment rewritten in place (same size, mtime put back) is seen');
+cmp_ok($node->safe_psql('postgres', 'SELECT index_generation FROM pitr_restore.archive'),
+	'>', $gen, 'the refresh of the rewritten segment moved the index generation on');
+is($node->safe_psql('postgres', q{
+	BEGIN;
+	SELECT index_generation FROM pitr_restore.archive \\gset
+	UPDATE pitr_restore.archive_file SET detail = detail;
+	UPDATE pitr_restore.archive_file SET detail = detail;
+	SELECT index_generation - :index_generation FROM pitr_restore.archive;
+	ROLLBACK}), '1', 'any change of archive_file moves the generation, once per transaction');
+
+# ---------------------------------------------------------------------
 # A diverged clone: the backup started as a primary of its own, same
 # system, same timeline, same segment names, other WAL.
 # ---------------------------------------------------------------------
