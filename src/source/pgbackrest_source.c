@@ -288,7 +288,8 @@ has_entry(const PitrRepoLsEntry *e, int n, const char *name, bool is_file,
  * backup copies, since it changes at every backup (a bundled backup,
  * repo-bundle, is taken as it is).  A repository read directly is looked
  * at in place; any other through the binary, with repo-ls of the backup's
- * directory and of pg_data/global.  NULL if there, else what is missing.
+ * pg_data/global (and of its directory, to say what is missing).  NULL if
+ * there, else what is missing.
  */
 static char *
 missing_backup_files_binary(const PitrArchiveSource *src, const char *label)
@@ -299,6 +300,11 @@ missing_backup_files_binary(const PitrArchiveSource *src, const char *label)
 	int			n;
 	char	   *err = NULL;
 
+	/* One call when all is there (the usual case), a second to say why not. */
+	if ((e = repo_ls(src, global, &n, &err)) == NULL)
+		return psprintf("its files could not be listed in the repository (%s)", err);
+	if (has_entry(e, n, "pg_control", true, true))
+		return NULL;
 	if ((e = repo_ls(src, dir, &n, &err)) == NULL)
 		return psprintf("its files could not be listed in the repository (%s)", err);
 	if (has_entry(e, n, "bundle", false, false))
@@ -306,12 +312,8 @@ missing_backup_files_binary(const PitrArchiveSource *src, const char *label)
 	if (!has_entry(e, n, "pg_data", false, false))
 		return psprintf("its files are not in the repository: \"%s/pg_data\" is missing, so pgbackrest restore would fail",
 						dir);
-	if ((e = repo_ls(src, global, &n, &err)) == NULL)
-		return psprintf("its files could not be listed in the repository (%s)", err);
-	if (!has_entry(e, n, "pg_control", true, true))
-		return psprintf("its files are not in the repository: \"%s/pg_control\" is missing, so pgbackrest restore would fail",
-						global);
-	return NULL;
+	return psprintf("its files are not in the repository: \"%s/pg_control\" is missing, so pgbackrest restore would fail",
+					global);
 }
 
 static char *

@@ -107,7 +107,7 @@ rmtree("$pb->{repo2}/backup/$pb->{stanza}/$enc_full/pg_data");
 workload($node, 'f', 2);
 wait_archived($node);
 $row = sql("SELECT reachable::text || '|' || coalesce(reason, '') FROM pitr_restore.resolve_target(target_xid => '$xid_d', archive_dir => '$pgenc')");
-like($row, qr/^false\|no usable base backup: .*\Q$enc_full\E: its files are not in the repository: "[^"]*\/pg_data" is missing/,
+like($row, qr/^false\|no usable base backup: .*\Q$enc_full\E: [^;]*its files are not in the repository: "[^"]*\/pg_data" is missing/,
 	'through the binary: the full backup without its pg_data is not chosen either, and the reason says so');
 
 done_testing();
