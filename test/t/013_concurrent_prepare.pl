@@ -47,12 +47,7 @@ sub check_prepare
 	  or diag("$run->{out} $run->{err}");
 	return unless ($reachable // '') eq 't';
 	my $t = $run->{node};
-	$t->append_conf('postgresql.conf',
-		"port = " . $t->port . "\nunix_socket_directories = '" . $t->host
-		  . "'\narchive_mode = off\n");
-	$t->start;
-	$t->poll_query_until('postgres', "SELECT pg_get_wal_replay_pause_state() = 'paused'")
-	  or die "$what: recovery did not pause";
+	start_restored($t, $what, "archive_mode = off\n");
 	is($t->safe_psql('postgres', qq{
 		SELECT pg_last_wal_replay_lsn() = '$end',
 			   (SELECT count(*) FROM ledger WHERE xid = '$run->{xid}')}),
