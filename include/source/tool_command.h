@@ -34,6 +34,15 @@ typedef struct PitrToolTarget
 } PitrToolTarget;
 
 /*
+ * The setting every restore pitr_restore describes carries, in
+ * recovery_conf and in the tools' commands: with it recovery reads no WAL
+ * past the end of the stop record (src/resolve/read_ahead.c), so nothing
+ * archived after the stop can fail a restore the resolution certified.
+ */
+#define PITR_READ_AHEAD_SETTING "recovery_prefetch"
+#define PITR_READ_AHEAD_VALUE "off"
+
+/*
  * Whether pgBackRest and Barman carry a target value safely: they write it
  * into postgresql.auto.conf between single quotes without escaping, so
  * only printable ASCII without a quote or backslash is.

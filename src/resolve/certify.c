@@ -47,6 +47,7 @@
 #include "index_store.h"
 #include "index/stamp_cache.h"
 #include "resolve/certify.h"
+#include "resolve/read_ahead.h"
 #include "resolve/resolve_internal.h"
 #include "source/archive_source.h"
 
@@ -254,92 +255,6 @@ wait_for_other_scan(const char *dir)
 	return true;
 }
 
-/*
- * Recovery decodes WAL ahead of replay (recovery_prefetch: up to
- * wal_decode_buffer_size of records, 512 kB by default), so it restores
- * segments past the stop, and RestoreArchivedFile() stops the server with
- * FATAL on a plain copy of the wrong size whatever the stop.  Twice the
- * default decode buffer, counted in WAL bytes from the stop; the rest of a
- * segment after its switch record holds no WAL and counts nothing.
- */
-#define READ_AHEAD_BYTES (2 * 512 * 1024)
-#define READ_AHEAD_MAX_SEGMENTS 64
-
-static const char Q_SEGMENT_END[] =
-"SELECT f.has_switch, f.last_lsn FROM pitr_restore.archive_file f "
-"WHERE f.archive_id OPERATOR(pg_catalog.=) $1 "
-"AND f.timeline OPERATOR(pg_catalog.=) $2 "
-"AND f.segno OPERATOR(pg_catalog.=) $3 "
-"AND f.kind OPERATOR(pg_catalog.=) 'segment' "
-"AND f.status OPERATOR(pg_catalog.=) 'ok' LIMIT 1";
-
-/* Where segment segno's WAL ends (its switch record's end); false: unknown. */
-static bool
-segment_wal_end(const PitrResolution *r, TimeLineID tli, XLogSegNo segno,
-				int segsize, XLogRecPtr *end)
-{
-	Oid			types[3] = {INT4OID, INT4OID, INT8OID};
-	Datum		v[3];
-
-	v[0] = Int32GetDatum(r->archive_id);
-	v[1] = Int32GetDatum((int32) tli);
-	v[2] = Int64GetDatum((int64) segno);
-	if (pitr_resolve_query(Q_SEGMENT_END, 3, types, v, NULL, true, 1) != 1)
-		return false;
-	XLogSegNoOffsetToRecPtr(segno + 1, 0, segsize, *end);
-	if (!pitr_resolve_col_null(0, 1) && DatumGetBool(pitr_resolve_col(0, 1)) &&
-		!pitr_resolve_col_null(0, 2))
-		*end = DatumGetLSN(pitr_resolve_col(0, 2)) + SizeOfXLogRecord;
-	return true;
-}
-
-/*
- * The first segment recovery reads ahead into, past the stop, whose plain
- * copy in a flat archive has the wrong size; NULL if none.
- */
-static char *
-read_ahead_problem(const PitrResolution *r, int segsize)
-{
-	PitrArchiveInfo a = {0};
-	PitrPath   *p;
-	XLogSegNo	stopseg;
-	XLogRecPtr	pos = r->stop_lsn;
-	int64		budget = READ_AHEAD_BYTES;
-
-	a.id = r->archive_id;
-	a.directory = r->archive_dir;
-	a.segsize = segsize;
-	p = pitr_model_path(&a, r->timeline);
-	XLByteToSeg(r->stop_lsn, stopseg, segsize);
-	for (XLogSegNo seg = stopseg;
-		 budget > 0 && seg < stopseg + READ_AHEAD_MAX_SEGMENTS; seg++)
-	{
-		TimeLineID	tli = pitr_model_serving_tli(&a, p, seg);
-		XLogRecPtr	end;
-		XLogRecPtr	from;
-
-		CHECK_FOR_INTERRUPTS();
-		if (seg > stopseg)
-		{
-			char	   *name = pitr_model_segment_name(&a, tli, seg);
-			char	   *path = psprintf("%s/%s", r->archive_dir, name);
-			struct stat st;
-
-			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-				st.st_size != segsize)
-				return psprintf("recovery reads WAL ahead of the stop into segment %s, whose archived copy holds %lld bytes, not %d, and PostgreSQL stops with FATAL when it restores a segment of the wrong size",
-								name, (long long) st.st_size, segsize);
-		}
-		if (!segment_wal_end(r, tli, seg, segsize, &end))
-			break;				/* no more WAL: a missing file is no FATAL */
-		XLogSegNoOffsetToRecPtr(seg, 0, segsize, from);
-		from = Max(from, pos);
-		if (end > from)
-			budget -= (int64) (end - from);
-	}
-	return NULL;
-}
-
 bool
 pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 						const char *name, int attempt)
@@ -423,8 +338,8 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 		return false;
 	}
 
-	/* What recovery reads ahead of the stop must not stop it with FATAL. */
-	if ((problem = read_ahead_problem(r, segsize)) != NULL)
+	/* What recovery reads up to the stop's end must not stop it with FATAL. */
+	if ((problem = pitr_read_ahead_problem(r, segsize)) != NULL)
 	{
 		XLogRecPtr	at = r->stop_lsn;
 

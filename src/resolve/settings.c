@@ -158,7 +158,8 @@ static const char *const setting_names[] = {
 /*
  * The lines for postgresql.auto.conf that make recovery stop exactly where
  * the resolution says: restore_command, the target, its inclusiveness, a
- * numeric timeline and the action.
+ * numeric timeline, the action, and recovery_prefetch = off, so recovery
+ * reads no segment the resolution did not certify.
  */
 char *
 pitr_resolution_recovery_conf(const PitrResolution *res)
@@ -179,6 +180,9 @@ pitr_resolution_recovery_conf(const PitrResolution *res)
 	appendStringInfo(&buf, "recovery_target_timeline = '%u'\n", res->timeline);
 	appendStringInfo(&buf, "recovery_target_action = %s\n",
 					 pitr_quote_conf(res->action));
+	/* Recovery reads no WAL past the stop record (see read_ahead.c). */
+	appendStringInfo(&buf, "%s = '%s'\n", PITR_READ_AHEAD_SETTING,
+					 PITR_READ_AHEAD_VALUE);
 	return buf.data;
 }
 

@@ -245,15 +245,77 @@ pgbackrest_list(PitrArchiveSource *src)
 }
 
 /*
+ * Through the binary: the entries directly under a repository path
+ * (repo-ls, not recursive); NULL with *err set if it could not be listed.
+ */
+static PitrRepoLsEntry *
+repo_ls(const PitrArchiveSource *src, const char *path, int *n, char **err)
+{
+	PitrPgbrCommand cmd = pgbr_command(src);
+	size_t		len;
+	char	   *out;
+	PitrRepoLsEntry *entries;
+
+	out = pitr_pgbackrest_capture(&cmd,
+								  psprintf("repo-ls --output=json %s",
+										   pitr_quote_shell(path)),
+								  &len, err);
+	if (out == NULL ||
+		pitr_parse_pgbackrest_repo_ls(out, len, &entries, n, err) != PITR_PARSE_OK)
+		return NULL;
+	return entries;
+}
+
+/* Is there an entry "name" (or "name.<ext>" when prefix) of that type? */
+static bool
+has_entry(const PitrRepoLsEntry *e, int n, const char *name, bool is_file,
+		  bool prefix)
+{
+	size_t		len = strlen(name);
+
+	for (int i = 0; i < n; i++)
+		if (e[i].is_file == is_file && strncmp(e[i].path, name, len) == 0 &&
+			(e[i].path[len] == '\0' || (prefix && e[i].path[len] == '.')))
+			return true;
+	return false;
+}
+
+/*
  * Are a backup's own files in the repository?  pgbackrest restore fails
  * (FileMissingError) when they are not, after retries.  What is checked,
- * cheaply, for a repository read directly: its pg_data directory, and in
- * it global/pg_control (under any compression extension), which every
- * full, differential and incremental backup copies, since it changes at
- * every backup (a bundled backup, repo-bundle, is taken as it is).  NULL if
- * there, else what is missing.  Through the binary
- * (remote repositories) nothing is checked here.
+ * cheaply: its pg_data directory, and in it global/pg_control (under any
+ * compression extension), which every full, differential and incremental
+ * backup copies, since it changes at every backup (a bundled backup,
+ * repo-bundle, is taken as it is).  A repository read directly is looked
+ * at in place; any other through the binary, with repo-ls of the backup's
+ * pg_data/global (and of its directory, to say what is missing).  NULL if
+ * there, else what is missing.
  */
+static char *
+missing_backup_files_binary(const PitrArchiveSource *src, const char *label)
+{
+	char	   *dir = psprintf("%s/%s", src->backup_dir, label);
+	char	   *global = psprintf("%s/pg_data/global", dir);
+	PitrRepoLsEntry *e;
+	int			n;
+	char	   *err = NULL;
+
+	/* One call when all is there (the usual case), a second to say why not. */
+	if ((e = repo_ls(src, global, &n, &err)) == NULL)
+		return psprintf("its files could not be listed in the repository (%s)", err);
+	if (has_entry(e, n, "pg_control", true, true))
+		return NULL;
+	if ((e = repo_ls(src, dir, &n, &err)) == NULL)
+		return psprintf("its files could not be listed in the repository (%s)", err);
+	if (has_entry(e, n, "bundle", false, false))
+		return NULL;
+	if (!has_entry(e, n, "pg_data", false, false))
+		return psprintf("its files are not in the repository: \"%s/pg_data\" is missing, so pgbackrest restore would fail",
+						dir);
+	return psprintf("its files are not in the repository: \"%s/pg_control\" is missing, so pgbackrest restore would fail",
+					global);
+}
+
 static char *
 missing_backup_files(const PitrArchiveSource *src, const char *label)
 {
@@ -261,7 +323,7 @@ missing_backup_files(const PitrArchiveSource *src, const char *label)
 	char	   *pgdata;
 
 	if (src->through_binary)
-		return NULL;
+		return missing_backup_files_binary(src, label);
 	/* repo-bundle keeps small files in bundle/<n>: look no further */
 	if (pitr_source_is_dir(psprintf("%s/%s/bundle", src->backup_dir, label)))
 		return NULL;

@@ -6,7 +6,10 @@
  *	  recovery settings pitr_restore writes, in the options each tool
  *	  turns into exactly those settings (pgBackRest: --type, --target,
  *	  --target-exclusive, --target-timeline, --target-action; Barman:
- *	  --target-<kind>, --exclusive, --target-tli, --target-action).
+ *	  --target-<kind>, --exclusive, --target-tli, --target-action), and
+ *	  recovery_prefetch = off, which bounds what recovery reads past the
+ *	  stop (pgBackRest: --recovery-option; Barman has no such option: the
+ *	  line is appended to the postgresql.auto.conf it wrote).
  *
  *-------------------------------------------------------------------------
  */
@@ -113,6 +116,8 @@ pitr_pgbackrest_restore_command(const PitrArchiveSource *src, const char *label,
 	if (t->tli > 0 && t->kind != PITR_TOOL_TARGET_IMMEDIATE)
 		appendStringInfo(&buf, " --target-timeline=%u", t->tli);
 	appendStringInfo(&buf, " --target-action=%s", t->action);
+	appendStringInfo(&buf, " --recovery-option=%s=%s",
+					 PITR_READ_AHEAD_SETTING, PITR_READ_AHEAD_VALUE);
 	return buf.data;
 }
 
@@ -157,5 +162,16 @@ pitr_barman_recover_command(const PitrArchiveSource *src, const char *config,
 		word(&buf, dest);
 	else
 		appendStringInfoString(&buf, " \"$PGDATA\"");
+
+	/*
+	 * barman recover has no option for another setting: it is appended to
+	 * the postgresql.auto.conf Barman wrote, after Barman's own lines.
+	 */
+	appendStringInfo(&buf, " && echo \"%s = '%s'\" >>",
+					 PITR_READ_AHEAD_SETTING, PITR_READ_AHEAD_VALUE);
+	if (dest)
+		word(&buf, psprintf("%s/postgresql.auto.conf", dest));
+	else
+		appendStringInfoString(&buf, " \"$PGDATA\"/postgresql.auto.conf");
 	return buf.data;
 }

@@ -8,6 +8,7 @@ use warnings;
 use File::Basename;
 use File::Copy;
 use POSIX ();
+use Time::HiRes ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -317,10 +318,15 @@ SKIP:
 $c2->stop('fast');
 
 # ---------------------------------------------------------------------
-# Recovery reads WAL ahead of its stop (recovery_prefetch) and stops with
-# FATAL on a plain archived segment of the wrong size, even past the stop:
-# a stop whose segment ends with a switch, the next segment truncated.
+# How far past its stop recovery reads.  With recovery_prefetch on it
+# decodes WAL ahead of replay and restores segments past the stop, and it
+# stops with FATAL on a plain archived segment of the wrong size, even past
+# the stop.  The settings carry recovery_prefetch = off: recovery then reads
+# up to the end of the stop record, no further.
 # ---------------------------------------------------------------------
+
+# Past the bound: a stop whose segment ends with a switch, the next segment
+# truncated.  Reachable, and a real recovery from the settings stops there.
 workload($node, 'ra', 5);
 my $xid_ra = xid_of($node, 'ra5');
 $node->safe_psql('postgres', 'SELECT pg_switch_wal()');
@@ -330,33 +336,87 @@ wait_archived($node);
 my $ok = resolve($node, "target_xid => '$xid_ra'");
 is($ok->{reachable}, 't', 'read-ahead: the target before the switch is reachable')
   or diag($ok->{reason});
+like($ok->{conf}, qr/^recovery_prefetch = 'off'$/m,
+	'recovery_conf bounds the read-ahead (recovery_prefetch = off)');
 copy("$archive/$ahead", "$archive/../ahead.save") or die;
 truncate("$archive/$ahead", 100000) or die;
 $r = resolve($node, "target_xid => '$xid_ra'");
-is($r->{reachable}, 'f',
-	'read-ahead: a truncated plain segment just past the stop makes the target unreachable');
-like($r->{reason}, qr/reads WAL ahead.*\Q$ahead\E/, 'and the reason names that segment');
+is($r->{reachable}, 't',
+	'read-ahead: a truncated plain segment past the end of the stop record leaves the target reachable')
+  or diag($r->{reason});
+is($r->{stop_lsn}, $ok->{stop_lsn}, 'and the stop is the same');
 {
-	# What recovery does with it: where it reads that far ahead, FATAL.
-	my $n = PostgreSQL::Test::Cluster->new('readahead');
-	$n->init_from_backup($node, basename($ok->{location}));
-	$n->append_conf('postgresql.auto.conf', $ok->{conf});
+	my $n = recover($node, $r);
+	is($n->safe_psql('postgres', "SELECT pg_last_wal_replay_lsn() = '$r->{end_lsn}'"),
+		't', 'a real recovery with the emitted settings stops at the end of the stop record');
+	is(row_count($n, "tag IN ('ra5', 'rb1')"), '1', 'with ra5 kept and rb1 lost');
+	unlike(slurp_file($n->logfile), qr/has wrong size/, 'without reading the truncated segment');
+	$n->stop('fast');
+}
+{
+	# The same settings with read-ahead on: it dies on the truncated segment.
+	my $conf = $r->{conf};
+	$conf =~ s/^recovery_prefetch = 'off'$/recovery_prefetch = 'on'/m;
+	my $n = PostgreSQL::Test::Cluster->new('readahead_on');
+	$n->init_from_backup($node, basename($r->{location}));
+	$n->append_conf('postgresql.auto.conf', $conf);
 	$n->append_conf('postgresql.conf', "archive_mode = off\n");
 	$n->set_recovery_mode;
-	if (!$n->start(fail_ok => 1))
+	# pg_ctl may return once the server is consistent, before the stop:
+	# wait for the end either way (the pause, or FATAL).
+	$n->start(fail_ok => 1);
+	for (1 .. 1200)
 	{
-		like(slurp_file($n->logfile), qr/has wrong size/,
-			'a real recovery from the former answer dies on the truncated segment');
+		last if slurp_file($n->logfile) =~ /has wrong size|pausing at the end of recovery|recovery has paused/;
+		Time::HiRes::usleep(100_000);
 	}
-	else
-	{
-		note('this server did not read that far ahead: the verdict is only cautious here');
-		$n->stop('immediate');
-	}
+	$n->stop('immediate', fail_ok => 1);
+	like(slurp_file($n->logfile), qr/\Q$ahead\E" has wrong size/,
+		'with recovery_prefetch = on the same recovery restores the truncated segment past the stop and dies');
 }
 copy("$archive/../ahead.save", "$archive/$ahead") or die;
+
+# Within the bound: a stop record that begins in one segment and ends in
+# the next.  That next segment is read; truncated, the target is not
+# reachable and the reason names it.
+# More WAL than a segment holds, without a switch: records cross segment
+# boundaries.  The index counts a record in the segment it ends in: a
+# segment whose first record begins before the segment does holds the end
+# of a record that crosses into it.
+$node->safe_psql('postgres',
+	"INSERT INTO filler SELECT repeat('z', 200) FROM generate_series(1, 80000)");
+wait_archived($node);
+$node->safe_psql('postgres', 'SELECT * FROM pitr_restore.scan_archive()');
+my $cross = $node->safe_psql('postgres', qq{
+	SELECT s.first_lsn || '|' || s.file_name
+	  FROM pitr_restore.archive a, pitr_restore.archive_file s
+	 WHERE a.directory = '$archive' AND s.archive_id = a.archive_id
+	   AND s.kind = 'segment' AND s.status = 'ok' AND s.compression = 'none'
+	   AND s.first_lsn < '0/0'::pg_lsn + s.segno * a.segment_size::numeric
+	 ORDER BY s.segno DESC LIMIT 1});
+my ($cross_lsn, $next_seg) = split /\|/, $cross;
+ok($cross_lsn, "a record crossing into $next_seg at $cross_lsn");
+$ok = resolve($node, "target_lsn => '$cross_lsn', inclusive => true");
+is($ok->{reachable}, 't', 'read-ahead: a stop record that crosses into the next segment is reachable')
+  or diag($ok->{reason});
+is($node->safe_psql('postgres', qq{
+	SELECT wal_last FROM pitr_restore.resolve_target(target_lsn => '$cross_lsn', inclusive => true)}),
+	$next_seg, 'and wal_last is the segment holding its end');
+{
+	my $n = recover($node, $ok);
+	is($n->safe_psql('postgres', "SELECT pg_last_wal_replay_lsn() = '$ok->{end_lsn}'"),
+		't', 'a real recovery stops at the end of the crossing record');
+	$n->stop('fast');
+}
+copy("$archive/$next_seg", "$archive/../cross.save") or die;
+truncate("$archive/$next_seg", 100000) or die;
+$r = resolve($node, "target_lsn => '$cross_lsn', inclusive => true");
+is($r->{reachable}, 'f',
+	'read-ahead: the segment holding the end of the stop record truncated, the target is not reachable');
+like($r->{reason}, qr/\Q$next_seg\E/, "and the reason names that segment ($r->{reason})");
+copy("$archive/../cross.save", "$archive/$next_seg") or die;
 $r = resolve($node, "target_xid => '$xid_ra'");
-is($r->{reachable}, 't', 'read-ahead: the segment put back, the target is reachable again')
+is($r->{reachable}, 't', 'read-ahead: the segments put back, the target is reachable again')
   or diag($r->{reason});
 
 done_testing();

@@ -350,6 +350,8 @@ sub resolve_and_recover
 		'|' . $t->safe_psql('postgres', "SELECT count(*) FROM ledger WHERE xid = '$res->{next_xid}'") .
 		'|' . $t->safe_psql('postgres', "SELECT pg_last_wal_replay_lsn() >= '$res->{stop_lsn}'"),
 		'1|0|t', "$what: running tool_command stops at the same point");
+	is($t->safe_psql('postgres', 'SHOW recovery_prefetch'), 'off',
+		"$what: tool_command's restore reads no WAL past the stop (recovery_prefetch = off)");
 	$t->stop;
 	return $res;
 }
@@ -410,7 +412,7 @@ is($res_m->{last_xid}, xid_of($node, 'marked'), 'the marked transaction is the l
 	is("$label|$format|$last", "$bid|barman|$x", 'prepare_restore restores the Barman backup up to the xid');
 	like(sql("SET pitr_restore.barman_config = '$bm->{conf}';
 		SELECT tool_command FROM pitr_restore.resolve_target(target_xid => '$x', archive_dir => '$bmdir')"),
-		qr/^barman -c '\Q$bm->{conf}\E' recover --target-xid '$x' --target-tli 1 --target-action pause 'pg' '\Q$bid\E' "\$PGDATA"$/,
+		qr/^barman -c '\Q$bm->{conf}\E' recover --target-xid '$x' --target-tli 1 --target-action pause 'pg' '\Q$bid\E' "\$PGDATA" && echo "recovery_prefetch = 'off'" >> "\$PGDATA"\/postgresql.auto.conf$/,
 		'tool_command for a Barman archive is barman recover into $PGDATA');
 	tool_node_configure($n);
 	tool_node_paused($n);
@@ -435,6 +437,8 @@ sub restore_with
 	system('bash', '-c', $cmd) == 0 or die "tool command failed: $cmd";
 	tool_node_configure($n);
 	tool_node_paused($n);
+	is($n->safe_psql('postgres', 'SHOW recovery_prefetch'), 'off',
+		"$name: the tool's restore reads no WAL past the stop (recovery_prefetch = off)");
 	return $n;
 }
 

@@ -1,7 +1,8 @@
 # pgBackRest's own rules for its repository: a segment stored twice is what
 # archive-get refuses ("duplicates found for WAL segment"), so it is never
 # certified; an incremental backup whose files are gone is not chosen, the
-# intact full backup is, and a real restore through prepare_restore works.
+# intact full backup is, and a real restore through prepare_restore works;
+# the same in a repository read through the pgbackrest binary (encrypted).
 use strict;
 use warnings;
 use lib 'test/lib';
@@ -16,7 +17,8 @@ use ToolRepo;
 my $unsupported = tools_unsupported();
 plan skip_all => $unsupported if $unsupported;
 
-my ($node, $bed) = tool_primary('pgbr_rel', conf => "track_commit_timestamp = on\n");
+my ($node, $bed) = tool_primary('pgbr_rel', conf => "track_commit_timestamp = on\n",
+	pgbackrest => { encrypted_repo2 => 1 });
 my $pb = $bed->{pb};
 my $full = pgbackrest_backup($pb, 'full');
 workload($node, 'a', 50);
@@ -79,5 +81,33 @@ $row = sql("SELECT reachable::text || '|' || coalesce(reason, '') FROM pitr_rest
 like($row, qr/^false\|no usable base backup: the repository of .* lists 2, none usable \(.*\Q$full\E: /,
 	'no usable backup: the reason lists what the repository holds and why none serves');
 unlike($row, qr/pitr_restore\.backup_dir/, 'and does not speak of pitr_restore.backup_dir');
+
+# A repository read through the binary (encrypted: repo-ls, repo-get): the
+# same check, made with repo-ls of the backup's directory and pg_data/global.
+my $pgenc = "pgbackrest:stanza=$pb->{stanza} config=$pb->{conf} repo=2";
+my $enc_full = pgbackrest_backup($pb, 'full', 2);
+workload($node, 'c', 10);
+my $enc_incr = pgbackrest_backup($pb, 'incr', 2);
+workload($node, 'd', 10);
+wait_archived($node);
+my $xid_d = xid_of($node, 'd5');
+$row = sql("SELECT reachable::text || '|' || backup_label FROM pitr_restore.resolve_target(target_xid => '$xid_d', archive_dir => '$pgenc')");
+is($row, "true|$enc_incr", 'through the binary: with every file there, the incremental backup is chosen');
+rename("$pb->{repo2}/backup/$pb->{stanza}/$enc_incr/pg_data/global",
+	"$pb->{repo2}/backup/$pb->{stanza}/$enc_incr/pg_data/global.gone") or die;
+# (through the binary the index looks again when the archive's listing
+# changes: new WAL)
+workload($node, 'e', 2);
+wait_archived($node);
+$row = sql("SELECT reachable::text || '|' || backup_label FROM pitr_restore.resolve_target(target_xid => '$xid_d', archive_dir => '$pgenc')");
+is($row, "true|$enc_full", 'through the binary: an incremental without its pg_control is not chosen: the full one is');
+like(sql("SELECT problem FROM pitr_restore.backups('$pgenc') WHERE label = '$enc_incr'"),
+	qr/pg_data\/global\/pg_control" is missing/, 'backups() says what is missing');
+rmtree("$pb->{repo2}/backup/$pb->{stanza}/$enc_full/pg_data");
+workload($node, 'f', 2);
+wait_archived($node);
+$row = sql("SELECT reachable::text || '|' || coalesce(reason, '') FROM pitr_restore.resolve_target(target_xid => '$xid_d', archive_dir => '$pgenc')");
+like($row, qr/^false\|no usable base backup: .*\Q$enc_full\E: [^;]*its files are not in the repository: "[^"]*\/pg_data" is missing/,
+	'through the binary: the full backup without its pg_data is not chosen either, and the reason says so');
 
 done_testing();
