@@ -19,6 +19,7 @@ my ($node, $archive) = new_primary(name => 'hsprimary', module => 1,
 	archive_name => 'hsarchive', conf => qq{
 shared_preload_libraries = 'pitr_restore'
 autovacuum = off
+max_locks_per_transaction = 512
 });
 
 # "watched" is touched in a few segments among many that only "filler"
@@ -129,6 +130,9 @@ my ($rows2, $read2) = history();
 is($read2, $read + 1, 'the first history reads that segment too');
 is($rows2, $rows, 'and lists the same rows');
 is($node->safe_psql('postgres', $sql_unknown), '', 'and records what it touches');
+open($fh, '>', "$archive/$untouched.pitrsum") or die;
+print $fh $v3;
+close($fh);
 
 # A history that reads everything (no relations known) lists the same rows,
 # and finds in the WAL the relations the sidecars listed.
@@ -139,6 +143,35 @@ cmp_ok($read3, '>=', $of3 - 1, "a history without relations reads every segment 
 is($rows3, $rows, 'and lists exactly the rows the first history listed');
 is($node->safe_psql('postgres', $sql_relations), $from_sidecars,
 	'each sidecar\'s relations are what reading its segment finds');
+
+# A segment that touches more relation files than a sidecar lists (one
+# transaction drops 2,100 tables): its sidecar says "relations -", the scan
+# records nothing for it, and the first history reads it.
+$node->safe_psql('postgres', q{
+DO $$BEGIN
+  FOR i IN 1 .. 2100 LOOP EXECUTE format('CREATE TABLE many_%s (a int)', i); END LOOP;
+END$$;
+});
+$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
+$node->safe_psql('postgres', q{
+DO $$BEGIN
+  EXECUTE (SELECT 'DROP TABLE ' || string_agg(format('many_%s', i), ', ')
+             FROM generate_series(1, 2100) i);
+END$$;
+});
+workload($node, 'after', 3);
+wait_archived($node);
+my @unlisted = sort map { s/\.pitrsum$//r =~ s/.*\///r }
+  grep { slurp_file($_) =~ /^relations -$/m } glob("$archive/*.pitrsum");
+cmp_ok(scalar(@unlisted), '>=', 1,
+	'the sidecar of the segment that drops 2,100 tables does not list them: ' . join(',', @unlisted));
+$err = scan_fresh();
+unlike($err, qr/ignoring sidecar/, 'it is still trusted');
+is($node->safe_psql('postgres', $sql_unknown), join(',', @unlisted),
+	'the scan records no relations for that segment alone');
+my ($rows4, $read4) = history();
+is($read4, $read + scalar(@unlisted), 'the first history reads it too');
+is($rows4, $rows, 'and lists the same rows');
 
 done_testing();
 
