@@ -18,19 +18,23 @@ typedef struct PitrRelSet
 	int			shift;			/* 64 - log2(number of slots) */
 	int			count;			/* pairs held, (0, 0) included */
 	bool		has_zero;		/* the pair (0, 0), which a key 0 cannot be */
-	uint64		last;			/* the last key added: records repeat it */
 } PitrRelSet;
 
 extern PitrRelSet *pitr_relset_create(void);
 extern void pitr_relset_add_slow(PitrRelSet *set, uint64 key);
 
-/* Add (db, rel); a repeat of the last pair added costs one compare. */
+/*
+ * Add (db, rel).  A pair already in its home slot (nearly every one: the
+ * set is at most half full) costs a multiply and a compare, here; the
+ * probe for anything else is out of line.
+ */
 static inline void
 pitr_relset_add(PitrRelSet *set, Oid db, Oid rel)
 {
 	uint64		key = ((uint64) db << 32) | rel;
 
-	if (key != set->last || key == 0)
+	if (key == 0 ||
+		set->keys[(key * UINT64CONST(0x9E3779B97F4A7C15)) >> set->shift] != key)
 		pitr_relset_add_slow(set, key);
 }
 

@@ -17,6 +17,7 @@
 
 #define RELSET_INITIAL_BITS 6	/* 64 slots */
 
+/* Fibonacci hashing: the top bits of key times 2^64 / phi (as relset.h). */
 static inline uint32
 slot_of(const PitrRelSet *set, uint64 key)
 {
@@ -65,7 +66,6 @@ pitr_relset_add_slow(PitrRelSet *set, uint64 key)
 	uint32		mask = (1U << (64 - set->shift)) - 1;
 	uint32		i;
 
-	set->last = key;
 	if (key == 0)
 	{
 		if (!set->has_zero)
