@@ -95,12 +95,14 @@ extern JsonParseErrorType pitr_json_parse(JsonLexContext *lex,
 #define PITR_RLOC_REL(l) ((l).relNumber)
 #define PITR_SMGR_CREATE_RLOC(xl) ((xl)->rlocator)
 #define PITR_PARSED_XACT_RLOCS(p) ((p).xlocators)
+#define PITR_BLOCK_RLOC(b) ((b)->rlocator)
 #else
 #define PITR_RLOC_SPC(l) ((l).spcNode)
 #define PITR_RLOC_DB(l) ((l).dbNode)
 #define PITR_RLOC_REL(l) ((l).relNode)
 #define PITR_SMGR_CREATE_RLOC(xl) ((xl)->rnode)
 #define PITR_PARSED_XACT_RLOCS(p) ((p).xnodes)
+#define PITR_BLOCK_RLOC(b) ((b)->rnode)
 #endif
 
 /* ---- files (storage/fd.h, common/file_utils.h) ---- */

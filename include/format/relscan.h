@@ -14,6 +14,8 @@
 #include "datatype/timestamp.h"
 #include "utils/hsearch.h"
 
+#include "relset.h"
+
 /*
  * A relation file as WAL names it.  PostgreSQL 16 renamed RelFileNode to
  * RelFileLocator; relscan.c alone speaks either, everything above uses
@@ -64,24 +66,11 @@ typedef struct PitrXactEnd
 extern bool pitr_relscan_xact_end(XLogReaderState *r, PitrXactEnd *end);
 
 /*
- * The set of relation files a stretch of WAL touches: every block
- * reference, every file created, every file a transaction's end drops.
+ * Note in set the relation files a record touches: every block reference
+ * (main fork), the file an smgr record creates, the files a transaction's
+ * end drops.  The record's layout must have been checked
+ * (pitr_record_layout_error).
  */
-#define PITR_RELSET_CACHE 64
-
-typedef struct PitrRelSet
-{
-	HTAB	   *files;			/* key: PitrRelFile less spc (db, rel) */
-	/* files already noted, direct-mapped: the scan notes every record's */
-	Oid			cache_db[PITR_RELSET_CACHE];
-	Oid			cache_rel[PITR_RELSET_CACHE];
-} PitrRelSet;
-
-extern PitrRelSet *pitr_relset_create(void);
 extern void pitr_relset_note_record(PitrRelSet *set, XLogReaderState *r);
-extern void pitr_relset_add(PitrRelSet *set, Oid db, Oid rel);
-
-/* The set as two parallel arrays, sorted by (db, rel). */
-extern int	pitr_relset_arrays(PitrRelSet *set, Oid **dbs, Oid **rels);
 
 #endif							/* PITR_RELSCAN_H */

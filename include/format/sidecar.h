@@ -8,8 +8,8 @@
  *
  * The parser is pure (no SPI, no ERROR on bad input): it returns a status
  * code and a message.  Its output is walscan's own PitrSegmentSummary with
- * its PitrWalEvent list, so the index can store it as if it had read the
- * segment.
+ * its PitrWalEvent list and (format 3) its set of relation files, so the
+ * index can store it as if it had read the segment.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,13 +27,23 @@
 
 /* First line of every sidecar; the number is the format version. */
 #define PITR_SIDECAR_MAGIC "pitr_restore segment summary"
-#define PITR_SIDECAR_VERSION 2
+#define PITR_SIDECAR_VERSION 3
 
 /*
  * Version 1 lacks the link to the predecessor (first_prev, last_lsn): it is
  * still read, but the scan reads such a segment rather than trust it.
+ * Version 2 lacks the relations the segment touches (sum.rels NULL: not
+ * known, table_history reads the segment once).
  */
 #define PITR_SIDECAR_MIN_VERSION 1
+
+/*
+ * Most relation files a sidecar lists.  A segment that touches more (a
+ * restore of a large schema, a CREATE DATABASE) is written "relations -",
+ * not known, and read in full by the first table_history: a few kilobytes
+ * per sidecar is the point of having them.
+ */
+#define PITR_SIDECAR_MAX_RELATIONS 2048
 
 /* Longest sidecar the parser accepts (one line per event). */
 #define PITR_SIDECAR_MAX_SIZE (64 * 1024 * 1024)

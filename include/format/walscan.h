@@ -112,8 +112,9 @@ typedef struct PitrSegmentSummary
 	int			pending_marks;	/* marks whose transaction has not ended */
 	bool		complete;		/* valid WAL runs through the segment */
 	char	   *error;			/* why valid WAL stops inside it */
-	struct PitrRelSet *rels;	/* relation files touched (relscan.h); NULL
-								 * when not known (a sidecar's summary) */
+	struct PitrRelSet *rels;	/* relation files touched (relset.h); NULL
+								 * when not known (a format 1 or 2 sidecar,
+								 * or one that touches too many to list) */
 } PitrSegmentSummary;
 
 /*

@@ -27,7 +27,6 @@
 #include "compat/pg_compat.h"
 #include "relscan.h"
 #include "xact_record.h"
-#include "util/local_hash.h"
 
 /* A relation's file as WAL records name it (compat/pg_compat.h maps 15). */
 typedef RelFileLocator PitrWalRel;
@@ -36,12 +35,6 @@ typedef RelFileLocator PitrWalRel;
 	 (dst)->rel = PITR_RLOC_REL(src))
 #define SMGR_CREATE_REL(xl) PITR_SMGR_CREATE_RLOC(xl)
 #define PARSED_RELS(p) PITR_PARSED_XACT_RLOCS(p)
-
-typedef struct RelKey
-{
-	Oid			db;
-	Oid			rel;
-} RelKey;
 
 const char *
 pitr_relop_name(PitrRelOp op)
@@ -211,36 +204,35 @@ pitr_relscan_xact_end(XLogReaderState *r, PitrXactEnd *end)
 	return true;
 }
 
-PitrRelSet *
-pitr_relset_create(void)
+/*
+ * Does the transaction end drop files?  Read from its xinfo without parsing
+ * it: most commits drop none, and every one passes here.
+ */
+static bool
+xact_end_drops_files(XLogReaderState *r)
 {
-	PitrRelSet *set = palloc0(sizeof(PitrRelSet));
+	uint8		info = XLogRecGetInfo(r);
+	uint8		op = (info & ~XLR_INFO_MASK) & XLOG_XACT_OPMASK;
+	xl_xact_xinfo xinfo;
 
-	set->files = pitr_hash_create("pitr_restore relation files", 256,
-			sizeof(RelKey), sizeof(RelKey),
-			false, CurrentMemoryContext);
-	return set;
-}
-
-void
-pitr_relset_add(PitrRelSet *set, Oid db, Oid rel)
-{
-	RelKey		key;
-	int			slot = ((uint32) rel * 2654435761U) >> 26;	/* 0 .. 63 */
-
-	if (set->cache_rel[slot] == rel && set->cache_db[slot] == db &&
-		OidIsValid(rel))
-		return;
-	key.db = db;
-	key.rel = rel;
-	(void) hash_search(set->files, &key, HASH_ENTER, NULL);
-	set->cache_db[slot] = db;
-	set->cache_rel[slot] = rel;
+	if (op != XLOG_XACT_COMMIT && op != XLOG_XACT_COMMIT_PREPARED &&
+		op != XLOG_XACT_ABORT && op != XLOG_XACT_ABORT_PREPARED)
+		return false;
+	/* commit and abort records alike: the time, then the xinfo flags */
+	StaticAssertStmt(MinSizeOfXactCommit == MinSizeOfXactAbort,
+					 "commit and abort records begin alike");
+	if (!(info & XLOG_XACT_HAS_INFO) ||
+		XLogRecGetDataLen(r) < MinSizeOfXactCommit + sizeof(xinfo))
+		return false;
+	memcpy(&xinfo, XLogRecGetData(r) + MinSizeOfXactCommit, sizeof(xinfo));
+	return (xinfo.xinfo & XACT_XINFO_HAS_RELFILELOCATORS) != 0;
 }
 
 /*
  * Note what a record touches: its block references (any resource manager),
  * the file an smgr record creates, the files a transaction's end drops.
+ * It runs for every record of a scan, so the block references are read in
+ * place and a transaction's end is parsed only when it drops files.
  */
 void
 pitr_relset_note_record(PitrRelSet *set, XLogReaderState *r)
@@ -250,13 +242,18 @@ pitr_relset_note_record(PitrRelSet *set, XLogReaderState *r)
 	int			rows;
 
 	for (int id = 0; id <= XLogRecMaxBlockId(r); id++)
-		if (XLogRecHasBlockRef(r, id) && block_rel(r, id, &rel))
-			pitr_relset_add(set, rel.db, rel.rel);
+	{
+		DecodedBkpBlock *b = XLogRecGetBlock(r, id);
+
+		if (b->in_use && b->forknum == MAIN_FORKNUM)
+			pitr_relset_add(set, PITR_RLOC_DB(PITR_BLOCK_RLOC(b)),
+							PITR_RLOC_REL(PITR_BLOCK_RLOC(b)));
+	}
 
 	if (rmid == RM_SMGR_ID &&
 		pitr_relscan_classify(r, &rel, &rows) == PITR_RELOP_CREATE)
 		pitr_relset_add(set, rel.db, rel.rel);
-	else if (rmid == RM_XACT_ID)
+	else if (rmid == RM_XACT_ID && xact_end_drops_files(r))
 	{
 		PitrXactEnd end;
 
@@ -270,41 +267,4 @@ pitr_relset_note_record(PitrRelSet *set, XLogReaderState *r)
 				pfree(end.rels);
 		}
 	}
-}
-
-static int
-relkey_cmp(const void *a, const void *b)
-{
-	const RelKey *x = a;
-	const RelKey *y = b;
-
-	if (x->db != y->db)
-		return x->db < y->db ? -1 : 1;
-	if (x->rel != y->rel)
-		return x->rel < y->rel ? -1 : 1;
-	return 0;
-}
-
-int
-pitr_relset_arrays(PitrRelSet *set, Oid **dbs, Oid **rels)
-{
-	long		n = hash_get_num_entries(set->files);
-	RelKey	   *keys = palloc(sizeof(RelKey) * (n + 1));
-	HASH_SEQ_STATUS hs;
-	RelKey	   *k;
-	int			i = 0;
-
-	hash_seq_init(&hs, set->files);
-	while ((k = hash_seq_search(&hs)) != NULL)
-		keys[i++] = *k;
-	qsort(keys, i, sizeof(RelKey), relkey_cmp);
-	*dbs = palloc(sizeof(Oid) * (i + 1));
-	*rels = palloc(sizeof(Oid) * (i + 1));
-	for (int j = 0; j < i; j++)
-	{
-		(*dbs)[j] = keys[j].db;
-		(*rels)[j] = keys[j].rel;
-	}
-	pfree(keys);
-	return i;
 }

@@ -11,13 +11,19 @@
  *	file 000000010000000000000003.zst
  *	size 1234567
  *	...
+ *	relations 3
+ *	rels 0 1262
+ *	rels 5 1259 16384
  *	event restore_point 0/3000060 0/30000A0 0 7441... - 0 0 - =before_deploy
  *	end 8c3e2f10
  *
  * The last line holds the CRC-32C of every byte before it, so a torn or
  * edited sidecar is refused.  Strings are "-" (NULL) or "=" followed by
  * the text, bytes outside printable ASCII and '%' written as %XX.
- * Timestamps are TimestampTz microseconds, so nothing is lost.
+ * Timestamps are TimestampTz microseconds, so nothing is lost.  Format 3
+ * adds the relation files the segment touches: "relations N" and N pairs
+ * in "rels <db> <relfilenode>..." lines, one per database, both ascending;
+ * or "relations -" when not known (more than PITR_SIDECAR_MAX_RELATIONS).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +37,7 @@
 #include "storage/fd.h"
 
 #include "format/archive_files.h"
+#include "format/relset.h"
 #include "format/sidecar.h"
 
 /* ---- writing ---- */
@@ -57,6 +64,32 @@ static void
 put_lsn(StringInfo buf, XLogRecPtr lsn)
 {
 	appendStringInfo(buf, "%X/%X", LSN_FORMAT_ARGS(lsn));
+}
+
+/* "relations N" and a "rels" line per database, or "relations -". */
+static void
+put_relations(StringInfo buf, const PitrRelSet *set)
+{
+	Oid		   *dbs;
+	Oid		   *rels;
+	int			n;
+
+	if (set == NULL || pitr_relset_count(set) > PITR_SIDECAR_MAX_RELATIONS)
+	{
+		appendStringInfoString(buf, "relations -\n");
+		return;
+	}
+	n = pitr_relset_arrays(set, &dbs, &rels);
+	appendStringInfo(buf, "relations %d", n);
+	for (int i = 0; i < n; i++)
+	{
+		if (i == 0 || dbs[i] != dbs[i - 1])
+			appendStringInfo(buf, "\nrels %u", dbs[i]);
+		appendStringInfo(buf, " %u", rels[i]);
+	}
+	appendStringInfoChar(buf, '\n');
+	pfree(dbs);
+	pfree(rels);
 }
 
 void
@@ -113,6 +146,7 @@ pitr_sidecar_format(const PitrSidecar *sc, StringInfo buf)
 	appendStringInfoString(buf, "error ");
 	put_string(buf, s->error);
 	appendStringInfoChar(buf, '\n');
+	put_relations(buf, s->rels);
 
 	foreach(lc, s->events)
 	{
@@ -413,6 +447,57 @@ parse_event(Cursor *c, char *rest, PitrSegmentSummary *s)
 	return true;
 }
 
+/*
+ * "relations -", or "relations N" and the "rels" lines holding exactly N
+ * pairs, databases ascending, each database's files ascending.
+ */
+static bool
+parse_relations(Cursor *c, PitrSegmentSummary *s)
+{
+	char	   *v = expect1(c, "relations");
+	uint32		n;
+	int			seen = 0;
+	bool		have_db = false;
+	uint32		last_db = 0;
+
+	if (v == NULL)
+		return fail(c, "bad relations");
+	if (strcmp(v, "-") == 0)
+	{
+		s->rels = NULL;
+		return true;
+	}
+	if (!parse_u32(v, &n) || n > PITR_SIDECAR_MAX_RELATIONS)
+		return fail(c, "bad relations count");
+	s->rels = pitr_relset_create();
+	while (seen < (int) n)
+	{
+		char	   *rest = expect(c, "rels");
+		uint32		db;
+		uint32		rel;
+		bool		have_rel = false;
+		uint32		last_rel = 0;
+
+		if (rest == NULL || !parse_u32(word(&rest), &db) ||
+			(have_db && db <= last_db))
+			return fail(c, "bad rels database");
+		have_db = true;
+		last_db = db;
+		if (rest == NULL)
+			return fail(c, "rels line without files");
+		while (rest != NULL)
+		{
+			if (!parse_u32(word(&rest), &rel) || (have_rel && rel <= last_rel) ||
+				++seen > (int) n)
+				return fail(c, "bad rels file");
+			have_rel = true;
+			last_rel = rel;
+			pitr_relset_add(s->rels, (Oid) db, (Oid) rel);
+		}
+	}
+	return true;
+}
+
 static bool
 parse_body(Cursor *c, PitrSidecar *sc)
 {
@@ -514,6 +599,8 @@ parse_body(Cursor *c, PitrSidecar *sc)
 	s->pending_marks = (int) u32;
 	NEED((v = expect1(c, "complete")) && parse_bool(v, &s->complete), "bad complete");
 	NEED((v = expect1(c, "error")) && parse_string(v, &s->error), "bad error");
+	if (sc->version >= 3 && !parse_relations(c, s))
+		return false;
 
 	/* Events, then the end line (checked by the caller). */
 	for (;;)

@@ -93,7 +93,8 @@ typedef struct History
 	XLogSegNo	lo;				/* segno of segs[0]; the path has no holes */
 	PitrArchiveFile **byseg;	/* by segno - lo; NULL where missing */
 	int			nbyseg;
-	HTAB	   *ours;			/* Oid relfilenodes of the table */
+	Oid		   *ours;			/* the table's relfilenodes, sorted */
+	int			nours;
 	TransactionId *watch;
 	int			nwatch;
 	HTAB	   *pending;		/* PendingXact by xid */
@@ -140,11 +141,30 @@ full_xid(TransactionId xid)
 	return FullTransactionIdFromEpochAndXid(epoch, xid);
 }
 
+/*
+ * Asked for every row change read: a binary search of a few sorted oids
+ * costs less than a dynahash lookup.
+ */
 static bool
 is_ours(History *h, Oid db, Oid rel)
 {
-	return db == MyDatabaseId &&
-		hash_search(h->ours, &rel, HASH_FIND, NULL) != NULL;
+	int			lo = 0;
+	int			hi = h->nours;
+
+	if (db != MyDatabaseId)
+		return false;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (h->ours[mid] == rel)
+			return true;
+		if (h->ours[mid] < rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 static bool
@@ -434,17 +454,13 @@ setup_sets(History *h, ArrayType *rels, ArrayType *watch)
 	Datum	   *d;
 	int			n;
 
-	h->ours = pitr_hash_create("pitr_restore history files", 16,
-			sizeof(Oid), sizeof(Oid),
-			false, CurrentMemoryContext);
 	deconstruct_array(rels, OIDOID, sizeof(Oid), true, TYPALIGN_INT,
 					  &d, NULL, &n);
+	h->ours = palloc(sizeof(Oid) * (n + 1));
+	h->nours = n;
 	for (int i = 0; i < n; i++)
-	{
-		Oid			rel = DatumGetObjectId(d[i]);
-
-		(void) hash_search(h->ours, &rel, HASH_ENTER, NULL);
-	}
+		h->ours[i] = DatumGetObjectId(d[i]);
+	qsort(h->ours, n, sizeof(Oid), oid_cmp);
 	deconstruct_array(watch, XID8OID, sizeof(FullTransactionId), FLOAT8PASSBYVAL,
 					  TYPALIGN_DOUBLE, &d, NULL, &n);
 	h->watch = palloc(sizeof(TransactionId) * (n + 1));

@@ -598,9 +598,11 @@ scan_segment(ArchiveScan *st, SegmentToScan *s, MemoryContext filecxt)
 	}
 	insert_row(st, f, status, detail, &s->head, &sum);
 	/*
-	 * A sidecar's summary knows no relations: table_history reads it all.
-	 * The relations table came with the link columns (1.2): a 1.1 schema
-	 * not yet updated has neither.
+	 * The relations come with the summary: read here, from a scan worker,
+	 * or from a format 3 sidecar; an older sidecar's (or one listing more
+	 * than it may) are not known, and table_history reads that segment in
+	 * full once.  The relations table came with the link columns (1.2): a
+	 * 1.1 schema not yet updated has neither.
 	 */
 	if (st->store.has_link)
 		pitr_store_segment_relations(st->store.archive_id, f->name, sum.rels);

@@ -21,7 +21,10 @@
  * memory segment (ScanShared, ScanHistory, ScanFile, ScanItem); each reply
  * is a ScanReply struct, followed for a summary by its sidecar text, which
  * the backend reads with the sidecar parser (the one that checks the
- * archive module's sidecars).  A worker's messages (ERROR, NOTICE ...) go
+ * archive module's sidecars).  The text carries the relation files the
+ * segment touches (sidecar format 3, at most PITR_SIDECAR_MAX_RELATIONS,
+ * else "not known"), so a reply stays a few kilobytes and the backend
+ * records them as for a segment it read itself.  A worker's messages (ERROR, NOTICE ...) go
  * through the same queue in the frontend/backend protocol (pqmq.c, as
  * parallel query's workers send theirs) and are raised again in the
  * backend with their SQLSTATE, detail and hint.  An ERROR or cancel in the

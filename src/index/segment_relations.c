@@ -3,11 +3,12 @@
  * segment_relations.c
  *	  Store the relation files a segment touches: one row per segment in
  *	  pitr_restore.segment_relations (database and relfilenode arrays, in
- *	  step).  Written by the scan for the segments it reads itself and by
+ *	  step).  Written by the scan for every summary that knows them (read
+ *	  in the backend, by a scan worker, or from a format 3 sidecar) and by
  *	  table_history() for the segments it had to read in full; a segment
- *	  without a row (summarised from a sidecar or by a scan worker, whose
- *	  summary format does not carry relations) is simply read in full.
- *	  The row goes with its archive_file row (foreign key).
+ *	  without a row (a format 1 or 2 sidecar, or one whose segment touches
+ *	  more files than a sidecar lists) is simply read in full, once.  The
+ *	  row goes with its archive_file row (foreign key).
  *
  *-------------------------------------------------------------------------
  */

@@ -13,14 +13,15 @@
 #   peer    pg_waldump --path=ARCHIVE --relation=TBLSPC/DB/RELFILENODE over
 #           the archive's range (what a DBA greps today; it still decodes
 #           every record)
-#   first   table_history('watched') on an index made from sidecars, whose
-#           summaries carry no relations: every segment is read, once, and
-#           what each touches is recorded
+#   first   table_history('watched') on an index made from sidecars, which
+#           list the relation files each segment touches (format 3): only
+#           the segments that touched the table are read (format 2
+#           sidecars listed none: every segment was read, once)
 #   warm    table_history('watched') again: only the segments that touched
 #           the table (and those its transactions end in) are read
 #
 # Reading the output: seconds for each, the segments read, and the ratio
-# ours/peer (lower is better; the target for "warm" is <= 0.2).
+# ours/peer (lower is better; the target for "first" and "warm" is <= 0.2).
 #
 # Called by test/bench/run.sh (installs packages, builds and installs the
 # extension); runs as root (the cluster runs as postgres).  KEEP=1 keeps the

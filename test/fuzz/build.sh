@@ -34,7 +34,7 @@ declare -A MAP=(
 	[file_name]="pitr_classify_file_name pitr_compression_of_name pitr_compression_name"
 	[archive_read]="pitr_read_file pitr_compression_name"
 	[page_header]="pitr_classify_head pitr_classify_file_name pitr_compression_of_name pitr_compression_name"
-	[sidecar]="pitr_sidecar_parse pitr_event_kind_name pitr_compression_name"
+	[sidecar]="pitr_sidecar_parse pitr_event_kind_name pitr_compression_name pitr_relset_create"
 	[quote]="pitr_quote_shell"
 	[repo_info]="pitr_parse_pgbackrest_archive_info pitr_parse_barman_backup_info
 		pitr_repo_backup_usable pitr_ini_parse pitr_json_parse"

@@ -1,6 +1,7 @@
 # scan_archive trusts the archive module's sidecars: a scan of an archive
 # the module wrote reads only sidecars and indexes exactly what a scan of
-# the WAL indexes; a stale or edited sidecar is ignored with a NOTICE; a
+# the WAL indexes, the relation files each segment touches included (also
+# from scan workers); a stale or edited sidecar is ignored with a NOTICE; a
 # new timeline's history and first segment found by one scan give that
 # segment its predecessor on the parent timeline.
 use strict;
@@ -87,11 +88,21 @@ my %q = (
        restore_points, has_switch, wal_level_minimal
   FROM pitr_restore.segments('DIR') ORDER BY 1},
 	restore_points => q{SELECT * FROM pitr_restore.restore_points('DIR') ORDER BY lsn, timeline, name},
-	timelines => q{SELECT * FROM pitr_restore.timelines('DIR') ORDER BY 1});
+	timelines => q{SELECT * FROM pitr_restore.timelines('DIR') ORDER BY 1},
+	# the relation files each segment touches (format 3 sidecars carry
+	# them); segments() first, which brings the index up to date
+	relations => q{DO $$BEGIN PERFORM count(*) FROM pitr_restore.segments('DIR'); END$$;
+SELECT f.file_name, s.dbs, s.relfilenodes
+  FROM pitr_restore.archive_file f
+  LEFT JOIN pitr_restore.segment_relations s
+    ON s.archive_id = f.archive_id AND s.file_name = f.file_name
+ WHERE f.archive_id = (SELECT archive_id FROM pitr_restore.archive
+                        WHERE directory = pitr_restore.archive_path('DIR'))
+   AND f.kind IN ('segment', 'partial') ORDER BY 1});
 sub index_of
 {
 	my ($dir, $what) = @_;
-	return $node->safe_psql('postgres', $q{$what} =~ s/DIR/$dir/r);
+	return $node->safe_psql('postgres', $q{$what} =~ s/DIR/$dir/gr);
 }
 for my $what (sort keys %q)
 {
@@ -100,6 +111,8 @@ for my $what (sort keys %q)
 	is($a, index_of($flat, $what), "$what: sidecars give what reading the WAL gives");
 }
 like(index_of($archive, 'timelines'), qr/^2\|1\|/m, 'timeline 2 branches from 1');
+unlike(index_of($archive, 'relations'), qr/\|\|$/m,
+	'every segment\'s relations are known from its sidecar');
 
 # The first segment of timeline 2 starts from its predecessor on timeline
 # 1, also when its history was found by the same scan (a scan of the flat
