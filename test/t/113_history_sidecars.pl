@@ -174,16 +174,3 @@ is($read4, $read + scalar(@unlisted), 'the first history reads it too');
 is($rows4, $rows, 'and lists the same rows');
 
 done_testing();
-
-# CRC-32C (Castagnoli), as the sidecar's end line holds it.
-sub crc32c
-{
-	my ($data) = @_;
-	my $crc = 0xFFFFFFFF;
-	for my $byte (unpack('C*', $data))
-	{
-		$crc ^= $byte;
-		$crc = ($crc & 1) ? (($crc >> 1) ^ 0x82F63B78) : ($crc >> 1) for 1 .. 8;
-	}
-	return $crc ^ 0xFFFFFFFF;
-}
