@@ -23,6 +23,7 @@
 
 #include "access/xlogdefs.h"
 #include "datatype/timestamp.h"
+#include "resolve/resolution.h"
 #include "resolve/walk.h"
 
 /* The archive being read. */
@@ -116,6 +117,13 @@ extern bool pitr_model_open_archive(const char *dir, bool check_files,
 
 /* paths */
 extern PitrPath *pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli);
+
+/*
+ * The archive a resolution read (its id and directory, with "segsize")
+ * into *a, and the path to the resolution's timeline.
+ */
+extern PitrPath *pitr_model_resolution_path(const PitrResolution *r,
+											int segsize, PitrArchiveInfo *a);
 extern XLogSegNo pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn);
 extern void pitr_model_path_range(const PitrArchiveInfo *a, const PitrPath *p,
 								  int i, int64 *lo, int64 *hi);

@@ -26,6 +26,13 @@
 #define PITR_SIDE_NRESOLUTION 8
 
 /*
+ * The row type a restore function returns; ERROR if one of its two names
+ * ("what", then new_name) is null.
+ */
+extern TupleDesc pitr_side_call_start(FunctionCallInfo fcinfo,
+									  const char *what);
+
+/*
  * Resolve the target (an unreachable one is an ERROR with the resolver's
  * reason); fill values/nulls with the resolution columns (copied out of
  * SPI, so they outlive SPI_finish), and *backup_bytes with the backup's size (0

@@ -64,6 +64,14 @@ extern const char *pitr_segsrc_load(PitrSegmentSource *src,
 extern bool pitr_segsrc_read_page(PitrSegmentSource *src, PitrArchiveFile *f,
 								  XLogRecPtr pageptr, char *dest, char **err);
 
+/*
+ * A page getter's answer from file f (NULL: no file serves the page): the
+ * page at pageptr read into dest, *tli the file's timeline.
+ */
+extern bool pitr_segsrc_get_page(PitrSegmentSource *src, PitrArchiveFile *f,
+								 XLogRecPtr pageptr, char *dest,
+								 TimeLineID *tli);
+
 /* A PitrPageGetter over the source (arg is the source). */
 extern bool pitr_segsrc_get(void *arg, XLogRecPtr pageptr, char *dest,
 							TimeLineID *tli);

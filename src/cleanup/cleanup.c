@@ -37,6 +37,7 @@
 
 #include "cleanup.h"
 #include "util/pitr_spi.h"
+#include "util/subxact.h"
 
 PG_FUNCTION_INFO_V1(pitr_add_cleanup_hook);
 PG_FUNCTION_INFO_V1(pitr_validate_cleanup_hook);
@@ -124,24 +125,12 @@ run_one_hook(HookDef *h, bool dry_run, HookOutcome *out)
 		out->rows = rows;
 		SPI_finish();
 
-		if (dry_run)
-			RollbackAndReleaseCurrentSubTransaction();
-		else
-			ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		pitr_subxact_end(!dry_run, oldcxt, oldowner);
 		out->status = dry_run ? "would run" : "ok";
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		ErrorData  *edata = pitr_subxact_catch(oldcxt, oldowner);
 
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);

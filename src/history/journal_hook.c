@@ -34,6 +34,7 @@
 #include "utils/syscache.h"
 
 #include "history/journal_hook.h"
+#include "util/subxact.h"
 
 static ProcessUtility_hook_type prev_utility = NULL;
 
@@ -123,20 +124,12 @@ journal_after(const char *event)
 	PG_TRY();
 	{
 		write_journal(event, jowner);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		pitr_subxact_end(true, cxt, owner);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = pitr_subxact_catch(cxt, owner);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 		ereport(WARNING,
 				(errmsg("could not update pitr_restore's relation journal: %s",
 						edata->message)));

@@ -51,6 +51,19 @@ uint64_datum(uint64 v)
 	return CStringGetTextDatum(buf);
 }
 
+/*
+ * Run one of the store's queries, without NULL arguments, and ERROR unless
+ * SPI answers "expected"; "what" says what was being done.
+ */
+static void
+store_exec(const char *sql, int nargs, Oid *types, Datum *v,
+		   bool read_only, long count, int expected, const char *what)
+{
+	pitr_spi_check(SPI_execute_with_args(sql, nargs, types, v, NULL,
+										 read_only, count),
+				   expected, what);
+}
+
 static int
 first_int(void)
 {
@@ -70,17 +83,13 @@ first_int(void)
 static bool
 has_column(const char *table, const char *column)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		v[2];
-
-	v[0] = CStringGetTextDatum(table);
-	v[1] = CStringGetTextDatum(column);
-	pitr_spi_check(SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_attribute "
-										 "WHERE attrelid OPERATOR(pg_catalog.=) "
-										 "pg_catalog.to_regclass('pitr_restore.' OPERATOR(pg_catalog.||) $1) "
-										 "AND attname OPERATOR(pg_catalog.=) $2 AND NOT attisdropped",
-										 2, types, v, NULL, true, 1),
-				   SPI_OK_SELECT, "reading an index table's columns");
+	store_exec("SELECT 1 FROM pg_catalog.pg_attribute "
+			   "WHERE attrelid OPERATOR(pg_catalog.=) "
+			   "pg_catalog.to_regclass('pitr_restore.' OPERATOR(pg_catalog.||) $1) "
+			   "AND attname OPERATOR(pg_catalog.=) $2 AND NOT attisdropped",
+			   2, (Oid[]) {TEXTOID, TEXTOID},
+			   (Datum[]) {text_datum(table), text_datum(column)},
+			   true, 1, SPI_OK_SELECT, "reading an index table's columns");
 	return SPI_processed == 1;
 }
 
@@ -127,9 +136,8 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 	/* One scan of an archive at a time; the lock is released at commit. */
 	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
 	v[1] = text_datum(dir);
-	pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))",
-										 2, types, v, NULL, false, 0),
-				   SPI_OK_SELECT, "locking the archive");
+	store_exec("SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))",
+			   2, types, v, false, 0, SPI_OK_SELECT, "locking the archive");
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 									SPI_tuptable->tupdesc, 1, &isnull)))
 	{
@@ -147,20 +155,17 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 					 errmsg("could not serialize access to WAL archive \"%s\" due to a concurrent scan", dir),
 					 errhint("Scan the archive in a READ COMMITTED transaction, or retry.")));
 		/* Waiting respects lock_timeout. */
-		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))",
-											 2, types, v, NULL, false, 0),
-					   SPI_OK_SELECT, "locking the archive");
+		store_exec("SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))",
+				   2, types, v, false, 0, SPI_OK_SELECT, "locking the archive");
 	}
 
-	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.archive (directory) "
-										 "VALUES ($2) ON CONFLICT (directory) DO NOTHING",
-										 2, types, v, NULL, false, 0),
-				   SPI_OK_INSERT, "registering the archive");
-	pitr_spi_check(SPI_execute_with_args("SELECT archive_id, system_identifier::text, segment_size "
-										 "FROM pitr_restore.archive "
-										 "WHERE directory OPERATOR(pg_catalog.=) $2",
-										 2, types, v, NULL, false, 0),
-				   SPI_OK_SELECT, "reading the archive");
+	store_exec("INSERT INTO pitr_restore.archive (directory) "
+			   "VALUES ($2) ON CONFLICT (directory) DO NOTHING",
+			   2, types, v, false, 0, SPI_OK_INSERT, "registering the archive");
+	store_exec("SELECT archive_id, system_identifier::text, segment_size "
+			   "FROM pitr_restore.archive "
+			   "WHERE directory OPERATOR(pg_catalog.=) $2",
+			   2, types, v, false, 0, SPI_OK_SELECT, "reading the archive");
 	if (SPI_processed != 1)
 		elog(ERROR, "archive row for \"%s\" vanished", dir);
 
@@ -187,30 +192,27 @@ pitr_store_scan_running(const char *dir)
 	 */
 	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
 	v[1] = text_datum(dir);
-	pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_lock($1, pg_catalog.hashtext($2))",
-										 2, types, v, NULL, false, 0),
-				   SPI_OK_SELECT, "probing the archive's lock");
+	store_exec("SELECT pg_catalog.pg_try_advisory_lock($1, pg_catalog.hashtext($2))",
+			   2, types, v, false, 0, SPI_OK_SELECT,
+			   "probing the archive's lock");
 	got = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 									 SPI_tuptable->tupdesc, 1, &isnull));
 	if (got)
-		pitr_spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_unlock($1, pg_catalog.hashtext($2))",
-											 2, types, v, NULL, false, 0),
-					   SPI_OK_SELECT, "probing the archive's lock");
+		store_exec("SELECT pg_catalog.pg_advisory_unlock($1, pg_catalog.hashtext($2))",
+				   2, types, v, false, 0, SPI_OK_SELECT,
+				   "probing the archive's lock");
 	return !got;
 }
 
 int
 pitr_store_indexed_id(const char *dir)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1];
-
-	v[0] = text_datum(dir);
-	pitr_spi_check(SPI_execute_with_args("SELECT archive_id FROM pitr_restore.archive "
-										 "WHERE directory OPERATOR(pg_catalog.=) $1 "
-										 "AND last_scan IS NOT NULL",
-										 1, types, v, NULL, false, 1),
-				   SPI_OK_SELECT, "looking up the archive");
+	store_exec("SELECT archive_id FROM pitr_restore.archive "
+			   "WHERE directory OPERATOR(pg_catalog.=) $1 "
+			   "AND last_scan IS NOT NULL",
+			   1, (Oid[]) {TEXTOID},
+			   (Datum[]) {text_datum(dir)},
+			   false, 1, SPI_OK_SELECT, "looking up the archive");
 	return first_int();
 }
 
@@ -218,31 +220,24 @@ pitr_store_indexed_id(const char *dir)
 int
 pitr_store_segment_size(int archive_id)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-
-	v[0] = Int32GetDatum(archive_id);
-	pitr_spi_check(SPI_execute_with_args("SELECT segment_size FROM pitr_restore.archive "
-										 "WHERE archive_id OPERATOR(pg_catalog.=) $1",
-										 1, types, v, NULL, true, 1),
-				   SPI_OK_SELECT, "looking up the archive's segment size");
+	store_exec("SELECT segment_size FROM pitr_restore.archive "
+			   "WHERE archive_id OPERATOR(pg_catalog.=) $1",
+			   1, (Oid[]) {INT4OID},
+			   (Datum[]) {Int32GetDatum(archive_id)},
+			   true, 1, SPI_OK_SELECT, "looking up the archive's segment size");
 	return first_int();
 }
 
 int
 pitr_store_unchanged_id(const char *dir, const char *mtime)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		v[2];
-
-	v[0] = text_datum(dir);
-	v[1] = text_datum(mtime);
-	pitr_spi_check(SPI_execute_with_args("SELECT archive_id FROM pitr_restore.archive "
-										 "WHERE directory OPERATOR(pg_catalog.=) $1 "
-										 "AND dir_mtime OPERATOR(pg_catalog.=) $2 "
-										 "AND last_scan IS NOT NULL",
-										 2, types, v, NULL, false, 1),
-				   SPI_OK_SELECT, "checking the archive");
+	store_exec("SELECT archive_id FROM pitr_restore.archive "
+			   "WHERE directory OPERATOR(pg_catalog.=) $1 "
+			   "AND dir_mtime OPERATOR(pg_catalog.=) $2 "
+			   "AND last_scan IS NOT NULL",
+			   2, (Oid[]) {TEXTOID, TEXTOID},
+			   (Datum[]) {text_datum(dir), text_datum(mtime)},
+			   false, 1, SPI_OK_SELECT, "checking the archive");
 	return first_int();
 }
 
@@ -264,22 +259,21 @@ pitr_store_known_files(PitrStore *store)
 	 * A segment indexed without its link to the predecessor (before 1.2)
 	 * is read again, so every segment's chain can be checked.
 	 */
-	pitr_spi_check(SPI_execute_with_args(store->has_link ?
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
-										 "status = 'ok' AND kind = 'segment', "
-										 "next_lsn, status IN ('unreadable', 'duplicate') OR "
-										 "(status = 'ok' AND kind = 'segment' AND records > 0 AND last_lsn IS NULL), "
-										 "status = 'unused', last_lsn, file_stamp "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
-										 "status = 'ok' AND kind = 'segment', "
-										 "next_lsn, status = 'unreadable', status = 'unused', "
-										 "NULL::pg_catalog.pg_lsn, NULL::text "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
-										 1, types, values, NULL, false, 0),
-				   SPI_OK_SELECT, "reading the index");
+	store_exec(store->has_link ?
+			   "SELECT file_name, file_size, "
+			   "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+			   "status = 'ok' AND kind = 'segment', "
+			   "next_lsn, status IN ('unreadable', 'duplicate') OR "
+			   "(status = 'ok' AND kind = 'segment' AND records > 0 AND last_lsn IS NULL), "
+			   "status = 'unused', last_lsn, file_stamp "
+			   "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+			   "SELECT file_name, file_size, "
+			   "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+			   "status = 'ok' AND kind = 'segment', "
+			   "next_lsn, status = 'unreadable', status = 'unused', "
+			   "NULL::pg_catalog.pg_lsn, NULL::text "
+			   "FROM pitr_restore.archive_file WHERE archive_id = $1",
+			   1, types, values, false, 0, SPI_OK_SELECT, "reading the index");
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -316,20 +310,17 @@ pitr_store_known_files(PitrStore *store)
 bool
 pitr_store_each_file(int archive_id, PitrIndexedFileFn fn, void *arg)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-
-	v[0] = Int32GetDatum(archive_id);
-	pitr_spi_check(SPI_execute_with_args(!pitr_store_has_link_columns() ?
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1" :
-										 "SELECT file_name, file_size, "
-										 "pg_catalog.date_part('epoch', file_mtime)::bigint, "
-										 "file_stamp "
-										 "FROM pitr_restore.archive_file WHERE archive_id = $1",
-										 1, types, v, NULL, true, 0),
-				   SPI_OK_SELECT, "reading the index");
+	store_exec(!pitr_store_has_link_columns() ?
+			   "SELECT file_name, file_size, "
+			   "pg_catalog.date_part('epoch', file_mtime)::bigint, NULL::text "
+			   "FROM pitr_restore.archive_file WHERE archive_id = $1" :
+			   "SELECT file_name, file_size, "
+			   "pg_catalog.date_part('epoch', file_mtime)::bigint, "
+			   "file_stamp "
+			   "FROM pitr_restore.archive_file WHERE archive_id = $1",
+			   1, (Oid[]) {INT4OID},
+			   (Datum[]) {Int32GetDatum(archive_id)},
+			   true, 0, SPI_OK_SELECT, "reading the index");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -350,15 +341,12 @@ pitr_store_each_file(int archive_id, PitrIndexedFileFn fn, void *arg)
 void
 pitr_store_delete_file(PitrStore *store, const char *name)
 {
-	Oid			types[2] = {INT4OID, TEXTOID};
-	Datum		values[2];
-
-	values[0] = Int32GetDatum(store->archive_id);
-	values[1] = text_datum(name);
-	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.archive_file "
-										 "WHERE archive_id = $1 AND file_name = $2",
-										 2, types, values, NULL, false, 0),
-				   SPI_OK_DELETE, "dropping a file from the index");
+	store_exec("DELETE FROM pitr_restore.archive_file "
+			   "WHERE archive_id = $1 AND file_name = $2",
+			   2, (Oid[]) {INT4OID, TEXTOID},
+			   (Datum[]) {Int32GetDatum(store->archive_id),
+			   text_datum(name)},
+			   false, 0, SPI_OK_DELETE, "dropping a file from the index");
 }
 
 #define FILE_COLS 28
@@ -544,12 +532,12 @@ pitr_store_insert_history(PitrStore *store, PitrArchiveFile *f, List *entries)
 		v[4] = Int32GetDatum((int32) e->tli);
 		v[5] = LSNGetDatum(e->switchpoint);
 		v[6] = text_datum(e->reason);
-		pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.timeline_history "
-											 "(archive_id, file_name, timeline, position, "
-											 "parent, branch_lsn, reason) "
-											 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-											 7, types, v, NULL, false, 0),
-					   SPI_OK_INSERT, "adding a timeline history");
+		store_exec("INSERT INTO pitr_restore.timeline_history "
+				   "(archive_id, file_name, timeline, position, "
+				   "parent, branch_lsn, reason) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+				   7, types, v, false, 0, SPI_OK_INSERT,
+				   "adding a timeline history");
 	}
 }
 
@@ -587,17 +575,15 @@ void
 pitr_store_load_histories(PitrStore *store, PitrSegmentSource *src,
 						  PitrScanSetup *setup)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
 	TimeLineID	cur = 0;
 	List	   *entries = NIL;
 
-	v[0] = Int32GetDatum(store->archive_id);
-	pitr_spi_check(SPI_execute_with_args("SELECT timeline, parent, branch_lsn "
-										 "FROM pitr_restore.timeline_history "
-										 "WHERE archive_id = $1 ORDER BY timeline, position",
-										 1, types, v, NULL, false, 0),
-				   SPI_OK_SELECT, "reading timeline histories");
+	store_exec("SELECT timeline, parent, branch_lsn "
+			   "FROM pitr_restore.timeline_history "
+			   "WHERE archive_id = $1 ORDER BY timeline, position",
+			   1, (Oid[]) {INT4OID},
+			   (Datum[]) {Int32GetDatum(store->archive_id)},
+			   false, 0, SPI_OK_SELECT, "reading timeline histories");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -634,11 +620,11 @@ pitr_store_set_identity(PitrStore *store, uint64 sysid, int segsize)
 	v[0] = Int32GetDatum(store->archive_id);
 	v[1] = uint64_datum(sysid);
 	v[2] = Int32GetDatum(segsize);
-	pitr_spi_check(SPI_execute_with_args("UPDATE pitr_restore.archive "
-										 "SET system_identifier = $2::pg_catalog.numeric, segment_size = $3 "
-										 "WHERE archive_id = $1",
-										 3, types, v, NULL, false, 0),
-				   SPI_OK_UPDATE, "recording the archive's system");
+	store_exec("UPDATE pitr_restore.archive "
+			   "SET system_identifier = $2::pg_catalog.numeric, segment_size = $3 "
+			   "WHERE archive_id = $1",
+			   3, types, v, false, 0, SPI_OK_UPDATE,
+			   "recording the archive's system");
 }
 
 void
@@ -651,25 +637,24 @@ pitr_store_finish_scan(PitrStore *store, const char *dir_mtime)
 	v[1] = text_datum(dir_mtime);
 
 	/* Runs of consecutive usable segments per timeline (lo to hi). */
-	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.segment_run WHERE archive_id = $1",
-										 1, types, v, NULL, false, 0),
-				   SPI_OK_DELETE, "recording runs of segments");
-	pitr_spi_check(SPI_execute_with_args("INSERT INTO pitr_restore.segment_run (archive_id, timeline, lo, hi) "
-										 "SELECT $1, s.timeline, pg_catalog.min(s.segno), pg_catalog.max(s.segno) "
-										 "FROM (SELECT d.timeline, d.segno, "
-										 "d.segno OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER "
-										 "(PARTITION BY d.timeline ORDER BY d.segno) AS grp "
-										 "FROM (SELECT DISTINCT f.timeline, f.segno FROM pitr_restore.archive_file f "
-										 "WHERE f.archive_id = $1 AND f.kind = 'segment' AND f.status = 'ok') d) s "
-										 "GROUP BY s.timeline, s.grp",
-										 1, types, v, NULL, false, 0),
-				   SPI_OK_INSERT, "recording runs of segments");
-	pitr_spi_check(SPI_execute_with_args("UPDATE pitr_restore.archive SET last_scan = pg_catalog.now(), "
-										 "dir_mtime = $2, compressions = ARRAY("
-										 "SELECT DISTINCT compression FROM pitr_restore.archive_file "
-										 "WHERE archive_id = $1) WHERE archive_id = $1",
-										 2, types, v, NULL, false, 0),
-				   SPI_OK_UPDATE, "recording the scan");
+	store_exec("DELETE FROM pitr_restore.segment_run WHERE archive_id = $1",
+			   1, types, v, false, 0, SPI_OK_DELETE,
+			   "recording runs of segments");
+	store_exec("INSERT INTO pitr_restore.segment_run (archive_id, timeline, lo, hi) "
+			   "SELECT $1, s.timeline, pg_catalog.min(s.segno), pg_catalog.max(s.segno) "
+			   "FROM (SELECT d.timeline, d.segno, "
+			   "d.segno OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER "
+			   "(PARTITION BY d.timeline ORDER BY d.segno) AS grp "
+			   "FROM (SELECT DISTINCT f.timeline, f.segno FROM pitr_restore.archive_file f "
+			   "WHERE f.archive_id = $1 AND f.kind = 'segment' AND f.status = 'ok') d) s "
+			   "GROUP BY s.timeline, s.grp",
+			   1, types, v, false, 0, SPI_OK_INSERT,
+			   "recording runs of segments");
+	store_exec("UPDATE pitr_restore.archive SET last_scan = pg_catalog.now(), "
+			   "dir_mtime = $2, compressions = ARRAY("
+			   "SELECT DISTINCT compression FROM pitr_restore.archive_file "
+			   "WHERE archive_id = $1) WHERE archive_id = $1",
+			   2, types, v, false, 0, SPI_OK_UPDATE, "recording the scan");
 }
 
 
@@ -843,10 +828,10 @@ pitr_store_replace_repo_backups(const char *archive, List *backups)
 				 errmsg("reading pgBackRest or Barman archives needs pitr_restore 1.1"),
 				 errhint("Run ALTER EXTENSION pitr_restore UPDATE.")));
 	v[0] = text_datum(archive);
-	pitr_spi_check(SPI_execute_with_args("DELETE FROM pitr_restore.base_backup "
-										 "WHERE repository OPERATOR(pg_catalog.=) $1",
-										 1, types, v, NULL, false, 0),
-				   SPI_OK_DELETE, "clearing a repository's base backups");
+	store_exec("DELETE FROM pitr_restore.base_backup "
+			   "WHERE repository OPERATOR(pg_catalog.=) $1",
+			   1, types, v, false, 0, SPI_OK_DELETE,
+			   "clearing a repository's base backups");
 	insert_backups(NULL, backups, NIL, archive);
 }
 
@@ -854,17 +839,15 @@ void
 pitr_store_counts(const char *dir, Datum *restore_points, Datum *timelines,
 				  Datum *backups)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		arg[1];
 	bool		isnull;
 
-	arg[0] = text_datum(dir);
-	pitr_spi_check(SPI_execute_with_args("SELECT "
-										 "(SELECT pg_catalog.count(*) FROM pitr_restore.restore_points($1)), "
-										 "(SELECT pg_catalog.count(*) FROM pitr_restore.timelines($1))::int, "
-										 "(SELECT pg_catalog.count(*) FROM pitr_restore.backups($1))::int",
-										 1, types, arg, NULL, false, 0),
-				   SPI_OK_SELECT, "counting");
+	store_exec("SELECT "
+			   "(SELECT pg_catalog.count(*) FROM pitr_restore.restore_points($1)), "
+			   "(SELECT pg_catalog.count(*) FROM pitr_restore.timelines($1))::int, "
+			   "(SELECT pg_catalog.count(*) FROM pitr_restore.backups($1))::int",
+			   1, (Oid[]) {TEXTOID},
+			   (Datum[]) {text_datum(dir)},
+			   false, 0, SPI_OK_SELECT, "counting");
 	*restore_points = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	*timelines = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	*backups = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);

@@ -57,6 +57,7 @@
 #include "segment_source.h"
 #include "source/archive_source.h"
 #include "util/gucs.h"
+#include "util/worker_launch.h"
 #include "util/worker_message.h"
 #include "walscan.h"
 
@@ -298,21 +299,9 @@ pitr_scan_pool_start(const PitrScanSetup *setup, PitrScanItem *items,
 
 	for (int w = 0; w < nworkers; w++)
 	{
-		BackgroundWorker worker;
-
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-		worker.bgw_start_time = BgWorkerStart_ConsistentState;
-		worker.bgw_restart_time = BGW_NEVER_RESTART;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "pitr_restore");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "pitr_scan_worker_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, "pitr_restore scan worker %d for PID %d",
-				 w, MyProcPid);
-		snprintf(worker.bgw_type, BGW_MAXLEN, "pitr_restore scan worker");
-		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(pool->seg));
-		memcpy(worker.bgw_extra, &w, sizeof(int));
-		worker.bgw_notify_pid = MyProcPid;
-		if (!RegisterDynamicBackgroundWorker(&worker, &pool->handles[w]))
+		if (!pitr_launch_worker("pitr_scan_worker_main",
+								"pitr_restore scan worker", w, pool->seg,
+								&pool->handles[w]))
 			break;
 		shm_mq_set_handle(pool->queues[w], pool->handles[w]);
 		started++;

@@ -36,6 +36,7 @@
 
 #include "index/stamp_cache.h"
 #include "util/gucs.h"
+#include "util/worker_launch.h"
 
 /* Below this many files the helpers' start costs more than it saves. */
 #define PARALLEL_MIN_FILES	8192
@@ -213,21 +214,9 @@ start_helpers(dsm_segment *control, BackgroundWorkerHandle **handles)
 
 	for (int h = 0; h < want; h++)
 	{
-		BackgroundWorker worker;
-
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-		worker.bgw_start_time = BgWorkerStart_ConsistentState;
-		worker.bgw_restart_time = BGW_NEVER_RESTART;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "pitr_restore");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "pitr_stamp_helper_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN,
-				 "pitr_restore stamp check %d for PID %d", h, MyProcPid);
-		snprintf(worker.bgw_type, BGW_MAXLEN, "pitr_restore stamp check");
-		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(control));
-		memcpy(worker.bgw_extra, &h, sizeof(int));
-		worker.bgw_notify_pid = MyProcPid;
-		if (!RegisterDynamicBackgroundWorker(&worker, &handles[n]))
+		if (!pitr_launch_worker("pitr_stamp_helper_main",
+								"pitr_restore stamp check", h, control,
+								&handles[n]))
 			break;				/* no slot free: the backend does more */
 		n++;
 	}

@@ -115,10 +115,7 @@ stop_is_restore_point(const PitrResolution *r, const char *name, int segsize,
 	PitrStopQuery q = {0};
 	PitrWalkOutcome o;
 
-	a.id = r->archive_id;
-	a.directory = r->archive_dir;
-	a.segsize = segsize;
-	p = pitr_model_path(&a, r->timeline);
+	p = pitr_model_resolution_path(r, segsize, &a);
 	q.kind = PITR_STOP_NAME;
 	q.target_name = name;
 	q.inclusive = true;
@@ -209,10 +206,7 @@ stop_segment_unlinked(const PitrResolution *r, int segsize)
 	XLByteToSeg(r->stop_lsn, stopseg, segsize);
 	if (stopseg <= firstseg)
 		return NULL;
-	a.id = r->archive_id;
-	a.directory = r->archive_dir;
-	a.segsize = segsize;
-	p = pitr_model_path(&a, r->timeline);
+	p = pitr_model_resolution_path(r, segsize, &a);
 	v[0] = Int32GetDatum(r->archive_id);
 	v[1] = Int32GetDatum((int32) pitr_model_serving_tli(&a, p, stopseg - 1));
 	v[2] = Int32GetDatum((int32) pitr_model_serving_tli(&a, p, stopseg));

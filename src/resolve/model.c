@@ -157,6 +157,16 @@ pitr_model_open_archive(const char *dir, bool check_files, PitrArchiveInfo *a)
 }
 
 PitrPath *
+pitr_model_resolution_path(const PitrResolution *r, int segsize,
+						   PitrArchiveInfo *a)
+{
+	a->id = r->archive_id;
+	a->directory = r->archive_dir;
+	a->segsize = segsize;
+	return pitr_model_path(a, r->timeline);
+}
+
+PitrPath *
 pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli)
 {
 	Oid			types[2] = {INT4OID, INT4OID};

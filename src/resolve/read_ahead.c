@@ -50,10 +50,7 @@ pitr_read_ahead_problem(const PitrResolution *r, int segsize)
 
 	if (r->wal_last == NULL || !IsXLogFileName(r->wal_last))
 		return NULL;
-	a.id = r->archive_id;
-	a.directory = r->archive_dir;
-	a.segsize = segsize;
-	p = pitr_model_path(&a, r->timeline);
+	p = pitr_model_resolution_path(r, segsize, &a);
 	XLByteToSeg(r->stop_lsn, stopseg, segsize);
 	XLogFromFileName(r->wal_last, &tli, &last, segsize);
 	for (XLogSegNo seg = stopseg; seg <= last; seg++)

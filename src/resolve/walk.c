@@ -158,16 +158,11 @@ static bool
 path_get(void *arg, XLogRecPtr pageptr, char *dest, TimeLineID *tli)
 {
 	PathSource *ps = (PathSource *) arg;
-	PitrArchiveFile *f;
 	XLogSegNo	segno;
-	char	   *err;
 
 	XLByteToSeg(pageptr, segno, ps->segsize);
-	f = path_file(ps, segno);
-	if (f == NULL || !pitr_segsrc_read_page(ps->src, f, pageptr, dest, &err))
-		return false;
-	*tli = f->tli;
-	return true;
+	return pitr_segsrc_get_page(ps->src, path_file(ps, segno), pageptr, dest,
+								tli);
 }
 
 /* The name recovery would look for, for a segment on this path. */

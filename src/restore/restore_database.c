@@ -195,12 +195,7 @@ pitr_restore_database(PG_FUNCTION_ARGS)
 	PitrSideServer *s;
 	PitrDbTask *load = palloc0(sizeof(PitrDbTask));
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("database and new_name must not be null")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	tupdesc = pitr_side_call_start(fcinfo, "database");
 	source = pstrdup(NameStr(*PG_GETARG_NAME(0)));
 	new_name = pstrdup(NameStr(*PG_GETARG_NAME(1)));
 	hooks = !PG_ARGISNULL(ARG_RUN_HOOKS) && PG_GETARG_BOOL(ARG_RUN_HOOKS);

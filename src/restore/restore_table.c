@@ -51,6 +51,7 @@
 
 #include "restore/side_restore.h"
 #include "util/privilege.h"
+#include "util/subxact.h"
 
 PG_FUNCTION_INFO_V1(pitr_restore_table);
 
@@ -376,14 +377,12 @@ copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv
 {
 	const char *newq = quote_qualified_identifier(rv->schemaname, rv->relname);
 	PGresult   *res;
-	char		q[1024];
 
-	snprintf(q, sizeof(q),
-			 "SELECT conname, contype, pg_catalog.pg_get_constraintdef(oid) "
-			 "FROM pg_catalog.pg_constraint WHERE conrelid = %u "
-			 "AND contype IN ('p', 'u', 'x', 'c', 'f') ORDER BY contype <> 'p', conname",
-			 reloid);
-	res = pitr_side_query(s, q, PGRES_TUPLES_OK);
+	res = pitr_side_query(s, psprintf("SELECT conname, contype, pg_catalog.pg_get_constraintdef(oid) "
+									  "FROM pg_catalog.pg_constraint WHERE conrelid = %u "
+									  "AND contype IN ('p', 'u', 'x', 'c', 'f') ORDER BY contype <> 'p', conname",
+									  reloid),
+						  PGRES_TUPLES_OK);
 	for (int i = 0; i < PQntuples(res); i++)
 	{
 		const char *name = PQgetvalue(res, i, 0);
@@ -397,17 +396,16 @@ copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv
 	PQclear(res);
 
 	/* Indexes not made by a constraint: the definition after its "ON t ". */
-	snprintf(q, sizeof(q),
-			 "SELECT ic.relname, i.indisunique, pg_catalog.pg_get_indexdef(i.indexrelid), "
-			 "pg_catalog.format('CREATE %%sINDEX %%I ON %%I.%%I ', "
-			 "  CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END, ic.relname, n.nspname, c.relname) "
-			 "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-			 "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
-			 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-			 "WHERE i.indrelid = %u AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k "
-			 "  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY 1",
-			 reloid);
-	res = pitr_side_query(s, q, PGRES_TUPLES_OK);
+	res = pitr_side_query(s, psprintf("SELECT ic.relname, i.indisunique, pg_catalog.pg_get_indexdef(i.indexrelid), "
+									  "pg_catalog.format('CREATE %%sINDEX %%I ON %%I.%%I ', "
+									  "  CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END, ic.relname, n.nspname, c.relname) "
+									  "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+									  "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+									  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+									  "WHERE i.indrelid = %u AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k "
+									  "  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY 1",
+									  reloid),
+						  PGRES_TUPLES_OK);
 	for (int i = 0; i < PQntuples(res); i++)
 	{
 		const char *def = PQgetvalue(res, i, 2);
@@ -443,21 +441,13 @@ try_ddl(const char *sql, const int *expected)
 	PG_TRY();
 	{
 		run_ddl(sql);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		pitr_subxact_end(true, oldcxt, oldowner);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = pitr_subxact_catch(oldcxt, oldowner);
 		bool		known = false;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
 		for (const int *e = expected; *e != 0; e++)
 			known = known || edata->sqlerrcode == *e;
 		if (!known)
@@ -555,12 +545,7 @@ pitr_restore_table(PG_FUNCTION_ARGS)
 	volatile uint64 rows = 0;
 
 	check_restore_privileges();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("relation and new_name must not be null")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	tupdesc = pitr_side_call_start(fcinfo, "relation");
 	relation = PG_GETARG_TEXT_PP(0);
 	rv = check_new_name(PG_GETARG_TEXT_PP(1));
 

@@ -16,6 +16,7 @@
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -56,6 +57,20 @@ target_params(FunctionCallInfo fcinfo, StringInfo sql, Datum *v, char *nulls,
 		nulls[first + i] = PG_ARGISNULL(i + 2) ? 'n' : ' ';
 		types[first + i] = target_types[i];
 	}
+}
+
+TupleDesc
+pitr_side_call_start(FunctionCallInfo fcinfo, const char *what)
+{
+	TupleDesc	tupdesc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s and new_name must not be null", what)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	return tupdesc;
 }
 
 void

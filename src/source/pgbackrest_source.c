@@ -153,13 +153,8 @@ list_pgbackrest_binary(PitrArchiveSource *src)
 								  psprintf("repo-ls --output=json --recurse %s",
 										   pitr_quote_shell(src->wal_dir)),
 								  &len, &err);
-	if (out == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not list pgBackRest archive of stanza \"%s\"",
-						src->stanza),
-				 errdetail("%s", err)));
-	if (pitr_parse_pgbackrest_repo_ls(out, len, &entries, &n, &err) != PITR_PARSE_OK)
+	if (out == NULL ||
+		pitr_parse_pgbackrest_repo_ls(out, len, &entries, &n, &err) != PITR_PARSE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("could not list pgBackRest archive of stanza \"%s\"",

@@ -395,22 +395,30 @@ pitr_segsrc_read_page(PitrSegmentSource *src, PitrArchiveFile *f,
 }
 
 bool
+pitr_segsrc_get_page(PitrSegmentSource *src, PitrArchiveFile *f,
+					 XLogRecPtr pageptr, char *dest, TimeLineID *tli)
+{
+	char	   *err;
+
+	if (f == NULL || !pitr_segsrc_read_page(src, f, pageptr, dest, &err))
+		return false;
+	*tli = f->tli;
+	return true;
+}
+
+bool
 pitr_segsrc_get(void *arg, XLogRecPtr pageptr, char *dest, TimeLineID *tli)
 {
 	PitrSegmentSource *src = (PitrSegmentSource *) arg;
 	PitrArchiveFile *f;
 	XLogSegNo	segno;
-	char	   *err;
 
 	XLByteToSeg(pageptr, segno, src->segsize);
 	if (src->pinned && segno == src->pinned_segno)
 		f = src->pinned;
 	else
 		f = pitr_segsrc_find(src, src->follow, segno);
-	if (f == NULL || !pitr_segsrc_read_page(src, f, pageptr, dest, &err))
-		return false;
-	*tli = f->tli;
-	return true;
+	return pitr_segsrc_get_page(src, f, pageptr, dest, tli);
 }
 
 PitrReadStatus

@@ -44,6 +44,17 @@ text_or_null(const char *s, bool *isnull)
 }
 
 /*
+ * The start of a set-returning function on an archive: its materialized
+ * result set, and the source its first argument (location) names.
+ */
+static PitrArchiveSource *
+open_source_srf(FunctionCallInfo fcinfo)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	return pitr_source_open(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+}
+
+/*
  * _source_info(location, barman_config): the layout recognised, where it
  * reads WAL and backups, the system identifier the repository states, and
  * the tool's restore_command.
@@ -110,14 +121,11 @@ Datum
 pitr_source_files_sql(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	PitrArchiveSource *src;
+	PitrArchiveSource *src = open_source_srf(fcinfo);
 	PitrFileReader *r;
 	List	   *files;
 	ListCell   *lc;
 
-	InitMaterializedSRF(fcinfo, 0);
-	src = pitr_source_open(location);
 	files = pitr_source_list(src);
 	r = pitr_file_reader_create();
 	foreach(lc, files)
@@ -204,14 +212,11 @@ Datum
 pitr_source_backups_sql(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	PitrArchiveSource *src;
+	PitrArchiveSource *src = open_source_srf(fcinfo);
 	List	   *backups;
 	PitrRepoBackup **all;
 	int			n;
 
-	InitMaterializedSRF(fcinfo, 0);
-	src = pitr_source_open(location);
 	backups = pitr_source_backups(src);
 	n = list_length(backups);
 	all = palloc(sizeof(PitrRepoBackup *) * (n + 1));

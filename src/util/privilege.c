@@ -266,34 +266,23 @@ entry_call(FunctionCallInfo fcinfo, EntryRule rule)
 	return result;
 }
 
+/* The SQL-callable entry point "fn": entry_call for callers of "kind". */
+#define PITR_ENTRY_POINT(fn, kind) \
+	PG_FUNCTION_INFO_V1(fn); \
+	Datum \
+	fn(PG_FUNCTION_ARGS) \
+	{ \
+		return entry_call(fcinfo, kind); \
+	}
+
 /* Entry points for readers of server files (pg_read_server_files). */
-PG_FUNCTION_INFO_V1(pitr_entry_read);
-Datum
-pitr_entry_read(PG_FUNCTION_ARGS)
-{
-	return entry_call(fcinfo, ENTRY_READ);
-}
+PITR_ENTRY_POINT(pitr_entry_read, ENTRY_READ)
 
 /* prepare_restore: reads and writes server files. */
-PG_FUNCTION_INFO_V1(pitr_entry_restore);
-Datum
-pitr_entry_restore(PG_FUNCTION_ARGS)
-{
-	return entry_call(fcinfo, ENTRY_RESTORE);
-}
+PITR_ENTRY_POINT(pitr_entry_restore, ENTRY_RESTORE)
 
 /* run_cleanup: writers of server files (pg_write_server_files). */
-PG_FUNCTION_INFO_V1(pitr_entry_write);
-Datum
-pitr_entry_write(PG_FUNCTION_ARGS)
-{
-	return entry_call(fcinfo, ENTRY_WRITE);
-}
+PITR_ENTRY_POINT(pitr_entry_write, ENTRY_WRITE)
 
 /* restore_database: a side server, and a new database of the caller's. */
-PG_FUNCTION_INFO_V1(pitr_entry_database);
-Datum
-pitr_entry_database(PG_FUNCTION_ARGS)
-{
-	return entry_call(fcinfo, ENTRY_DATABASE);
-}
+PITR_ENTRY_POINT(pitr_entry_database, ENTRY_DATABASE)

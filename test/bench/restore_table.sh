@@ -40,13 +40,7 @@ RUNS=${BENCH_RUNS:-1}
 . test/bench/common.bash
 
 as_postgres mkdir -p "$T/arch" "$T/backups" "$T/side" "$T/hand"
-as_postgres initdb -D "$T/data" -A trust -U postgres >/dev/null
-cat >>"$T/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$T'
-wal_level = replica
-archive_mode = on
+bench_cluster <<CONF
 archive_command = 'cp %p $T/arch/%f'
 shared_preload_libraries = 'pitr_restore'
 pitr_restore.archive_dir = '$T/arch'
@@ -55,8 +49,6 @@ pitr_restore.side_server_dir = '$T/side'
 max_wal_size = '8GB'
 checkpoint_timeout = '1h'
 CONF
-as_postgres pg_ctl -D "$T/data" -l "$T/server.log" -w start >/dev/null
-psql_ -d postgres -c "CREATE DATABASE bench"
 sql "CREATE EXTENSION pitr_restore"
 
 # About 116 bytes a row on disk (tuple, line pointer, free space): 9000 a MB.

@@ -17,7 +17,8 @@ use Test::More;
 our @EXPORT = qw(new_primary create_ledger workload xid_of commit_time_of
   wait_archived pgbench_around_backup resolve recover promote
   configure_restored wait_paused start_restored check_stop row_count pg_major have_extension slurp_bin spew_bin
-  crc32c_update crc32c record_crc reseal_sidecar as_role copy_archive);
+  crc32c_update crc32c record_crc reseal_sidecar as_role copy_archive
+  side_server_gone);
 
 # The major version of the server under test (15, 18): the TAP framework
 # puts its bin directory first in PATH.
@@ -263,6 +264,22 @@ sub as_role
 	my ($node, $role, $query, $db) = @_;
 	my ($ret, $out, $err) = $node->psql($db // 'postgres', "SET ROLE $role;\n$query");
 	return ($out, $err);
+}
+
+# Nothing of a test's side servers may be left: no directory under
+# $side_dir, no process running with it.  The test's own side servers only:
+# their postmaster runs with -D under $side_dir (other runs on the machine
+# may have side servers of theirs).
+sub side_server_gone
+{
+	my ($side_dir, $what) = @_;
+	opendir(my $d, $side_dir) or die "could not open $side_dir: $!";
+	my @left = grep { !/^\.\.?$/ } readdir $d;
+	closedir $d;
+	is(join(',', @left), '', "$what: no side server directory left");
+	my $ps = `ps -eo args`;
+	unlike($ps, qr/\Q$side_dir\E/, "$what: no side server process left");
+	return;
 }
 
 sub row_count

@@ -91,14 +91,7 @@ my %xid = map { $_ => xid_of($primary, $_) } qw(delete drop customers);
 sub nothing_left
 {
 	my ($what) = @_;
-	opendir(my $d, $side_dir) or die;
-	my @left = grep { !/^\.\.?$/ } readdir $d;
-	closedir $d;
-	is(join(',', @left), '', "$what: no side server directory left");
-	# This test's own side servers: their postmaster runs with -D under
-	# $side_dir (other runs on the machine may have side servers of theirs).
-	my $ps = `ps -eo args`;
-	unlike($ps, qr/\Q$side_dir\E/, "$what: no side server process left");
+	side_server_gone($side_dir, $what);
 }
 
 my ($ret, $out, $err) = $primary->psql('postgres', qq{

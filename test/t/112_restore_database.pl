@@ -117,12 +117,7 @@ sub content_live
 sub nothing_left
 {
 	my ($what) = @_;
-	opendir(my $d, $side_dir) or die;
-	my @left = grep { !/^\.\.?$/ } readdir $d;
-	closedir $d;
-	is(join(',', @left), '', "$what: no side server directory left");
-	my $ps = `ps -eo args`;
-	unlike($ps, qr/\Q$side_dir\E/, "$what: no side server process left");
+	side_server_gone($side_dir, $what);
 	is($primary->safe_psql('postgres', q{
 		SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pitr_restore database worker'}),
 		'0', "$what: no worker left");
