@@ -12,6 +12,12 @@ server=$(server_version)
 echo "=== test suite on $server ($PG_BIN)"
 started=$SECONDS
 
+# The tree's shape (doc/architecture.md): no include runs from a lower layer
+# up, and no C function is longer than 150 lines.
+bash "$top/test/check_layers.sh"
+bash "$top/test/function_sizes.sh" 1 |
+	awk '{ print "longest C function: " $0 } $1 > 150 { print "  over 150 lines"; bad = 1 } END { exit bad }'
+
 work=$(copy_tree_for_postgres "$top")
 port=$(free_port)
 cleanup()
