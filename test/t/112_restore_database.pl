@@ -196,9 +196,10 @@ nothing_left('after an ERROR in the load');
 # Bad input: a clear error, nothing created.
 sub refused
 {
-	my ($args, $re, $what, $role) = @_;
+	my ($args, $re, $what, $role, $set) = @_;
 	my ($r, $o, $e) = $primary->psql('postgres',
-		($role ? "SET ROLE $role; " : '') . "SELECT * FROM pitr_restore.restore_database($args)");
+		($set // '') . ($role ? "SET ROLE $role; " : '')
+		  . "SELECT * FROM pitr_restore.restore_database($args)");
 	like($e, $re, $what);
 	is($primary->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'x'}),
 		'0', "$what: no database created");
@@ -224,6 +225,22 @@ refused("'app', 'x', $target",
 refused("'app', 'x', $target", qr/permission denied to restore a database/,
 	'CREATEDB without writing server files may not', 'nowrite');
 nothing_left('after the refusals');
+
+# No room for the side copy (a 4 MB file system test/run.sh mounts as root).
+SKIP:
+{
+	skip 'no small file system to fill (PITR_SMALL_FS; test/run.sh mounts one as root)', 3
+	  unless $ENV{PITR_SMALL_FS};
+	my $small = $ENV{PITR_SMALL_FS};
+	refused("'app', 'x', $target",
+		qr/not enough disk space for the side server\nDETAIL:  The base backup needs about [1-9]\d+ bytes; "\Q$small\E\/[^"]+" has \d+ bytes available/,
+		'no room for the side copy: the refusal says how much the backup needs',
+		undef, "SET pitr_restore.side_server_dir = '$small'; ");
+	opendir(my $dh, $small) or die "opendir $small: $!";
+	my @left = grep { !/^\.\.?$/ } readdir($dh);
+	closedir($dh);
+	is(scalar(@left), 0, 'no room: nothing left on the small file system');
+}
 
 # A cancel in the middle of the load, then the backend's exit there.
 sub interrupted
