@@ -495,11 +495,12 @@ open_source(const ScanShared *shared, const ScanHistory *hist,
 	return src;
 }
 
-/* Shows which segment a worker's message is about. */
+/* Shows which segment a worker's message is about, if any. */
 static void
 item_error_context(void *arg)
 {
-	errcontext("summarising WAL segment file \"%s\"", (const char *) arg);
+	if (arg != NULL)
+		errcontext("summarising WAL segment file \"%s\"", (const char *) arg);
 }
 
 /* The segment summarised just before, and where its successor begins. */
@@ -593,6 +594,7 @@ worker_scan(const ScanShared *shared, const ScanHistory *hist,
 	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "pitr_restore scan worker item",
 									ALLOCSET_DEFAULT_SIZES);
 	errcb.callback = item_error_context;
+	errcb.arg = NULL;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	for (int k = 0; k < nitems; k++)
@@ -618,6 +620,8 @@ worker_scan(const ScanShared *shared, const ScanHistory *hist,
 					   pitr_segsrc_bytes_read(ws.src) - bytes_before, NULL);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(itemcxt);
+		/* A cancel between items is about no segment. */
+		errcb.arg = NULL;
 	}
 	error_context_stack = errcb.previous;
 	pitr_segsrc_close(ws.src);
