@@ -89,24 +89,14 @@ DROP FUNCTION pitr_restore.lsn_segno(pg_lsn, integer);
  * the sequences; any failure drops it again.  run_hooks: the source
  * database's cleanup hooks then run once on the new database.  Superuser,
  * or privileges of pg_read_server_files, pg_write_server_files and
- * pg_execute_server_program and CREATEDB.
+ * pg_execute_server_program and CREATEDB.  The body is called only by
+ * the entry point, with every argument: it takes them by position.
  */
-CREATE FUNCTION pitr_restore._restore_database_body(database name, new_name name,
-	target_time timestamptz DEFAULT NULL,
-	target_name text DEFAULT NULL,
-	target_lsn pg_lsn DEFAULT NULL,
-	target_xid xid8 DEFAULT NULL,
-	target_mark text DEFAULT NULL,
-	inclusive boolean DEFAULT true,
-	target_timeline integer DEFAULT NULL,
-	mark_after timestamptz DEFAULT NULL,
-	backup_label text DEFAULT NULL,
-	archive_dir text DEFAULT NULL,
-	run_hooks boolean DEFAULT false,
-	OUT stop_lsn pg_lsn, OUT stop_before boolean,
-	OUT last_xid xid, OUT last_commit_time timestamptz,
-	OUT next_xid xid, OUT next_commit_time timestamptz,
-	OUT timeline integer, OUT backup text,
+CREATE FUNCTION pitr_restore._restore_database_body(name, name,
+	timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz,
+	text, text, boolean,
+	OUT stop_lsn pg_lsn, OUT stop_before boolean, OUT last_xid xid, OUT last_commit_time timestamptz,
+	OUT next_xid xid, OUT next_commit_time timestamptz, OUT timeline integer, OUT backup text,
 	OUT tables_copied bigint, OUT rows_copied bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pitr_restore_database'
@@ -115,22 +105,16 @@ SET search_path = pg_catalog, pitr_restore, pg_temp;
 REVOKE ALL ON FUNCTION pitr_restore._restore_database_body(name, name, timestamptz, text, pg_lsn, xid8, text, boolean, integer, timestamptz, text, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION pitr_restore.restore_database(database name, new_name name,
-	target_time timestamptz DEFAULT NULL,
-	target_name text DEFAULT NULL,
-	target_lsn pg_lsn DEFAULT NULL,
-	target_xid xid8 DEFAULT NULL,
-	target_mark text DEFAULT NULL,
-	inclusive boolean DEFAULT true,
-	target_timeline integer DEFAULT NULL,
-	mark_after timestamptz DEFAULT NULL,
-	backup_label text DEFAULT NULL,
-	archive_dir text DEFAULT NULL,
+	target_time timestamptz DEFAULT NULL, target_name text DEFAULT NULL,
+	target_lsn pg_lsn DEFAULT NULL, target_xid xid8 DEFAULT NULL,
+	target_mark text DEFAULT NULL, inclusive boolean DEFAULT true,
+	target_timeline integer DEFAULT NULL, mark_after timestamptz DEFAULT NULL,
+	backup_label text DEFAULT NULL, archive_dir text DEFAULT NULL,
 	run_hooks boolean DEFAULT false,
-	OUT stop_lsn pg_lsn, OUT stop_before boolean,
-	OUT last_xid xid, OUT last_commit_time timestamptz,
-	OUT next_xid xid, OUT next_commit_time timestamptz,
-	OUT timeline integer, OUT backup text,
-	OUT tables_copied bigint, OUT rows_copied bigint)
+	OUT stop_lsn pg_lsn, OUT stop_before boolean, OUT last_xid xid,
+	OUT last_commit_time timestamptz, OUT next_xid xid, OUT next_commit_time timestamptz,
+	OUT timeline integer, OUT backup text, OUT tables_copied bigint,
+	OUT rows_copied bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pitr_entry_database'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY INVOKER
