@@ -58,6 +58,9 @@ sh_word(const char *q)
 static char *
 conf_string(const char *q)
 {
+	/* GUC_scanstr's letter escapes and what each stands for */
+	static const char letters[] = "bfnrt";
+	static const char meanings[] = "\b\f\n\r\t";
 	StringInfoData out;
 	size_t		len = strlen(q);
 
@@ -80,48 +83,26 @@ conf_string(const char *q)
 		else if (c == '\\')
 		{
 			char		n = q[i + 1];
+			const char *letter;
 
 			if (i + 1 >= len - 1)
 				return NULL;	/* would escape the closing quote */
 			i++;
-			switch (n)
+			letter = strchr(letters, n);	/* n is no NUL: q[len - 1] is */
+			if (letter != NULL)
+				appendStringInfoChar(&out, meanings[letter - letters]);
+			else if (n >= '0' && n <= '7')
 			{
-				case 'b':
-					appendStringInfoChar(&out, '\b');
-					break;
-				case 'f':
-					appendStringInfoChar(&out, '\f');
-					break;
-				case 'n':
-					appendStringInfoChar(&out, '\n');
-					break;
-				case 'r':
-					appendStringInfoChar(&out, '\r');
-					break;
-				case 't':
-					appendStringInfoChar(&out, '\t');
-					break;
-				case '0':
-				case '1':
-				case '2':
-				case '3':
-				case '4':
-				case '5':
-				case '6':
-				case '7':
-					{
-						int			v = n - '0';
-						int			k;
+				int			v = n - '0';
+				int			k;
 
-						for (k = 1; k < 3 && i + 1 < len - 1 &&
-							 q[i + 1] >= '0' && q[i + 1] <= '7'; k++)
-							v = v * 8 + (q[++i] - '0');
-						appendStringInfoChar(&out, (char) v);
-						break;
-					}
-				default:
-					appendStringInfoChar(&out, n);
+				for (k = 1; k < 3 && i + 1 < len - 1 &&
+					 q[i + 1] >= '0' && q[i + 1] <= '7'; k++)
+					v = v * 8 + (q[++i] - '0');
+				appendStringInfoChar(&out, (char) v);
 			}
+			else
+				appendStringInfoChar(&out, n);
 		}
 		else
 			appendStringInfoChar(&out, c);

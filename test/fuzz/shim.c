@@ -88,28 +88,6 @@ chunk_of(void *p)
 }
 
 void *
-palloc(Size size)
-{
-	if (!AllocSizeIsValid(size))
-	{
-		fprintf(stderr, "invalid memory alloc request size %zu\n", size);
-		abort();
-	}
-	return chunk_alloc(size, false);
-}
-
-void *
-palloc0(Size size)
-{
-	if (!AllocSizeIsValid(size))
-	{
-		fprintf(stderr, "invalid memory alloc request size %zu\n", size);
-		abort();
-	}
-	return chunk_alloc(size, true);
-}
-
-void *
 palloc_extended(Size size, int flags)
 {
 	if ((flags & MCXT_ALLOC_HUGE) == 0 && !AllocSizeIsValid(size))
@@ -118,6 +96,18 @@ palloc_extended(Size size, int flags)
 		abort();
 	}
 	return chunk_alloc(size, (flags & MCXT_ALLOC_ZERO) != 0);
+}
+
+void *
+palloc(Size size)
+{
+	return palloc_extended(size, 0);
+}
+
+void *
+palloc0(Size size)
+{
+	return palloc_extended(size, MCXT_ALLOC_ZERO);
 }
 
 void *
@@ -395,54 +385,29 @@ errcode_for_file_access(void)
 	return 0;
 }
 
-#define SHIM_FORMAT(dest) \
-	do { \
+/*
+ * The parts of an ereport: the message is kept for errfinish; a detail or a
+ * hint is formatted all the same (a bad argument shows under the
+ * sanitizers) and dropped.
+ */
+static char dropped[1024];
+
+#define SHIM_ERR_PART(name, dest) \
+	int \
+	name(const char *fmt,...) \
+	{ \
 		va_list		ap; \
 		va_start(ap, fmt); \
 		vsnprintf((dest), sizeof(dest), fmt, ap); \
 		va_end(ap); \
-	} while (0)
+		return 0; \
+	}
 
-int
-errmsg(const char *fmt,...)
-{
-	SHIM_FORMAT(cur_message);
-	return 0;
-}
-
-int
-errmsg_internal(const char *fmt,...)
-{
-	SHIM_FORMAT(cur_message);
-	return 0;
-}
-
-int
-errdetail(const char *fmt,...)
-{
-	char		scratch[1024];
-
-	SHIM_FORMAT(scratch);
-	return 0;
-}
-
-int
-errdetail_internal(const char *fmt,...)
-{
-	char		scratch[1024];
-
-	SHIM_FORMAT(scratch);
-	return 0;
-}
-
-int
-errhint(const char *fmt,...)
-{
-	char		scratch[1024];
-
-	SHIM_FORMAT(scratch);
-	return 0;
-}
+SHIM_ERR_PART(errmsg, cur_message)
+SHIM_ERR_PART(errmsg_internal, cur_message)
+SHIM_ERR_PART(errdetail, dropped)
+SHIM_ERR_PART(errdetail_internal, dropped)
+SHIM_ERR_PART(errhint, dropped)
 
 void
 errfinish(const char *filename, int lineno, const char *funcname)
