@@ -55,7 +55,10 @@ my $catalog = q{
 WITH members AS (
 	SELECT classid, objid FROM pg_depend
 	 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
-	   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pitr_restore'))
+	   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pitr_restore')),
+rels AS (
+	SELECT c.* FROM members m
+	  JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid)
 SELECT 'function ' || p.oid::regprocedure || ' -> ' || pg_get_function_result(p.oid)
 	   || ' lang=' || l.lanname || ' vol=' || p.provolatile::text || ' strict=' || p.proisstrict
 	   || ' secdef=' || p.prosecdef || ' config=' || coalesce(p.proconfig::text, '')
@@ -67,31 +70,27 @@ SELECT 'function ' || p.oid::regprocedure || ' -> ' || pg_get_function_result(p.
 UNION ALL
 SELECT 'relation ' || c.oid::regclass || ' kind=' || c.relkind::text
 	   || ' acl=' || coalesce(c.relacl::text, 'default')
-  FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
+  FROM rels c
 UNION ALL
 SELECT 'column ' || c.oid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
 	   || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
 	   || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
 	   || ' acl=' || coalesce(a.attacl::text, 'default')
-  FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
-  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  FROM rels c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 UNION ALL
 SELECT 'constraint ' || co.conrelid::regclass || ' ' || pg_get_constraintdef(co.oid)
-  FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
-  JOIN pg_constraint co ON co.conrelid = c.oid
+  FROM rels c JOIN pg_constraint co ON co.conrelid = c.oid
 UNION ALL
 SELECT 'index ' || regexp_replace(pg_get_indexdef(i.indexrelid), 'INDEX \S+ ON', 'INDEX ON')
-  FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
-  JOIN pg_index i ON i.indrelid = c.oid
+  FROM rels c JOIN pg_index i ON i.indrelid = c.oid
 UNION ALL
 SELECT 'type ' || t.oid::regtype || ' kind=' || t.typtype::text
 	   || ' acl=' || coalesce(t.typacl::text, 'default')
   FROM members m JOIN pg_type t ON m.classid = 'pg_type'::regclass AND t.oid = m.objid
 UNION ALL
 SELECT 'trigger ' || pg_get_triggerdef(tg.oid)
-  FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
-  JOIN pg_trigger tg ON tg.tgrelid = c.oid AND NOT tg.tgisinternal
+  FROM rels c JOIN pg_trigger tg ON tg.tgrelid = c.oid AND NOT tg.tgisinternal
 UNION ALL
 SELECT 'schema ' || n.nspname || ' acl=' || coalesce(n.nspacl::text, 'default')
   FROM pg_namespace n WHERE n.nspname LIKE 'pitr_restore%'

@@ -78,10 +78,17 @@ sub wait_for_run
 	  or die "timed out waiting for: $query";
 }
 
-sub nothing_to_do
+# $act (a restart, a promotion) is no new restore: the worker finds nothing
+# to clean up, and "<cleanup runs> <counter>" is $expect.
+sub no_new_run
 {
-	my ($node, $offset) = @_;
+	my ($node, $act, $expect, $what) = @_;
+	my $offset = -s $node->logfile;
+	$act->();
 	$node->wait_for_log(qr/nothing to clean up in database "postgres"/, $offset);
+	is( $node->safe_psql(
+			'postgres', 'SELECT (SELECT count(*) FROM pitr_restore.cleanup_runs) || \' \' || n FROM counter'),
+		$expect, $what);
 }
 
 # A real point-in-time recovery to the restore point, crashed in the middle
@@ -138,12 +145,8 @@ is( $restored->safe_psql(
 	$cron ? '5' : '4', 'the resumed run has all hooks');
 
 # A restart is no new restore.
-my $offset = -s $restored->logfile;
-$restored->restart;
-nothing_to_do($restored, $offset);
-is( $restored->safe_psql(
-		'postgres', 'SELECT (SELECT count(*) FROM pitr_restore.cleanup_runs) || \' \' || n FROM counter'),
-	'1 101', 'a restart does not run the hooks again');
+no_new_run($restored, sub { $restored->restart }, '1 101',
+	'a restart does not run the hooks again');
 $restored->stop;
 
 # A standby promoted without a recovery target is a failover, not a restore.
@@ -151,12 +154,8 @@ my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'bk', has_streaming => 1);
 $standby->start;
 $primary->wait_for_catchup($standby);
-$offset = -s $standby->logfile;
-$standby->promote;
-nothing_to_do($standby, $offset);
-is( $standby->safe_psql(
-		'postgres', 'SELECT (SELECT count(*) FROM pitr_restore.cleanup_runs) || \' \' || n FROM counter'),
-	'0 0', 'a plain promotion does not run the hooks');
+no_new_run($standby, sub { $standby->promote }, '0 0',
+	'a plain promotion does not run the hooks');
 $standby->stop;
 
 done_testing();

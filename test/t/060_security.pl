@@ -93,6 +93,15 @@ sub is_superuser
 	return app($n, "SELECT rolsuper FROM pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'app_owner'");
 }
 
+# What the hooks leave: the settings (mail off, the theme untouched) and
+# the traps sprung, by whom, as superuser or not.  Each hook run must
+# leave $hooks_done, and the traps $traps_as_owner: both the trigger and
+# the sql hook ran as app_owner, neither as superuser.
+my $hooks_done = "smtp|f\ntheme|t";
+my $traps_as_owner = "sql hook|app_owner|off\ntrigger|app_owner|off";
+sub settings { return app(shift, 'SELECT key, enabled FROM public.settings ORDER BY key') }
+sub traps { return app(shift, 'SELECT trap, who, su FROM public.trap_log ORDER BY trap') }
+
 # The traps are armed: a superuser with the database's search_path springs
 # the operator trap (in a transaction rolled back).
 is( $node->safe_psql(
@@ -127,10 +136,8 @@ $restored->poll_query_until('app',
 is( app($restored, 'SELECT trigger, restore_key, hooks_ok, hooks_failed FROM pitr_restore.cleanup_runs'),
 	'restore built by pitr_restore|marker: restore of app for the security test; built now; token 0123|2|0',
 	'a real restore runs the hooks, keyed by its marker');
-is(app($restored, 'SELECT key, enabled FROM public.settings ORDER BY key'),
-	"smtp|f\ntheme|t", 'the set_column hook did its work');
-is( app($restored, 'SELECT trap, who, su FROM public.trap_log ORDER BY trap'),
-	"sql hook|app_owner|off\ntrigger|app_owner|off",
+is(settings($restored), $hooks_done, 'the set_column hook did its work');
+is(traps($restored), $traps_as_owner,
 	'the trigger ran as the table owner and the sql hook as the database owner, neither as superuser');
 is(is_superuser($restored), 'f', 'no escalation in the restored cluster');
 my $offset = -s $restored->logfile;
@@ -148,10 +155,8 @@ $node->poll_query_until('app',
   or die 'timed out waiting for the cleanup run';
 like(app($node, 'SELECT trigger FROM pitr_restore.cleanup_runs'),
 	qr/^import/, 'the worker ran the hooks after the import');
-is(app($node, 'SELECT key, enabled FROM public.settings ORDER BY key'),
-	"smtp|f\ntheme|t", 'the hook still did its work');
-is( app($node, 'SELECT trap, who, su FROM public.trap_log ORDER BY trap'),
-	"sql hook|app_owner|off\ntrigger|app_owner|off",
+is(settings($node), $hooks_done, 'the hook still did its work');
+is(traps($node), $traps_as_owner,
 	'the worker sprang no operator trap; the trigger ran as the table owner');
 is(is_superuser($node), 'f', 'app_owner did not become superuser through the worker');
 
@@ -160,8 +165,7 @@ is(is_superuser($node), 'f', 'app_owner did not become superuser through the wor
 app($node, 'SET ROLE app_owner; UPDATE public.settings SET enabled = true; TRUNCATE public.trap_log');
 $node->safe_psql('app', q{SET ROLE writer;
 SELECT status FROM pitr_restore.run_cleanup() WHERE hook OPERATOR(pg_catalog.=) 'mail_off'});
-is( app($node, 'SELECT trap, who, su FROM public.trap_log ORDER BY trap'),
-	"sql hook|app_owner|off\ntrigger|app_owner|off",
+is(traps($node), $traps_as_owner,
 	'run_cleanup runs the hooks as the table owner and run_as, not as its owner');
 my ($ret, $out, $err) = $node->psql('app', q{SET ROLE writer;
 INSERT INTO pitr_restore.cleanup_runs (trigger, restore_key) VALUES ('forged', 'timeline 9: forged')});

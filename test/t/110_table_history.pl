@@ -129,17 +129,22 @@ is(history('postgres', 'orders', "NOT h.committed"),
 is(history('postgres', 'public.orders', "h.operation = 'update' AND h.xid = '$xid{update}'"),
 	"$xid{update}|update|3|true|public.orders|t",
 	'an UPDATE in a released savepoint counts for its top-level transaction');
-like(history('postgres', 'orders', "h.operation = 'insert'"),
-	qr/\|insert\|1000\|true\|public\.orders\|t$/m,
-	'the load counts 1000 rows (TOAST chunks not counted)');
-like(history('postgres', 'orders', "h.operation = 'create'"),
-	qr/\|create\|\|true\|public\.orders\|t$/,
-	'the CREATE TABLE is listed');
+# One test: the history of $rel's $op operations in postgres is $want (a
+# string, or a pattern it matches).
+sub history_of
+{
+	my ($rel, $op, $want, $what) = @_;
+	my $got = history('postgres', $rel, "h.operation = '$op'");
+	return ref $want ? like($got, $want, $what) : is($got, $want, $what);
+}
 
-is(history('postgres', 'events', "h.operation = 'truncate'"),
-	"$xid{truncate}|truncate||true|public.events|t",
-	'the TRUNCATE: its xid and commit time');
-like(history('postgres', 'events', "h.operation = 'insert'"),
+my $truncated = "$xid{truncate}|truncate||true|public.events|t";
+history_of('orders', 'insert', qr/\|insert\|1000\|true\|public\.orders\|t$/m,
+	'the load counts 1000 rows (TOAST chunks not counted)');
+history_of('orders', 'create', qr/\|create\|\|true\|public\.orders\|t$/,
+	'the CREATE TABLE is listed');
+history_of('events', 'truncate', $truncated, 'the TRUNCATE: its xid and commit time');
+history_of('events', 'insert',
 	qr/\|insert\|300\|true\|public\.events\|t\n.*\|insert\|7\|true\|public\.events\|t$/,
 	'rows before and after the TRUNCATE (a new relfilenode) are both followed');
 
@@ -148,18 +153,14 @@ like(history('postgres', 'events', "h.operation = 'insert'"),
 # dropped by the same transaction.
 $primary->safe_psql('postgres',
 	"DELETE FROM pitr_restore.relation_journal WHERE event = 'truncate'");
-is(history('postgres', 'events', "h.operation = 'truncate'"),
-	"$xid{truncate}|truncate||true|public.events|t",
+history_of('events', 'truncate', $truncated,
 	'a TRUNCATE the journal does not know is read from the WAL');
-like(history('postgres', 'events', "h.operation = 'insert'"),
-	qr/\|insert\|7\|true\|public\.events\|t$/,
+history_of('events', 'insert', qr/\|insert\|7\|true\|public\.events\|t$/,
 	'and the rows after it, in the file pg_class names');
 
-is(history('postgres', 'gone', "h.operation = 'drop'"),
-	"$xid{drop}|drop||true|public.gone|t",
+history_of('gone', 'drop', "$xid{drop}|drop||true|public.gone|t",
 	'a dropped table is found by its old name');
-like(history('postgres', 'gone', "h.operation = 'insert'"),
-	qr/\|insert\|50\|true\|public\.gone\|t$/,
+history_of('gone', 'insert', qr/\|insert\|50\|true\|public\.gone\|t$/,
 	'and its rows before the drop');
 
 is(history('other', 'remote', "h.operation = 'insert'"),
