@@ -18,7 +18,8 @@ our @EXPORT = qw(new_primary create_ledger workload xid_of commit_time_of
   wait_archived pgbench_around_backup resolve recover promote
   configure_restored wait_paused start_restored check_stop row_count pg_major have_extension slurp_bin spew_bin
   crc32c_update crc32c record_crc reseal_sidecar as_role copy_archive
-  side_server_gone);
+  side_server_gone new_side_primary recovered_rows diverged_clone
+  windows_second_timeline);
 
 # The major version of the server under test (15, 18): the TAP framework
 # puts its bin directory first in PATH.
@@ -75,6 +76,21 @@ pitr_restore.backup_dir = '$bkdir'
 	$node->start;
 	create_ledger($node, $opt{sql});
 	return ($node, $archive);
+}
+
+# A primary (new_primary's %opt) that loads the library at start, with
+# autovacuum off and its side servers (restore_table, restore_database)
+# under a new temporary directory.  Returns ($node, $archive, $side_dir).
+sub new_side_primary
+{
+	my (%opt) = @_;
+	my $side_dir = PostgreSQL::Test::Utils::tempdir('side');
+	my ($node, $archive) = new_primary(%opt, conf => qq{
+shared_preload_libraries = 'pitr_restore'
+autovacuum = off
+pitr_restore.side_server_dir = '$side_dir'
+} . ($opt{conf} // ''));
+	return ($node, $archive, $side_dir);
 }
 
 # The extension and the ledger workload() fills, then $sql.
@@ -192,6 +208,67 @@ sub recover
 	$node->start;
 	wait_paused($node, $node->name);
 	return $node;
+}
+
+# recover() from $res, one test per check [ledger condition, row count,
+# message] on the recovered cluster, which is then stopped.
+sub recovered_rows
+{
+	my ($primary, $res, @checks) = @_;
+	my $node = recover($primary, $res);
+	is(row_count($node, $_->[0]), $_->[1], $_->[2]) for @checks;
+	$node->stop('immediate');
+	return;
+}
+
+# A diverged clone: $primary's backup $backup started as a primary of its
+# own (same system, same timeline, same segment names, other WAL), not
+# archiving, with more postgresql.conf lines $conf; $work->($clone) writes
+# its WAL.  Returns the clone, the name of its current (not completed)
+# segment and its pg_wal directory.
+sub diverged_clone
+{
+	my ($primary, $backup, $name, $conf, $work) = @_;
+	my $c = PostgreSQL::Test::Cluster->new($name);
+	$c->init_from_backup($primary, $backup);
+	$c->append_conf('postgresql.conf', "archive_mode = off\n" . $conf);
+	$c->start;
+	$work->($c);
+	return ($c,
+		$c->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())'),
+		$c->data_dir . '/pg_wal');
+}
+
+# The end of timeline 1 and timeline 2 of the recovery_windows tests: on
+# $primary, workload 'c', a WAL switch, a pause, workload 'cc' ($rows rows
+# each) and the restore point rp_end, archived; then $primary stops,
+# rp_end (as $reader resolves it) is restored and promoted as $name
+# (promote()'s %opt), and the new timeline gets 'd', a WAL switch and 'dd'
+# (a pause before each), archived.  One test; returns the new primary.
+sub windows_second_timeline
+{
+	my ($primary, $reader, $rows, $name, %opt) = @_;
+	my $pause = sub { $_[0]->safe_psql('postgres', 'SELECT pg_sleep(0.4)') };
+	# $tag in one segment, $tag$tag in the next
+	my $two_segments = sub {
+		my ($node, $tag) = @_;
+		workload($node, $tag, $rows);
+		$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
+		$pause->($node);
+		workload($node, "$tag$tag", $rows);
+	};
+	$two_segments->($primary, 'c');
+	$primary->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_end')});
+	wait_archived($primary);
+
+	$primary->stop;
+	my $res = resolve($reader, "target_name => 'rp_end', recovery_action => 'promote'");
+	is($res->{reachable}, 't', 'rp_end is reachable') or diag($res->{reason});
+	my $tl2 = promote($primary, $res, $name, %opt);
+	$pause->($tl2);
+	$two_segments->($tl2, 'd');
+	wait_archived($tl2);
+	return $tl2;
 }
 
 # Wait until $node's recovery pauses at its target.

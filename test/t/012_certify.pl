@@ -274,17 +274,15 @@ my $z5_time = commit_time_of($m2, 'z5');
 my $z_seg = $m2->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
 wait_archived($m2);
 
-my $c2 = PostgreSQL::Test::Cluster->new('clone2');
-$c2->init_from_backup($m2, 'm2b1');
-$c2->append_conf('postgresql.conf', "archive_mode = off\narchive_library = ''\nmax_wal_size = 1GB\n");
-$c2->start;
-for my $i (1 .. 6)
-{
-	$c2->safe_psql('postgres', "INSERT INTO filler SELECT repeat('y', 100) FROM generate_series(1, 5000)");
-	$c2->safe_psql('postgres', 'SELECT pg_switch_wal()');
-}
-my $c2_cur = $c2->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
-my $c2_wal = $c2->data_dir . '/pg_wal';
+my ($c2, $c2_cur, $c2_wal) = diverged_clone($m2, 'm2b1', 'clone2',
+	"archive_library = ''\nmax_wal_size = 1GB\n", sub {
+		my ($c) = @_;
+		for my $i (1 .. 6)
+		{
+			$c->safe_psql('postgres', "INSERT INTO filler SELECT repeat('y', 100) FROM generate_series(1, 5000)");
+			$c->safe_psql('postgres', 'SELECT pg_switch_wal()');
+		}
+	});
 SKIP:
 {
 	skip "the clone has no completed segment $z_seg", 5

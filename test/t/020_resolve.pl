@@ -286,10 +286,9 @@ $res = resolve($quoted, "target_mark => 'before import 42'");
 is($res->{reachable}, 't', 'the mark is reachable') or diag($res->{reason});
 like($res->{conf}, qr/recovery_target_lsn = /,
 	'the mark is reached by its LSN, since its name would stop at the earlier restore point');
-$node = recover($quoted, $res);
-is(row_count($node, q{tag LIKE 'between%'}), '5', 'the mark keeps what came before it');
-is(row_count($node, q{tag LIKE 'after%'}), '0', 'and not what came after');
-$node->stop('immediate');
+recovered_rows($quoted, $res,
+	[ q{tag LIKE 'between%'}, '5', 'the mark keeps what came before it' ],
+	[ q{tag LIKE 'after%'}, '0', 'and not what came after' ]);
 
 my @pwned;
 File::Find::find(sub { push @pwned, $File::Find::name if $_ eq 'pwned' },

@@ -85,22 +85,17 @@ like($res->{reason}, qr/no mark named "ghost" in the archive/, 'and the reason s
 # name, as recovery does; target_mark at the mark the marks table records
 # (issue 9: a restore point of the same name made earlier never wins), and
 # mark_after picks among marks.
-$res = resolve($primary, "target_name => 'weekly'");
-$node = recover($primary, $res);
-is(row_count($node, q{tag LIKE 'between%'}), '0', 'the first "weekly" comes before the rows between');
-$node->stop('immediate');
-$res = resolve($primary, "target_mark => 'weekly'");
-$node = recover($primary, $res);
-is(row_count($node, q{tag LIKE 'between%'}), '5', 'target_mark restores to the "weekly" the marks table records');
-$node->stop('immediate');
+recovered_rows($primary, resolve($primary, "target_name => 'weekly'"),
+	[ q{tag LIKE 'between%'}, '0', 'the first "weekly" comes before the rows between' ]);
+recovered_rows($primary, resolve($primary, "target_mark => 'weekly'"),
+	[ q{tag LIKE 'between%'}, '5', 'target_mark restores to the "weekly" the marks table records' ]);
 $res = resolve($primary, "target_mark => 'weekly', mark_after => '$t_between'");
 is($res->{reachable}, 't', 'mark_after picks the second "weekly"');
 like($res->{conf}, qr/recovery_target_lsn = /,
 	'an LSN target reaches the second occurrence, which recovery_target_name would not');
-$node = recover($primary, $res);
-is(row_count($node, q{tag LIKE 'between%'}), '5', 'the second "weekly" keeps the rows between');
-is(row_count($node, q{tag LIKE 'after%'}), '0', 'and not the rows after');
-$node->stop('immediate');
+recovered_rows($primary, $res,
+	[ q{tag LIKE 'between%'}, '5', 'the second "weekly" keeps the rows between' ],
+	[ q{tag LIKE 'after%'}, '0', 'and not the rows after' ]);
 
 # A mark in the table whose WAL is not archived yet.
 $primary->safe_psql('postgres', q{SELECT pitr_restore.create_mark('fresh')});

@@ -27,7 +27,7 @@ my ($node) = new_primary(name => 'reader');
 $node->append_conf('postgresql.conf', "pitr_restore.archive_dir = '$archive'\n"
 	. "pitr_restore.backup_dir = '" . $primary->backup_dir . "'\n");
 $node->reload;
-sub pause { (shift // $primary)->safe_psql('postgres', 'SELECT pg_sleep(0.4)') }
+sub pause { $primary->safe_psql('postgres', 'SELECT pg_sleep(0.4)') }
 
 # Timeline 1: backup b1, several segments, a mark and a restore point,
 # backup b2, more work, a last restore point; then the primary stops.
@@ -45,24 +45,9 @@ $primary->safe_psql('postgres', q{BEGIN; INSERT INTO ledger (tag) VALUES ('marke
 $primary->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_mid')});
 $primary->backup('b2', backup_options => [ '--label', 'b2' ]);
 pause();
-workload($primary, 'c', 30);
-$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-pause();
-workload($primary, 'cc', 30);
-$primary->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_end')});
-wait_archived($primary);
-
-# Timeline 2: restored to rp_end and promoted; timeline 1 is abandoned.
-$primary->stop;
-my $res = resolve($node, "target_name => 'rp_end', recovery_action => 'promote'");
-is($res->{reachable}, 't', 'rp_end is reachable') or diag($res->{reason});
-my $tl2 = promote($primary, $res, 'timeline2');
-pause($tl2);
-workload($tl2, 'd', 30);
-$tl2->safe_psql('postgres', 'SELECT pg_switch_wal()');
-pause($tl2);
-workload($tl2, 'dd', 30);
-wait_archived($tl2);
+# More work and a last restore point, rp_end.  Timeline 2: restored to
+# rp_end and promoted, more work; timeline 1 is abandoned.
+my $tl2 = windows_second_timeline($primary, $node, 30, 'timeline2');
 
 # The windows, as rows of hashes.
 sub windows
@@ -130,7 +115,7 @@ is(resolve_at($t_a10, 1)->{reachable}, 'f', 'and a time before the first window 
 my $t_bb15 = $tl2->safe_psql('postgres', q{
 	SELECT pg_xact_commit_timestamp(xid::text::xid) FROM ledger WHERE tag = 'bb15'});
 ok($t_bb15 ge $w[0]{from_time} && $t_bb15 lt $w[0]{to_time}, 'bb15 lies inside the window of timeline 1');
-$res = resolve_at($t_bb15, 1);
+my $res = resolve_at($t_bb15, 1);
 my $rec = recover($primary, $res);
 is($rec->safe_psql('postgres', q{SELECT string_agg(tag, ',' ORDER BY tag)
 	FROM ledger WHERE tag IN ('bb14', 'bb15', 'bb16')}), 'bb14,bb15',

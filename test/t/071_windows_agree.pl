@@ -25,7 +25,7 @@ my ($node) = new_primary(name => 'agree_reader');
 $node->append_conf('postgresql.conf', "pitr_restore.archive_dir = '$archive'\n"
 	. "pitr_restore.backup_dir = '" . $primary->backup_dir . "'\n");
 $node->reload;
-sub pause { (shift // $primary)->safe_psql('postgres', 'SELECT pg_sleep(0.4)') }
+sub pause { $primary->safe_psql('postgres', 'SELECT pg_sleep(0.4)') }
 
 # Timeline 1: b1, four segments of work, b2 (-X stream: it carries the
 # WAL from its start to its stop), more work, a restore point.
@@ -42,24 +42,9 @@ for my $p ('b', 'bb', 'bbb', 'bbbb')
 pause();
 $primary->backup('b2', backup_options => [ '--label', 'b2', '-Xstream' ]);
 sleep(2);
-workload($primary, 'c', 20);
-$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-pause();
-workload($primary, 'cc', 20);
-$primary->safe_psql('postgres', q{SELECT pg_create_restore_point('rp_end')});
-wait_archived($primary);
-
-# Timeline 2: restored to rp_end and promoted.
-$primary->stop;
-my $res = resolve($node, "target_name => 'rp_end', recovery_action => 'promote'");
-is($res->{reachable}, 't', 'rp_end is reachable') or diag($res->{reason});
-my $tl2 = promote($primary, $res, 'agree_timeline2', backup => 'b1');
-pause($tl2);
-workload($tl2, 'd', 20);
-$tl2->safe_psql('postgres', 'SELECT pg_switch_wal()');
-pause($tl2);
-workload($tl2, 'dd', 20);
-wait_archived($tl2);
+# More work and the restore point rp_end.  Timeline 2: restored to rp_end
+# (from b1) and promoted, more work.
+my $tl2 = windows_second_timeline($primary, $node, 20, 'agree_timeline2', backup => 'b1');
 
 # A copy of the archive with two holes on timeline 1: a segment between
 # b1's consistency point and b2's start (a hole for every backup), and the

@@ -80,17 +80,15 @@ my %pristine = map { $_ => slurp_bin("$archive/$_") } @files;
 # names the archive also holds.
 my %clone;
 {
-	my $c = PostgreSQL::Test::Cluster->new('mut_clone');
-	$c->init_from_backup($node, 'b1');
-	$c->append_conf('postgresql.conf', "archive_mode = off\nrestart_after_crash = off\n");
-	$c->start;
-	for my $i (1 .. 12)
-	{
-		$c->safe_psql('postgres', "INSERT INTO ledger (tag) SELECT 'clone${i}_' || g FROM generate_series(1, 40) g");
-		$c->safe_psql('postgres', 'SELECT pg_switch_wal()') if $i % 2 == 0;
-	}
-	my $cur = $c->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
-	my $wal = $c->data_dir . '/pg_wal';
+	my ($c, $cur, $wal) = diverged_clone($node, 'b1', 'mut_clone',
+		"restart_after_crash = off\n", sub {
+			my ($c) = @_;
+			for my $i (1 .. 12)
+			{
+				$c->safe_psql('postgres', "INSERT INTO ledger (tag) SELECT 'clone${i}_' || g FROM generate_series(1, 40) g");
+				$c->safe_psql('postgres', 'SELECT pg_switch_wal()') if $i % 2 == 0;
+			}
+		});
 	for my $seg (@segments)
 	{
 		$clone{$seg} = slurp_bin("$wal/$seg")

@@ -18,15 +18,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use PitrTest;
 
-my ($primary, $archive) = new_primary();
-my $side_dir = PostgreSQL::Test::Utils::tempdir('side');
-$primary->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'pitr_restore'
-autovacuum = off
-pitr_restore.side_server_dir = '$side_dir'
-restart_after_crash = on
-});
-$primary->restart;
+my ($primary, $archive, $side_dir) = new_side_primary(conf => "restart_after_crash = on\n");
 
 $primary->safe_psql('postgres', q{
 CREATE TABLE orders (

@@ -17,14 +17,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use PitrTest;
 
-my ($primary, $archive) = new_primary();
-my $side_dir = PostgreSQL::Test::Utils::tempdir('side');
-$primary->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'pitr_restore'
-autovacuum = off
-pitr_restore.side_server_dir = '$side_dir'
-});
-$primary->restart;
+my ($primary, $archive, $side_dir) = new_side_primary();
 
 $primary->safe_psql('postgres', 'CREATE DATABASE app');
 $primary->safe_psql('postgres', 'CREATE DATABASE bulk');
