@@ -261,6 +261,34 @@ sub header_offset
 	return $r->{start} + int(rand(24));
 }
 
+# A mutation of one plain segment $s: $how->($s, its bytes) returns the
+# bytes to write, what was done and, to write them beside $s rather than
+# over it, the suffix of the file written.
+sub plain_mutation
+{
+	my ($how) = @_;
+	return sub {
+		my ($dir, $bdir, $touched) = @_;
+		my $s = pick_plain($dir) // return undef;
+		my ($d, $what, $suffix) = $how->($s, slurp_bin("$dir/$s"));
+		spew("$dir/$s" . ($suffix // ''), $d);
+		$touched->{$s} = 1;
+		return $what;
+	};
+}
+
+# 1 to $max bit flips in a plain segment, at offsets $where->($s) draws;
+# $what, a format of the count and the segment, says so.
+sub bit_flips
+{
+	my ($max, $where, $what) = @_;
+	return plain_mutation(sub {
+		my ($s, $d) = @_;
+		my $n = 1 + int(rand($max));
+		return (flip_bits($d, $n, sub { $where->($s) }), sprintf($what, $n, $s));
+	});
+}
+
 sub write_crafted
 {
 	my ($dir, $seg, $rec, $bytes) = @_;
@@ -273,34 +301,15 @@ sub write_crafted
 
 my %mutations;
 %mutations = (
-	bitflip_headers => sub {
-		my ($dir, $bdir, $touched) = @_;
-		my $s = pick_plain($dir) // return undef;
-		my $n = 1 + int(rand(4));
-		spew("$dir/$s", flip_bits(slurp_bin("$dir/$s"), $n, sub { header_offset($s) }));
-		$touched->{$s} = 1;
-		return "$n bit flips in page/record headers of $s";
-	},
-	bitflip_anywhere => sub {
-		my ($dir, $bdir, $touched) = @_;
-		my $s = pick_plain($dir) // return undef;
-		my $n = 1 + int(rand(16));
-		spew("$dir/$s", flip_bits(slurp_bin("$dir/$s"), $n, sub { int(rand($SEGSIZE)) }));
-		$touched->{$s} = 1;
-		return "$n random bit flips in $s";
-	},
-	truncate => sub {
-		my ($dir, $bdir, $touched) = @_;
-		my $s = pick_plain($dir) // return undef;
+	bitflip_headers => bit_flips(4, \&header_offset, '%d bit flips in page/record headers of %s'),
+	bitflip_anywhere => bit_flips(16, sub { int(rand($SEGSIZE)) }, '%d random bit flips in %s'),
+	truncate => plain_mutation(sub {
+		my ($s, $d) = @_;
 		my $at = rand() < 0.5 ? int(rand($SEGSIZE / $BLCKSZ)) * $BLCKSZ : int(rand($SEGSIZE));
-		spew("$dir/$s", substr(slurp_bin("$dir/$s"), 0, $at));
-		$touched->{$s} = 1;
-		return "$s truncated to $at bytes";
-	},
-	page_ops => sub {
-		my ($dir, $bdir, $touched) = @_;
-		my $s = pick_plain($dir) // return undef;
-		my $d = slurp_bin("$dir/$s");
+		return (substr($d, 0, $at), "$s truncated to $at bytes");
+	}),
+	page_ops => plain_mutation(sub {
+		my ($s, $d) = @_;
 		my $np = $SEGSIZE / $BLCKSZ;
 		my ($a, $b) = (int(rand($np)), int(rand($np)));
 		my $op = pick(qw(zero swap duplicate));
@@ -313,10 +322,8 @@ my %mutations;
 			substr($d, $b * $BLCKSZ, $BLCKSZ) = $pa;
 		}
 		else { substr($d, $b * $BLCKSZ, $BLCKSZ) = $pa; }
-		spew("$dir/$s", $d);
-		$touched->{$s} = 1;
-		return "$op page(s) $a/$b of $s";
-	},
+		return ($d, "$op page(s) $a/$b of $s");
+	}),
 	wrong_name => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $i = int(rand(@segments - 1));
@@ -324,23 +331,18 @@ my %mutations;
 		$touched->{ $segments[ $i + 1 ] } = 1;
 		return "$segments[$i+1] holds the content of $segments[$i]";
 	},
-	plain_trailing_garbage => sub {
-		my ($dir, $bdir, $touched) = @_;
-		my $s = pick_plain($dir) // return undef;
-		spew("$dir/$s", slurp_bin("$dir/$s") . join('', map { chr(rand(256)) } 1 .. 1 + int(rand(64))));
-		$touched->{$s} = 1;
-		return "trailing garbage after $s";
-	},
-	zst_damaged_beside_plain => sub {
-		my ($dir, $bdir, $touched) = @_;
-		my $s = pick_plain($dir) // return undef;
-		my $z = squeeze('zstd -q -c', slurp_bin("$dir/$s"));
+	plain_trailing_garbage => plain_mutation(sub {
+		my ($s, $d) = @_;
+		return ($d . join('', map { chr(rand(256)) } 1 .. 1 + int(rand(64))),
+			"trailing garbage after $s");
+	}),
+	zst_damaged_beside_plain => plain_mutation(sub {
+		my ($s, $d) = @_;
+		my $z = squeeze('zstd -q -c', $d);
 		if (rand() < 0.5) { $z = substr($z, 0, int(rand(length($z)))); }
 		else { $z = flip_bits($z, 1 + int(rand(4)), sub { int(rand(length($z))) }); }
-		spew("$dir/$s.zst", $z);
-		$touched->{$s} = 1;
-		return "$s plain and $s.zst damaged";
-	},
+		return ($z, "$s plain and $s.zst damaged", '.zst');
+	}),
 	compressed_only => sub {
 		my ($dir, $bdir, $touched) = @_;
 		my $s = pick_plain($dir) // return undef;
