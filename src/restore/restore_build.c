@@ -44,6 +44,7 @@
 #include "restore_target.h"
 #include "source/pgbackrest_exec.h"
 #include "util/dir_reader.h"
+#include "util/file_io.h"
 
 PG_FUNCTION_INFO_V1(pitr_materialise_backup);
 PG_FUNCTION_INFO_V1(pitr_check_restore_target);
@@ -72,28 +73,12 @@ write_small_file(const char *dir, const char *name, const char *content,
 {
 	char		path[MAXPGPATH];
 	int			fd;
-	size_t		len = strlen(content);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = OpenTransientFile(path, O_WRONLY | O_CREAT | O_NOFOLLOW | PG_BINARY |
-						   (append ? O_APPEND : O_EXCL));
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", path)));
-	errno = 0;
-	if (write(fd, content, len) != (ssize_t) len)
-	{
-		if (errno == 0)
-			errno = ENOSPC;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", path)));
-	}
-	if (CloseTransientFile(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", path)));
+	fd = pitr_open_file(path, O_WRONLY | O_CREAT | O_NOFOLLOW | PG_BINARY |
+						(append ? O_APPEND : O_EXCL));
+	pitr_write_file(fd, path, content, strlen(content));
+	pitr_close_file(fd, path);
 }
 
 static bool

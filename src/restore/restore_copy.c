@@ -39,6 +39,7 @@
 #include "restore_build.h"
 #include "tar_reader.h"
 #include "util/dir_reader.h"
+#include "util/file_io.h"
 
 /* Progress NOTICEs only for backups at least this large, every 10%. */
 #define PROGRESS_MIN_BYTES ((int64) 1024 * 1024 * 1024)
@@ -389,11 +390,7 @@ copy_file(RestoreState *st, const char *src, const char *relpath, bool verify)
 
 	sink_open(st, &sink, relpath, verify);
 	/* lstat said regular; non-blocking in case it was swapped for a FIFO */
-	fd = OpenTransientFile(src, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", src)));
+	fd = pitr_open_file(src, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
 	for (;;)
 	{
 		ssize_t		n;
