@@ -475,6 +475,38 @@ copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
 	}
 }
 
+/* See restore_build.h. */
+void
+restore_move_up(const char *from, const char *to,
+				bool (*skip) (const char *name))
+{
+	ListCell   *lc;
+
+	foreach(lc, pitr_read_dir(from, NULL, 0, NULL))
+	{
+		const char *name = lfirst(lc);
+		char	   *src = psprintf("%s/%s", from, name);
+		char	   *dst = psprintf("%s/%s", to, name);
+
+		if (skip(name))
+		{
+			if (unlink(src) != 0)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not remove file \"%s\": %m", src)));
+			continue;
+		}
+		if (rename(src, dst) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rename \"%s\" to \"%s\": %m", src, dst)));
+	}
+	if (rmdir(from) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not remove directory \"%s\": %m", from)));
+}
+
 void
 restore_copy_file_as_is(RestoreState *st, const char *src, const char *relpath)
 {
