@@ -61,6 +61,13 @@ extern void restore_extract_tar(RestoreState *st, const char *path,
 								const char *compression, const char *prefix,
 								bool verify);
 
+/*
+ * Move what directory "from" holds up into "to", then remove "from"; the
+ * names "skip" picks are removed instead of moved.
+ */
+extern void restore_move_up(const char *from, const char *to,
+							bool (*skip) (const char *name));
+
 /* Copy one file into st->tmpdir as it is, unverified. */
 extern void restore_copy_file_as_is(RestoreState *st, const char *src,
 									const char *relpath);

@@ -47,11 +47,15 @@
 #include "compat/pg_compat.h"
 #include "format/sidecar.h"
 #include "history.h"
+#include "util/file_io.h"
 #include "util/gucs.h"
 #include "walscan.h"
 
 /* Largest history or backup history file archived (they are tiny). */
 #define SMALL_FILE_MAX (16 * 1024 * 1024)
+
+/* A temporary file is new: never one someone else made. */
+#define TEMP_FILE_FLAGS (O_CREAT | O_EXCL | O_WRONLY | PG_BINARY)
 
 /* Chunk of compressed output written at a time. */
 #define OUT_CHUNK (1024 * 1024)
@@ -143,41 +147,6 @@ pitr_archive_module_define_gucs(void)
 
 /* ---- file helpers (all raise ERROR; the callback catches them) ---- */
 
-static void
-write_all(int fd, const char *path, const char *buf, size_t len)
-{
-	while (len > 0)
-	{
-		ssize_t		n;
-
-		errno = 0;
-		n = write(fd, buf, len);
-		if (n <= 0)
-		{
-			if (errno == 0)
-				errno = ENOSPC;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write file \"%s\": %m", path)));
-		}
-		buf += n;
-		len -= n;
-	}
-}
-
-/* A file of ours opened for reading; ERROR if it cannot be. */
-static int
-open_for_reading(const char *path)
-{
-	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	return fd;
-}
-
 /* read(), with an ERROR instead of -1. */
 static ssize_t
 read_or_error(int fd, void *buf, size_t len, const char *path)
@@ -198,7 +167,7 @@ read_source(const char *path, char *buf, size_t max)
 	int			fd;
 	size_t		total = 0;
 
-	fd = open_for_reading(path);
+	fd = pitr_open_file(path, O_RDONLY | PG_BINARY);
 	for (;;)
 	{
 		ssize_t		n = read_or_error(fd, buf + total, max - total, path);
@@ -295,7 +264,7 @@ same_content(const char *path, bool zstd, const char *data, size_t len)
 	bool		frame_done = true;
 	ZSTD_DCtx  *dctx = zstd ? make_dctx() : NULL;
 
-	fd = open_for_reading(path);
+	fd = pitr_open_file(path, O_RDONLY | PG_BINARY);
 	while (same)
 	{
 		ssize_t		n = read_or_error(fd, in, OUT_CHUNK, path);
@@ -356,18 +325,6 @@ temp_name(char *buf, const char *dir, const char *file, int slot)
 	strlcpy(temp_paths[slot], buf, MAXPGPATH);
 }
 
-static int
-create_temp(const char *path)
-{
-	int			fd = OpenTransientFile(path, O_CREAT | O_EXCL | O_WRONLY | PG_BINARY);
-
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", path)));
-	return fd;
-}
-
 static void
 finish_temp(int fd, const char *path, struct stat *st)
 {
@@ -379,10 +336,7 @@ finish_temp(int fd, const char *path, struct stat *st)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat file \"%s\": %m", path)));
-	if (CloseTransientFile(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", path)));
+	pitr_close_file(fd, path);
 }
 
 /*
@@ -393,14 +347,14 @@ static void
 write_archive_temp(const char *tmp, const char *data, size_t len, int level,
 				   uint32 *crc_out, struct stat *st)
 {
-	int			fd = create_temp(tmp);
+	int			fd = pitr_open_file(tmp, TEMP_FILE_FLAGS);
 	pg_crc32c	crc;
 
 	INIT_CRC32C(crc);
 	if (level == 0)
 	{
 		COMP_CRC32C(crc, data, len);
-		write_all(fd, tmp, data, len);
+		pitr_write_file(fd, tmp, data, len);
 	}
 	else
 	{
@@ -421,7 +375,7 @@ write_archive_temp(const char *tmp, const char *data, size_t len, int level,
 						 errmsg("could not compress file \"%s\": %s",
 								tmp, ZSTD_getErrorName(r))));
 			COMP_CRC32C(crc, out, ob.pos);
-			write_all(fd, tmp, out, ob.pos);
+			pitr_write_file(fd, tmp, out, ob.pos);
 		} while (r != 0);
 	}
 	FIN_CRC32C(crc);
@@ -701,8 +655,8 @@ write_sidecar(const char *dir, const char *archived, PitrSidecar *sc)
 	initStringInfo(&buf);
 	pitr_sidecar_format(sc, &buf);
 	temp_name(tmp, dir, psprintf("%s%s", archived, PITR_SIDECAR_SUFFIX), 1);
-	fd = create_temp(tmp);
-	write_all(fd, tmp, buf.data, buf.len);
+	fd = pitr_open_file(tmp, TEMP_FILE_FLAGS);
+	pitr_write_file(fd, tmp, buf.data, buf.len);
 	finish_temp(fd, tmp, NULL);
 	(void) durable_rename(tmp, final, ERROR);
 	temp_paths[1][0] = '\0';

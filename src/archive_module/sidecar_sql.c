@@ -21,6 +21,7 @@
 
 #include "format/archive_files.h"
 #include "format/sidecar.h"
+#include "util/row_values.h"
 
 PG_FUNCTION_INFO_V1(pitr_sidecar_summary);
 PG_FUNCTION_INFO_V1(pitr_sidecar_events);
@@ -104,11 +105,7 @@ pitr_sidecar_summary(PG_FUNCTION_ARGS)
 	n[0] = false;
 	v[1] = BoolGetDatum(matches);
 	n[1] = false;
-	if (err)
-	{
-		v[2] = CStringGetTextDatum(err);
-		n[2] = false;
-	}
+	pitr_put_text(v, n, 2, err);
 	if (status == PITR_SIDECAR_OK)
 	{
 		PitrSegmentSummary *s = &sc.sum;
@@ -124,11 +121,7 @@ pitr_sidecar_summary(PG_FUNCTION_ARGS)
 		v[8] = Int32GetDatum(sc.magic);
 		for (int i = 3; i <= 8; i++)
 			n[i] = false;
-		if (sc.prev_file)
-		{
-			v[9] = CStringGetTextDatum(sc.prev_file);
-			n[9] = false;
-		}
+		pitr_put_text(v, n, 9, sc.prev_file);
 		v[10] = LSNGetDatum(sc.start);
 		n[10] = false;
 		if (s->records > 0)
@@ -160,11 +153,7 @@ pitr_sidecar_summary(PG_FUNCTION_ARGS)
 		n[22] = n[23] = false;
 		v[24] = BoolGetDatum(s->complete);
 		n[24] = false;
-		if (s->error)
-		{
-			v[25] = CStringGetTextDatum(s->error);
-			n[25] = false;
-		}
+		pitr_put_text(v, n, 25, s->error);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, n)));
 }
@@ -197,33 +186,15 @@ pitr_sidecar_events(PG_FUNCTION_ARGS)
 		v[0] = CStringGetTextDatum(pitr_event_kind_name(ev->kind));
 		v[1] = LSNGetDatum(ev->lsn);
 		v[2] = LSNGetDatum(ev->end_lsn);
-		if (ev->name)
-			v[3] = CStringGetTextDatum(ev->name);
-		else
-			n[3] = true;
-		if (TransactionIdIsValid(ev->xid))
-			v[4] = Int64GetDatum((int64) ev->xid);
-		else
-			n[4] = true;
-		if (ev->has_time)
-			v[5] = TimestampTzGetDatum(ev->time);
-		else
-			n[5] = true;
-		if (!XLogRecPtrIsInvalid(ev->ref_lsn))
-			v[6] = LSNGetDatum(ev->ref_lsn);
-		else
-			n[6] = true;
-		if (ev->tli)
-		{
-			v[7] = Int32GetDatum((int32) ev->tli);
-			v[8] = Int32GetDatum((int32) ev->prev_tli);
-		}
-		else
-			n[7] = n[8] = true;
-		if (ev->outcome)
-			v[9] = CStringGetTextDatum(ev->outcome);
-		else
-			n[9] = true;
+		pitr_put_text(v, n, 3, ev->name);
+		pitr_put(v, n, 4, TransactionIdIsValid(ev->xid),
+				 Int64GetDatum((int64) ev->xid));
+		pitr_put(v, n, 5, ev->has_time, TimestampTzGetDatum(ev->time));
+		pitr_put(v, n, 6, !XLogRecPtrIsInvalid(ev->ref_lsn),
+				 LSNGetDatum(ev->ref_lsn));
+		pitr_put(v, n, 7, ev->tli != 0, Int32GetDatum((int32) ev->tli));
+		pitr_put(v, n, 8, ev->tli != 0, Int32GetDatum((int32) ev->prev_tli));
+		pitr_put_text(v, n, 9, ev->outcome);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	return (Datum) 0;

@@ -63,9 +63,18 @@ typedef enum CleanupMode
 
 #define CLEANUP_MAX_PARAMS 100
 
+/* Who ran before a hook switched to a table owner or run_as role. */
+typedef struct RunAs
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} RunAs;
+
 /* A statement being built, with its bound parameters. */
 typedef struct SqlBuild
 {
+	RunAs		ra;				/* build_begin_as: whom to go back to */
 	StringInfoData sql;
 	int			nparams;
 	Oid			types[CLEANUP_MAX_PARAMS];
@@ -73,6 +82,14 @@ typedef struct SqlBuild
 	char		nulls[CLEANUP_MAX_PARAMS];
 	bool		has_where;
 } SqlBuild;
+
+/* The table an action works on, as its "table" option names it. */
+typedef struct ActionTable
+{
+	const char *name;			/* as given, for messages */
+	const char *quoted;			/* schema-qualified, for statements */
+	Oid			relid;
+} ActionTable;
 
 /* A column of the target table. */
 typedef struct ColumnInfo
@@ -87,14 +104,6 @@ typedef struct ColumnInfo
 #define CLEANUP_RESTRICTED_SEARCH_PATH "pg_catalog, pg_temp"
 /* A sql hook's statement, unless its options say otherwise. */
 #define CLEANUP_SQL_SEARCH_PATH "pg_catalog, public, pg_temp"
-
-/* Who ran before a hook switched to a table owner or run_as role. */
-typedef struct RunAs
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-} RunAs;
 
 /* Options every action accepts. */
 static const char *const common_options[] = {"stop_on_error", NULL};
@@ -123,6 +132,28 @@ opt_missing(const char *key, const char *action)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("cleanup action \"%s\" requires option \"%s\"", action, key)));
+}
+
+/*
+ * Options "a" and "b" of a two-mode action, given in the mode they have no
+ * place in: an ERROR.  "mode" writes the option that chooses the second
+ * mode as messages show it; "in_mode": we are in that mode (a and b are
+ * the first mode's), else a and b are its own.
+ */
+static void
+refuse_options(JsonbContainer *opts, const char *a, const char *b,
+			   bool in_mode, const char *mode)
+{
+	if (opt_get(opts, a) == NULL && opt_get(opts, b) == NULL)
+		return;
+	if (in_mode)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cleanup option %s cannot be combined with \"%s\" or \"%s\"",
+						mode, a, b)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("cleanup options \"%s\" and \"%s\" need %s", a, b, mode)));
 }
 
 static char *
@@ -308,30 +339,36 @@ run_as_end(RunAs *ra)
 	SetUserIdAndSecContext(ra->save_userid, ra->save_sec_context);
 }
 
+/*
+ * The owner of a catalog row: "ownercol" of the row "cacheid" finds for
+ * "objid" ("what" names its kind in the error).
+ */
 static Oid
-table_owner(Oid relid)
+catalog_owner(int cacheid, Oid objid, AttrNumber ownercol, const char *what)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	HeapTuple	tup = SearchSysCache1(cacheid, ObjectIdGetDatum(objid));
+	bool		isnull;
 	Oid			owner;
 
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		elog(ERROR, "cache lookup failed for %s %u", what, objid);
+	owner = DatumGetObjectId(SysCacheGetAttr(cacheid, tup, ownercol, &isnull));
+	Assert(!isnull);
 	ReleaseSysCache(tup);
 	return owner;
 }
 
 static Oid
+table_owner(Oid relid)
+{
+	return catalog_owner(RELOID, relid, Anum_pg_class_relowner, "relation");
+}
+
+static Oid
 database_owner(void)
 {
-	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
-	owner = ((Form_pg_database) GETSTRUCT(tup))->datdba;
-	ReleaseSysCache(tup);
-	return owner;
+	return catalog_owner(DATABASEOID, MyDatabaseId, Anum_pg_database_datdba,
+						 "database");
 }
 
 /* ---- names and values ---- */
@@ -359,19 +396,26 @@ resolve_table(const char *name, const char **quoted)
 }
 
 static void
-resolve_column(Oid relid, const char *table, const char *column, ColumnInfo *ci)
+action_table(JsonbContainer *opts, const char *action, ActionTable *t)
 {
-	AttrNumber	attnum = get_attnum(relid, column);
+	t->name = opt_text(opts, "table", action);
+	t->relid = resolve_table(t->name, &t->quoted);
+}
+
+static void
+resolve_column(const ActionTable *t, const char *column, ColumnInfo *ci)
+{
+	AttrNumber	attnum = get_attnum(t->relid, column);
 	Oid			collid;
 
 	if (attnum == InvalidAttrNumber || attnum < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						column, table)));
+						column, t->name)));
 	ci->name = pstrdup(column);
 	ci->quoted = quote_identifier(column);
-	get_atttypetypmodcoll(relid, attnum, &ci->typid, &ci->typmod, &collid);
+	get_atttypetypmodcoll(t->relid, attnum, &ci->typid, &ci->typmod, &collid);
 }
 
 /*
@@ -430,8 +474,8 @@ append_cond_start(SqlBuild *b)
 
 /* "col = $n, ..." for an object of column: value. */
 static void
-append_assignments(SqlBuild *b, Oid relid, const char *table,
-				   JsonbContainer *set, const char *key, bool first)
+append_assignments(SqlBuild *b, const ActionTable *t, JsonbContainer *set,
+				   const char *key, bool first)
 {
 	List	   *keys;
 	List	   *values;
@@ -444,7 +488,7 @@ append_assignments(SqlBuild *b, Oid relid, const char *table,
 		ColumnInfo	ci;
 		int			n;
 
-		resolve_column(relid, table, lfirst(lk), &ci);
+		resolve_column(t, lfirst(lk), &ci);
 		n = bind_column(b, &ci, scalar_text(lfirst(lv), key));
 		appendStringInfo(&b->sql, "%s%s = $%d", first ? "" : ", ", ci.quoted, n);
 		first = false;
@@ -456,7 +500,7 @@ append_assignments(SqlBuild *b, Oid relid, const char *table,
  * Operators come from a fixed list; values are bound.
  */
 static void
-append_where(SqlBuild *b, Oid relid, const char *table, JsonbContainer *options)
+append_where(SqlBuild *b, const ActionTable *t, JsonbContainer *options)
 {
 	static const char *const cond_keys[] = {"column", "op", "value", NULL};
 	static const char *const scalar_ops[] = {"=", "<>", "<", "<=", ">", ">=",
@@ -489,7 +533,7 @@ append_where(SqlBuild *b, Oid relid, const char *table, JsonbContainer *options)
 		else
 			op = asc_tolower(op, strlen(op));
 		value = opt_get(cond, "value");
-		resolve_column(relid, table, column, &ci);
+		resolve_column(t, column, &ci);
 		append_cond_start(b);
 
 		if (strcmp(op, "is null") == 0 || strcmp(op, "is not null") == 0)
@@ -563,6 +607,26 @@ build_exec(SqlBuild *b, CleanupMode mode)
 	return SPI_processed;
 }
 
+/*
+ * A statement on a table, built (its values' input functions included) and
+ * run as the table's owner: build_begin_as, then build_end_as.
+ */
+static void
+build_begin_as(SqlBuild *b, Oid relid)
+{
+	build_init(b);
+	run_as_begin(&b->ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
+}
+
+static uint64
+build_end_as(SqlBuild *b, CleanupMode mode)
+{
+	uint64		n = build_exec(b, mode);
+
+	run_as_end(&b->ra);
+	return n;
+}
+
 static const char *
 verb(CleanupMode mode, const char *done)
 {
@@ -601,28 +665,20 @@ target_setting(const char *name)
 static int64
 action_set_column(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"table", "set", "where", NULL};
 	SqlBuild	b;
-	const char *table;
-	const char *quoted;
-	Oid			relid;
+	ActionTable t;
 	uint64		n;
-	RunAs		ra;
 
-	check_keys(opts, "set_column", keys);
-	table = opt_text(opts, "table", "set_column");
-	relid = resolve_table(table, &quoted);
-	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
-	build_init(&b);
-	appendStringInfo(&b.sql, "UPDATE %s SET ", quoted);
-	append_assignments(&b, relid, table,
+	action_table(opts, "set_column", &t);
+	build_begin_as(&b, t.relid);
+	appendStringInfo(&b.sql, "UPDATE %s SET ", t.quoted);
+	append_assignments(&b, &t,
 					   opt_container(opts, "set", true, "set_column"), "set", true);
 	if (b.nparams == 0)
 		opt_type_error("set", "a non-empty object");
-	append_where(&b, relid, table, opts);
-	n = build_exec(&b, mode);
-	run_as_end(&ra);
-	*detail = psprintf("%llu rows of %s %s", (unsigned long long) n, table,
+	append_where(&b, &t, opts);
+	n = build_end_as(&b, mode);
+	*detail = psprintf("%llu rows of %s %s", (unsigned long long) n, t.name,
 					   verb(mode, "updated"));
 	return (int64) n;
 }
@@ -631,11 +687,8 @@ action_set_column(JsonbContainer *opts, CleanupMode mode, char **detail)
 static int64
 action_expect_rows(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"table", "where", "expected", "min", "max", NULL};
 	SqlBuild	b;
-	const char *table;
-	const char *quoted;
-	Oid			relid;
+	ActionTable t;
 	int64		expected = 0,
 				min = 0,
 				max = 0,
@@ -644,19 +697,14 @@ action_expect_rows(JsonbContainer *opts, CleanupMode mode, char **detail)
 	bool		has_min = opt_int(opts, "min", &min);
 	bool		has_max = opt_int(opts, "max", &max);
 	bool		isnull;
-	RunAs		ra;
 
-	check_keys(opts, "expect_rows", keys);
 	if (!has_expected && !has_min && !has_max)
 		opt_missing("expected", "expect_rows");
-	table = opt_text(opts, "table", "expect_rows");
-	relid = resolve_table(table, &quoted);
-	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
-	build_init(&b);
-	appendStringInfo(&b.sql, "SELECT pg_catalog.count(*) FROM %s", quoted);
-	append_where(&b, relid, table, opts);
-	build_exec(&b, mode);
-	run_as_end(&ra);
+	action_table(opts, "expect_rows", &t);
+	build_begin_as(&b, t.relid);
+	appendStringInfo(&b.sql, "SELECT pg_catalog.count(*) FROM %s", t.quoted);
+	append_where(&b, &t, opts);
+	(void) build_end_as(&b, mode);
 	if (mode == CLEANUP_VALIDATE)
 		return 0;
 
@@ -666,13 +714,13 @@ action_expect_rows(JsonbContainer *opts, CleanupMode mode, char **detail)
 		(has_min && count < min) || (has_max && count > max))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("%s has " INT64_FORMAT " matching rows, expected %s", table, count,
+				 errmsg("%s has " INT64_FORMAT " matching rows, expected %s", t.name, count,
 						has_expected ? psprintf(INT64_FORMAT, expected) :
 						psprintf("%s%s%s",
 								 has_min ? psprintf("at least " INT64_FORMAT, min) : "",
 								 has_min && has_max ? " and " : "",
 								 has_max ? psprintf("at most " INT64_FORMAT, max) : ""))));
-	*detail = psprintf(INT64_FORMAT " matching rows in %s, as expected", count, table);
+	*detail = psprintf(INT64_FORMAT " matching rows in %s, as expected", count, t.name);
 	return count;
 }
 
@@ -689,34 +737,26 @@ jobs_waiting_pg_cron(JsonbContainer *opts, CleanupMode mode, char **detail)
 	uint64		paused = 0;
 	Oid			runs_relid;
 	Oid			jobs_relid = InvalidOid;
-	RunAs		ra;
 
 	if (message == NULL)
 		message = "interrupted by a point-in-time restore; closed by pitr_restore cleanup";
-	if (opt_get(opts, "table") != NULL || opt_get(opts, "from") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cleanup option \"pg_cron\" cannot be combined with \"table\" or \"from\"")));
+	refuse_options(opts, "table", "from", true, "\"pg_cron\"");
 	runs_relid = resolve_table("cron.job_run_details", &runs);
 	if (pause)
 		jobs_relid = resolve_table("cron.job", &jobs);
 
-	run_as_begin(&ra, table_owner(runs_relid), CLEANUP_RESTRICTED_SEARCH_PATH);
-	build_init(&b);
+	build_begin_as(&b, runs_relid);
 	appendStringInfo(&b.sql,
 					 "UPDATE %s SET status = 'failed', return_message = $%d, "
 					 "end_time = COALESCE(end_time, pg_catalog.now()) "
 					 "WHERE status IN ('running', 'starting')",
 					 runs, bind_value(&b, TEXTOID, -1, message));
-	closed = build_exec(&b, mode);
-	run_as_end(&ra);
+	closed = build_end_as(&b, mode);
 	if (pause)
 	{
-		run_as_begin(&ra, table_owner(jobs_relid), CLEANUP_RESTRICTED_SEARCH_PATH);
-		build_init(&b);
+		build_begin_as(&b, jobs_relid);
 		appendStringInfo(&b.sql, "UPDATE %s SET active = false WHERE active", jobs);
-		paused = build_exec(&b, mode);
-		run_as_end(&ra);
+		paused = build_end_as(&b, mode);
 	}
 	*detail = psprintf("%llu pg_cron runs %s, %llu jobs %s",
 					   (unsigned long long) closed, verb(mode, "closed as failed"),
@@ -731,46 +771,35 @@ jobs_waiting_pg_cron(JsonbContainer *opts, CleanupMode mode, char **detail)
 static int64
 action_jobs_waiting(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"table", "status_column", "from", "to",
-	"set", "pg_cron", "pause_jobs", "message", NULL};
 	SqlBuild	b;
-	const char *table;
-	const char *quoted;
+	ActionTable t;
 	const char *status;
 	ColumnInfo	ci;
-	Oid			relid;
 	JsonbValue *to;
 	JsonbContainer *set;
 	List	   *from;
 	ListCell   *lc;
 	bool		first = true;
 	uint64		n;
-	RunAs		ra;
 
-	check_keys(opts, "jobs_waiting", keys);
 	if (opt_bool(opts, "pg_cron", false))
 		return jobs_waiting_pg_cron(opts, mode, detail);
-	if (opt_get(opts, "pause_jobs") != NULL || opt_get(opts, "message") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cleanup options \"pause_jobs\" and \"message\" need \"pg_cron\": true")));
+	refuse_options(opts, "pause_jobs", "message", false, "\"pg_cron\": true");
 
-	table = opt_text(opts, "table", "jobs_waiting");
-	relid = resolve_table(table, &quoted);
-	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
+	action_table(opts, "jobs_waiting", &t);
+	build_begin_as(&b, t.relid);
 	status = opt_text(opts, "status_column", NULL);
-	resolve_column(relid, table, status ? status : "status", &ci);
+	resolve_column(&t, status ? status : "status", &ci);
 	if ((to = opt_get(opts, "to")) == NULL)
 		opt_missing("to", "jobs_waiting");
 	from = array_elems(opt_container(opts, "from", false, "jobs_waiting"));
 	if (from == NIL)
 		opt_type_error("from", "a non-empty array");
 
-	build_init(&b);
-	appendStringInfo(&b.sql, "UPDATE %s SET %s = $%d", quoted, ci.quoted,
+	appendStringInfo(&b.sql, "UPDATE %s SET %s = $%d", t.quoted, ci.quoted,
 					 bind_column(&b, &ci, scalar_text(to, "to")));
 	if ((set = opt_container(opts, "set", true, NULL)) != NULL)
-		append_assignments(&b, relid, table, set, "set", false);
+		append_assignments(&b, &t, set, "set", false);
 	appendStringInfo(&b.sql, " WHERE %s IN (", ci.quoted);
 	foreach(lc, from)
 	{
@@ -779,9 +808,8 @@ action_jobs_waiting(JsonbContainer *opts, CleanupMode mode, char **detail)
 		first = false;
 	}
 	appendStringInfoChar(&b.sql, ')');
-	n = build_exec(&b, mode);
-	run_as_end(&ra);
-	*detail = psprintf("%llu jobs of %s %s", (unsigned long long) n, table,
+	n = build_end_as(&b, mode);
+	*detail = psprintf("%llu jobs of %s %s", (unsigned long long) n, t.name,
 					   verb(mode, "set back to waiting"));
 	return (int64) n;
 }
@@ -795,10 +823,7 @@ reset_admin_role(JsonbContainer *opts, CleanupMode mode, char **detail)
 	bool		login = opt_bool(opts, "login", true);
 	StringInfoData sql;
 
-	if (opt_get(opts, "table") != NULL || opt_get(opts, "key") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cleanup option \"role\" cannot be combined with \"table\" or \"key\"")));
+	refuse_options(opts, "table", "key", true, "\"role\"");
 	if (setting == NULL && !login)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -838,12 +863,8 @@ reset_admin_role(JsonbContainer *opts, CleanupMode mode, char **detail)
 static int64
 action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"table", "key", "settings", "set",
-	"require_row", "role", "password_setting", "login", NULL};
 	SqlBuild	b;
-	const char *table;
-	const char *quoted;
-	Oid			relid;
+	ActionTable t;
 	JsonbContainer *settings;
 	JsonbContainer *set;
 	List	   *skeys,
@@ -854,18 +875,12 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 			   *lv;
 	bool		first = true;
 	uint64		n;
-	RunAs		ra;
 
-	check_keys(opts, "reset_admin", keys);
 	if (opt_get(opts, "role") != NULL)
 		return reset_admin_role(opts, mode, detail);
-	if (opt_get(opts, "password_setting") != NULL || opt_get(opts, "login") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cleanup options \"password_setting\" and \"login\" need \"role\"")));
+	refuse_options(opts, "password_setting", "login", false, "\"role\"");
 
-	table = opt_text(opts, "table", "reset_admin");
-	relid = resolve_table(table, &quoted);
+	action_table(opts, "reset_admin", &t);
 	object_pairs(opt_container(opts, "key", true, "reset_admin"), &kkeys, &kvals);
 	if (kkeys == NIL)
 		opt_type_error("key", "a non-empty object");
@@ -874,9 +889,8 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 	if (settings == NULL && set == NULL)
 		opt_missing("settings", "reset_admin");
 
-	run_as_begin(&ra, table_owner(relid), CLEANUP_RESTRICTED_SEARCH_PATH);
-	build_init(&b);
-	appendStringInfo(&b.sql, "UPDATE %s SET ", quoted);
+	build_begin_as(&b, t.relid);
+	appendStringInfo(&b.sql, "UPDATE %s SET ", t.quoted);
 	if (settings != NULL)
 	{
 		object_pairs(settings, &skeys, &svals);
@@ -889,7 +903,7 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 			if (sv->type != jbvString)
 				opt_type_error("settings", "an object of column: setting name");
 			sname = pnstrdup(sv->val.string.val, sv->val.string.len);
-			resolve_column(relid, table, lfirst(lk), &ci);
+			resolve_column(&t, lfirst(lk), &ci);
 			appendStringInfo(&b.sql, "%s%s = $%d", first ? "" : ", ", ci.quoted,
 							 bind_column(&b, &ci, mode == CLEANUP_VALIDATE ? NULL :
 										 target_setting(sname)));
@@ -897,24 +911,23 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 		}
 	}
 	if (set != NULL)
-		append_assignments(&b, relid, table, set, "set", first);
+		append_assignments(&b, &t, set, "set", first);
 	forboth(lk, kkeys, lv, kvals)
 	{
 		ColumnInfo	ci;
 
-		resolve_column(relid, table, lfirst(lk), &ci);
+		resolve_column(&t, lfirst(lk), &ci);
 		append_cond_start(&b);
 		appendStringInfo(&b.sql, "%s = $%d", ci.quoted,
 						 bind_column(&b, &ci, scalar_text(lfirst(lv), "key")));
 	}
-	n = build_exec(&b, mode);
-	run_as_end(&ra);
+	n = build_end_as(&b, mode);
 	if (mode != CLEANUP_VALIDATE && n == 0 && opt_bool(opts, "require_row", true))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no row of %s matches the admin key", table)));
+				 errmsg("no row of %s matches the admin key", t.name)));
 	*detail = psprintf("%llu admin rows of %s %s from server settings",
-					   (unsigned long long) n, table, verb(mode, "reset"));
+					   (unsigned long long) n, t.name, verb(mode, "reset"));
 	return (int64) n;
 }
 
@@ -922,7 +935,6 @@ action_reset_admin(JsonbContainer *opts, CleanupMode mode, char **detail)
 static int64
 action_disable_subscriptions(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"except", NULL};
 	JsonbContainer *except_c;
 	List	   *except = NIL;
 	List	   *names = NIL;
@@ -932,7 +944,6 @@ action_disable_subscriptions(JsonbContainer *opts, CleanupMode mode, char **deta
 	uint64		i;
 	int64		n = 0;
 
-	check_keys(opts, "disable_subscriptions", keys);
 	if ((except_c = opt_container(opts, "except", false, NULL)) != NULL)
 	{
 		foreach(lc, array_elems(except_c))
@@ -989,7 +1000,6 @@ action_disable_subscriptions(JsonbContainer *opts, CleanupMode mode, char **deta
 static int64
 action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 {
-	static const char *const keys[] = {"statement", "run_as", "search_path", NULL};
 	const char *stmt;
 	const char *run_as;
 	const char *search_path;
@@ -998,7 +1008,6 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 	int			rc;
 	RunAs		ra;
 
-	check_keys(opts, "sql", keys);
 	stmt = opt_text(opts, "statement", "sql");
 	run_as = opt_text(opts, "run_as", NULL);
 	role = run_as ? get_role_oid(run_as, false) : database_owner();
@@ -1037,6 +1046,31 @@ action_sql(JsonbContainer *opts, CleanupMode mode, char **detail)
 	return (int64) SPI_processed;
 }
 
+/*
+ * The actions, each with the options it takes (check_keys: a typo in an
+ * option name is an error before the action reads any).
+ */
+typedef struct CleanupAction
+{
+	const char *name;
+	int64		(*run) (JsonbContainer *opts, CleanupMode mode, char **detail);
+	const char *keys[10];		/* NULL-terminated */
+} CleanupAction;
+
+static const CleanupAction actions[] = {
+	{"set_column", action_set_column, {"table", "set", "where", NULL}},
+	{"expect_rows", action_expect_rows,
+	{"table", "where", "expected", "min", "max", NULL}},
+	{"jobs_waiting", action_jobs_waiting,
+	{"table", "status_column", "from", "to", "set", "pg_cron", "pause_jobs",
+	"message", NULL}},
+	{"reset_admin", action_reset_admin,
+	{"table", "key", "settings", "set", "require_row", "role",
+	"password_setting", "login", NULL}},
+	{"disable_subscriptions", action_disable_subscriptions, {"except", NULL}},
+	{"sql", action_sql, {"statement", "run_as", "search_path", NULL}},
+};
+
 static int64
 dispatch(const char *action, Jsonb *options, CleanupMode mode, char **detail)
 {
@@ -1049,18 +1083,13 @@ dispatch(const char *action, Jsonb *options, CleanupMode mode, char **detail)
 	(void) opt_bool(opts, "stop_on_error", false);
 	*detail = NULL;
 
-	if (strcmp(action, "set_column") == 0)
-		return action_set_column(opts, mode, detail);
-	if (strcmp(action, "expect_rows") == 0)
-		return action_expect_rows(opts, mode, detail);
-	if (strcmp(action, "jobs_waiting") == 0)
-		return action_jobs_waiting(opts, mode, detail);
-	if (strcmp(action, "reset_admin") == 0)
-		return action_reset_admin(opts, mode, detail);
-	if (strcmp(action, "disable_subscriptions") == 0)
-		return action_disable_subscriptions(opts, mode, detail);
-	if (strcmp(action, "sql") == 0)
-		return action_sql(opts, mode, detail);
+	for (int i = 0; i < lengthof(actions); i++)
+	{
+		if (strcmp(action, actions[i].name) != 0)
+			continue;
+		check_keys(opts, action, actions[i].keys);
+		return actions[i].run(opts, mode, detail);
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown cleanup action \"%s\"", action),

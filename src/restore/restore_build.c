@@ -44,6 +44,7 @@
 #include "restore_target.h"
 #include "source/pgbackrest_exec.h"
 #include "util/dir_reader.h"
+#include "util/file_io.h"
 
 PG_FUNCTION_INFO_V1(pitr_materialise_backup);
 PG_FUNCTION_INFO_V1(pitr_check_restore_target);
@@ -72,28 +73,12 @@ write_small_file(const char *dir, const char *name, const char *content,
 {
 	char		path[MAXPGPATH];
 	int			fd;
-	size_t		len = strlen(content);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = OpenTransientFile(path, O_WRONLY | O_CREAT | O_NOFOLLOW | PG_BINARY |
-						   (append ? O_APPEND : O_EXCL));
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", path)));
-	errno = 0;
-	if (write(fd, content, len) != (ssize_t) len)
-	{
-		if (errno == 0)
-			errno = ENOSPC;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", path)));
-	}
-	if (CloseTransientFile(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", path)));
+	fd = pitr_open_file(path, O_WRONLY | O_CREAT | O_NOFOLLOW | PG_BINARY |
+						(append ? O_APPEND : O_EXCL));
+	pitr_write_file(fd, path, content, strlen(content));
+	pitr_close_file(fd, path);
 }
 
 static bool
@@ -316,6 +301,15 @@ count_tree(const char *path, int64 *files, int64 *bytes)
 	}
 }
 
+/* What pgBackRest restores that ours replaces or a restore must not hold. */
+static bool
+pgbackrest_dropped_file(const char *name)
+{
+	return strcmp(name, "recovery.signal") == 0 ||
+		strcmp(name, "standby.signal") == 0 ||
+		strcmp(name, "postmaster.pid") == 0;
+}
+
 /*
  * pgbackrest restore into <tmpdir>/pgbackrest (pgBackRest wants an empty
  * directory; the building directory holds its stamp), then move what it
@@ -327,7 +321,6 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 {
 	char	   *sub = psprintf("%s/pgbackrest", st->tmpdir);
 	char	   *err;
-	ListCell   *lc;
 
 	if (mkdir(sub, pg_dir_create_mode) != 0)
 		ereport(ERROR,
@@ -338,31 +331,7 @@ restore_with_pgbackrest(RestoreState *st, const char *location)
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("could not restore pgBackRest backup \"%s\"", location),
 				 errdetail("%s", err)));
-	foreach(lc, pitr_read_dir(sub, NULL, 0, NULL))
-	{
-		const char *name = lfirst(lc);
-		char	   *from = psprintf("%s/%s", sub, name);
-		char	   *to = psprintf("%s/%s", st->tmpdir, name);
-
-		if (strcmp(name, "recovery.signal") == 0 ||
-			strcmp(name, "standby.signal") == 0 ||
-			strcmp(name, "postmaster.pid") == 0)
-		{
-			if (unlink(from) != 0)
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not remove file \"%s\": %m", from)));
-			continue;
-		}
-		if (rename(from, to) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not rename \"%s\" to \"%s\": %m", from, to)));
-	}
-	if (rmdir(sub) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not remove directory \"%s\": %m", sub)));
+	restore_move_up(sub, st->tmpdir, pgbackrest_dropped_file);
 	count_tree(st->tmpdir, &st->files, &st->bytes);
 }
 

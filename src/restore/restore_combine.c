@@ -302,36 +302,6 @@ run_combine(List *dirs, const char *output)
 				 errdetail("%s", out.len > 0 ? out.data : "It wrote nothing.")));
 }
 
-/* Move what "from" holds up into "to"; what a restore skips goes. */
-static void
-move_up(const char *from, const char *to)
-{
-	ListCell   *lc;
-
-	foreach(lc, pitr_read_dir(from, NULL, 0, NULL))
-	{
-		const char *name = lfirst(lc);
-		char	   *src = psprintf("%s/%s", from, name);
-
-		if (restore_skipped_file(name))
-		{
-			if (unlink(src) != 0)
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not remove file \"%s\": %m", src)));
-			continue;
-		}
-		if (rename(src, psprintf("%s/%s", to, name)) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not rename \"%s\" into \"%s\": %m", src, to)));
-	}
-	if (rmdir(from) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not remove directory \"%s\": %m", from)));
-}
-
 /* See restore_build.h. */
 void
 restore_combine_chain(RestoreState *st, List *chain)
@@ -353,7 +323,7 @@ restore_combine_chain(RestoreState *st, List *chain)
 	restore_copy_plain(st, output);
 	st->verify_only = false;
 	st->last_dir[0] = '\0';
-	move_up(output, st->tmpdir);
+	restore_move_up(output, st->tmpdir, restore_skipped_file);
 
 	for (int i = 0; i < n; i++)
 	{

@@ -39,6 +39,7 @@
 #include "restore_build.h"
 #include "tar_reader.h"
 #include "util/dir_reader.h"
+#include "util/file_io.h"
 
 /* Progress NOTICEs only for backups at least this large, every 10%. */
 #define PROGRESS_MIN_BYTES ((int64) 1024 * 1024 * 1024)
@@ -389,11 +390,7 @@ copy_file(RestoreState *st, const char *src, const char *relpath, bool verify)
 
 	sink_open(st, &sink, relpath, verify);
 	/* lstat said regular; non-blocking in case it was swapped for a FIFO */
-	fd = OpenTransientFile(src, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", src)));
+	fd = pitr_open_file(src, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | PG_BINARY);
 	for (;;)
 	{
 		ssize_t		n;
@@ -476,6 +473,38 @@ copy_dir(RestoreState *st, const char *src, const char *relpath, bool verify,
 		pfree(child);
 		pfree(rel);
 	}
+}
+
+/* See restore_build.h. */
+void
+restore_move_up(const char *from, const char *to,
+				bool (*skip) (const char *name))
+{
+	ListCell   *lc;
+
+	foreach(lc, pitr_read_dir(from, NULL, 0, NULL))
+	{
+		const char *name = lfirst(lc);
+		char	   *src = psprintf("%s/%s", from, name);
+		char	   *dst = psprintf("%s/%s", to, name);
+
+		if (skip(name))
+		{
+			if (unlink(src) != 0)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not remove file \"%s\": %m", src)));
+			continue;
+		}
+		if (rename(src, dst) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rename \"%s\" to \"%s\": %m", src, dst)));
+	}
+	if (rmdir(from) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not remove directory \"%s\": %m", from)));
 }
 
 void

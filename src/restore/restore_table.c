@@ -367,57 +367,89 @@ create_table(PitrSideServer *s, Oid reloid, RangeVar *rv, StringInfo cols,
 		elog(ERROR, "could not create the table");
 }
 
+/* The copy a constraint or index is rebuilt on. */
+typedef struct CopyTarget
+{
+	const char *oldrel;			/* the table's name at the target */
+	RangeVar   *rv;				/* the copy */
+	const char *newq;			/* the copy, quoted and qualified */
+} CopyTarget;
+
+/* A constraint (pg_get_constraintdef) added to the copy; not a foreign key. */
+static char *
+constraint_ddl(PGresult *res, int row, const CopyTarget *c)
+{
+	if (PQgetvalue(res, row, 1)[0] == 'f')
+		return NULL;			/* after the indexes: add_foreign_keys */
+	return psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", c->newq,
+					quote_identifier(copied_name(c->oldrel, c->rv->relname,
+												 PQgetvalue(res, row, 0))),
+					PQgetvalue(res, row, 2));
+}
+
+/* An index made on the copy: its definition after its "ON t ". */
+static char *
+index_ddl(PGresult *res, int row, const CopyTarget *c)
+{
+	const char *def = PQgetvalue(res, row, 2);
+	const char *prefix = PQgetvalue(res, row, 3);
+
+	if (strncmp(def, prefix, strlen(prefix)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("could not rebuild index \"%s\" from its definition", PQgetvalue(res, row, 0)),
+				 errdetail("Its definition is: %s", def)));
+	return psprintf("CREATE %sINDEX %s ON %s %s",
+					strcmp(PQgetvalue(res, row, 1), "t") == 0 ? "UNIQUE " : "",
+					quote_identifier(copied_name(c->oldrel, c->rv->relname,
+												 PQgetvalue(res, row, 0))),
+					c->newq, def + strlen(prefix));
+}
+
+/* Run on the copy the DDL "ddl" makes of each row "sql" finds at the target. */
+static void
+rebuild_each(PitrSideServer *s, const char *sql,
+			 char *(*ddl) (PGresult *res, int row, const CopyTarget *c),
+			 const CopyTarget *c)
+{
+	PGresult   *res = pitr_side_query(s, sql, PGRES_TUPLES_OK);
+
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		char	   *stmt = ddl(res, i, c);
+
+		if (stmt != NULL)
+			run_ddl(stmt);
+	}
+	PQclear(res);
+}
+
 /* Constraints (but foreign keys) and indexes, under names of the new table. */
 static void
 copy_constraints(PitrSideServer *s, Oid reloid, const char *oldrel, RangeVar *rv)
 {
-	const char *newq = quote_qualified_identifier(rv->schemaname, rv->relname);
-	PGresult   *res;
+	CopyTarget	c;
 
-	res = pitr_side_query(s, psprintf("SELECT conname, contype, pg_catalog.pg_get_constraintdef(oid) "
-									  "FROM pg_catalog.pg_constraint WHERE conrelid = %u "
-									  "AND contype IN ('p', 'u', 'x', 'c', 'f') ORDER BY contype <> 'p', conname",
-									  reloid),
-						  PGRES_TUPLES_OK);
-	for (int i = 0; i < PQntuples(res); i++)
-	{
-		const char *name = PQgetvalue(res, i, 0);
+	c.oldrel = oldrel;
+	c.rv = rv;
+	c.newq = quote_qualified_identifier(rv->schemaname, rv->relname);
 
-		if (PQgetvalue(res, i, 1)[0] == 'f')
-			continue;			/* after the indexes: add_foreign_keys */
-		run_ddl(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", newq,
-						 quote_identifier(copied_name(oldrel, rv->relname, name)),
-						 PQgetvalue(res, i, 2)));
-	}
-	PQclear(res);
-
-	/* Indexes not made by a constraint: the definition after its "ON t ". */
-	res = pitr_side_query(s, psprintf("SELECT ic.relname, i.indisunique, pg_catalog.pg_get_indexdef(i.indexrelid), "
-									  "pg_catalog.format('CREATE %%sINDEX %%I ON %%I.%%I ', "
-									  "  CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END, ic.relname, n.nspname, c.relname) "
-									  "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-									  "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
-									  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-									  "WHERE i.indrelid = %u AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k "
-									  "  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY 1",
-									  reloid),
-						  PGRES_TUPLES_OK);
-	for (int i = 0; i < PQntuples(res); i++)
-	{
-		const char *def = PQgetvalue(res, i, 2);
-		const char *prefix = PQgetvalue(res, i, 3);
-
-		if (strncmp(def, prefix, strlen(prefix)) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("could not rebuild index \"%s\" from its definition", PQgetvalue(res, i, 0)),
-					 errdetail("Its definition is: %s", def)));
-		run_ddl(psprintf("CREATE %sINDEX %s ON %s %s",
-						 strcmp(PQgetvalue(res, i, 1), "t") == 0 ? "UNIQUE " : "",
-						 quote_identifier(copied_name(oldrel, rv->relname, PQgetvalue(res, i, 0))),
-						 newq, def + strlen(prefix)));
-	}
-	PQclear(res);
+	rebuild_each(s, psprintf("SELECT conname, contype, pg_catalog.pg_get_constraintdef(oid) "
+							 "FROM pg_catalog.pg_constraint WHERE conrelid = %u "
+							 "AND contype IN ('p', 'u', 'x', 'c', 'f') ORDER BY contype <> 'p', conname",
+							 reloid),
+				 constraint_ddl, &c);
+	/* then the indexes no constraint made */
+	rebuild_each(s, psprintf("SELECT ic.relname, i.indisunique, pg_catalog.pg_get_indexdef(i.indexrelid), "
+							 "pg_catalog.format('CREATE %%sINDEX %%I ON %%I.%%I ', "
+							 "  CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END, ic.relname, n.nspname, c.relname) "
+							 "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+							 "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							 "WHERE i.indrelid = %u AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k "
+							 "  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY 1",
+							 reloid),
+				 index_ddl, &c);
 }
 
 /*

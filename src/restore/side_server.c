@@ -513,11 +513,7 @@ pitr_side_query(PitrSideServer *s, const char *sql, ExecStatusType expect)
 void
 pitr_side_destroy(PitrSideServer *s)
 {
-	if (s->conn)
-	{
-		PQfinish(s->conn);
-		s->conn = NULL;
-	}
+	pitr_side_detach(s);
 	if (s->started)
 	{
 		char	   *cmd = psprintf("%s stop -D %s -m immediate -w >>%s 2>&1",
