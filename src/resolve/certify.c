@@ -321,7 +321,7 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 	/* A restore point's stop record, in the WAL itself. */
 	if (name != NULL &&
 		(kind == PITR_TARGET_NAME || kind == PITR_TARGET_MARK) &&
-		(r->setting == PITR_SETTING_NAME || r->setting == PITR_SETTING_LSN) &&
+		(r->setting == PITR_TOOL_TARGET_NAME || r->setting == PITR_TOOL_TARGET_LSN) &&
 		!stop_is_restore_point(r, name, segsize, &problem))
 	{
 		XLogRecPtr	at = r->stop_lsn;
