@@ -74,6 +74,23 @@ unreachable(PitrResolution *r, char *reason)
 }
 
 /*
+ * When "problem" says why the resolution's stop fails a check, make the
+ * resolution unreachable: "the stop at <lsn> cannot be <verb>: <problem>".
+ * True if it did.
+ */
+static bool
+stop_refused(PitrResolution *r, const char *verb, const char *problem)
+{
+	XLogRecPtr	at = r->stop_lsn;
+
+	if (problem == NULL)
+		return false;
+	unreachable(r, psprintf("the stop at %X/%X cannot be %s: %s",
+							LSN_FORMAT_ARGS(at), verb, problem));
+	return true;
+}
+
+/*
  * The first file on the resolution's path (flat archive) whose size,
  * mtime or stamp is not what the index read, or that is gone; NULL if
  * none.  Every indexed file of the path's timelines from the first
@@ -308,15 +325,8 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 	}
 
 	/* The stop's segment chains to the one before it, in the WAL itself. */
-	if ((problem = stop_segment_unlinked(r, segsize)) != NULL)
-	{
-		XLogRecPtr	at = r->stop_lsn;
-
-		unreachable(r, psprintf("the stop at %X/%X cannot be certified: %s",
-								LSN_FORMAT_ARGS(at), problem));
+	if (stop_refused(r, "certified", stop_segment_unlinked(r, segsize)))
 		return false;
-	}
-	problem = NULL;
 
 	/* A restore point's stop record, in the WAL itself. */
 	if (name != NULL &&
@@ -333,13 +343,6 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 	}
 
 	/* What recovery reads up to the stop's end must not stop it with FATAL. */
-	if ((problem = pitr_read_ahead_problem(r, segsize)) != NULL)
-	{
-		XLogRecPtr	at = r->stop_lsn;
-
-		unreachable(r, psprintf("the stop at %X/%X cannot be reached: %s",
-								LSN_FORMAT_ARGS(at), problem));
-		return false;
-	}
+	(void) stop_refused(r, "reached", pitr_read_ahead_problem(r, segsize));
 	return false;
 }
