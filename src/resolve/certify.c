@@ -100,17 +100,15 @@ stop_refused(PitrResolution *r, const char *verb, const char *problem)
 static char *
 changed_path_file(const PitrResolution *r, int segsize)
 {
-	TimeLineID	tli;
 	XLogSegNo	lo;
 	XLogSegNo	hi;
 	TimeLineID *tlis;
 
 	if (r->wal_first == NULL || r->wal_last == NULL ||
 		pitr_source_maybe_tool(r->archive_dir) ||
-		!IsXLogFileName(r->wal_first) || !IsXLogFileName(r->wal_last))
+		!pitr_model_wal_segno(r->wal_first, segsize, &lo) ||
+		!pitr_model_wal_segno(r->wal_last, segsize, &hi))
 		return NULL;
-	XLogFromFileName(r->wal_first, &tli, &lo, segsize);
-	XLogFromFileName(r->wal_last, &tli, &hi, segsize);
 
 	tlis = palloc(sizeof(TimeLineID) * Max(r->npath, 1));
 	for (int i = 0; i < r->npath; i++)
@@ -209,7 +207,6 @@ stop_segment_unlinked(const PitrResolution *r, int segsize)
 	PitrPath   *p;
 	XLogSegNo	stopseg;
 	XLogSegNo	firstseg;
-	TimeLineID	tli;
 	Oid			types[4] = {INT4OID, INT4OID, INT4OID, INT8OID};
 	Datum		v[4];
 	XLogRecPtr	last;
@@ -217,9 +214,8 @@ stop_segment_unlinked(const PitrResolution *r, int segsize)
 	PitrStopQuery q = {0};
 	PitrWalkOutcome o;
 
-	if (r->wal_first == NULL || !IsXLogFileName(r->wal_first))
+	if (!pitr_model_wal_segno(r->wal_first, segsize, &firstseg))
 		return NULL;
-	XLogFromFileName(r->wal_first, &tli, &firstseg, segsize);
 	XLByteToSeg(r->stop_lsn, stopseg, segsize);
 	if (stopseg <= firstseg)
 		return NULL;
