@@ -35,6 +35,7 @@
 #include "backup.h"
 #include "format/archive_files.h"
 #include "source/archive_source.h"
+#include "source/backup_dir.h"
 #include "source/pgbackrest_config.h"
 #include "source/pgbackrest_exec.h"
 #include "source/source_internal.h"
@@ -370,9 +371,7 @@ backup_cmp(const ListCell *a, const ListCell *b)
 	const PitrRepoBackup *x = lfirst(a);
 	const PitrRepoBackup *y = lfirst(b);
 
-	if (x->start_lsn != y->start_lsn)
-		return x->start_lsn < y->start_lsn ? -1 : 1;
-	return strcmp(x->label, y->label);
+	return pitr_backup_start_order(x->start_lsn, x->label, y->start_lsn, y->label);
 }
 
 List *
