@@ -312,6 +312,17 @@ driver(const PitrArchiveSource *src)
 	return drivers[src->layout];
 }
 
+/*
+ * A driver's list in the order every caller sees, whichever driver made
+ * it (list_sort sorts in place).
+ */
+static List *
+sorted(List *list, list_sort_comparator cmp)
+{
+	list_sort(list, cmp);
+	return list;
+}
+
 static int
 source_file_cmp(const ListCell *a, const ListCell *b)
 {
@@ -325,10 +336,7 @@ source_file_cmp(const ListCell *a, const ListCell *b)
 List *
 pitr_source_list(PitrArchiveSource *src)
 {
-	List	   *files = driver(src)->list(src);
-
-	list_sort(files, source_file_cmp);
-	return files;
+	return sorted(driver(src)->list(src), source_file_cmp);
 }
 
 int64
@@ -377,10 +385,7 @@ backup_cmp(const ListCell *a, const ListCell *b)
 List *
 pitr_source_backups(PitrArchiveSource *src)
 {
-	List	   *out = driver(src)->backups(src);
-
-	list_sort(out, backup_cmp);
-	return out;
+	return sorted(driver(src)->backups(src), backup_cmp);
 }
 
 /* See archive_source.h. */
