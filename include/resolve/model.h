@@ -124,6 +124,13 @@ extern PitrPath *pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli);
  */
 extern PitrPath *pitr_model_resolution_path(const PitrResolution *r,
 											int segsize, PitrArchiveInfo *a);
+
+/*
+ * The number of the segment a resolution's wal_first or wal_last names;
+ * false if it names none (NULL, or not a segment's file name).
+ */
+extern bool pitr_model_wal_segno(const char *wal, int segsize,
+								 XLogSegNo *segno);
 extern XLogSegNo pitr_model_segno(const PitrArchiveInfo *a, XLogRecPtr lsn);
 extern void pitr_model_path_range(const PitrArchiveInfo *a, const PitrPath *p,
 								  int i, int64 *lo, int64 *hi);

@@ -13,6 +13,8 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
+#include "source/tool_command.h"
+
 /* The target as the caller gave it. */
 typedef enum PitrTargetKind
 {
@@ -23,16 +25,6 @@ typedef enum PitrTargetKind
 	PITR_TARGET_MARK,
 	PITR_TARGET_IMMEDIATE
 } PitrTargetKind;
-
-/* The recovery_target_* setting a resolution emits. */
-typedef enum PitrSettingKind
-{
-	PITR_SETTING_IMMEDIATE,
-	PITR_SETTING_TIME,
-	PITR_SETTING_NAME,
-	PITR_SETTING_LSN,
-	PITR_SETTING_XID
-} PitrSettingKind;
 
 /*
  * What resolve_target returns, plus what the settings are made of.  Strings
@@ -72,7 +64,8 @@ typedef struct PitrResolution
 	 * same name.
 	 */
 	bool		emit_lsn;
-	PitrSettingKind setting;
+	PitrToolTargetKind setting; /* the recovery_target_* setting emitted:
+								 * the kinds the backup tools take too */
 	char	   *setting_value;	/* as recovery_target_<setting> takes it */
 	bool		emit_inclusive; /* write recovery_target_inclusive */
 	bool		inclusive;

@@ -36,6 +36,14 @@ extern void pitr_link_backup_chains(List *backups);
  */
 extern List *pitr_scan_backup_chain(const char *dir, const char *location);
 
+/*
+ * The order backups are listed in, wherever they come from: by start LSN,
+ * then by name (the label, for a tool's repository).  A comparator's
+ * answer.
+ */
+extern int	pitr_backup_start_order(XLogRecPtr a_start, const char *a_name,
+									XLogRecPtr b_start, const char *b_name);
+
 /* The backup at "location" in a list, or NULL. */
 extern PitrBackup *pitr_find_backup(List *backups, const char *location);
 

@@ -49,6 +49,12 @@ typedef struct PitrToolTarget
  */
 extern bool pitr_tool_value_safe(const char *v);
 
+/*
+ * The kind's name: "immediate", "time", "name", "lsn" or "xid", as
+ * recovery_target_<name> and the tools' options spell it.
+ */
+extern const char *pitr_tool_target_kind_name(PitrToolTargetKind kind);
+
 /* "immediate", "time", "name", "lsn", "xid"; false if none of these. */
 extern bool pitr_tool_target_kind(const char *name, PitrToolTargetKind *kind);
 

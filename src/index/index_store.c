@@ -121,11 +121,32 @@ has_chain_columns(void)
 	return has_column("base_backup", "chain");
 }
 
+/*
+ * Call the advisory lock function "fn" on an archive's lock: the scans'
+ * class and the hash of its directory.  The function's boolean answer
+ * (false for those that return void).
+ */
+static bool
+archive_lock(const char *fn, const char *dir, const char *what)
+{
+	char	   *sql = psprintf("SELECT pg_catalog.%s($1, pg_catalog.hashtext($2))",
+							   fn);
+	bool		isnull;
+	Datum		d;
+
+	store_exec(sql, 2, (Oid[]) {INT4OID, TEXTOID},
+			   (Datum[]) {Int32GetDatum(PITR_LOCK_CLASS), text_datum(dir)},
+			   false, 0, SPI_OK_SELECT, what);
+	pfree(sql);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
 bool
 pitr_store_open(PitrStore *store, const char *dir, bool wait)
 {
-	Oid			types[2] = {INT4OID, TEXTOID};
-	Datum		v[2];
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
 	bool		isnull;
 	char	   *s;
 	Datum		d;
@@ -134,12 +155,7 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 	store->dir = pstrdup(dir);
 
 	/* One scan of an archive at a time; the lock is released at commit. */
-	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
-	v[1] = text_datum(dir);
-	store_exec("SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))",
-			   2, types, v, false, 0, SPI_OK_SELECT, "locking the archive");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-									SPI_tuptable->tupdesc, 1, &isnull)))
+	if (!archive_lock("pg_try_advisory_xact_lock", dir, "locking the archive"))
 	{
 		if (!wait)
 			return false;
@@ -155,17 +171,17 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 					 errmsg("could not serialize access to WAL archive \"%s\" due to a concurrent scan", dir),
 					 errhint("Scan the archive in a READ COMMITTED transaction, or retry.")));
 		/* Waiting respects lock_timeout. */
-		store_exec("SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))",
-				   2, types, v, false, 0, SPI_OK_SELECT, "locking the archive");
+		(void) archive_lock("pg_advisory_xact_lock", dir, "locking the archive");
 	}
 
+	v[0] = text_datum(dir);
 	store_exec("INSERT INTO pitr_restore.archive (directory) "
-			   "VALUES ($2) ON CONFLICT (directory) DO NOTHING",
-			   2, types, v, false, 0, SPI_OK_INSERT, "registering the archive");
+			   "VALUES ($1) ON CONFLICT (directory) DO NOTHING",
+			   1, types, v, false, 0, SPI_OK_INSERT, "registering the archive");
 	store_exec("SELECT archive_id, system_identifier::text, segment_size "
 			   "FROM pitr_restore.archive "
-			   "WHERE directory OPERATOR(pg_catalog.=) $2",
-			   2, types, v, false, 0, SPI_OK_SELECT, "reading the archive");
+			   "WHERE directory OPERATOR(pg_catalog.=) $1",
+			   1, types, v, false, 0, SPI_OK_SELECT, "reading the archive");
 	if (SPI_processed != 1)
 		elog(ERROR, "archive row for \"%s\" vanished", dir);
 
@@ -181,26 +197,15 @@ pitr_store_open(PitrStore *store, const char *dir, bool wait)
 bool
 pitr_store_scan_running(const char *dir)
 {
-	Oid			types[2] = {INT4OID, TEXTOID};
-	Datum		v[2];
-	bool		isnull;
 	bool		got;
 
 	/*
 	 * A session-level probe of the scans' transaction-level lock: it
 	 * conflicts with it, and is released at once.
 	 */
-	v[0] = Int32GetDatum(PITR_LOCK_CLASS);
-	v[1] = text_datum(dir);
-	store_exec("SELECT pg_catalog.pg_try_advisory_lock($1, pg_catalog.hashtext($2))",
-			   2, types, v, false, 0, SPI_OK_SELECT,
-			   "probing the archive's lock");
-	got = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-									 SPI_tuptable->tupdesc, 1, &isnull));
+	got = archive_lock("pg_try_advisory_lock", dir, "probing the archive's lock");
 	if (got)
-		store_exec("SELECT pg_catalog.pg_advisory_unlock($1, pg_catalog.hashtext($2))",
-				   2, types, v, false, 0, SPI_OK_SELECT,
-				   "probing the archive's lock");
+		(void) archive_lock("pg_advisory_unlock", dir, "probing the archive's lock");
 	return !got;
 }
 
@@ -351,6 +356,21 @@ pitr_store_delete_file(PitrStore *store, const char *name)
 
 #define FILE_COLS 28
 
+/*
+ * The insert into archive_file: the columns up to 1.1, then those 1.2
+ * added ("more", with their parameters), when the schema has them.
+ */
+#define INSERT_FILE(more, more_params) \
+	"INSERT INTO pitr_restore.archive_file (archive_id, " \
+	"file_name, kind, compression, file_size, file_mtime, " \
+	"timeline, segno, status, detail, system_identifier, " \
+	"page_magic, first_lsn, next_lsn, records, commits, aborts, " \
+	"first_commit_time, last_commit_time, min_commit_time, " \
+	"max_commit_time, min_xid, max_xid, has_switch, " \
+	"wal_level_minimal" more ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " \
+	"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, " \
+	"$19, $20, $21, $22, $23, $24, $25" more_params ")"
+
 void
 pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 {
@@ -370,26 +390,11 @@ pitr_store_insert_file(PitrStore *store, const PitrFileRow *row)
 
 		insert_file_plan[store->has_link] =
 			pitr_spi_prepare(store->has_link ?
-						"INSERT INTO pitr_restore.archive_file (archive_id, "
-						"file_name, kind, compression, file_size, file_mtime, "
-						"timeline, segno, status, detail, system_identifier, "
-						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
-						"first_commit_time, last_commit_time, min_commit_time, "
-						"max_commit_time, min_xid, max_xid, has_switch, "
-						"wal_level_minimal, first_prev, last_lsn, file_stamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
-						"$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)" :
-						"INSERT INTO pitr_restore.archive_file (archive_id, "
-						"file_name, kind, compression, file_size, file_mtime, "
-						"timeline, segno, status, detail, system_identifier, "
-						"page_magic, first_lsn, next_lsn, records, commits, aborts, "
-						"first_commit_time, last_commit_time, min_commit_time, "
-						"max_commit_time, min_xid, max_xid, has_switch, "
-						"wal_level_minimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-						"$9, $10, $11::pg_catalog.numeric, $12, $13, $14, $15, $16, $17, $18, "
-						"$19, $20, $21, $22, $23, $24, $25)",
-						store->has_link ? FILE_COLS : FILE_COLS - 3, types,
-						true);
+							 INSERT_FILE(", first_prev, last_lsn, file_stamp",
+										 ", $26, $27, $28") :
+							 INSERT_FILE("", ""),
+							 store->has_link ? FILE_COLS : FILE_COLS - 3, types,
+							 true);
 	}
 
 	memset(n, 'n', sizeof(n));

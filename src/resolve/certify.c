@@ -74,6 +74,23 @@ unreachable(PitrResolution *r, char *reason)
 }
 
 /*
+ * When "problem" says why the resolution's stop fails a check, make the
+ * resolution unreachable: "the stop at <lsn> cannot be <verb>: <problem>".
+ * True if it did.
+ */
+static bool
+stop_refused(PitrResolution *r, const char *verb, const char *problem)
+{
+	XLogRecPtr	at = r->stop_lsn;
+
+	if (problem == NULL)
+		return false;
+	unreachable(r, psprintf("the stop at %X/%X cannot be %s: %s",
+							LSN_FORMAT_ARGS(at), verb, problem));
+	return true;
+}
+
+/*
  * The first file on the resolution's path (flat archive) whose size,
  * mtime or stamp is not what the index read, or that is gone; NULL if
  * none.  Every indexed file of the path's timelines from the first
@@ -83,17 +100,15 @@ unreachable(PitrResolution *r, char *reason)
 static char *
 changed_path_file(const PitrResolution *r, int segsize)
 {
-	TimeLineID	tli;
 	XLogSegNo	lo;
 	XLogSegNo	hi;
 	TimeLineID *tlis;
 
 	if (r->wal_first == NULL || r->wal_last == NULL ||
 		pitr_source_maybe_tool(r->archive_dir) ||
-		!IsXLogFileName(r->wal_first) || !IsXLogFileName(r->wal_last))
+		!pitr_model_wal_segno(r->wal_first, segsize, &lo) ||
+		!pitr_model_wal_segno(r->wal_last, segsize, &hi))
 		return NULL;
-	XLogFromFileName(r->wal_first, &tli, &lo, segsize);
-	XLogFromFileName(r->wal_last, &tli, &hi, segsize);
 
 	tlis = palloc(sizeof(TimeLineID) * Max(r->npath, 1));
 	for (int i = 0; i < r->npath; i++)
@@ -192,7 +207,6 @@ stop_segment_unlinked(const PitrResolution *r, int segsize)
 	PitrPath   *p;
 	XLogSegNo	stopseg;
 	XLogSegNo	firstseg;
-	TimeLineID	tli;
 	Oid			types[4] = {INT4OID, INT4OID, INT4OID, INT8OID};
 	Datum		v[4];
 	XLogRecPtr	last;
@@ -200,9 +214,8 @@ stop_segment_unlinked(const PitrResolution *r, int segsize)
 	PitrStopQuery q = {0};
 	PitrWalkOutcome o;
 
-	if (r->wal_first == NULL || !IsXLogFileName(r->wal_first))
+	if (!pitr_model_wal_segno(r->wal_first, segsize, &firstseg))
 		return NULL;
-	XLogFromFileName(r->wal_first, &tli, &firstseg, segsize);
 	XLByteToSeg(r->stop_lsn, stopseg, segsize);
 	if (stopseg <= firstseg)
 		return NULL;
@@ -308,20 +321,13 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 	}
 
 	/* The stop's segment chains to the one before it, in the WAL itself. */
-	if ((problem = stop_segment_unlinked(r, segsize)) != NULL)
-	{
-		XLogRecPtr	at = r->stop_lsn;
-
-		unreachable(r, psprintf("the stop at %X/%X cannot be certified: %s",
-								LSN_FORMAT_ARGS(at), problem));
+	if (stop_refused(r, "certified", stop_segment_unlinked(r, segsize)))
 		return false;
-	}
-	problem = NULL;
 
 	/* A restore point's stop record, in the WAL itself. */
 	if (name != NULL &&
 		(kind == PITR_TARGET_NAME || kind == PITR_TARGET_MARK) &&
-		(r->setting == PITR_SETTING_NAME || r->setting == PITR_SETTING_LSN) &&
+		(r->setting == PITR_TOOL_TARGET_NAME || r->setting == PITR_TOOL_TARGET_LSN) &&
 		!stop_is_restore_point(r, name, segsize, &problem))
 	{
 		XLogRecPtr	at = r->stop_lsn;
@@ -333,13 +339,6 @@ pitr_certify_resolution(PitrResolution *r, PitrTargetKind kind,
 	}
 
 	/* What recovery reads up to the stop's end must not stop it with FATAL. */
-	if ((problem = pitr_read_ahead_problem(r, segsize)) != NULL)
-	{
-		XLogRecPtr	at = r->stop_lsn;
-
-		unreachable(r, psprintf("the stop at %X/%X cannot be reached: %s",
-								LSN_FORMAT_ARGS(at), problem));
-		return false;
-	}
+	(void) stop_refused(r, "reached", pitr_read_ahead_problem(r, segsize));
 	return false;
 }

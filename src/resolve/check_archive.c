@@ -118,6 +118,27 @@ typedef struct Check
 	int			nbackups;
 } Check;
 
+/*
+ * The checks' queries take the archive as their one argument: its id for
+ * the index tables (read only), its directory for the functions that may
+ * bring the index up to date first.  The rows they return.
+ */
+static uint64
+query_by_id(const Check *c, const char *sql, long count)
+{
+	Datum		v[1] = {Int32GetDatum(c->a.id)};
+
+	return pitr_resolve_query(sql, 1, (Oid[]) {INT4OID}, v, NULL, true, count);
+}
+
+static uint64
+query_by_dir(const Check *c, const char *sql)
+{
+	Datum		v[1] = {CStringGetTextDatum(c->a.directory)};
+
+	return pitr_resolve_query(sql, 1, (Oid[]) {TEXTOID}, v, NULL, false, 0);
+}
+
 static void
 report(Check *c, const char *severity, const char *problem, const char *detail)
 {
@@ -194,9 +215,7 @@ on_path(const PitrPath *p, TimeLineID tli)
 static bool
 live_timeline(const Check *c, TimeLineID *live, PitrPath **path)
 {
-	Datum		v[1] = {Int32GetDatum(c->a.id)};
-
-	pitr_resolve_query(Q_LIVE, 1, (Oid[]) {INT4OID}, v, NULL, true, 1);
+	query_by_id(c, Q_LIVE, 1);
 	*path = NULL;
 	if (pitr_resolve_col_null(0, 1))
 		return false;
@@ -250,10 +269,9 @@ check_windows(Check *c)
 static void
 check_stale(Check *c)
 {
-	Datum		v[1] = {Int32GetDatum(c->a.id)};
 	TimestampTz newest;
 
-	if (pitr_resolve_query(Q_NEWEST, 1, (Oid[]) {INT4OID}, v, NULL, true, 1) == 0 ||
+	if (query_by_id(c, Q_NEWEST, 1) == 0 ||
 		pitr_resolve_col_null(0, 1))
 		return;
 	newest = DatumGetTimestampTz(pitr_resolve_col(0, 1));
@@ -268,9 +286,7 @@ check_stale(Check *c)
 static void
 load_named_backups(Check *c)
 {
-	Datum		v[1] = {CStringGetTextDatum(c->a.directory)};
-	uint64		rows = pitr_resolve_query(Q_NAMED_BACKUPS, 1, (Oid[]) {TEXTOID},
-										  v, NULL, false, 0);
+	uint64		rows = query_by_dir(c, Q_NAMED_BACKUPS);
 
 	c->backups = palloc0(sizeof(NamedBackup) * (rows + 1));
 	c->nbackups = (int) rows;
@@ -391,9 +407,7 @@ check_backups(Check *c)
 static void
 check_files(Check *c)
 {
-	Datum		v[1] = {Int32GetDatum(c->a.id)};
-	uint64		rows = pitr_resolve_query(Q_BAD_FILES, 1, (Oid[]) {INT4OID},
-										  v, NULL, true, 0);
+	uint64		rows = query_by_id(c, Q_BAD_FILES, 0);
 
 	for (uint64 i = 0; i < rows; i++)
 	{
@@ -417,9 +431,7 @@ check_files(Check *c)
 static void
 check_restore_points(Check *c)
 {
-	Datum		v[1] = {CStringGetTextDatum(c->a.directory)};
-	uint64		rows = pitr_resolve_query(Q_REPEATED_NAMES, 1, (Oid[]) {TEXTOID},
-										  v, NULL, false, 0);
+	uint64		rows = query_by_dir(c, Q_REPEATED_NAMES);
 
 	for (uint64 i = 0; i < rows; i++)
 	{

@@ -166,6 +166,17 @@ pitr_model_resolution_path(const PitrResolution *r, int segsize,
 	return pitr_model_path(a, r->timeline);
 }
 
+bool
+pitr_model_wal_segno(const char *wal, int segsize, XLogSegNo *segno)
+{
+	TimeLineID	tli;
+
+	if (wal == NULL || !IsXLogFileName(wal))
+		return false;
+	XLogFromFileName(wal, &tli, segno, segsize);
+	return true;
+}
+
 PitrPath *
 pitr_model_path(const PitrArchiveInfo *a, TimeLineID tli)
 {

@@ -650,35 +650,35 @@ write_settings(const Resolve *s, PitrResolution *r)
 	switch (s->kind)
 	{
 		case PITR_TARGET_TIME:
-			r->setting = PITR_SETTING_TIME;
+			r->setting = PITR_TOOL_TARGET_TIME;
 			r->setting_value = time_setting(t->time);
 			break;
 		case PITR_TARGET_NAME:
 			/* a name stored escaped is not the bytes recovery compares */
 			if (r->emit_lsn || pitr_db_text_escaped(s->name))
 			{
-				r->setting = PITR_SETTING_LSN;
+				r->setting = PITR_TOOL_TARGET_LSN;
 				r->setting_value = pitr_lsn_text(s->want);
 				r->inclusive = true;
 			}
 			else
 			{
-				r->setting = PITR_SETTING_NAME;
+				r->setting = PITR_TOOL_TARGET_NAME;
 				r->setting_value = pstrdup(s->name);
 				r->emit_inclusive = false;
 			}
 			break;
 		case PITR_TARGET_LSN:
-			r->setting = PITR_SETTING_LSN;
+			r->setting = PITR_TOOL_TARGET_LSN;
 			r->setting_value = pitr_lsn_text(t->lsn);
 			break;
 		case PITR_TARGET_XID:
 		case PITR_TARGET_MARK:
-			r->setting = PITR_SETTING_XID;
+			r->setting = PITR_TOOL_TARGET_XID;
 			r->setting_value = psprintf("%u", s->xid);
 			break;
 		case PITR_TARGET_IMMEDIATE:
-			r->setting = PITR_SETTING_IMMEDIATE;
+			r->setting = PITR_TOOL_TARGET_IMMEDIATE;
 			r->setting_value = NULL;
 			r->emit_inclusive = false;
 			break;

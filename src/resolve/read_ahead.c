@@ -46,13 +46,11 @@ pitr_read_ahead_problem(const PitrResolution *r, int segsize)
 	PitrPath   *p;
 	XLogSegNo	stopseg;
 	XLogSegNo	last;
-	TimeLineID	tli;
 
-	if (r->wal_last == NULL || !IsXLogFileName(r->wal_last))
+	if (!pitr_model_wal_segno(r->wal_last, segsize, &last))
 		return NULL;
 	p = pitr_model_resolution_path(r, segsize, &a);
 	XLByteToSeg(r->stop_lsn, stopseg, segsize);
-	XLogFromFileName(r->wal_last, &tli, &last, segsize);
 	for (XLogSegNo seg = stopseg; seg <= last; seg++)
 	{
 		char	   *name = pitr_model_segment_name(&a,

@@ -147,14 +147,6 @@ pitr_archive_restore_command(int archive_id)
 	return cmd;
 }
 
-static const char *const setting_names[] = {
-	[PITR_SETTING_IMMEDIATE] = "recovery_target",
-	[PITR_SETTING_TIME] = "recovery_target_time",
-	[PITR_SETTING_NAME] = "recovery_target_name",
-	[PITR_SETTING_LSN] = "recovery_target_lsn",
-	[PITR_SETTING_XID] = "recovery_target_xid",
-};
-
 /*
  * The lines for postgresql.auto.conf that make recovery stop exactly where
  * the resolution says: restore_command, the target, its inclusiveness, a
@@ -169,10 +161,11 @@ pitr_resolution_recovery_conf(const PitrResolution *res)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "restore_command = %s\n",
 					 pitr_quote_conf(res->restore_command ? res->restore_command : ""));
-	if (res->setting == PITR_SETTING_IMMEDIATE)
+	if (res->setting == PITR_TOOL_TARGET_IMMEDIATE)
 		appendStringInfoString(&buf, "recovery_target = 'immediate'\n");
 	else
-		appendStringInfo(&buf, "%s = %s\n", setting_names[res->setting],
+		appendStringInfo(&buf, "recovery_target_%s = %s\n",
+						 pitr_tool_target_kind_name(res->setting),
 						 pitr_quote_conf(res->setting_value));
 	if (res->emit_inclusive)
 		appendStringInfo(&buf, "recovery_target_inclusive = '%s'\n",
@@ -204,13 +197,6 @@ pitr_resolution_recovery_conf(const PitrResolution *res)
 char *
 pitr_resolution_tool_command(PitrResolution *res)
 {
-	static const PitrToolTargetKind kinds[] = {
-		[PITR_SETTING_IMMEDIATE] = PITR_TOOL_TARGET_IMMEDIATE,
-		[PITR_SETTING_TIME] = PITR_TOOL_TARGET_TIME,
-		[PITR_SETTING_NAME] = PITR_TOOL_TARGET_NAME,
-		[PITR_SETTING_LSN] = PITR_TOOL_TARGET_LSN,
-		[PITR_SETTING_XID] = PITR_TOOL_TARGET_XID,
-	};
 	PitrArchiveSource *src;
 	PitrToolTarget t = {0};
 
@@ -228,7 +214,7 @@ pitr_resolution_tool_command(PitrResolution *res)
 	if (src->layout == PITR_LAYOUT_FLAT)
 		return NULL;
 
-	t.kind = kinds[res->setting];
+	t.kind = res->setting;
 	t.value = res->setting_value;
 	t.inclusive = res->inclusive;
 	if (t.value != NULL && !pitr_tool_value_safe(t.value))

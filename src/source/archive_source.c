@@ -35,6 +35,7 @@
 #include "backup.h"
 #include "format/archive_files.h"
 #include "source/archive_source.h"
+#include "source/backup_dir.h"
 #include "source/pgbackrest_config.h"
 #include "source/pgbackrest_exec.h"
 #include "source/source_internal.h"
@@ -311,6 +312,17 @@ driver(const PitrArchiveSource *src)
 	return drivers[src->layout];
 }
 
+/*
+ * A driver's list in the order every caller sees, whichever driver made
+ * it (list_sort sorts in place).
+ */
+static List *
+sorted(List *list, list_sort_comparator cmp)
+{
+	list_sort(list, cmp);
+	return list;
+}
+
 static int
 source_file_cmp(const ListCell *a, const ListCell *b)
 {
@@ -324,10 +336,7 @@ source_file_cmp(const ListCell *a, const ListCell *b)
 List *
 pitr_source_list(PitrArchiveSource *src)
 {
-	List	   *files = driver(src)->list(src);
-
-	list_sort(files, source_file_cmp);
-	return files;
+	return sorted(driver(src)->list(src), source_file_cmp);
 }
 
 int64
@@ -370,18 +379,13 @@ backup_cmp(const ListCell *a, const ListCell *b)
 	const PitrRepoBackup *x = lfirst(a);
 	const PitrRepoBackup *y = lfirst(b);
 
-	if (x->start_lsn != y->start_lsn)
-		return x->start_lsn < y->start_lsn ? -1 : 1;
-	return strcmp(x->label, y->label);
+	return pitr_backup_start_order(x->start_lsn, x->label, y->start_lsn, y->label);
 }
 
 List *
 pitr_source_backups(PitrArchiveSource *src)
 {
-	List	   *out = driver(src)->backups(src);
-
-	list_sort(out, backup_cmp);
-	return out;
+	return sorted(driver(src)->backups(src), backup_cmp);
 }
 
 /* See archive_source.h. */

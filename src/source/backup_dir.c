@@ -715,15 +715,22 @@ scan_one_backup(const char *parent, const char *name)
  * it too.
  */
 
+int
+pitr_backup_start_order(XLogRecPtr a_start, const char *a_name,
+						XLogRecPtr b_start, const char *b_name)
+{
+	if (a_start != b_start)
+		return a_start < b_start ? -1 : 1;
+	return strcmp(a_name, b_name);
+}
+
 static int
 start_cmp(const ListCell *a, const ListCell *b)
 {
 	const PitrBackup *x = lfirst(a);
 	const PitrBackup *y = lfirst(b);
 
-	if (x->start_lsn != y->start_lsn)
-		return x->start_lsn < y->start_lsn ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return pitr_backup_start_order(x->start_lsn, x->name, y->start_lsn, y->name);
 }
 
 /* Does "p" have the start "b" builds on? */

@@ -28,6 +28,13 @@ static const char *const kind_names[] = {
 	[PITR_TOOL_TARGET_XID] = "xid",
 };
 
+const char *
+pitr_tool_target_kind_name(PitrToolTargetKind kind)
+{
+	Assert(kind >= 0 && kind < lengthof(kind_names));
+	return kind_names[kind];
+}
+
 bool
 pitr_tool_target_kind(const char *name, PitrToolTargetKind *kind)
 {
