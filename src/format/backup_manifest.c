@@ -24,6 +24,7 @@
 
 #include "backup.h"
 #include "compat/pg_compat.h"
+#include "format/hex.h"
 
 /* Far more than the 3 levels of a real manifest. */
 #define MAX_MANIFEST_DEPTH	64
@@ -92,18 +93,6 @@ manifest_error(ManifestParse *parse, const char *msg)
 		parse->error = MemoryContextStrdup(parse->resultcxt, msg);
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode "hex" (an even number of hex digits) into out, which has room. */
 static bool
 hex_decode_string(const char *hex, uint8 *out, size_t *outlen)
@@ -114,8 +103,8 @@ hex_decode_string(const char *hex, uint8 *out, size_t *outlen)
 		return false;
 	for (size_t i = 0; i < len; i += 2)
 	{
-		int			hi = hex_value(hex[i]);
-		int			lo = hex_value(hex[i + 1]);
+		int			hi = pitr_hex_digit(hex[i], true);
+		int			lo = pitr_hex_digit(hex[i + 1], true);
 
 		if (hi < 0 || lo < 0)
 			return false;
