@@ -85,6 +85,39 @@ typedef struct ManifestParse
 	XLogRecPtr	last_start;
 } ManifestParse;
 
+/*
+ * Where each field stands (MF_OTHER: in the top object; MF_FILES or
+ * MF_WAL_RANGES: in an entry of that list), and the slot of ManifestParse
+ * its value goes to (-1: none, the value is a list).
+ */
+#define SLOT(member) ((int) offsetof(ManifestParse, member))
+static const struct
+{
+	const char *name;
+	ManifestField section;
+	int			slot;
+}			manifest_fields[] = {
+	[MF_VERSION] = {"PostgreSQL-Backup-Manifest-Version", MF_OTHER, SLOT(version)},
+	[MF_SYSTEM_ID] = {"System-Identifier", MF_OTHER, SLOT(system_id)},
+	[MF_FILES] = {"Files", MF_OTHER, -1},
+	[MF_WAL_RANGES] = {"WAL-Ranges", MF_OTHER, -1},
+	[MF_MANIFEST_CHECKSUM] = {"Manifest-Checksum", MF_OTHER, SLOT(manifest_checksum)},
+	[MF_PATH] = {"Path", MF_FILES, SLOT(path)},
+	[MF_ENCODED_PATH] = {"Encoded-Path", MF_FILES, SLOT(encoded_path)},
+	[MF_SIZE] = {"Size", MF_FILES, SLOT(size)},
+	[MF_ALGORITHM] = {"Checksum-Algorithm", MF_FILES, SLOT(algorithm)},
+	[MF_CHECKSUM] = {"Checksum", MF_FILES, SLOT(checksum)},
+	[MF_TIMELINE] = {"Timeline", MF_WAL_RANGES, SLOT(timeline)},
+	[MF_START_LSN] = {"Start-LSN", MF_WAL_RANGES, SLOT(start_lsn)},
+	[MF_END_LSN] = {"End-LSN", MF_WAL_RANGES, SLOT(end_lsn)},
+};
+
+static char **
+field_slot(ManifestParse *parse, ManifestField field)
+{
+	return (char **) ((char *) parse + manifest_fields[field].slot);
+}
+
 static void
 manifest_error(ManifestParse *parse, const char *msg)
 {
@@ -126,12 +159,11 @@ set_value(char **slot, char *token)
 static void
 reset_entry(ManifestParse *parse)
 {
-	char	  **slots[] = {&parse->path, &parse->encoded_path, &parse->size,
-		&parse->algorithm, &parse->checksum, &parse->timeline,
-	&parse->start_lsn, &parse->end_lsn};
-
-	for (int i = 0; i < lengthof(slots); i++)
-		set_value(slots[i], NULL);
+	for (int f = MF_OTHER + 1; f < lengthof(manifest_fields); f++)
+	{
+		if (manifest_fields[f].section != MF_OTHER)
+			set_value(field_slot(parse, f), NULL);
+	}
 }
 
 static void
@@ -257,40 +289,15 @@ finish_wal_range(ManifestParse *parse)
 static ManifestField
 lookup_field(ManifestParse *parse, const char *fname)
 {
-	if (parse->depth == 1)
+	ManifestField section = parse->depth == 1 ? MF_OTHER : parse->section;
+
+	if (parse->depth != 1 && section == MF_OTHER)
+		return MF_OTHER;
+	for (int f = MF_OTHER + 1; f < lengthof(manifest_fields); f++)
 	{
-		if (strcmp(fname, "PostgreSQL-Backup-Manifest-Version") == 0)
-			return MF_VERSION;
-		if (strcmp(fname, "System-Identifier") == 0)
-			return MF_SYSTEM_ID;
-		if (strcmp(fname, "Files") == 0)
-			return MF_FILES;
-		if (strcmp(fname, "WAL-Ranges") == 0)
-			return MF_WAL_RANGES;
-		if (strcmp(fname, "Manifest-Checksum") == 0)
-			return MF_MANIFEST_CHECKSUM;
-	}
-	else if (parse->section == MF_FILES)
-	{
-		if (strcmp(fname, "Path") == 0)
-			return MF_PATH;
-		if (strcmp(fname, "Encoded-Path") == 0)
-			return MF_ENCODED_PATH;
-		if (strcmp(fname, "Size") == 0)
-			return MF_SIZE;
-		if (strcmp(fname, "Checksum-Algorithm") == 0)
-			return MF_ALGORITHM;
-		if (strcmp(fname, "Checksum") == 0)
-			return MF_CHECKSUM;
-	}
-	else if (parse->section == MF_WAL_RANGES)
-	{
-		if (strcmp(fname, "Timeline") == 0)
-			return MF_TIMELINE;
-		if (strcmp(fname, "Start-LSN") == 0)
-			return MF_START_LSN;
-		if (strcmp(fname, "End-LSN") == 0)
-			return MF_END_LSN;
+		if (manifest_fields[f].section == section &&
+			strcmp(fname, manifest_fields[f].name) == 0)
+			return (ManifestField) f;
 	}
 	return MF_OTHER;
 }
@@ -367,6 +374,7 @@ static void
 manifest_scalar(void *state, char *token, JsonTokenType tokentype)
 {
 	ManifestParse *parse = state;
+	ManifestField field = MF_OTHER;
 	char	  **slot = NULL;
 
 	/* null means absent; objects and arrays as values are ignored */
@@ -377,59 +385,15 @@ manifest_scalar(void *state, char *token, JsonTokenType tokentype)
 	}
 
 	if (parse->depth == 1 && parse->top_is_object)
-	{
-		switch (parse->top_field)
-		{
-			case MF_VERSION:
-				slot = &parse->version;
-				break;
-			case MF_SYSTEM_ID:
-				slot = &parse->system_id;
-				break;
-			case MF_MANIFEST_CHECKSUM:
-				slot = &parse->manifest_checksum;
-				break;
-			case MF_FILES:
-			case MF_WAL_RANGES:
-				manifest_error(parse,
-							   "backup manifest has a list that is not an array");
-				break;
-			default:
-				break;
-		}
-	}
+		field = parse->top_field;
 	else if (parse->depth == 3 && parse->in_entry)
-	{
-		switch (parse->entry_field)
-		{
-			case MF_PATH:
-				slot = &parse->path;
-				break;
-			case MF_ENCODED_PATH:
-				slot = &parse->encoded_path;
-				break;
-			case MF_SIZE:
-				slot = &parse->size;
-				break;
-			case MF_ALGORITHM:
-				slot = &parse->algorithm;
-				break;
-			case MF_CHECKSUM:
-				slot = &parse->checksum;
-				break;
-			case MF_TIMELINE:
-				slot = &parse->timeline;
-				break;
-			case MF_START_LSN:
-				slot = &parse->start_lsn;
-				break;
-			case MF_END_LSN:
-				slot = &parse->end_lsn;
-				break;
-			default:
-				break;
-		}
-	}
+		field = parse->entry_field;
+
+	if (field == MF_FILES || field == MF_WAL_RANGES)
+		manifest_error(parse,
+					   "backup manifest has a list that is not an array");
+	else if (field != MF_OTHER)
+		slot = field_slot(parse, field);
 
 	if (slot != NULL)
 		set_value(slot, token);
