@@ -53,7 +53,6 @@ typedef struct ManifestParse
 	MemoryContext resultcxt;	/* where results and the message go */
 	char	   *error;			/* first problem found, in resultcxt */
 
-	int			depth;			/* JSON containers currently open */
 	bool		top_is_object;
 	ManifestField top_field;	/* field of the top object being read */
 	ManifestField section;		/* MF_FILES or MF_WAL_RANGES while in one */
@@ -286,12 +285,13 @@ finish_wal_range(ManifestParse *parse)
 	parse->nranges++;
 }
 
+/* The field "fname" of the top object (level 1) or of a list entry. */
 static ManifestField
-lookup_field(ManifestParse *parse, const char *fname)
+lookup_field(ManifestParse *parse, int level, const char *fname)
 {
-	ManifestField section = parse->depth == 1 ? MF_OTHER : parse->section;
+	ManifestField section = level == 1 ? MF_OTHER : parse->section;
 
-	if (parse->depth != 1 && section == MF_OTHER)
+	if (level != 1 && section == MF_OTHER)
 		return MF_OTHER;
 	for (int f = MF_OTHER + 1; f < lengthof(manifest_fields); f++)
 	{
@@ -302,29 +302,39 @@ lookup_field(ManifestParse *parse, const char *fname)
 	return MF_OTHER;
 }
 
+/* The top object; the Files and WAL-Ranges arrays; an entry of either. */
 static void
-manifest_object_start(void *state)
+manifest_open(void *state, int level, bool is_array)
 {
 	ManifestParse *parse = state;
 
-	if (parse->depth == 0)
+	if (is_array)
+	{
+		if (level == 1 && parse->top_is_object &&
+			(parse->top_field == MF_FILES || parse->top_field == MF_WAL_RANGES))
+			parse->section = parse->top_field;
+	}
+	else if (level == 0)
 		parse->top_is_object = true;
-	else if (parse->depth == 2 && parse->section != MF_OTHER)
+	else if (level == 2 && parse->section != MF_OTHER)
 	{
 		parse->in_entry = true;
 		parse->entry_field = MF_OTHER;
 		reset_entry(parse);
 	}
-	parse->depth++;
 }
 
 static void
-manifest_object_end(void *state)
+manifest_close(void *state, int level, bool is_array)
 {
 	ManifestParse *parse = state;
 
-	parse->depth--;
-	if (parse->depth == 2 && parse->in_entry)
+	if (is_array)
+	{
+		if (level == 1)
+			parse->section = MF_OTHER;
+	}
+	else if (level == 2 && parse->in_entry)
 	{
 		if (parse->error == NULL)
 		{
@@ -338,40 +348,19 @@ manifest_object_end(void *state)
 }
 
 static void
-manifest_array_start(void *state)
+manifest_field(void *state, int level, char *fname)
 {
 	ManifestParse *parse = state;
 
-	if (parse->depth == 1 && parse->top_is_object &&
-		(parse->top_field == MF_FILES || parse->top_field == MF_WAL_RANGES))
-		parse->section = parse->top_field;
-	parse->depth++;
-}
-
-static void
-manifest_array_end(void *state)
-{
-	ManifestParse *parse = state;
-
-	parse->depth--;
-	if (parse->depth == 1)
-		parse->section = MF_OTHER;
-}
-
-static void
-manifest_field_start(void *state, char *fname, bool isnull)
-{
-	ManifestParse *parse = state;
-
-	if (parse->depth == 1 && parse->top_is_object)
-		parse->top_field = lookup_field(parse, fname);
-	else if (parse->depth == 3 && parse->in_entry)
-		parse->entry_field = lookup_field(parse, fname);
+	if (level == 1 && parse->top_is_object)
+		parse->top_field = lookup_field(parse, level, fname);
+	else if (level == 3 && parse->in_entry)
+		parse->entry_field = lookup_field(parse, level, fname);
 	pfree(fname);
 }
 
 static void
-manifest_scalar(void *state, char *token, JsonTokenType tokentype)
+manifest_scalar(void *state, int level, char *token, JsonTokenType tokentype)
 {
 	ManifestParse *parse = state;
 	ManifestField field = MF_OTHER;
@@ -384,9 +373,9 @@ manifest_scalar(void *state, char *token, JsonTokenType tokentype)
 		return;
 	}
 
-	if (parse->depth == 1 && parse->top_is_object)
+	if (level == 1 && parse->top_is_object)
 		field = parse->top_field;
-	else if (parse->depth == 3 && parse->in_entry)
+	else if (level == 3 && parse->in_entry)
 		field = parse->entry_field;
 
 	if (field == MF_FILES || field == MF_WAL_RANGES)
@@ -507,6 +496,13 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
 	return true;
 }
 
+static const PitrJsonSem manifest_sem = {
+	.open = manifest_open,
+	.close = manifest_close,
+	.field = manifest_field,
+	.scalar = manifest_scalar,
+};
+
 /*
  * Everything but the list of files ends up in "b"; see backup.h.
  */
@@ -517,9 +513,7 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext parsecxt;
 	ManifestParse parse;
-	PitrJsonSem sem;
-	JsonLexContext *lex;
-	JsonParseErrorType jerr;
+	char	   *jerr;
 	bool		ok = false;
 	uint64		v;
 
@@ -548,24 +542,13 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	parse.resultcxt = resultcxt;
 	parse.want_files = (files != NULL);
 
-	memset(&sem, 0, sizeof(sem));
-	sem.semstate = &parse;
-	sem.object_start = manifest_object_start;
-	sem.object_end = manifest_object_end;
-	sem.array_start = manifest_array_start;
-	sem.array_end = manifest_array_end;
-	sem.object_field_start = manifest_field_start;
-	sem.scalar = manifest_scalar;
-
 	/* manifests are UTF-8; names that are not use Encoded-Path */
-	lex = pitr_json_lex_new(buf, len, PG_UTF8, true);
-	jerr = pitr_json_parse(lex, &sem);
+	jerr = pitr_json_parse(buf, len, &manifest_sem, &parse);
 
 	MemoryContextSwitchTo(resultcxt);
 
-	if (jerr != JSON_SUCCESS)
-		*err = psprintf("could not parse backup manifest: %s",
-						   json_errdetail(jerr, lex));
+	if (jerr != NULL)
+		*err = psprintf("could not parse backup manifest: %s", jerr);
 	else if (parse.error != NULL)
 		*err = parse.error;
 	else if (!parse.top_is_object || parse.version == NULL)

@@ -381,7 +381,6 @@ pitr_pgbackrest_file_name(const char *name, char *wal_name, char *sha1,
 /* repo-ls JSON: {"<path>":{"type":"file","size":N,"time":N}, ...} */
 typedef struct RepoLsState
 {
-	int			depth;
 	char	   *attr;
 	PitrRepoLsEntry *entries;
 	int			n;
@@ -390,29 +389,18 @@ typedef struct RepoLsState
 } RepoLsState;
 
 static void
-rl_object_start(void *arg)
+rl_open(void *arg, int level, bool is_array)
 {
-	((RepoLsState *) arg)->depth++;
+	if (is_array)
+		((RepoLsState *) arg)->bad = true;	/* repo-ls has no arrays */
 }
 
 static void
-rl_object_end(void *arg)
-{
-	((RepoLsState *) arg)->depth--;
-}
-
-static void
-rl_array_start(void *arg)
-{
-	((RepoLsState *) arg)->bad = true;	/* repo-ls has no arrays */
-}
-
-static void
-rl_field_start(void *arg, char *fname, bool isnull)
+rl_field(void *arg, int level, char *fname)
 {
 	RepoLsState *st = arg;
 
-	if (st->depth == 1)
+	if (level == 1)
 	{
 		if (st->n == st->cap)
 		{
@@ -425,17 +413,17 @@ rl_field_start(void *arg, char *fname, bool isnull)
 		st->entries[st->n].path = fname;
 		st->n++;
 	}
-	else if (st->depth == 2)
+	else if (level == 2)
 		st->attr = fname;
 }
 
 static void
-rl_scalar(void *arg, char *token, JsonTokenType type)
+rl_scalar(void *arg, int level, char *token, JsonTokenType type)
 {
 	RepoLsState *st = arg;
 	PitrRepoLsEntry *e;
 
-	if (st->depth != 2 || st->n == 0 || st->attr == NULL)
+	if (level != 2 || st->n == 0 || st->attr == NULL)
 	{
 		st->bad = true;
 		return;
@@ -450,26 +438,23 @@ rl_scalar(void *arg, char *token, JsonTokenType type)
 	st->attr = NULL;
 }
 
+static const PitrJsonSem repo_ls_sem = {
+	.open = rl_open,
+	.field = rl_field,
+	.scalar = rl_scalar,
+};
+
 PitrParseStatus
 pitr_parse_pgbackrest_repo_ls(const char *buf, size_t len,
 							  PitrRepoLsEntry **entries, int *n, char **msg)
 {
 	RepoLsState st = {0};
-	PitrJsonSem sem = {0};
-	JsonLexContext *lex;
-	JsonParseErrorType rc;
+	char	   *jerr;
 
-	sem.semstate = &st;
-	sem.object_start = rl_object_start;
-	sem.object_end = rl_object_end;
-	sem.array_start = rl_array_start;
-	sem.object_field_start = rl_field_start;
-	sem.scalar = rl_scalar;
-	lex = pitr_json_lex_new(pnstrdup(buf, len), len, PG_UTF8, true);
-	rc = pitr_json_parse(lex, &sem);
-	if (rc != JSON_SUCCESS)
+	jerr = pitr_json_parse(pnstrdup(buf, len), len, &repo_ls_sem, &st);
+	if (jerr != NULL)
 	{
-		*msg = psprintf("invalid repo-ls output: %s", json_errdetail(rc, lex));
+		*msg = psprintf("invalid repo-ls output: %s", jerr);
 		return PITR_PARSE_SYNTAX;
 	}
 	if (st.bad)
