@@ -115,6 +115,19 @@ pitr_ini_get(const PitrIni *ini, const char *section, const char *key)
 	return NULL;
 }
 
+const PitrIniEntry *
+pitr_ini_next(const PitrIni *ini, const char *section, int *pos)
+{
+	while (*pos < ini->n)
+	{
+		const PitrIniEntry *e = &ini->entries[(*pos)++];
+
+		if (strcmp(e->section, section) == 0)
+			return e;
+	}
+	return NULL;
+}
+
 /* Parse state for the JSON helpers: the field being read. */
 typedef struct JsonFieldState
 {
