@@ -53,6 +53,7 @@ close_container(JsonWalk *w, bool is_array)
 		w->sem->close(w->state, w->depth, is_array);
 }
 
+/* The server's four container actions, each one of the two above. */
 #define CONTAINER_ACTION(name, fn, is_array) \
 static ACTION_RESULT name(void *w) { fn(w, is_array); return ACTION_DONE; }
 CONTAINER_ACTION(walk_object_start, open_container, false)

@@ -74,7 +74,7 @@ parse_int(const char *s, int *v)
 	return true;
 }
 
-/* A PostgreSQL version as an archive id starts with it: "15", "9.6". */
+/* A db-version ("15", "9.6"): it starts an archive id, "15-1". */
 static bool
 is_db_version(const char *v)
 {
