@@ -50,35 +50,34 @@ pitr_json_lex_new(const char *json, size_t len, int encoding,
 }
 
 /*
- * Semantic actions as 15 declares them (returning void).  16 made every
- * action return a JsonParseErrorType; pitr_json_parse() (src/compat/json.c)
- * runs these through adapters there, so each parser keeps one set of
- * callbacks.  The tokens handed to the callbacks belong to the caller on
- * every version (the lexer is never told to own them).
+ * A parser's callbacks for pitr_json_parse() (src/compat/json.c), which
+ * drives them from the server's JSON parser on every version (its semantic
+ * actions return void on 15, a JsonParseErrorType from 16 on) and keeps
+ * count of the containers open.  "level" is how many containers enclose
+ * what the callback is told of: 0 for the top value, 1 for a field of the
+ * top object.  A NULL callback is not called.  Field names and tokens are
+ * palloc'd and belong to the callback (the lexer is never told to own
+ * them).
  */
-typedef void (*pitr_json_struct_action) (void *state);
-typedef void (*pitr_json_ofield_action) (void *state, char *fname,
-										 bool isnull);
-typedef void (*pitr_json_aelem_action) (void *state, bool isnull);
-typedef void (*pitr_json_scalar_action) (void *state, char *token,
+typedef void (*pitr_json_nest_action) (void *state, int level, bool is_array);
+typedef void (*pitr_json_field_action) (void *state, int level, char *fname);
+typedef void (*pitr_json_scalar_action) (void *state, int level, char *token,
 										 JsonTokenType tokentype);
 
 typedef struct PitrJsonSem
 {
-	void	   *semstate;
-	pitr_json_struct_action object_start;
-	pitr_json_struct_action object_end;
-	pitr_json_struct_action array_start;
-	pitr_json_struct_action array_end;
-	pitr_json_ofield_action object_field_start;
-	pitr_json_ofield_action object_field_end;
-	pitr_json_aelem_action array_element_start;
-	pitr_json_aelem_action array_element_end;
+	pitr_json_nest_action open;		/* an object or array starts */
+	pitr_json_nest_action close;	/* an object or array ends */
+	pitr_json_field_action field;	/* an object's field name */
 	pitr_json_scalar_action scalar;
 } PitrJsonSem;
 
-extern JsonParseErrorType pitr_json_parse(JsonLexContext *lex,
-										  const PitrJsonSem *sem);
+/*
+ * Parse "len" bytes of UTF-8 JSON text, calling back "sem" with "state".
+ * NULL if the text parses, else the parser's description of the error.
+ */
+extern char *pitr_json_parse(const char *json, size_t len,
+							 const PitrJsonSem *sem, void *state);
 
 /* ---- WAL records (access/xact.h) ---- */
 

@@ -48,6 +48,13 @@ extern const char *pitr_ini_get(const PitrIni *ini, const char *section,
 								const char *key);
 
 /*
+ * The entries of a section in file order: the first at or after *pos
+ * (start with 0), moving *pos past it; NULL after the last.
+ */
+extern const PitrIniEntry *pitr_ini_next(const PitrIni *ini,
+										 const char *section, int *pos);
+
+/*
  * A JSON scalar value as text: strings unquoted and unescaped, numbers and
  * booleans as written, null as NULL with *isnull set.
  */

@@ -174,6 +174,14 @@ pitr_file_segno(const PitrArchiveFile *f, int segsize)
 }
 
 static void
+bz_end(PitrFileReader *r)
+{
+	if (r->bz_ready)
+		BZ2_bzDecompressEnd(&r->bz);
+	r->bz_ready = false;
+}
+
+static void
 file_reader_free(void *arg)
 {
 	PitrFileReader *r = (PitrFileReader *) arg;
@@ -187,9 +195,7 @@ file_reader_free(void *arg)
 	if (r->lz4)
 		LZ4F_freeDecompressionContext(r->lz4);
 	r->lz4 = NULL;
-	if (r->bz_ready)
-		BZ2_bzDecompressEnd(&r->bz);
-	r->bz_ready = false;
+	bz_end(r);
 }
 
 PitrFileReader *
@@ -215,6 +221,7 @@ typedef struct ReadState
 	bool		exact;
 	int64	   *disk_bytes;
 	char	  **msg;
+	bool		any;			/* any input read yet */
 } ReadState;
 
 static PitrReadStatus
@@ -236,7 +243,40 @@ next_chunk(ReadState *rs, size_t chunk, ssize_t *n)
 		return false;
 	}
 	*rs->disk_bytes += *n;
+	if (*n > 0)
+		rs->any = true;
 	return true;
+}
+
+/*
+ * Only a prefix is wanted (not exact) and "pos" bytes fill it: *got is set
+ * and the read is done.
+ */
+static bool
+prefix_done(ReadState *rs, size_t pos, int64 *got)
+{
+	if (rs->exact || pos < (size_t) rs->want)
+		return false;
+	*got = pos;
+	return true;
+}
+
+/*
+ * The end of a compressed file, "pos" bytes decompressed: "cut" when the
+ * last "unit" (zstd frame, gzip member...) is incomplete, which only a
+ * prefix read that got all it wanted forgives.
+ */
+static PitrReadStatus
+end_of_stream(ReadState *rs, bool cut, const char *unit, size_t pos,
+			  int64 *got)
+{
+	if (!rs->any)
+		return fail(rs, PITR_READ_TRUNCATED, pstrdup("file is empty"));
+	if (cut && (rs->exact || pos < (size_t) rs->want))
+		return fail(rs, PITR_READ_TRUNCATED,
+					psprintf("file ends with a truncated %s", unit));
+	*got = pos;
+	return PITR_READ_OK;
 }
 
 static PitrReadStatus
@@ -303,7 +343,6 @@ read_zstd(ReadState *rs, int64 *got)
 	PitrFileReader *r = rs->r;
 	ZSTD_outBuffer out = {rs->buf, rs->want, 0};
 	size_t		ret = 0;
-	bool		any = false;
 	ssize_t		n;
 
 	/* Reading a page or so needs only a little input. */
@@ -328,7 +367,6 @@ read_zstd(ReadState *rs, int64 *got)
 			return PITR_READ_UNREADABLE;
 		if (n == 0)
 			break;
-		any = true;
 		in.src = r->inbuf;
 		in.size = n;
 		in.pos = 0;
@@ -338,11 +376,8 @@ read_zstd(ReadState *rs, int64 *got)
 			{
 				ZSTD_outBuffer extra = {r->scratch, PITR_SCRATCH, 0};
 
-				if (!rs->exact)
-				{
-					*got = out.pos;
+				if (prefix_done(rs, out.pos, got))
 					return PITR_READ_OK;
-				}
 
 				/*
 				 * All we want is there.  What follows may still be a frame's
@@ -359,16 +394,9 @@ read_zstd(ReadState *rs, int64 *got)
 			if (ZSTD_isError(ret))
 				return fail(rs, PITR_READ_CORRUPT, zstd_error_text(ret));
 		}
-		if (!rs->exact && out.pos == out.size)
-		{
-			*got = out.pos;
+		if (prefix_done(rs, out.pos, got))
 			return PITR_READ_OK;
-		}
 	}
-
-	if (!any)
-		return fail(rs, PITR_READ_TRUNCATED, pstrdup("file is empty"));
-
 	/* Flush what the decoder still holds. */
 	while (ret != 0)
 	{
@@ -389,11 +417,7 @@ read_zstd(ReadState *rs, int64 *got)
 		if (o->pos == before)
 			break;
 	}
-	if (ret != 0 && (rs->exact || out.pos < out.size))
-		return fail(rs, PITR_READ_TRUNCATED,
-					pstrdup("file ends with a truncated zstd frame"));
-	*got = out.pos;
-	return PITR_READ_OK;
+	return end_of_stream(rs, ret != 0, "zstd frame", out.pos, got);
 }
 
 /*
@@ -408,7 +432,6 @@ read_gzip(ReadState *rs, int64 *got)
 	{
 		GZ_MEMBER, GZ_BETWEEN, GZ_ZEROS
 	}			state = GZ_MEMBER;
-	bool		any = false;
 	ssize_t		n;
 
 	if (!r->gz_ready)
@@ -432,7 +455,6 @@ read_gzip(ReadState *rs, int64 *got)
 			return PITR_READ_UNREADABLE;
 		if (n == 0)
 			break;
-		any = true;
 		r->gz.next_in = (Bytef *) r->inbuf;
 		r->gz.avail_in = n;
 		while (r->gz.avail_in > 0)
@@ -468,11 +490,8 @@ read_gzip(ReadState *rs, int64 *got)
 			{
 				Bytef	   *save = r->gz.next_out;
 
-				if (!rs->exact)
-				{
-					*got = rs->want;
+				if (prefix_done(rs, rs->want, got))
 					return PITR_READ_OK;
-				}
 				/* Anything decompressed now is more than wanted. */
 				r->gz.next_out = (Bytef *) r->scratch;
 				r->gz.avail_out = PITR_SCRATCH;
@@ -491,19 +510,11 @@ read_gzip(ReadState *rs, int64 *got)
 							psprintf("the gzip data is damaged (zlib: %s)",
 									 r->gz.msg ? r->gz.msg : "invalid data"));
 		}
-		if (!rs->exact && r->gz.avail_out == 0)
-		{
-			*got = rs->want;
+		if (prefix_done(rs, rs->want - r->gz.avail_out, got))
 			return PITR_READ_OK;
-		}
 	}
-	if (!any)
-		return fail(rs, PITR_READ_TRUNCATED, pstrdup("file is empty"));
-	if (state == GZ_MEMBER && (rs->exact || r->gz.avail_out > 0))
-		return fail(rs, PITR_READ_TRUNCATED,
-					pstrdup("file ends with a truncated gzip member"));
-	*got = rs->want - r->gz.avail_out;
-	return PITR_READ_OK;
+	return end_of_stream(rs, state == GZ_MEMBER, "gzip member",
+						 rs->want - r->gz.avail_out, got);
 }
 
 /* lz4, as "lz4 -dc" reads it: frames are concatenated, nothing may follow. */
@@ -513,7 +524,6 @@ read_lz4(ReadState *rs, int64 *got)
 	PitrFileReader *r = rs->r;
 	size_t		outpos = 0;
 	size_t		hint = 1;
-	bool		any = false;
 	ssize_t		n;
 
 	if (r->lz4 == NULL)
@@ -535,7 +545,6 @@ read_lz4(ReadState *rs, int64 *got)
 			return PITR_READ_UNREADABLE;
 		if (n == 0)
 			break;
-		any = true;
 		while (inpos < (size_t) n)
 		{
 			size_t		srcsize = n - inpos;
@@ -543,11 +552,8 @@ read_lz4(ReadState *rs, int64 *got)
 			char	   *dst = full ? r->scratch : rs->buf + outpos;
 			size_t		dstsize = full ? PITR_SCRATCH : rs->want - outpos;
 
-			if (full && !rs->exact)
-			{
-				*got = outpos;
+			if (prefix_done(rs, outpos, got))
 				return PITR_READ_OK;
-			}
 			hint = LZ4F_decompress(r->lz4, dst, &dstsize,
 								   r->inbuf + inpos, &srcsize, NULL);
 			if (LZ4F_isError(hint))
@@ -563,27 +569,16 @@ read_lz4(ReadState *rs, int64 *got)
 				return fail(rs, PITR_READ_CORRUPT,
 							pstrdup("the lz4 decoder made no progress: the file is damaged"));
 		}
-		if (!rs->exact && outpos == (size_t) rs->want)
-		{
-			*got = outpos;
+		if (prefix_done(rs, outpos, got))
 			return PITR_READ_OK;
-		}
 	}
-	if (!any)
-		return fail(rs, PITR_READ_TRUNCATED, pstrdup("file is empty"));
-	if (hint != 0 && (rs->exact || outpos < (size_t) rs->want))
-		return fail(rs, PITR_READ_TRUNCATED,
-					pstrdup("file ends with a truncated lz4 frame"));
-	*got = outpos;
-	return PITR_READ_OK;
+	return end_of_stream(rs, hint != 0, "lz4 frame", outpos, got);
 }
 
 static void
 bz_start(PitrFileReader *r)
 {
-	if (r->bz_ready)
-		BZ2_bzDecompressEnd(&r->bz);
-	r->bz_ready = false;
+	bz_end(r);
 	memset(&r->bz, 0, sizeof(r->bz));
 	if (BZ2_bzDecompressInit(&r->bz, 0, 0) != BZ_OK)
 		ereport(ERROR,
@@ -654,7 +649,6 @@ read_bzip2(ReadState *rs, int64 *got)
 	char		head[4];
 	int			nhead = 0;
 	size_t		outpos = 0;
-	bool		any = false;
 	ssize_t		n;
 	PitrReadStatus status;
 
@@ -667,7 +661,6 @@ read_bzip2(ReadState *rs, int64 *got)
 			return PITR_READ_UNREADABLE;
 		if (n == 0)
 			break;
-		any = true;
 		while (pos < (size_t) n && state != BZ_IGNORE)
 		{
 			if (state == BZ_BETWEEN)
@@ -708,24 +701,16 @@ read_bzip2(ReadState *rs, int64 *got)
 					state = BZ_BETWEEN;
 					nhead = 0;
 				}
-				else if (!rs->exact && outpos == (size_t) rs->want)
-				{
-					*got = outpos;
+				else if (prefix_done(rs, outpos, got))
 					return PITR_READ_OK;
-				}
 			}
 		}
 		if (state == BZ_IGNORE)
 			break;
 	}
-	if (!any)
-		return fail(rs, PITR_READ_TRUNCATED, pstrdup("file is empty"));
-	if ((state == BZ_IN_STREAM || (state == BZ_BETWEEN && nhead > 0)) &&
-		(rs->exact || outpos < (size_t) rs->want))
-		return fail(rs, PITR_READ_TRUNCATED,
-					pstrdup("file ends with a truncated bzip2 stream"));
-	*got = outpos;
-	return PITR_READ_OK;
+	return end_of_stream(rs, state == BZ_IN_STREAM ||
+						 (state == BZ_BETWEEN && nhead > 0),
+						 "bzip2 stream", outpos, got);
 }
 
 int
@@ -895,6 +880,7 @@ pitr_read_file(PitrFileReader *r, const char *path, PitrCompression compression,
 	rs.exact = exact;
 	rs.disk_bytes = disk_bytes;
 	rs.msg = msg;
+	rs.any = false;
 	rs.fd = pitr_open_regular(path, msg);
 	if (rs.fd == -2)
 		return PITR_READ_NOT_REGULAR;

@@ -17,6 +17,7 @@
 
 #include "backup.h"
 #include "compat/pg_compat.h"
+#include "format/hex.h"
 
 /* Lines of a backup_label or backup history file we understand. */
 typedef enum LabelKey
@@ -87,15 +88,9 @@ pitr_backup_parse_lsn(const char *str, XLogRecPtr *lsn, const char **end)
 		}
 		while (ndigits < 9)
 		{
-			int			d;
+			int			d = pitr_hex_digit(*p, true);
 
-			if (*p >= '0' && *p <= '9')
-				d = *p - '0';
-			else if (*p >= 'a' && *p <= 'f')
-				d = *p - 'a' + 10;
-			else if (*p >= 'A' && *p <= 'F')
-				d = *p - 'A' + 10;
-			else
+			if (d < 0)
 				break;
 			parts[i] = parts[i] * 16 + d;
 			ndigits++;

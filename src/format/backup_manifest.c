@@ -24,6 +24,7 @@
 
 #include "backup.h"
 #include "compat/pg_compat.h"
+#include "format/hex.h"
 
 /* Far more than the 3 levels of a real manifest. */
 #define MAX_MANIFEST_DEPTH	64
@@ -52,7 +53,6 @@ typedef struct ManifestParse
 	MemoryContext resultcxt;	/* where results and the message go */
 	char	   *error;			/* first problem found, in resultcxt */
 
-	int			depth;			/* JSON containers currently open */
 	bool		top_is_object;
 	ManifestField top_field;	/* field of the top object being read */
 	ManifestField section;		/* MF_FILES or MF_WAL_RANGES while in one */
@@ -84,24 +84,45 @@ typedef struct ManifestParse
 	XLogRecPtr	last_start;
 } ManifestParse;
 
+/*
+ * Where each field stands (MF_OTHER: in the top object; MF_FILES or
+ * MF_WAL_RANGES: in an entry of that list), and the slot of ManifestParse
+ * its value goes to (-1: none, the value is a list).
+ */
+#define SLOT(member) ((int) offsetof(ManifestParse, member))
+static const struct
+{
+	const char *name;
+	ManifestField section;
+	int			slot;
+}			manifest_fields[] = {
+	[MF_VERSION] = {"PostgreSQL-Backup-Manifest-Version", MF_OTHER, SLOT(version)},
+	[MF_SYSTEM_ID] = {"System-Identifier", MF_OTHER, SLOT(system_id)},
+	[MF_FILES] = {"Files", MF_OTHER, -1},
+	[MF_WAL_RANGES] = {"WAL-Ranges", MF_OTHER, -1},
+	[MF_MANIFEST_CHECKSUM] = {"Manifest-Checksum", MF_OTHER, SLOT(manifest_checksum)},
+	[MF_PATH] = {"Path", MF_FILES, SLOT(path)},
+	[MF_ENCODED_PATH] = {"Encoded-Path", MF_FILES, SLOT(encoded_path)},
+	[MF_SIZE] = {"Size", MF_FILES, SLOT(size)},
+	[MF_ALGORITHM] = {"Checksum-Algorithm", MF_FILES, SLOT(algorithm)},
+	[MF_CHECKSUM] = {"Checksum", MF_FILES, SLOT(checksum)},
+	[MF_TIMELINE] = {"Timeline", MF_WAL_RANGES, SLOT(timeline)},
+	[MF_START_LSN] = {"Start-LSN", MF_WAL_RANGES, SLOT(start_lsn)},
+	[MF_END_LSN] = {"End-LSN", MF_WAL_RANGES, SLOT(end_lsn)},
+};
+
+static char **
+field_slot(ManifestParse *parse, ManifestField field)
+{
+	return (char **) ((char *) parse + manifest_fields[field].slot);
+}
+
 static void
 manifest_error(ManifestParse *parse, const char *msg)
 {
 	/* the first problem is the one worth reporting */
 	if (parse->error == NULL)
 		parse->error = MemoryContextStrdup(parse->resultcxt, msg);
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Decode "hex" (an even number of hex digits) into out, which has room. */
@@ -114,8 +135,8 @@ hex_decode_string(const char *hex, uint8 *out, size_t *outlen)
 		return false;
 	for (size_t i = 0; i < len; i += 2)
 	{
-		int			hi = hex_value(hex[i]);
-		int			lo = hex_value(hex[i + 1]);
+		int			hi = pitr_hex_digit(hex[i], true);
+		int			lo = pitr_hex_digit(hex[i + 1], true);
 
 		if (hi < 0 || lo < 0)
 			return false;
@@ -137,12 +158,11 @@ set_value(char **slot, char *token)
 static void
 reset_entry(ManifestParse *parse)
 {
-	char	  **slots[] = {&parse->path, &parse->encoded_path, &parse->size,
-		&parse->algorithm, &parse->checksum, &parse->timeline,
-	&parse->start_lsn, &parse->end_lsn};
-
-	for (int i = 0; i < lengthof(slots); i++)
-		set_value(slots[i], NULL);
+	for (int f = MF_OTHER + 1; f < lengthof(manifest_fields); f++)
+	{
+		if (manifest_fields[f].section != MF_OTHER)
+			set_value(field_slot(parse, f), NULL);
+	}
 }
 
 static void
@@ -265,70 +285,56 @@ finish_wal_range(ManifestParse *parse)
 	parse->nranges++;
 }
 
+/* The field "fname" of the top object (level 1) or of a list entry. */
 static ManifestField
-lookup_field(ManifestParse *parse, const char *fname)
+lookup_field(ManifestParse *parse, int level, const char *fname)
 {
-	if (parse->depth == 1)
+	ManifestField section = level == 1 ? MF_OTHER : parse->section;
+
+	if (level != 1 && section == MF_OTHER)
+		return MF_OTHER;
+	for (int f = MF_OTHER + 1; f < lengthof(manifest_fields); f++)
 	{
-		if (strcmp(fname, "PostgreSQL-Backup-Manifest-Version") == 0)
-			return MF_VERSION;
-		if (strcmp(fname, "System-Identifier") == 0)
-			return MF_SYSTEM_ID;
-		if (strcmp(fname, "Files") == 0)
-			return MF_FILES;
-		if (strcmp(fname, "WAL-Ranges") == 0)
-			return MF_WAL_RANGES;
-		if (strcmp(fname, "Manifest-Checksum") == 0)
-			return MF_MANIFEST_CHECKSUM;
-	}
-	else if (parse->section == MF_FILES)
-	{
-		if (strcmp(fname, "Path") == 0)
-			return MF_PATH;
-		if (strcmp(fname, "Encoded-Path") == 0)
-			return MF_ENCODED_PATH;
-		if (strcmp(fname, "Size") == 0)
-			return MF_SIZE;
-		if (strcmp(fname, "Checksum-Algorithm") == 0)
-			return MF_ALGORITHM;
-		if (strcmp(fname, "Checksum") == 0)
-			return MF_CHECKSUM;
-	}
-	else if (parse->section == MF_WAL_RANGES)
-	{
-		if (strcmp(fname, "Timeline") == 0)
-			return MF_TIMELINE;
-		if (strcmp(fname, "Start-LSN") == 0)
-			return MF_START_LSN;
-		if (strcmp(fname, "End-LSN") == 0)
-			return MF_END_LSN;
+		if (manifest_fields[f].section == section &&
+			strcmp(fname, manifest_fields[f].name) == 0)
+			return (ManifestField) f;
 	}
 	return MF_OTHER;
 }
 
+/* The top object; the Files and WAL-Ranges arrays; an entry of either. */
 static void
-manifest_object_start(void *state)
+manifest_open(void *state, int level, bool is_array)
 {
 	ManifestParse *parse = state;
 
-	if (parse->depth == 0)
+	if (is_array)
+	{
+		if (level == 1 && parse->top_is_object &&
+			(parse->top_field == MF_FILES || parse->top_field == MF_WAL_RANGES))
+			parse->section = parse->top_field;
+	}
+	else if (level == 0)
 		parse->top_is_object = true;
-	else if (parse->depth == 2 && parse->section != MF_OTHER)
+	else if (level == 2 && parse->section != MF_OTHER)
 	{
 		parse->in_entry = true;
 		parse->entry_field = MF_OTHER;
 		reset_entry(parse);
 	}
-	parse->depth++;
 }
 
 static void
-manifest_object_end(void *state)
+manifest_close(void *state, int level, bool is_array)
 {
 	ManifestParse *parse = state;
 
-	parse->depth--;
-	if (parse->depth == 2 && parse->in_entry)
+	if (is_array)
+	{
+		if (level == 1)
+			parse->section = MF_OTHER;
+	}
+	else if (level == 2 && parse->in_entry)
 	{
 		if (parse->error == NULL)
 		{
@@ -342,42 +348,22 @@ manifest_object_end(void *state)
 }
 
 static void
-manifest_array_start(void *state)
+manifest_field(void *state, int level, char *fname)
 {
 	ManifestParse *parse = state;
 
-	if (parse->depth == 1 && parse->top_is_object &&
-		(parse->top_field == MF_FILES || parse->top_field == MF_WAL_RANGES))
-		parse->section = parse->top_field;
-	parse->depth++;
-}
-
-static void
-manifest_array_end(void *state)
-{
-	ManifestParse *parse = state;
-
-	parse->depth--;
-	if (parse->depth == 1)
-		parse->section = MF_OTHER;
-}
-
-static void
-manifest_field_start(void *state, char *fname, bool isnull)
-{
-	ManifestParse *parse = state;
-
-	if (parse->depth == 1 && parse->top_is_object)
-		parse->top_field = lookup_field(parse, fname);
-	else if (parse->depth == 3 && parse->in_entry)
-		parse->entry_field = lookup_field(parse, fname);
+	if (level == 1 && parse->top_is_object)
+		parse->top_field = lookup_field(parse, level, fname);
+	else if (level == 3 && parse->in_entry)
+		parse->entry_field = lookup_field(parse, level, fname);
 	pfree(fname);
 }
 
 static void
-manifest_scalar(void *state, char *token, JsonTokenType tokentype)
+manifest_scalar(void *state, int level, char *token, JsonTokenType tokentype)
 {
 	ManifestParse *parse = state;
+	ManifestField field = MF_OTHER;
 	char	  **slot = NULL;
 
 	/* null means absent; objects and arrays as values are ignored */
@@ -387,60 +373,16 @@ manifest_scalar(void *state, char *token, JsonTokenType tokentype)
 		return;
 	}
 
-	if (parse->depth == 1 && parse->top_is_object)
-	{
-		switch (parse->top_field)
-		{
-			case MF_VERSION:
-				slot = &parse->version;
-				break;
-			case MF_SYSTEM_ID:
-				slot = &parse->system_id;
-				break;
-			case MF_MANIFEST_CHECKSUM:
-				slot = &parse->manifest_checksum;
-				break;
-			case MF_FILES:
-			case MF_WAL_RANGES:
-				manifest_error(parse,
-							   "backup manifest has a list that is not an array");
-				break;
-			default:
-				break;
-		}
-	}
-	else if (parse->depth == 3 && parse->in_entry)
-	{
-		switch (parse->entry_field)
-		{
-			case MF_PATH:
-				slot = &parse->path;
-				break;
-			case MF_ENCODED_PATH:
-				slot = &parse->encoded_path;
-				break;
-			case MF_SIZE:
-				slot = &parse->size;
-				break;
-			case MF_ALGORITHM:
-				slot = &parse->algorithm;
-				break;
-			case MF_CHECKSUM:
-				slot = &parse->checksum;
-				break;
-			case MF_TIMELINE:
-				slot = &parse->timeline;
-				break;
-			case MF_START_LSN:
-				slot = &parse->start_lsn;
-				break;
-			case MF_END_LSN:
-				slot = &parse->end_lsn;
-				break;
-			default:
-				break;
-		}
-	}
+	if (level == 1 && parse->top_is_object)
+		field = parse->top_field;
+	else if (level == 3 && parse->in_entry)
+		field = parse->entry_field;
+
+	if (field == MF_FILES || field == MF_WAL_RANGES)
+		manifest_error(parse,
+					   "backup manifest has a list that is not an array");
+	else if (field != MF_OTHER)
+		slot = field_slot(parse, field);
 
 	if (slot != NULL)
 		set_value(slot, token);
@@ -554,6 +496,13 @@ verify_manifest_checksum(const char *buf, size_t len, const char *expected,
 	return true;
 }
 
+static const PitrJsonSem manifest_sem = {
+	.open = manifest_open,
+	.close = manifest_close,
+	.field = manifest_field,
+	.scalar = manifest_scalar,
+};
+
 /*
  * Everything but the list of files ends up in "b"; see backup.h.
  */
@@ -564,9 +513,7 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	MemoryContext resultcxt = CurrentMemoryContext;
 	MemoryContext parsecxt;
 	ManifestParse parse;
-	PitrJsonSem sem;
-	JsonLexContext *lex;
-	JsonParseErrorType jerr;
+	char	   *jerr;
 	bool		ok = false;
 	uint64		v;
 
@@ -595,24 +542,13 @@ pitr_parse_backup_manifest(const char *buf, size_t len, PitrBackup *b,
 	parse.resultcxt = resultcxt;
 	parse.want_files = (files != NULL);
 
-	memset(&sem, 0, sizeof(sem));
-	sem.semstate = &parse;
-	sem.object_start = manifest_object_start;
-	sem.object_end = manifest_object_end;
-	sem.array_start = manifest_array_start;
-	sem.array_end = manifest_array_end;
-	sem.object_field_start = manifest_field_start;
-	sem.scalar = manifest_scalar;
-
 	/* manifests are UTF-8; names that are not use Encoded-Path */
-	lex = pitr_json_lex_new(buf, len, PG_UTF8, true);
-	jerr = pitr_json_parse(lex, &sem);
+	jerr = pitr_json_parse(buf, len, &manifest_sem, &parse);
 
 	MemoryContextSwitchTo(resultcxt);
 
-	if (jerr != JSON_SUCCESS)
-		*err = psprintf("could not parse backup manifest: %s",
-						   json_errdetail(jerr, lex));
+	if (jerr != NULL)
+		*err = psprintf("could not parse backup manifest: %s", jerr);
 	else if (parse.error != NULL)
 		*err = parse.error;
 	else if (!parse.top_is_object || parse.version == NULL)

@@ -74,11 +74,19 @@ parse_int(const char *s, int *v)
 	return true;
 }
 
+/* A db-version ("15", "9.6"): it starts an archive id, "15-1". */
+static bool
+is_db_version(const char *v)
+{
+	return v != NULL && !strchr(v, '/') && !strchr(v, '-') && strlen(v) <= 16;
+}
+
 PitrParseStatus
 pitr_parse_pgbackrest_archive_info(const char *buf, size_t len,
 								   PitrPgbrArchiveInfo *out, char **msg)
 {
 	PitrIni		ini;
+	const PitrIniEntry *e;
 	PitrParseStatus rc;
 	char	   *v;
 
@@ -99,7 +107,7 @@ pitr_parse_pgbackrest_archive_info(const char *buf, size_t len,
 	}
 	if ((rc = get_scalar(&ini, "db", "db-version", true, &v, msg)) != PITR_PARSE_OK)
 		return rc;
-	if (v == NULL || strchr(v, '/') || strchr(v, '-') || strlen(v) > 16)
+	if (!is_db_version(v))
 	{
 		*msg = psprintf("[db] db-version \"%s\" is not a version", v ? v : "null");
 		return PITR_PARSE_INVALID;
@@ -109,16 +117,12 @@ pitr_parse_pgbackrest_archive_info(const char *buf, size_t len,
 
 	/* [db:history]: "<id>={"db-id":<system id>,"db-version":"15"}" */
 	out->history = palloc(sizeof(PitrPgbrDb) * (ini.n + 1));
-	for (int i = 0; i < ini.n; i++)
+	for (int i = 0; (e = pitr_ini_next(&ini, "db:history", &i)) != NULL;)
 	{
-		PitrIniEntry *e = &ini.entries[i];
 		PitrJsonFields f;
-		PitrPgbrDb *h;
+		PitrPgbrDb *h = &out->history[out->n_history];
 		const char *ver;
 
-		if (strcmp(e->section, "db:history") != 0)
-			continue;
-		h = &out->history[out->n_history];
 		if (!parse_int(e->key, &h->id))
 		{
 			*msg = psprintf("[db:history] key \"%s\" is not a number", e->key);
@@ -128,7 +132,7 @@ pitr_parse_pgbackrest_archive_info(const char *buf, size_t len,
 			return rc;
 		ver = pitr_json_get(&f, "db-version");
 		if (!parse_uint64(pitr_json_get(&f, "db-id"), &h->system_identifier) ||
-			ver == NULL || strchr(ver, '/') || strchr(ver, '-') || strlen(ver) > 16)
+			!is_db_version(ver))
 		{
 			*msg = psprintf("[db:history] entry %d is malformed", h->id);
 			return PITR_PARSE_INVALID;
@@ -153,12 +157,42 @@ json_getter(const void *src, const char *key)
 	return pitr_json_get((const PitrJsonFields *) src, key);
 }
 
+/* A backup's LSN field, "X/X". */
+static PitrParseStatus
+get_backup_lsn(const char *label, field_getter get, const void *src,
+			   const char *key, XLogRecPtr *lsn, char **msg)
+{
+	const char *s = get(src, key);
+
+	if (s != NULL && pitr_parse_lsn_text(s, lsn))
+		return PITR_PARSE_OK;
+	*msg = psprintf("backup %s: %s is missing or malformed", label, key);
+	return s ? PITR_PARSE_INVALID : PITR_PARSE_MISSING;
+}
+
+/* A backup's WAL file name field, palloc'd; NULL if it is not one. */
+static char *
+get_backup_wal_name(const char *label, field_getter get, const void *src,
+					const char *key, char **msg)
+{
+	const char *s = get(src, key);
+
+	if (s == NULL || strlen(s) != XLOG_FNAME_LEN ||
+		strspn(s, "0123456789ABCDEF") != XLOG_FNAME_LEN)
+	{
+		*msg = psprintf("backup %s: %s is missing or malformed", label, key);
+		return NULL;
+	}
+	return pstrdup(s);
+}
+
 static PitrParseStatus
 fill_backup(PitrRepoBackup *b, const char *label, field_getter get,
 			const void *src, char **msg)
 {
 	const char *type = get(src, "backup-type");
 	const char *s;
+	PitrParseStatus rc;
 
 	b->format = "pgbackrest";
 	b->label = pstrdup(label);
@@ -188,35 +222,19 @@ fill_backup(PitrRepoBackup *b, const char *label, field_getter get,
 	}
 
 	/* Old offline backups have no LSNs; they are of no use for PITR. */
-	s = get(src, "backup-lsn-start");
-	if (s == NULL || !pitr_parse_lsn_text(s, &b->start_lsn))
-	{
-		*msg = psprintf("backup %s: backup-lsn-start is missing or malformed", label);
-		return s ? PITR_PARSE_INVALID : PITR_PARSE_MISSING;
-	}
-	s = get(src, "backup-lsn-stop");
-	if (s == NULL || !pitr_parse_lsn_text(s, &b->stop_lsn))
-	{
-		*msg = psprintf("backup %s: backup-lsn-stop is missing or malformed", label);
-		return s ? PITR_PARSE_INVALID : PITR_PARSE_MISSING;
-	}
-	s = get(src, "backup-archive-start");
-	if (s == NULL || strlen(s) != XLOG_FNAME_LEN ||
-		strspn(s, "0123456789ABCDEF") != XLOG_FNAME_LEN)
-	{
-		*msg = psprintf("backup %s: backup-archive-start is missing or malformed", label);
+	rc = get_backup_lsn(label, get, src, "backup-lsn-start", &b->start_lsn, msg);
+	if (rc != PITR_PARSE_OK)
+		return rc;
+	rc = get_backup_lsn(label, get, src, "backup-lsn-stop", &b->stop_lsn, msg);
+	if (rc != PITR_PARSE_OK)
+		return rc;
+	b->wal_start = get_backup_wal_name(label, get, src, "backup-archive-start", msg);
+	if (b->wal_start == NULL)
 		return PITR_PARSE_INVALID;
-	}
-	b->wal_start = pstrdup(s);
-	sscanf(s, "%08X", &b->tli);
-	s = get(src, "backup-archive-stop");
-	if (s == NULL || strlen(s) != XLOG_FNAME_LEN ||
-		strspn(s, "0123456789ABCDEF") != XLOG_FNAME_LEN)
-	{
-		*msg = psprintf("backup %s: backup-archive-stop is missing or malformed", label);
+	sscanf(b->wal_start, "%08X", &b->tli);
+	b->wal_stop = get_backup_wal_name(label, get, src, "backup-archive-stop", msg);
+	if (b->wal_stop == NULL)
 		return PITR_PARSE_INVALID;
-	}
-	b->wal_stop = pstrdup(s);
 	if (b->tli == 0 || b->stop_lsn < b->start_lsn)
 	{
 		*msg = psprintf("backup %s: timeline or LSN range is invalid", label);
@@ -241,6 +259,7 @@ pitr_parse_pgbackrest_backup_info(const char *buf, size_t len,
 								  char **msg)
 {
 	PitrIni		ini;
+	const PitrIniEntry *e;
 	PitrParseStatus rc;
 
 	*backups = NULL;
@@ -254,15 +273,12 @@ pitr_parse_pgbackrest_backup_info(const char *buf, size_t len,
 	}
 
 	*backups = palloc(sizeof(PitrRepoBackup *) * (ini.n + 1));
-	for (int i = 0; i < ini.n; i++)
+	for (int i = 0; (e = pitr_ini_next(&ini, "backup:current", &i)) != NULL;)
 	{
-		PitrIniEntry *e = &ini.entries[i];
 		PitrJsonFields f;
 		PitrRepoBackup *b;
 		const char *dbid;
 
-		if (strcmp(e->section, "backup:current") != 0)
-			continue;
 		if ((rc = pitr_json_object_fields(e->value, &f, msg)) != PITR_PARSE_OK)
 		{
 			*msg = psprintf("backup %s: %s", e->key, *msg);
@@ -381,7 +397,6 @@ pitr_pgbackrest_file_name(const char *name, char *wal_name, char *sha1,
 /* repo-ls JSON: {"<path>":{"type":"file","size":N,"time":N}, ...} */
 typedef struct RepoLsState
 {
-	int			depth;
 	char	   *attr;
 	PitrRepoLsEntry *entries;
 	int			n;
@@ -390,29 +405,18 @@ typedef struct RepoLsState
 } RepoLsState;
 
 static void
-rl_object_start(void *arg)
+rl_open(void *arg, int level, bool is_array)
 {
-	((RepoLsState *) arg)->depth++;
+	if (is_array)
+		((RepoLsState *) arg)->bad = true;	/* repo-ls has no arrays */
 }
 
 static void
-rl_object_end(void *arg)
-{
-	((RepoLsState *) arg)->depth--;
-}
-
-static void
-rl_array_start(void *arg)
-{
-	((RepoLsState *) arg)->bad = true;	/* repo-ls has no arrays */
-}
-
-static void
-rl_field_start(void *arg, char *fname, bool isnull)
+rl_field(void *arg, int level, char *fname)
 {
 	RepoLsState *st = arg;
 
-	if (st->depth == 1)
+	if (level == 1)
 	{
 		if (st->n == st->cap)
 		{
@@ -425,17 +429,17 @@ rl_field_start(void *arg, char *fname, bool isnull)
 		st->entries[st->n].path = fname;
 		st->n++;
 	}
-	else if (st->depth == 2)
+	else if (level == 2)
 		st->attr = fname;
 }
 
 static void
-rl_scalar(void *arg, char *token, JsonTokenType type)
+rl_scalar(void *arg, int level, char *token, JsonTokenType type)
 {
 	RepoLsState *st = arg;
 	PitrRepoLsEntry *e;
 
-	if (st->depth != 2 || st->n == 0 || st->attr == NULL)
+	if (level != 2 || st->n == 0 || st->attr == NULL)
 	{
 		st->bad = true;
 		return;
@@ -450,26 +454,23 @@ rl_scalar(void *arg, char *token, JsonTokenType type)
 	st->attr = NULL;
 }
 
+static const PitrJsonSem repo_ls_sem = {
+	.open = rl_open,
+	.field = rl_field,
+	.scalar = rl_scalar,
+};
+
 PitrParseStatus
 pitr_parse_pgbackrest_repo_ls(const char *buf, size_t len,
 							  PitrRepoLsEntry **entries, int *n, char **msg)
 {
 	RepoLsState st = {0};
-	PitrJsonSem sem = {0};
-	JsonLexContext *lex;
-	JsonParseErrorType rc;
+	char	   *jerr;
 
-	sem.semstate = &st;
-	sem.object_start = rl_object_start;
-	sem.object_end = rl_object_end;
-	sem.array_start = rl_array_start;
-	sem.object_field_start = rl_field_start;
-	sem.scalar = rl_scalar;
-	lex = pitr_json_lex_new(pnstrdup(buf, len), len, PG_UTF8, true);
-	rc = pitr_json_parse(lex, &sem);
-	if (rc != JSON_SUCCESS)
+	jerr = pitr_json_parse(pnstrdup(buf, len), len, &repo_ls_sem, &st);
+	if (jerr != NULL)
 	{
-		*msg = psprintf("invalid repo-ls output: %s", json_errdetail(rc, lex));
+		*msg = psprintf("invalid repo-ls output: %s", jerr);
 		return PITR_PARSE_SYNTAX;
 	}
 	if (st.bad)

@@ -151,10 +151,13 @@ pitr_relscan_classify(XLogReaderState *r, PitrRelFile *rel, int *rows)
 	return op;
 }
 
+/* What a parsed commit or abort record tells of the database and files. */
 static void
-copy_xact_arrays(PitrXactEnd *end, int nsub, TransactionId *sub,
-				 int nrels, PitrWalRel *rels)
+copy_xact_end(PitrXactEnd *end, uint32 xinfo, Oid db, int nsub,
+			  TransactionId *sub, int nrels, PitrWalRel *rels)
 {
+	if (xinfo & XACT_XINFO_HAS_DBINFO)
+		end->db = db;
 	end->nsubxacts = nsub;
 	end->subxacts = nsub > 0 ? palloc(sizeof(TransactionId) * nsub) : NULL;
 	if (nsub > 0)
@@ -169,6 +172,11 @@ copy_xact_arrays(PitrXactEnd *end, int nsub, TransactionId *sub,
 		WALREL_SET(&end->rels[i], wr);
 	}
 }
+
+/* xl_xact_parsed_commit and xl_xact_parsed_abort name these fields alike. */
+#define COPY_XACT_END(end, parsed) \
+	copy_xact_end((end), (parsed).xinfo, (parsed).dbId, (parsed).nsubxacts, \
+				  (parsed).subxacts, (parsed).nrels, PARSED_RELS(parsed))
 
 bool
 pitr_relscan_xact_end(XLogReaderState *r, PitrXactEnd *end)
@@ -185,10 +193,7 @@ pitr_relscan_xact_end(XLogReaderState *r, PitrXactEnd *end)
 
 		ParseCommitRecord(XLogRecGetInfo(r),
 						  (xl_xact_commit *) XLogRecGetData(r), &parsed);
-		if (parsed.xinfo & XACT_XINFO_HAS_DBINFO)
-			end->db = parsed.dbId;
-		copy_xact_arrays(end, parsed.nsubxacts, parsed.subxacts,
-						 parsed.nrels, PARSED_RELS(parsed));
+		COPY_XACT_END(end, parsed);
 	}
 	else
 	{
@@ -196,10 +201,7 @@ pitr_relscan_xact_end(XLogReaderState *r, PitrXactEnd *end)
 
 		ParseAbortRecord(XLogRecGetInfo(r),
 						 (xl_xact_abort *) XLogRecGetData(r), &parsed);
-		if (parsed.xinfo & XACT_XINFO_HAS_DBINFO)
-			end->db = parsed.dbId;
-		copy_xact_arrays(end, parsed.nsubxacts, parsed.subxacts,
-						 parsed.nrels, PARSED_RELS(parsed));
+		COPY_XACT_END(end, parsed);
 	}
 	return true;
 }

@@ -37,6 +37,7 @@
 #include "storage/fd.h"
 
 #include "format/archive_files.h"
+#include "format/hex.h"
 #include "format/relset.h"
 #include "format/sidecar.h"
 
@@ -316,16 +317,6 @@ parse_lsn(const char *w, XLogRecPtr *lsn)
 	return true;
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* "-" is NULL; "=text" is text with %XX escapes undone. */
 static bool
 parse_string(const char *w, char **out)
@@ -346,8 +337,9 @@ parse_string(const char *w, char **out)
 	{
 		if (*w == '%')
 		{
-			int			h1 = hexval(w[1]);
-			int			h2 = h1 >= 0 ? hexval(w[2]) : -1;
+			/* %02X is what the writer emits: nothing else is read */
+			int			h1 = pitr_hex_digit(w[1], false);
+			int			h2 = h1 >= 0 ? pitr_hex_digit(w[2], false) : -1;
 
 			if (h2 < 0 || (h1 == 0 && h2 == 0))
 				return false;

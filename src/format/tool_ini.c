@@ -115,10 +115,22 @@ pitr_ini_get(const PitrIni *ini, const char *section, const char *key)
 	return NULL;
 }
 
-/* Parse state for the JSON helpers: the depth and the field being read. */
+const PitrIniEntry *
+pitr_ini_next(const PitrIni *ini, const char *section, int *pos)
+{
+	while (*pos < ini->n)
+	{
+		const PitrIniEntry *e = &ini->entries[(*pos)++];
+
+		if (strcmp(e->section, section) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Parse state for the JSON helpers: the field being read. */
 typedef struct JsonFieldState
 {
-	int			depth;
 	char	   *field;			/* current top-level field name */
 	PitrJsonFields *out;
 	int			cap;
@@ -128,48 +140,31 @@ typedef struct JsonFieldState
 } JsonFieldState;
 
 static void
-jf_object_start(void *arg)
+jf_open(void *arg, int level, bool is_array)
+{
+	if (level == 0 && !is_array)
+		((JsonFieldState *) arg)->is_object = true;
+}
+
+static void
+jf_field(void *arg, int level, char *fname)
+{
+	if (level == 1)
+		((JsonFieldState *) arg)->field = fname;
+}
+
+static void
+jf_scalar(void *arg, int level, char *token, JsonTokenType type)
 {
 	JsonFieldState *st = arg;
 
-	if (st->depth == 0)
-		st->is_object = true;
-	st->depth++;
-}
-
-static void
-jf_nest_end(void *arg)
-{
-	((JsonFieldState *) arg)->depth--;
-}
-
-static void
-jf_array_start(void *arg)
-{
-	((JsonFieldState *) arg)->depth++;
-}
-
-static void
-jf_field_start(void *arg, char *fname, bool isnull)
-{
-	JsonFieldState *st = arg;
-
-	if (st->depth == 1)
-		st->field = fname;
-}
-
-static void
-jf_scalar(void *arg, char *token, JsonTokenType type)
-{
-	JsonFieldState *st = arg;
-
-	if (st->depth == 0)
+	if (level == 0)
 	{
 		st->scalar = token;
 		st->scalar_null = (type == JSON_TOKEN_NULL);
 		return;
 	}
-	if (st->depth != 1 || st->field == NULL || st->out == NULL)
+	if (level != 1 || st->field == NULL || st->out == NULL)
 		return;
 	if (st->out->n == st->cap)
 	{
@@ -191,26 +186,21 @@ jf_scalar(void *arg, char *token, JsonTokenType type)
 	st->field = NULL;
 }
 
+static const PitrJsonSem json_field_sem = {
+	.open = jf_open,
+	.field = jf_field,
+	.scalar = jf_scalar,
+};
+
 static PitrParseStatus
 json_walk(const char *json, JsonFieldState *st, char **msg)
 {
-	JsonLexContext *lex;
-	PitrJsonSem sem = {0};
-	JsonParseErrorType rc;
+	char	   *jerr;
 
-	sem.semstate = st;
-	sem.object_start = jf_object_start;
-	sem.object_end = jf_nest_end;
-	sem.array_start = jf_array_start;
-	sem.array_end = jf_nest_end;
-	sem.object_field_start = jf_field_start;
-	sem.scalar = jf_scalar;
-
-	lex = pitr_json_lex_new(pstrdup(json), strlen(json), PG_UTF8, true);
-	rc = pitr_json_parse(lex, &sem);
-	if (rc != JSON_SUCCESS)
+	jerr = pitr_json_parse(pstrdup(json), strlen(json), &json_field_sem, st);
+	if (jerr != NULL)
 	{
-		*msg = psprintf("invalid JSON value: %s", json_errdetail(rc, lex));
+		*msg = psprintf("invalid JSON value: %s", jerr);
 		return PITR_PARSE_SYNTAX;
 	}
 	return PITR_PARSE_OK;
