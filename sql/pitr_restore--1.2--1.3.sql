@@ -63,8 +63,8 @@ REVOKE ALL ON FUNCTION pitr_restore._check_archive_body(text, interval, interval
 
 -- path_ranges in C: which timeline of a path serves each segment is the
 -- recovery model's rule, stated once (pitr_path_served, resolve/walk.h, as
--- the model and the walk use it); path_files, path_events and
--- path_xact_segment look rows up by the ranges it gives.
+-- the model and the walk use it); path_files and path_events look rows up
+-- by the ranges it gives.
 -- CREATE OR REPLACE keeps its grants (none).
 CREATE OR REPLACE FUNCTION pitr_restore.path_ranges(arch integer, tlis integer[],
 	begins pg_lsn[])
@@ -74,6 +74,14 @@ LANGUAGE C STRICT STABLE ROWS 4;
 -- lsn_segno, which only path_ranges called, goes (the model's
 -- pitr_model_segno is the one segment-number rule).
 DROP FUNCTION pitr_restore.lsn_segno(pg_lsn, integer);
+
+-- path_xact_segment in C: the nearest segment of a path that ends a
+-- transaction is the recovery model's search (src/resolve/xact_segment.c),
+-- the same indexed lookup per stretch of the path, by the model's ranges.
+-- Nothing else called the PL/pgSQL function.
+DROP FUNCTION pitr_restore.path_xact_segment(integer, integer[], pg_lsn[],
+											 bigint, boolean, timestamptz,
+											 boolean);
 
 -- (moment before the mistake: sections for issue 22 go here)
 

@@ -166,6 +166,7 @@ extern bool pitr_model_carried_time_ok(const PitrModelBackup *b, TimestampTz t);
 extern void pitr_model_walk(const PitrArchiveInfo *a, const PitrPath *p,
 							XLogRecPtr start, const PitrStopQuery *q,
 							PitrWalkOutcome *o);
+/* the nearest segment that ends a transaction (xact_segment.c) */
 extern PitrSegmentRow pitr_model_xact_segment(const PitrArchiveInfo *a,
 											  const PitrPath *p, XLogSegNo s,
 											  bool forward, bool has_t,

@@ -86,11 +86,6 @@ enum
 	BK_NCOLS = BK_FROM
 };
 
-static const char Q_XACT_SEGMENT[] =
-"SELECT f.segno, f.first_lsn, f.next_lsn, f.max_commit_time "
-"FROM pitr_restore.path_xact_segment($1, $2, $3, $4, $5, $6, $7) f "
-"WHERE f.file_name IS NOT NULL";
-
 static const char Q_PATH_FILE[] =
 "SELECT pf.first_lsn FROM pitr_restore.path_files($1, $2, $3) pf "
 "WHERE pf.segno OPERATOR(pg_catalog.=) $4 "
@@ -641,42 +636,6 @@ pitr_model_walk(const PitrArchiveInfo *a, const PitrPath *p, XLogRecPtr start,
 				const PitrStopQuery *q, PitrWalkOutcome *o)
 {
 	pitr_walk_path(a->id, p->n, p->tli, p->begin, start, q, o);
-}
-
-/*
- * The nearest segment of the path from segment s on (forward) or before it
- * that holds a transaction end, past time t when given (path_xact_segment).
- */
-PitrSegmentRow
-pitr_model_xact_segment(const PitrArchiveInfo *a, const PitrPath *p,
-						XLogSegNo s, bool forward, bool has_t, TimestampTz t,
-						bool incl)
-{
-	Oid			types[7] = {INT4OID, INT4ARRAYOID, PG_LSNARRAYOID, INT8OID,
-	BOOLOID, TIMESTAMPTZOID, BOOLOID};
-	Datum		v[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	PitrSegmentRow f = {0};
-
-	v[0] = Int32GetDatum(a->id);
-	v[1] = p->tli_arr;
-	v[2] = p->begin_arr;
-	v[3] = Int64GetDatum((int64) s);
-	v[4] = BoolGetDatum(forward);
-	v[5] = TimestampTzGetDatum(t);
-	if (!has_t)
-		nulls[5] = 'n';
-	v[6] = BoolGetDatum(incl);
-	if (pitr_resolve_query(Q_XACT_SEGMENT, 7, types, v, nulls, true, 1) == 0)
-		return f;
-	f.valid = true;
-	f.segno = (XLogSegNo) DatumGetInt64(pitr_resolve_col(0, 1));
-	f.first_lsn = pitr_resolve_col_lsn(0, 2);
-	f.next_lsn = pitr_resolve_col_lsn(0, 3);
-	f.has_max_time = !pitr_resolve_col_null(0, 4);
-	if (f.has_max_time)
-		f.max_commit_time = DatumGetTimestampTz(pitr_resolve_col(0, 4));
-	return f;
 }
 
 /*

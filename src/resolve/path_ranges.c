@@ -2,7 +2,7 @@
  *
  * path_ranges.c
  *	  path_ranges(arch, tlis, begins): a timeline's path as the SQL lookups
- *	  (path_files, path_events, path_xact_segment) select its files, one row
+ *	  (path_files, path_events) select its files, one row
  *	  per timeline with the LSN where it begins, where the next one begins,
  *	  and the segment numbers it serves.  Which timeline serves a segment
  *	  is the recovery model's rule (model.c); SQL only looks rows up by it.
