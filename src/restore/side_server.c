@@ -47,6 +47,7 @@
 #include "format/quote.h"
 #include "restore/restore_target.h"
 #include "restore/side_server.h"
+#include "util/file_io.h"
 
 char	   *pitr_side_server_dir = NULL;
 
@@ -225,19 +226,15 @@ pitr_side_check_space(PitrSideServer *s, int64 bytes)
 				 errhint("Set \"pitr_restore.side_server_dir\" to a file system with room for a copy of the backup.")));
 }
 
+/* Add text to a file of the side server's, made if missing (its directory is ours). */
 static void
 append_file(const char *path, const char *text)
 {
-	FILE	   *f = AllocateFile(path, "a");
+	int			fd = pitr_open_file(path,
+									O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | PG_BINARY);
 
-	if (f == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	if (fputs(text, f) < 0 || FreeFile(f) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", path)));
+	pitr_write_file(fd, path, text, strlen(text));
+	pitr_close_file(fd, path);
 }
 
 void
