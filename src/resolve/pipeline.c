@@ -33,6 +33,7 @@
 #include "resolve/certify.h"
 #include "resolve/resolve_internal.h"
 #include "util/display.h"
+#include "util/row_values.h"
 
 PG_FUNCTION_INFO_V1(pitr_resolve_target);
 
@@ -738,13 +739,6 @@ enum
 	RESOLUTION_NCOLS
 };
 
-static void
-set_text(Datum *values, bool *nulls, int col, const char *s)
-{
-	nulls[col] = (s == NULL);
-	values[col] = s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
 static Datum
 path_array(const PitrResolution *r)
 {
@@ -787,15 +781,15 @@ resolution_tuple(TupleDesc tupdesc, const PitrResolution *r)
 	memset(nulls, 0, sizeof(nulls));
 	values[COL_REACHABLE] = BoolGetDatum(r->reachable);
 	/* text for people: names shown by the one display rule */
-	set_text(values, nulls, COL_REASON, display_or_null(r->reason));
+	pitr_put_text(values, nulls, COL_REASON, display_or_null(r->reason));
 	values[COL_TIMELINE] = Int32GetDatum((int32) r->timeline);
 	nulls[COL_TIMELINE] = (r->timeline == 0);
 	nulls[COL_TIMELINE_PATH] = !r->reachable;
 	if (r->reachable)
 		values[COL_TIMELINE_PATH] = path_array(r);
-	set_text(values, nulls, COL_BACKUP_LABEL, r->backup_label);
-	set_text(values, nulls, COL_BACKUP_LOCATION, r->backup_location);
-	set_text(values, nulls, COL_BACKUP_FORMAT, r->backup_format);
+	pitr_put_text(values, nulls, COL_BACKUP_LABEL, r->backup_label);
+	pitr_put_text(values, nulls, COL_BACKUP_LOCATION, r->backup_location);
+	pitr_put_text(values, nulls, COL_BACKUP_FORMAT, r->backup_format);
 	values[COL_BACKUP_STOP_LSN] = LSNGetDatum(r->backup_stop_lsn);
 	values[COL_STOP_LSN] = LSNGetDatum(r->stop_lsn);
 	values[COL_STOP_BEFORE] = BoolGetDatum(r->stop_before);
@@ -808,17 +802,17 @@ resolution_tuple(TupleDesc tupdesc, const PitrResolution *r)
 	values[COL_NEXT_XID] = TransactionIdGetDatum(r->next_xid);
 	values[COL_NEXT_COMMIT_TIME] = TimestampTzGetDatum(r->next_time);
 	nulls[COL_NEXT_XID] = nulls[COL_NEXT_COMMIT_TIME] = !r->has_next;
-	set_text(values, nulls, COL_WAL_FIRST, r->wal_first);
-	set_text(values, nulls, COL_WAL_LAST, r->wal_last);
+	pitr_put_text(values, nulls, COL_WAL_FIRST, r->wal_first);
+	pitr_put_text(values, nulls, COL_WAL_LAST, r->wal_last);
 	values[COL_WAL_SEGMENTS] = Int32GetDatum(r->wal_segments);
 	values[COL_WAL_BYTES] = Int64GetDatum(r->wal_bytes);
 	nulls[COL_WAL_SEGMENTS] = nulls[COL_WAL_BYTES] = !r->reachable;
-	set_text(values, nulls, COL_RECOVERY_CONF, r->recovery_conf);
+	pitr_put_text(values, nulls, COL_RECOVERY_CONF, r->recovery_conf);
 	nulls[COL_WARNINGS] = !r->has_warnings;
 	if (r->has_warnings)
 		values[COL_WARNINGS] = warnings_array(r);
-	set_text(values, nulls, COL_WHY, display_or_null(r->why));
-	set_text(values, nulls, COL_TOOL_COMMAND, r->tool_command);
+	pitr_put_text(values, nulls, COL_WHY, display_or_null(r->why));
+	pitr_put_text(values, nulls, COL_TOOL_COMMAND, r->tool_command);
 	return heap_form_tuple(tupdesc, values, nulls);
 }
 

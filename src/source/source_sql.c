@@ -21,6 +21,7 @@
 
 #include "source/archive_source.h"
 #include "source/tool_command.h"
+#include "util/row_values.h"
 
 PG_FUNCTION_INFO_V1(pitr_source_info_sql);
 PG_FUNCTION_INFO_V1(pitr_source_files_sql);
@@ -34,13 +35,6 @@ uint64_numeric(uint64 v)
 							   CStringGetDatum(psprintf(UINT64_FORMAT, v)),
 							   ObjectIdGetDatum(InvalidOid),
 							   Int32GetDatum(-1));
-}
-
-static Datum
-text_or_null(const char *s, bool *isnull)
-{
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
 /*
@@ -78,17 +72,16 @@ pitr_source_info_sql(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	values[0] = CStringGetTextDatum(pitr_source_layout_name(src->layout));
 	values[1] = CStringGetTextDatum(src->wal_dir);
-	values[2] = text_or_null(src->backup_dir, &nulls[2]);
-	values[3] = text_or_null(src->stanza, &nulls[3]);
+	pitr_put_text(values, nulls, 2, src->backup_dir);
+	pitr_put_text(values, nulls, 3, src->stanza);
 	if (src->system_identifier != 0)
 		values[4] = uint64_numeric(src->system_identifier);
 	else
 		nulls[4] = true;
-	values[5] = text_or_null(src->layout == PITR_LAYOUT_PGBACKREST ?
-							 src->archive_info.current.archive_id : NULL,
-							 &nulls[5]);
-	values[6] = text_or_null(pitr_source_tool_restore_command(src, barman_config),
-							 &nulls[6]);
+	pitr_put_text(values, nulls, 5, src->layout == PITR_LAYOUT_PGBACKREST ?
+				  src->archive_info.current.archive_id : NULL);
+	pitr_put_text(values, nulls, 6,
+				  pitr_source_tool_restore_command(src, barman_config));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -144,7 +137,7 @@ pitr_source_files_sql(PG_FUNCTION_ARGS)
 		values[6] = Int64GetDatum(sf->f.size);
 		values[7] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) sf->f.mtime));
 		values[8] = CStringGetTextDatum(sf->path);
-		values[9] = text_or_null(sf->sha1[0] ? sf->sha1 : NULL, &nulls[9]);
+		pitr_put_text(values, nulls, 9, sf->sha1[0] ? sf->sha1 : NULL);
 		nulls[10] = true;
 		if (sf->f.kind == PITR_FILE_SEGMENT || sf->f.kind == PITR_FILE_PARTIAL)
 		{
@@ -236,23 +229,23 @@ pitr_source_backups_sql(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(b->label);
 		values[1] = CStringGetTextDatum(b->format);
 		values[2] = CStringGetTextDatum(pitr_repo_backup_type_name(b->type));
-		values[3] = text_or_null(b->prior, &nulls[3]);
+		pitr_put_text(values, nulls, 3, b->prior);
 		values[4] = Int32GetDatum((int32) b->tli);
 		nulls[4] = (b->tli == 0);
 		values[5] = LSNGetDatum(b->start_lsn);
 		nulls[5] = (b->wal_start == NULL);
 		values[6] = LSNGetDatum(b->stop_lsn);
 		nulls[6] = (b->wal_stop == NULL);
-		values[7] = text_or_null(b->wal_start, &nulls[7]);
-		values[8] = text_or_null(b->wal_stop, &nulls[8]);
+		pitr_put_text(values, nulls, 7, b->wal_start);
+		pitr_put_text(values, nulls, 8, b->wal_stop);
 		nulls[9] = !pitr_source_repo_time(b->start_time, b->start_epoch, &t);
 		values[9] = TimestampTzGetDatum(t);
 		nulls[10] = !pitr_source_repo_time(b->stop_time, b->stop_epoch, &t);
 		values[10] = TimestampTzGetDatum(t);
-		values[11] = text_or_null(b->status, &nulls[11]);
+		pitr_put_text(values, nulls, 11, b->status);
 		values[12] = BoolGetDatum(b->error);
 		values[13] = BoolGetDatum(usable);
-		values[14] = text_or_null(usable ? NULL : why, &nulls[14]);
+		pitr_put_text(values, nulls, 14, usable ? NULL : why);
 		if (b->system_identifier)
 			values[15] = uint64_numeric(b->system_identifier);
 		else
