@@ -301,14 +301,24 @@ workload($promo, 'p', 200);
 wait_archived($promo);
 ok(-f "$archive/00000002.history", 'the new timeline\'s history is archived');
 sidecars_equal_index('after a promotion archived into the same archive');
+my $segsize = $node->safe_psql('postgres',
+	"SELECT setting FROM pg_catalog.pg_settings WHERE name = 'wal_segment_size'");
+# Its summary starts where its predecessor's ends (the segment's start when
+# that one ends with a WAL switch), and its first record is there or, at a
+# segment's start, just past the page header.
 my $first2 = $node->safe_psql('postgres', qq{
-SELECT coalesce(s.prev_file, '') || ' ' || (s.start_lsn = s.first_lsn)
-  FROM pitr_restore.archive_file af,
-       pitr_restore.sidecar_summary('$archive/' || af.file_name || '.pitrsum') s
+SELECT coalesce(s.prev_file, '') || ' ' ||
+       coalesce((s.start_lsn = p.next_lsn)::text, 'null') || ' ' ||
+       coalesce((s.first_lsn = s.start_lsn
+                 OR (s.start_lsn - '0/0'::pg_lsn) % $segsize = 0
+                    AND s.first_lsn - s.start_lsn = 40)::text, 'null')
+  FROM pitr_restore.archive_file af
+ CROSS JOIN LATERAL pitr_restore.sidecar_summary('$archive/' || af.file_name || '.pitrsum') s
+  LEFT JOIN LATERAL pitr_restore.sidecar_summary('$archive/' || s.prev_file || '.pitrsum') p ON true
  WHERE af.archive_id = pitr_restore.indexed_archive() AND af.kind = 'segment'
    AND af.timeline = 2
  ORDER BY af.segno LIMIT 1});
-like($first2, qr/^00000001[0-9A-F]{16}(\.zst)? true$/,
+like($first2, qr/^00000001[0-9A-F]{16}(\.zst)? true true$/,
 	'the first segment of timeline 2 starts from its predecessor on timeline 1');
 $promo->stop;
 
